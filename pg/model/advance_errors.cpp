@@ -1,0 +1,35 @@
+#include "pg/model/advance_errors.hpp"
+
+#include <algorithm>
+
+namespace slotd::model {
+
+advance_error_action classify_advance_error(std::string_view sqlstate, std::string_view message) {
+  if (sqlstate == "58P01")
+    return advance_error_action::recopy;
+  if (sqlstate == "55000")
+    return message.find("minimum is") != std::string_view::npos ? advance_error_action::skip
+                                                                : advance_error_action::recopy;
+  return advance_error_action::retry;
+}
+
+int recopy_limiter::recent(const std::string& slot, time_point now) const {
+  auto it = history.find(slot);
+  if (it == history.end())
+    return 0;
+  return static_cast<int>(
+      std::count_if(it->second.begin(), it->second.end(), [&](time_point t) { return t + window > now; }));
+}
+
+bool recopy_limiter::admit(const std::string& slot, time_point now) {
+  auto& times = history[slot];
+  while (!times.empty() && times.front() + window <= now)
+    times.pop_front();
+  if (static_cast<int>(times.size()) >= max_recopies) {
+    return false;
+  }
+  times.push_back(now);
+  return true;
+}
+
+} // namespace slotd::model

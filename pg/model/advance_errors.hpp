@@ -1,0 +1,47 @@
+#pragma once
+// What a failed pg_replication_slot_advance of a logical slot on a replica
+// means (SLOTS.md §4.5 with quirk 5), and the brake on re-copies that keeps a
+// replica out of a restart loop (#2606, #3150).
+#include <chrono>
+#include <deque>
+#include <map>
+#include <string>
+#include <string_view>
+
+#include "pg/model/retention.hpp"
+
+namespace slotd::model {
+
+enum class advance_error_action {
+  recopy, // the local copy is unusable: copy it again from the leader
+  skip,   // nothing wrong with the slot: try again next cycle with a new target
+  retry,  // anything else: log, retry next cycle
+};
+
+// [QUIRK 5] decided:
+// - 58P01 (WAL segment already removed here) → recopy;
+// - 55000 "cannot advance ... minimum is ..." (target behind the slot) → skip,
+//   NOT a recopy: the slot is fine, the target was old (#3386);
+// - 55000 otherwise (slot invalidated, e.g. PG16+ recovery conflict) → recopy;
+// - any other SQLSTATE → retry.
+advance_error_action classify_advance_error(std::string_view sqlstate, std::string_view message);
+
+// At most `max_recopies` re-copies of one slot within `window`; beyond that
+// the slot is not copied again (and the caller alerts) until old re-copies
+// leave the window. Time is an argument.
+struct recopy_limiter {
+  static constexpr int max_recopies = 3;
+  static constexpr std::chrono::hours window{1};
+
+  std::map<std::string, std::deque<time_point>> history; // slot → times of its re-copies
+
+  // Whether another re-copy of `slot` may happen at `now`; when it may, it
+  // is recorded.
+  bool admit(const std::string& slot, time_point now);
+  // Re-copies of `slot` counted within the window ending at `now`.
+  int recent(const std::string& slot, time_point now) const;
+
+  friend bool operator==(const recopy_limiter&, const recopy_limiter&) = default;
+};
+
+} // namespace slotd::model

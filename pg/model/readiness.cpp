@@ -1,0 +1,106 @@
+#include "pg/model/readiness.hpp"
+
+#include "pg/model/version_gates.hpp"
+
+namespace slotd::model {
+
+readiness_queue rebuild_readiness_queue(const slot_cache& local, const std::vector<ignore_matcher>& ignore_slots,
+                                        int server_major) {
+  readiness_queue out;
+  for (const auto& [name, slot] : local) {
+    if (slot.type != slot_type::logical || is_ignored(ignore_slots, slot))
+      continue;
+    if (has_failover_slots(server_major) && slot.failover)
+      continue; // PostgreSQL's own failover slots are not ours to judge
+    out.pending.emplace(name, std::nullopt);
+  }
+  return out;
+}
+
+std::vector<std::string> readiness_lookup_names(const readiness_queue& queue, const std::string& physical_slot) {
+  std::vector<std::string> names;
+  for (const auto& [name, xmin] : queue.pending)
+    if (!xmin)
+      names.push_back(name);
+  names.push_back(physical_slot);
+  return names;
+}
+
+bool is_safe_after_failover(std::optional<pg::xid> primary_logical_xmin, std::optional<pg::xid> physical_xmin,
+                            std::optional<pg::xid> local_xmin) {
+  if (!primary_logical_xmin || !physical_xmin || !local_xmin)
+    return false;
+  return precedes_or_equals(*primary_logical_xmin, *physical_xmin) && precedes_or_equals(*physical_xmin, *local_xmin);
+}
+
+namespace {
+
+// §2.3.20: drop entries whose local slot is gone, and those proven safe.
+void prune_ready(readiness_result& r, const slot_cache& local, std::optional<pg::xid> physical_xmin) {
+  for (auto it = r.queue.pending.begin(); it != r.queue.pending.end();) {
+    auto slot = local.find(it->first);
+    if (slot == local.end()) {
+      it = r.queue.pending.erase(it);
+      continue;
+    }
+    if (is_safe_after_failover(it->second, physical_xmin, slot->second.catalog_xmin)) {
+      r.became_ready.push_back(it->first);
+      r.diagnostics.push_back({severity::info, diagnostic_code::slot_ready, it->first,
+                               "Logical slot " + it->first + " is safe to be used after a failover"});
+      it = r.queue.pending.erase(it);
+      continue;
+    }
+    ++it;
+  }
+}
+
+} // namespace
+
+readiness_result check_readiness(const readiness_queue& queue, const slot_cache& local,
+                                 const std::optional<leader_catalog_xmins>& leader,
+                                 const std::optional<std::string>& physical_slot) {
+  readiness_result r;
+  r.queue = queue;
+  if (queue.pending.empty() || !leader) {
+    prune_ready(r, local, std::nullopt);
+    r.checked = true;
+    return r;
+  }
+  auto phys = physical_slot ? leader->find(*physical_slot) : leader->end();
+  if (phys == leader->end()) {
+    auto name = physical_slot.value_or("");
+    r.diagnostics.push_back({severity::warning, diagnostic_code::primary_slot_missing, name,
+                             "Physical slot " + name + " does not exist on the primary"});
+    return r;
+  }
+  const auto physical_xmin = phys->second;
+  if (!physical_xmin) {
+    // §2.3.19: feedback is not reaching the primary (yet).
+    r.check_hot_standby_feedback = true;
+    r.diagnostics.push_back({severity::warning, diagnostic_code::hot_standby_feedback_needed, phys->first,
+                             "Physical slot " + phys->first +
+                                 " on the primary has no catalog_xmin: logical slot failover requires "
+                                 "hot_standby_feedback"});
+    return r;
+  }
+  for (auto& [name, xmin] : r.queue.pending) {
+    auto row = leader->find(name);
+    if (!xmin && row != leader->end())
+      xmin = row->second;
+  }
+  prune_ready(r, local, physical_xmin);
+  r.checked = true;
+  return r;
+}
+
+promote_report report_on_promote(const readiness_queue& queue, const slot_cache& local) {
+  promote_report out;
+  for (const auto& [name, slot] : local)
+    if (slot.type == slot_type::logical && !queue.pending.contains(name))
+      out.ready.push_back(name);
+  for (const auto& [name, xmin] : queue.pending)
+    out.unsafe.push_back(name);
+  return out;
+}
+
+} // namespace slotd::model

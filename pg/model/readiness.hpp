@@ -1,0 +1,72 @@
+#pragma once
+// Failover readiness of copied logical slots on a replica (SLOTS.md
+// §2.3.18–§2.3.20, §2.3.23). Informational: it never blocks promotion, it
+// feeds GET /readiness and the promote reply. xids are compared modulo 2^32
+// (quirk 1); a NULL anywhere means "not ready yet", never an error.
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "pg/model/cluster_view.hpp"
+#include "pg/model/diagnostic.hpp"
+#include "pg/model/local_slot.hpp"
+#include "pg/types/xid.hpp"
+
+namespace slotd::model {
+
+// Logical slots not yet proven safe → the primary logical slot's
+// catalog_xmin captured the first time the primary's physical slot for us
+// had one (nullopt: not captured yet).
+struct readiness_queue {
+  std::map<std::string, std::optional<pg::xid>> pending;
+  friend bool operator==(const readiness_queue&, const readiness_queue&) = default;
+};
+
+// §1.3 step 4: after a (re)start or a copy: every local logical slot that
+// is not ignored and (before 17, or not a failover slot) starts unproven.
+readiness_queue rebuild_readiness_queue(const slot_cache& local, const std::vector<ignore_matcher>& ignore_slots,
+                                        int server_major);
+
+// §2.3.18 step 2: the names to look up on the leader: the slots whose
+// primary catalog_xmin is not captured yet, plus my physical slot there.
+std::vector<std::string> readiness_lookup_names(const readiness_queue& queue, const std::string& physical_slot);
+
+// What the leader answered: slot name → catalog_xmin, for the names asked
+// (a slot missing from the map does not exist there, or the leader is in
+// recovery).
+using leader_catalog_xmins = std::map<std::string, std::optional<pg::xid>>;
+
+struct readiness_result {
+  readiness_queue queue;
+  bool checked = false; // §2.3.18's boolean: the check ran to the end
+  // The primary's physical slot has no catalog_xmin: the caller should check
+  // the local hot_standby_feedback setting and say so when it is off.
+  bool check_hot_standby_feedback = false;
+  std::vector<std::string> became_ready;
+  std::vector<diagnostic> diagnostics;
+};
+
+// §2.3.18–§2.3.20. `leader` is nullopt when there is no leader (or the
+// queue is empty and nothing was asked): then only entries whose local slot
+// is gone are pruned. `physical_slot` is get_slot_name_on_primary(me) —
+// nullopt when I have no streaming path, which reads as "missing there".
+readiness_result check_readiness(const readiness_queue& queue, const slot_cache& local,
+                                 const std::optional<leader_catalog_xmins>& leader,
+                                 const std::optional<std::string>& physical_slot);
+
+// §2.3.20's condition for one slot, with NULL = not ready:
+// primary_logical_xmin <= physical_xmin <= local_xmin, modulo 2^32.
+bool is_safe_after_failover(std::optional<pg::xid> primary_logical_xmin, std::optional<pg::xid> physical_xmin,
+                            std::optional<pg::xid> local_xmin);
+
+// §2.3.23 / DESIGN.md POST /promote: which local logical slots are ready
+// and which are still unproven (unsafe to use after the promotion).
+struct promote_report {
+  std::vector<std::string> ready;
+  std::vector<std::string> unsafe;
+  friend bool operator==(const promote_report&, const promote_report&) = default;
+};
+promote_report report_on_promote(const readiness_queue& queue, const slot_cache& local);
+
+} // namespace slotd::model

@@ -1,0 +1,123 @@
+#pragma once
+// One cycle of slot reconciliation as a pure function (SLOTS.md §1.3): from
+// what the cluster should look like and what the local server has, the exact
+// list of drops, creates, advances and copies to perform. The actors perform
+// the plan (each action isolated, quirk 2) and feed the outcome back as the
+// next cycle's input.
+//
+// Order for the performer: drops first (in plan order), then the rest. Every
+// create, copy or advance of a name that is also dropped in the plan assumes
+// the drop succeeded: skip it when the drop did not happen (the slot became
+// active since it was read; slots read as active are never planned for a
+// drop, the plan says so in a diagnostic instead).
+//
+// Cache semantics (SLOTS.md §5.2 quirk 2, decided): slotd reads
+// pg_replication_slots every cycle and passes it as `local`; Patroni's
+// "cache = desired set" delay does not exist here, so an unknown slot is
+// dropped at the next cycle (unless ignored, active, or paused).
+#include <chrono>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "pg/model/advance_errors.hpp"
+#include "pg/model/cluster_view.hpp"
+#include "pg/model/desired_slots.hpp"
+#include "pg/model/diagnostic.hpp"
+#include "pg/model/local_slot.hpp"
+#include "pg/model/retention.hpp"
+#include "pg/model/role.hpp"
+#include "pg/types/lsn.hpp"
+
+namespace slotd::model {
+
+// Quirk 8: creating a slot waits for running transactions; it gets its own
+// statement budget instead of the 2 s default (the actors apply it).
+inline constexpr std::chrono::seconds slot_creation_budget{60};
+
+struct cycle_input {
+  cluster_view view;
+  std::string my_name;
+  // The leader this node follows (from `demote {leader}` or role auto);
+  // ignored when told primary: then the leader is me.
+  std::optional<std::string> leader;
+  told_role told = told_role::replica;
+  bool in_recovery = true; // pg_is_in_recovery() of the local server
+  int server_major = 15;
+  bool paused = false;
+  slot_cache local; // the local pg_replication_slots as read this cycle
+  // Replica: the leader's published positions (positions_of over the
+  // leader's pg_replication_slots, with the leader's current WAL LSN under
+  // its member slot name). On a primary/promoting node the positions are its
+  // own slots' and this field is not read.
+  slot_positions leader_positions;
+  std::optional<pg::lsn> replay_lsn; // local pg_last_wal_replay_lsn(); nullopt = unknown
+  // Slots the advance workers reported for a re-copy (classify_advance_error).
+  std::vector<std::string> recopy_requests;
+  time_point now{};
+  retention_state retention;
+  recopy_limiter recopies;
+};
+
+enum class drop_reason {
+  unknown,             // §3.13 rule 1: not desired
+  wal_status_lost,     // §3.13 rule 2: desired but wal_status = lost (13+)
+  value_changed,       // §3.13 rule 3: type / database / plugin changed
+  xmin_on_inactive,    // §3.13 rule 4: inactive physical slot holding xmin
+  no_restart_lsn,      // §3.13 rule 5: physical slot never reserved WAL
+  failover_not_synced, // §3.13 rule 6: 17+, standby following another leader
+};
+
+std::string_view to_string(drop_reason r);
+
+struct drop_action {
+  std::string name;
+  drop_reason reason = drop_reason::unknown;
+  // A pass-1 drop (§2.3.11): it honours ignore_slots, and on success the
+  // slot leaves the readiness queue. Unguarded drops bypass ignore_slots.
+  bool guarded = true;
+  friend bool operator==(const drop_action&, const drop_action&) = default;
+};
+
+struct physical_advance {
+  std::string name;
+  pg::lsn target;
+  friend bool operator==(const physical_advance&, const physical_advance&) = default;
+};
+
+struct logical_create {
+  std::string name;
+  std::string database;
+  std::string plugin;
+  bool failover = false; // only ever true on 17+
+  friend bool operator==(const logical_create&, const logical_create&) = default;
+};
+
+// database → slot → target, for the per-database advance workers.
+using logical_advance_map = std::map<std::string, std::map<std::string, pg::lsn>>;
+
+struct plan {
+  node_role role = node_role::replica;
+  desired_set desired;
+  std::vector<drop_action> drops;
+  std::vector<std::string> physical_creates;
+  std::vector<physical_advance> physical_advances;
+  std::vector<logical_create> logical_creates; // primary only
+  logical_advance_map logical_advances;        // replica only
+  std::vector<std::string> logical_copies;     // replica only, from the leader
+  std::vector<diagnostic> diagnostics;
+  retention_state retention; // next cycle's input
+  recopy_limiter recopies;   // next cycle's input
+};
+
+// SLOTS.md §1.3 with slotd's role safety and pause:
+// - role_mismatch (told replica, not in recovery): nothing at all;
+// - promoting (told primary, in recovery): no xmin drops, no copies, no
+//   logical creates (the server cannot yet);
+// - paused: nothing is dropped (pass 1, pass 2 and the physical drops —
+//   stricter than Patroni, whose pass 2 ignores pause, quirk 3) and nothing
+//   is copied; creates and advances go on.
+plan plan_cycle(const cycle_input& in);
+
+} // namespace slotd::model

@@ -1,0 +1,51 @@
+#include "pg/model/advance_errors.hpp"
+
+#include <gtest/gtest.h>
+
+namespace slotd::model {
+namespace {
+
+// Quirk 5 / SLOTS.md §4.5, §6.18.
+TEST(ClassifyAdvanceError, MissingWalSegmentMeansRecopy) {
+  EXPECT_EQ(classify_advance_error("58P01", "requested WAL segment 000000010000000000000003 has already been removed"),
+            advance_error_action::recopy);
+}
+
+TEST(ClassifyAdvanceError, TargetBehindTheSlotIsNotARecopy) {
+  EXPECT_EQ(classify_advance_error("55000", "cannot advance replication slot to 0/3000060, minimum is 0/3000100"),
+            advance_error_action::skip);
+}
+
+TEST(ClassifyAdvanceError, InvalidatedSlotMeansRecopy) {
+  EXPECT_EQ(classify_advance_error("55000", "can no longer get changes from replication slot \"ls\""),
+            advance_error_action::recopy);
+  EXPECT_EQ(classify_advance_error("55000", "replication slot \"ls\" cannot be advanced"),
+            advance_error_action::recopy);
+}
+
+TEST(ClassifyAdvanceError, EverythingElseIsRetried) {
+  EXPECT_EQ(classify_advance_error("57014", "canceling statement due to statement timeout"),
+            advance_error_action::retry);
+  EXPECT_EQ(classify_advance_error("08006", "server closed the connection"), advance_error_action::retry);
+  EXPECT_EQ(classify_advance_error("", ""), advance_error_action::retry);
+}
+
+TEST(RecopyLimiter, AtMostThreeRecopiesPerHourPerSlot) {
+  using std::chrono::minutes;
+  const time_point t0{std::chrono::hours(5)};
+  recopy_limiter l;
+  EXPECT_TRUE(l.admit("ls", t0));
+  EXPECT_TRUE(l.admit("ls", t0 + minutes(10)));
+  EXPECT_TRUE(l.admit("ls", t0 + minutes(20)));
+  EXPECT_FALSE(l.admit("ls", t0 + minutes(30)));
+  EXPECT_EQ(l.recent("ls", t0 + minutes(30)), 3);
+  EXPECT_TRUE(l.admit("other", t0 + minutes(30))); // per slot
+  EXPECT_FALSE(l.admit("ls", t0 + minutes(59)));
+  // the first re-copy leaves the window exactly one hour later
+  EXPECT_TRUE(l.admit("ls", t0 + minutes(60)));
+  EXPECT_FALSE(l.admit("ls", t0 + minutes(61)));
+  EXPECT_EQ(l.recent("ls", t0 + minutes(200)), 0);
+}
+
+} // namespace
+} // namespace slotd::model

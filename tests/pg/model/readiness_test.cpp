@@ -1,0 +1,124 @@
+#include "pg/model/readiness.hpp"
+
+#include <gtest/gtest.h>
+
+#include "model_fixtures.hpp"
+
+namespace slotd::model {
+namespace {
+using namespace testing;
+
+readiness_queue queue_of(std::map<std::string, std::optional<pg::xid>> pending) { return {std::move(pending)}; }
+
+// §1.3 step 4.
+TEST(ReadinessQueue, RebuiltFromLocalLogicalSlots) {
+  auto native = logical("native", "app", "pgoutput");
+  native.failover = true;
+  auto local = cache_of({logical("ls", "a", "b"), logical("skip", "a", "wal2json"), native, physical("p", 1)});
+  std::vector<ignore_matcher> ignore{{{}, {}, {}, std::string("wal2json")}};
+  EXPECT_EQ(rebuild_readiness_queue(local, ignore, 17), queue_of({{"ls", std::nullopt}}));
+  // before 17 the failover flag means nothing
+  EXPECT_EQ(rebuild_readiness_queue(local, ignore, 16), queue_of({{"ls", std::nullopt}, {"native", std::nullopt}}));
+}
+
+TEST(ReadinessQueue, LookupNamesAreUncapturedSlotsPlusMyPhysicalSlot) {
+  auto q = queue_of({{"a", std::nullopt}, {"b", X(10)}, {"c", std::nullopt}});
+  EXPECT_EQ(readiness_lookup_names(q, "n2"), (names{"a", "c", "n2"}));
+}
+
+// §2.3.20 with quirk 1: modulo 2^32, NULL = not ready.
+TEST(IsSafeAfterFailover, OrderedCatalogXmins) {
+  EXPECT_TRUE(is_safe_after_failover(X(100), X(100), X(100)));
+  EXPECT_TRUE(is_safe_after_failover(X(100), X(150), X(200)));
+  EXPECT_FALSE(is_safe_after_failover(X(100), X(99), X(200)));  // physical not caught up
+  EXPECT_FALSE(is_safe_after_failover(X(100), X(201), X(200))); // physical ahead of local copy
+  // digit counts differ: string comparison would get this wrong
+  EXPECT_TRUE(is_safe_after_failover(X(99999), X(100000), X(100001)));
+}
+
+TEST(IsSafeAfterFailover, AcrossWraparoundAt2To32) {
+  EXPECT_TRUE(is_safe_after_failover(X(4294967000u), X(4294967295u), X(10)));
+  EXPECT_TRUE(is_safe_after_failover(X(4294967000u), X(5), X(10)));
+  EXPECT_FALSE(is_safe_after_failover(X(5), X(4294967000u), X(10)));
+}
+
+TEST(IsSafeAfterFailover, NullMeansNotReady) {
+  EXPECT_FALSE(is_safe_after_failover(std::nullopt, X(5), X(10)));
+  EXPECT_FALSE(is_safe_after_failover(X(5), std::nullopt, X(10)));
+  EXPECT_FALSE(is_safe_after_failover(X(5), X(6), std::nullopt));
+}
+
+TEST(CheckReadiness, CapturesPrimaryXminThenBecomesReady) {
+  auto local = cache_of({logical("ls", "a", "b", 500, 100)});
+  auto q = queue_of({{"ls", std::nullopt}});
+  // first check: primary logical xmin 90, physical slot 80: captured, not ready
+  auto r1 = check_readiness(q, local, leader_catalog_xmins{{"ls", X(90)}, {"n2", X(80)}}, std::string("n2"));
+  EXPECT_TRUE(r1.checked);
+  EXPECT_EQ(r1.queue, queue_of({{"ls", X(90)}}));
+  EXPECT_TRUE(r1.became_ready.empty());
+  // physical slot catches up to 95 (<= local 100): ready
+  auto r2 = check_readiness(r1.queue, local, leader_catalog_xmins{{"n2", X(95)}}, std::string("n2"));
+  EXPECT_TRUE(r2.checked);
+  EXPECT_TRUE(r2.queue.pending.empty());
+  EXPECT_EQ(r2.became_ready, (names{"ls"}));
+  EXPECT_TRUE(has_code(r2.diagnostics, diagnostic_code::slot_ready, "ls"));
+}
+
+TEST(CheckReadiness, ReadyAcrossXidWraparound) {
+  auto local = cache_of({logical("ls", "a", "b", 500, 20)});
+  auto q = queue_of({{"ls", X(4294967200u)}});
+  auto r = check_readiness(q, local, leader_catalog_xmins{{"n2", X(4294967290u)}}, std::string("n2"));
+  EXPECT_EQ(r.became_ready, (names{"ls"}));
+}
+
+// §6.15: NULL physical catalog_xmin → not ready, hot_standby_feedback to check.
+TEST(CheckReadiness, PhysicalSlotWithoutCatalogXminAsksForFeedbackCheck) {
+  auto local = cache_of({logical("ls", "a", "b")});
+  auto q = queue_of({{"ls", std::nullopt}});
+  auto r = check_readiness(q, local, leader_catalog_xmins{{"ls", X(90)}, {"n2", std::nullopt}}, std::string("n2"));
+  EXPECT_FALSE(r.checked);
+  EXPECT_TRUE(r.check_hot_standby_feedback);
+  EXPECT_EQ(r.queue, q); // nothing captured
+}
+
+// §6.15: leader returns only the logical slot → warning, not ready.
+TEST(CheckReadiness, MissingPhysicalSlotOnPrimaryWarns) {
+  auto local = cache_of({logical("ls", "a", "b")});
+  auto q = queue_of({{"ls", std::nullopt}});
+  auto r = check_readiness(q, local, leader_catalog_xmins{{"ls", X(90)}}, std::string("n2"));
+  EXPECT_FALSE(r.checked);
+  EXPECT_FALSE(r.check_hot_standby_feedback);
+  EXPECT_TRUE(has_code(r.diagnostics, diagnostic_code::primary_slot_missing, "n2"));
+  EXPECT_EQ(r.queue, q);
+  // no streaming path (nostream): the same
+  auto none = check_readiness(q, local, leader_catalog_xmins{{"ls", X(90)}}, std::nullopt);
+  EXPECT_FALSE(none.checked);
+  EXPECT_EQ(none.queue, q);
+}
+
+// A NULL local catalog_xmin keeps the slot pending (no exception, quirk 1).
+TEST(CheckReadiness, NullLocalCatalogXminStaysPending) {
+  auto local = cache_of({logical("ls", "a", "b", 500, std::nullopt)});
+  auto q = queue_of({{"ls", X(90)}});
+  auto r = check_readiness(q, local, leader_catalog_xmins{{"n2", X(95)}}, std::string("n2"));
+  EXPECT_TRUE(r.checked);
+  EXPECT_EQ(r.queue, q);
+}
+
+TEST(CheckReadiness, WithoutLeaderOnlyPrunesVanishedSlots) {
+  auto local = cache_of({logical("ls", "a", "b")});
+  auto q = queue_of({{"ls", X(1)}, {"gone", std::nullopt}});
+  auto r = check_readiness(q, local, std::nullopt, std::string("n2"));
+  EXPECT_EQ(r.queue, queue_of({{"ls", X(1)}}));
+  EXPECT_TRUE(r.became_ready.empty());
+}
+
+// §2.3.23 / §6.16.
+TEST(ReportOnPromote, ListsReadyAndUnsafeSlots) {
+  auto local = cache_of({logical("ls", "a", "b"), logical("ls2", "a", "b"), physical("p", 1)});
+  auto report = report_on_promote(queue_of({{"ls2", std::nullopt}}), local);
+  EXPECT_EQ(report, (promote_report{{"ls"}, {"ls2"}}));
+}
+
+} // namespace
+} // namespace slotd::model
