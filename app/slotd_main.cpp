@@ -1,27 +1,51 @@
 // slotd: the agent that keeps replication slots right across failovers.
-#include <cstring>
+#include <unistd.h>
+
 #include <iostream>
+#include <optional>
+#include <string>
 #include <string_view>
 
+#include "app/run_agent.hpp"
+#include "config/load.hpp"
 #include "slotd/version.hpp"
 
 namespace {
 
-constexpr std::string_view usage = R"(Usage: slotd [OPTIONS]
+constexpr std::string_view usage = R"(Usage: slotd -c FILE [--check-config]
+       slotd --help | --version
 
 Keeps PostgreSQL replication slots right across failovers, driven by the
 promote/demote messages of an HA manager. One slotd runs beside each server.
 
 Options:
-  -h, --help       print this help and exit
-  -V, --version    print the version and exit
+  -c, --config FILE  the configuration (slotd.yaml; see config/example.yaml)
+  --check-config     validate the configuration and exit: prints
+                     "FILE: configuration is valid" (exit 0) or each problem
+                     as FILE:LINE:COL: message (exit 2)
+  -h, --help         print this help and exit
+  -V, --version      print the version and exit
 
-This build has no agent loop yet: it only answers --help and --version.
+slotd -c FILE validates the configuration (exit 2 on errors) and refuses to
+run as root (exit 1): run it as the user that owns the data directory.
+Then it runs until SIGTERM or SIGINT (clean shutdown). SIGHUP re-reads FILE
+(cluster-view keys set through the API stay in force); SIGUSR1 prints the
+state of every actor as JSON on stdout.
 )";
+
+// Exit codes: 0 ok, 1 cannot run, 2 bad usage or bad configuration.
+constexpr int exit_cannot_run = 1;
+constexpr int exit_bad_config = 2;
+
+struct options {
+  std::optional<std::string> config_file;
+  bool check_only = false;
+};
 
 } // namespace
 
 int main(int argc, char** argv) {
+  options opts;
   for (int i = 1; i < argc; ++i) {
     std::string_view arg = argv[i];
     if (arg == "-h" || arg == "--help") {
@@ -32,9 +56,42 @@ int main(int argc, char** argv) {
       std::cout << "slotd " << slotd::version << '\n';
       return 0;
     }
-    std::cerr << "slotd: unknown option '" << arg << "' (see slotd --help)\n";
-    return 2;
+    if (arg == "--check-config") {
+      opts.check_only = true;
+    } else if (arg == "-c" || arg == "--config") {
+      if (i + 1 == argc) {
+        std::cerr << "slotd: " << arg << " needs a file name (see slotd --help)\n";
+        return exit_bad_config;
+      }
+      opts.config_file = argv[++i];
+    } else if (arg.starts_with("--config=")) {
+      opts.config_file = std::string(arg.substr(std::string_view("--config=").size()));
+    } else {
+      std::cerr << "slotd: unknown option '" << arg << "' (see slotd --help)\n";
+      return exit_bad_config;
+    }
   }
-  std::cerr << "slotd: the agent loop is not implemented in this build (see slotd --help)\n";
-  return 1;
+  if (!opts.config_file) {
+    std::cerr << "slotd: no configuration file: use -c FILE (see slotd --help)\n";
+    return exit_bad_config;
+  }
+
+  auto loaded = slotd::config::load(*opts.config_file);
+  for (const auto& d : loaded.diagnostics)
+    std::cerr << slotd::config::to_string(d) << '\n';
+  if (!loaded.ok())
+    return exit_bad_config;
+  if (opts.check_only) {
+    std::cout << *opts.config_file << ": configuration is valid\n";
+    return 0;
+  }
+
+  // DESIGN.md §5: pg_ctl refuses root, and slot files installed into the
+  // data directory must belong to the server's user.
+  if (geteuid() == 0) {
+    std::cerr << "slotd: refusing to run as root: run slotd as the OS user that owns the data directory"
+                 " (usually postgres); pg_ctl refuses root and installed slot files must belong to that user\n";
+    return exit_cannot_run;
+  }
+  return slotd::app::run_agent(*loaded.value, *opts.config_file);
 }

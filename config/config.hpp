@@ -1,0 +1,81 @@
+#pragma once
+// slotd.yaml as plain values (DESIGN.md §4). Defaults here are the documented
+// defaults; load.hpp fills these from a file and validates them.
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "pg/model/cluster_view.hpp"
+
+namespace slotd::config {
+
+// What the agent does before the first promote/demote message (DESIGN.md §1).
+enum class start_role {
+  automatic, // "auto": infer the role from the local server
+  wait,      // "wait": do nothing until told
+};
+
+enum class log_level { trace, debug, info, warn, error, critical, off };
+enum class log_format { text, json };
+
+std::string_view to_string(start_role r);
+std::string_view to_string(log_level l);
+std::string_view to_string(log_format f);
+
+// The role slotd uses on the leader connection. Empty user: the user of
+// postgresql.conninfo (DESIGN.md §5).
+struct leader_auth_config {
+  std::string user;
+  std::string password_file;
+  friend bool operator==(const leader_auth_config&, const leader_auth_config&) = default;
+};
+
+// `use_slots` is written under postgresql (as in Patroni) but belongs to the
+// cluster view, which PUT /cluster can replace: it lives in config::cluster.
+struct postgresql_config {
+  std::string conninfo;      // empty: libpq's defaults (PGHOST, ...)
+  std::string data_dir;      // where copied slot files are installed
+  std::string bin_dir;       // pg_ctl for stop/start around a slot copy
+  std::string stop_command;  // empty: pg_ctl stop -m fast from bin_dir
+  std::string start_command; // empty: pg_ctl start from bin_dir
+  leader_auth_config leader_auth;
+  friend bool operator==(const postgresql_config&, const postgresql_config&) = default;
+};
+
+// host:port to listen on; an IPv6 host is written in brackets ("[::1]:8010")
+// and kept here without them.
+struct listen_address {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 8010;
+  friend bool operator==(const listen_address&, const listen_address&) = default;
+};
+std::string to_string(const listen_address& a);
+
+struct api_config {
+  listen_address listen;
+  std::string token_file; // when set, mutating requests need its bearer token
+  friend bool operator==(const api_config&, const api_config&) = default;
+};
+
+struct log_config {
+  log_level level = log_level::info;
+  log_format format = log_format::text;
+  friend bool operator==(const log_config&, const log_config&) = default;
+};
+
+struct config {
+  std::string name;  // required: this member's name, as the HA manager names it
+  std::string scope; // cluster name for logs and metric labels
+  std::chrono::milliseconds loop_wait = std::chrono::seconds(10);
+  start_role role = start_role::automatic;
+  postgresql_config postgresql;
+  // members, slots, ignore_slots, member_slots_ttl and postgresql.use_slots:
+  // the part PUT /cluster may replace at run time.
+  model::cluster_view cluster;
+  api_config api;
+  log_config log;
+  friend bool operator==(const config&, const config&) = default;
+};
+
+} // namespace slotd::config

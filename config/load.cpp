@@ -1,0 +1,178 @@
+#include "config/load.hpp"
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "config/cluster_view_reader.hpp"
+#include "config/keys.hpp"
+#include "config/yaml_reader.hpp"
+
+namespace slotd::config {
+
+namespace {
+
+// "host:port" or "[v6-address]:port".
+std::optional<listen_address> parse_listen(std::string_view text) {
+  auto colon = text.rfind(':');
+  if (colon == std::string_view::npos || colon == 0)
+    return std::nullopt;
+  auto port = parse_port(text.substr(colon + 1));
+  std::string_view host = text.substr(0, colon);
+  if (host.front() == '[') {
+    if (host.size() < 3 || host.back() != ']')
+      return std::nullopt;
+    host = host.substr(1, host.size() - 2);
+  } else if (host.find(':') != std::string_view::npos) {
+    return std::nullopt; // an IPv6 address needs its brackets
+  }
+  if (!port)
+    return std::nullopt;
+  return listen_address{std::string(host), *port};
+}
+
+// A string-valued key: (key, member) pairs keep the readers below short.
+template <class S>
+struct string_key {
+  std::string_view key;
+  std::string S::*field;
+};
+
+template <class S, std::size_t N>
+bool read_string_key(yaml_reader& r, const yaml_entry& e, S& into, const string_key<S> (&fields)[N]) {
+  for (const auto& f : fields) {
+    if (e.key == f.key) {
+      if (auto text = r.string(e))
+        into.*(f.field) = *text;
+      return true;
+    }
+  }
+  return false;
+}
+
+void read_postgresql(yaml_reader& r, const yaml_entry& e, postgresql_config& pg, cluster_update& cluster,
+                     view_positions& positions) {
+  static constexpr string_key<postgresql_config> strings[] = {
+      {"conninfo", &postgresql_config::conninfo},
+      {"data_dir", &postgresql_config::data_dir},
+      {"bin_dir", &postgresql_config::bin_dir},
+      {"stop_command", &postgresql_config::stop_command},
+      {"start_command", &postgresql_config::start_command},
+  };
+  static constexpr string_key<leader_auth_config> auth_strings[] = {
+      {"user", &leader_auth_config::user},
+      {"password_file", &leader_auth_config::password_file},
+  };
+  r.each_known_entry(e, keys::postgresql, [&](const yaml_entry& f) {
+    if (read_string_key(r, f, pg, strings))
+      return;
+    if (f.key == "leader_auth")
+      r.each_known_entry(f, keys::leader_auth,
+                         [&](const yaml_entry& a) { read_string_key(r, a, pg.leader_auth, auth_strings); });
+    else // use_slots: part of the cluster view
+      read_cluster_key(r, f, cluster, positions);
+  });
+}
+
+void read_api(yaml_reader& r, const yaml_entry& e, api_config& api) {
+  r.each_known_entry(e, keys::api, [&](const yaml_entry& f) {
+    auto text = r.string(f);
+    if (!text)
+      return;
+    if (f.key == "token_file") {
+      api.token_file = *text;
+    } else if (auto address = parse_listen(*text)) {
+      api.listen = *address;
+    } else {
+      r.error(f.at(), f.path + ": '" + *text + "' is not host:port (e.g. 127.0.0.1:8010 or [::1]:8010)");
+    }
+  });
+}
+
+void read_log(yaml_reader& r, const yaml_entry& e, log_config& log) {
+  r.each_known_entry(e, keys::log, [&](const yaml_entry& f) {
+    if (f.key == "level") {
+      using enum log_level;
+      if (auto level = r.choice(f, {trace, debug, info, warn, error, critical, off}))
+        log.level = *level;
+    } else if (auto format = r.choice(f, {log_format::text, log_format::json})) {
+      log.format = *format;
+    }
+  });
+}
+
+} // namespace
+
+parse_result<config> parse(std::string_view text, std::string filename) {
+  yaml_reader r(std::move(filename), "at the top level", keys::file_homes);
+  parse_result<config> result;
+  config cfg;
+  auto doc = r.parse_document(std::string(text));
+  if (doc && doc->IsNull()) {
+    r.error(doc->Mark(), "the configuration is empty (at least 'name' is required)");
+  } else if (doc && !doc->IsMap()) {
+    r.error(doc->Mark(), "the configuration must be a map of keys (name: ..., postgresql: ...), not " +
+                             describe(*doc));
+  } else if (doc) {
+    cluster_update cluster;
+    view_positions positions;
+    std::optional<YAML::Mark> name_at;
+    r.each_known_entry(*doc, doc->Mark(), "", keys::top, [&](const yaml_entry& e) {
+      if (e.key == "name") {
+        name_at = e.at();
+        if (auto name = r.non_empty_string(e))
+          cfg.name = *name;
+      } else if (e.key == "scope") {
+        if (auto scope = r.string(e))
+          cfg.scope = *scope;
+      } else if (e.key == "loop_wait") {
+        if (auto wait = r.duration(e, zero_duration::rejected))
+          cfg.loop_wait = *wait;
+      } else if (e.key == "role") {
+        if (auto role = r.choice(e, {start_role::automatic, start_role::wait}))
+          cfg.role = *role;
+      } else if (e.key == "postgresql") {
+        read_postgresql(r, e, cfg.postgresql, cluster, positions);
+      } else if (e.key == "api") {
+        read_api(r, e, cfg.api);
+      } else if (e.key == "log") {
+        read_log(r, e, cfg.log);
+      } else {
+        read_cluster_key(r, e, cluster, positions);
+      }
+    });
+    if (!name_at)
+      r.error(doc->Mark(), "name is missing (this member's name, as the HA manager names it)");
+    cluster.apply_to(cfg.cluster);
+    report_view_problems(r, cfg.cluster, cfg.name, positions, name_at.value_or(doc->Mark()));
+  }
+  if (!r.has_errors())
+    result.value = std::move(cfg);
+  result.diagnostics = r.take_diagnostics();
+  return result;
+}
+
+parse_result<config> load(const std::filesystem::path& path) {
+  auto unreadable = [&](const std::string& why) {
+    parse_result<config> result;
+    result.diagnostics.push_back({path.string(), 0, 0, "cannot read the configuration file: " + why});
+    return result;
+  };
+  std::error_code ec;
+  auto status = std::filesystem::status(path, ec);
+  if (ec)
+    return unreadable(ec.message());
+  if (std::filesystem::is_directory(status))
+    return unreadable("it is a directory");
+  std::ifstream in(path, std::ios::binary);
+  if (!in)
+    return unreadable(std::strerror(errno));
+  std::stringstream text;
+  text << in.rdbuf();
+  if (in.bad())
+    return unreadable(std::strerror(errno));
+  return parse(text.str(), path.string());
+}
+
+} // namespace slotd::config
