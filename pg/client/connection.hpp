@@ -1,0 +1,72 @@
+#pragma once
+// pg::connection: one libpq connection in non-blocking mode, driven by C++20
+// coroutines on one Asio I/O thread. Every operation takes an absolute
+// deadline. Use it only from coroutines running on the executor it was built
+// with; one operation at a time (a second concurrent call gets an error).
+//
+//   boost::asio::co_spawn(io, [&]() -> boost::asio::awaitable<void> {
+//     auto ok = co_await conn.connect(pg::clock::now() + 3s);
+//     pg::params p{"cdc"};
+//     auto r = co_await conn.exec("SELECT ... WHERE slot_name = $1", p, pg::clock::now() + 2s);
+//     if (!r) { /* r.error(): call, SQLSTATE, message */ }
+//   }, boost::asio::detached);
+//
+// On deadline the query is cancelled (PQcancel on a helper thread: it
+// blocks), the answer is drained, and the connection stays usable when the
+// server answered the cancel (57014); otherwise it is closed.
+//
+// g++ 12: name temporaries before co_await (no braced temporaries inside
+// co_await f({...})), see NOTES.md.
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "pg/asio.hpp"
+#include "pg/client/params.hpp"
+#include "pg/client/result.hpp"
+#include "pg/client/rows.hpp"
+
+namespace slotd::pg {
+
+struct connection_options {
+  std::string conninfo;                 // key=value or URI; never logged unredacted
+  std::optional<std::string> dbname;    // overrides the conninfo's dbname (per-database connections)
+  // Sent as options='-c statement_timeout=N' (appended to the conninfo's own
+  // options). 0 disables it (advance connections, SLOTS.md §2.7).
+  std::optional<std::chrono::milliseconds> statement_timeout;
+  std::string application_name = "slotd"; // used when the conninfo sets none
+  std::string name = "pg";                 // in log lines: "local", "leader", "advance app"
+  // After a cancel, how long to wait for the server's answer before closing.
+  std::chrono::milliseconds cancel_grace{2000};
+};
+
+class connection {
+public:
+  connection(boost::asio::any_io_executor executor, connection_options options);
+  ~connection();
+  connection(connection&&) noexcept;
+  connection& operator=(connection&&) noexcept;
+  connection(const connection&) = delete;
+  connection& operator=(const connection&) = delete;
+
+  // Closes any previous connection first.
+  boost::asio::awaitable<result<void>> connect(deadline until);
+  // One statement, $1..$n text parameters, every result drained.
+  boost::asio::awaitable<result<rows>> exec(std::string sql, params parameters, deadline until);
+  boost::asio::awaitable<result<rows>> exec(std::string sql, deadline until);
+
+  bool connected() const;
+  int server_version() const; // PQserverVersion, 0 when not connected
+  void close();
+  const connection_options& options() const;
+  std::string describe() const; // name and redacted conninfo, for logs
+
+  struct impl; // opaque (keeps libpq out of this header)
+
+private:
+  std::shared_ptr<impl> impl_;
+};
+
+} // namespace slotd::pg

@@ -1,0 +1,51 @@
+#include "pg/client/error.hpp"
+
+namespace slotd::pg {
+
+std::string error::what() const {
+  std::string out = call.empty() ? std::string("pg") : call;
+  out += ": ";
+  if (!sqlstate.empty()) {
+    out += '[';
+    out += sqlstate;
+    out += "] ";
+  }
+  out += message.empty() ? std::string("unknown error") : message;
+  if (!detail.empty()) {
+    out += " (";
+    out += detail;
+    out += ')';
+  }
+  return out;
+}
+
+bool is_query_canceled(const error& e) { return e.sqlstate == "57014"; }
+bool is_undefined_file(const error& e) { return e.sqlstate == "58P01"; }
+bool is_object_not_in_prerequisite_state(const error& e) { return e.sqlstate == "55000"; }
+bool is_advance_below_minimum(const error& e) {
+  return e.sqlstate == "55000" && e.message.find("minimum is") != std::string::npos;
+}
+bool is_undefined_object(const error& e) { return e.sqlstate == "42704"; }
+bool is_admin_shutdown(const error& e) { return e.sqlstate == "57P01"; }
+bool is_cannot_connect_now(const error& e) { return e.sqlstate == "57P03"; }
+bool is_server_going_away(const error& e) {
+  return e.sqlstate == "57P01" || e.sqlstate == "57P02" || e.sqlstate == "57P03";
+}
+
+bool is_connection_failure(const error& e) {
+  if (e.connection_lost || e.sqlstate.starts_with("08"))
+    return true;
+  // libpq reports local failures without a SQLSTATE; these texts are stable
+  // across libpq 12-18.
+  constexpr std::string_view lost[] = {"server closed the connection unexpectedly", "connection to server",
+                                       "no connection to the server", "could not connect",
+                                       "could not send data to server", "could not receive data from server"};
+  if (!e.sqlstate.empty())
+    return false;
+  for (auto text : lost)
+    if (e.message.find(text) != std::string::npos)
+      return true;
+  return false;
+}
+
+} // namespace slotd::pg

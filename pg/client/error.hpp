@@ -1,0 +1,37 @@
+#pragma once
+// A PostgreSQL failure as a value: which libpq call failed, the SQLSTATE the
+// server (or libpq) gave, the primary message and the detail. The slot logic
+// decides by SQLSTATE class (see SLOTS.md §2.2, decision 5), never by parsing
+// free text, except for the one 55000 sub-case PostgreSQL has no code for.
+#include <string>
+#include <string_view>
+
+namespace slotd::pg {
+
+struct error {
+  std::string call;      // "PQconnectPoll", "PQsendQueryParams", "result", "parse", ...
+  std::string sqlstate;  // five characters, or empty when libpq failed locally
+  std::string message;   // primary message (conninfo already redacted)
+  std::string detail;    // DETAIL line, may be empty
+  bool connection_lost = false; // the connection is closed; reconnect before reuse
+  bool timed_out = false;       // our own deadline expired (connect, cancel grace)
+
+  // "PQsendQueryParams: [57014] canceling statement due to user request (detail)".
+  std::string what() const;
+};
+
+// SQLSTATE predicates used by the slot logic.
+bool is_query_canceled(const error& e);               // 57014
+bool is_undefined_file(const error& e);               // 58P01: WAL segment already removed
+bool is_object_not_in_prerequisite_state(const error& e); // 55000
+// 55000 "cannot advance replication slot to X, minimum is Y": the target is
+// behind the slot. Not a reason to re-copy (SLOTS.md, decision 5).
+bool is_advance_below_minimum(const error& e);
+bool is_undefined_object(const error& e);             // 42704
+bool is_admin_shutdown(const error& e);               // 57P01
+bool is_cannot_connect_now(const error& e);           // 57P03
+bool is_server_going_away(const error& e);            // 57P01, 57P02, 57P03
+// Class 08, a lost connection, or any failure to reach the server.
+bool is_connection_failure(const error& e);
+
+} // namespace slotd::pg

@@ -1,0 +1,137 @@
+#include "pg/slotfile/install.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <system_error>
+
+#include "pg/slotfile/slot_state.hpp"
+
+namespace slotd::pg::slotfile {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+pg::error fail(const std::string& what, const fs::path& path, int err = errno) {
+  pg::error e;
+  e.call = "slotfile install";
+  e.message = what + " " + path.string() + (err ? std::string(": ") + std::strerror(err) : std::string());
+  return e;
+}
+
+struct fd_guard {
+  int fd = -1;
+  ~fd_guard() {
+    if (fd >= 0)
+      ::close(fd);
+  }
+};
+
+// fsync a directory; filesystems that cannot (EINVAL) are fine.
+result<void> fsync_dir(const fs::path& dir) {
+  fd_guard g{::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)};
+  if (g.fd < 0)
+    return fail("cannot open directory", dir);
+  if (::fsync(g.fd) != 0 && errno != EINVAL)
+    return fail("cannot fsync directory", dir);
+  return {};
+}
+
+struct ownership {
+  mode_t dir_mode;
+  mode_t file_mode;
+  uid_t uid;
+  gid_t gid;
+  bool chown;
+};
+
+result<void> set_owner_mode(int fd, const fs::path& path, const ownership& o, mode_t mode) {
+  if (::fchmod(fd, mode) != 0)
+    return fail("cannot chmod", path);
+  if (o.chown && ::fchown(fd, o.uid, o.gid) != 0)
+    return fail("cannot chown", path);
+  return {};
+}
+
+result<void> install_one(const fs::path& replslot, const state_file& f, const ownership& o) {
+  const fs::path tmp = replslot / (f.name + ".tmp");
+  const fs::path final_dir = replslot / f.name;
+  std::error_code ec;
+  fs::remove_all(tmp, ec);
+  if (ec)
+    return fail("cannot remove stale", tmp, ec.value());
+  if (::mkdir(tmp.c_str(), o.dir_mode) != 0)
+    return fail("cannot create", tmp);
+  {
+    fd_guard d{::open(tmp.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)};
+    if (d.fd < 0)
+      return fail("cannot open", tmp);
+    if (auto r = set_owner_mode(d.fd, tmp, o, o.dir_mode); !r)
+      return r;
+  }
+  const fs::path state = tmp / "state";
+  {
+    fd_guard w{::open(state.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, o.file_mode)};
+    if (w.fd < 0)
+      return fail("cannot create", state);
+    if (auto r = set_owner_mode(w.fd, state, o, o.file_mode); !r)
+      return r;
+    std::size_t done = 0;
+    while (done < f.bytes.size()) {
+      auto n = ::write(w.fd, f.bytes.data() + done, f.bytes.size() - done);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        return fail("cannot write", state);
+      done += static_cast<std::size_t>(n);
+    }
+    if (::fsync(w.fd) != 0)
+      return fail("cannot fsync", state);
+    int fd = w.fd;
+    w.fd = -1;
+    if (::close(fd) != 0)
+      return fail("cannot close", state);
+  }
+  if (auto r = fsync_dir(tmp); !r)
+    return r;
+  fs::remove_all(final_dir, ec);
+  if (ec)
+    return fail("cannot remove old", final_dir, ec.value());
+  if (::rename(tmp.c_str(), final_dir.c_str()) != 0)
+    return fail("cannot rename to", final_dir);
+  return fsync_dir(final_dir);
+}
+
+} // namespace
+
+result<void> install_slot_files(const fs::path& data_dir, const std::vector<state_file>& files) {
+  struct stat st{};
+  if (::stat(data_dir.c_str(), &st) != 0)
+    return fail("cannot stat data directory", data_dir);
+  ownership o{};
+  const bool group = (st.st_mode & S_IRWXG) != 0; // initdb --allow-group-access
+  o.dir_mode = group ? 0750 : 0700;
+  o.file_mode = group ? 0640 : 0600;
+  o.uid = st.st_uid;
+  o.gid = st.st_gid;
+  o.chown = ::geteuid() == 0;
+
+  for (const auto& f : files) {
+    // Re-check here too: a name is a path component.
+    if (!valid_slot_name(f.name))
+      return fail("invalid slot name '" + f.name + "' for", data_dir, 0);
+    if (auto parsed = parse_slot_state(f.bytes); !parsed)
+      return parsed.error();
+  }
+  const fs::path replslot = data_dir / "pg_replslot";
+  for (const auto& f : files)
+    if (auto r = install_one(replslot, f, o); !r)
+      return r;
+  return fsync_dir(replslot);
+}
+
+} // namespace slotd::pg::slotfile

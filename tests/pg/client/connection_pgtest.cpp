@@ -1,0 +1,259 @@
+// pg::connection against real servers from the harness.
+// g++ 12 reports a false -Wmismatched-new-delete inside Asio coroutine frames.
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+#include "pg/client/connection.hpp"
+#include "pg/client/reconnect.hpp"
+
+#include <dirent.h>
+
+#include <sstream>
+#include <thread>
+
+#include <gtest/gtest.h>
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
+
+#include "tests/pg/asio_test_support.hpp"
+#include "tests/support/pg_harness.hpp"
+
+namespace slotd::pg {
+namespace {
+
+using test_support::run_io;
+using test_support::unused_port;
+
+using namespace std::chrono_literals;
+namespace asio = boost::asio;
+
+connection_options options_for(const testing::node& n, const std::string& db = "postgres") {
+  connection_options o;
+  o.conninfo = n.conninfo(db) + " password=not-needed-secret";
+  o.name = "test " + n.name();
+  o.statement_timeout = 0ms;
+  return o;
+}
+
+int open_fds() {
+  int n = 0;
+  DIR* d = ::opendir("/proc/self/fd");
+  while (auto* e = ::readdir(d))
+    if (e->d_name[0] != '.')
+      ++n;
+  ::closedir(d);
+  return n;
+}
+
+class connection_pgtest : public ::testing::Test {
+protected:
+  static void SetUpTestSuite() { cluster_ = new testing::cluster(testing::cluster_options{.replicas = 0}); }
+  static void TearDownTestSuite() {
+    delete cluster_;
+    cluster_ = nullptr;
+  }
+  testing::node& primary() { return cluster_->primary(); }
+  static testing::cluster* cluster_;
+};
+testing::cluster* connection_pgtest::cluster_ = nullptr;
+
+TEST_F(connection_pgtest, sql_error_leaves_the_connection_usable) {
+  run_io([&](asio::io_context& io) -> asio::awaitable<void> {
+    connection conn(io.get_executor(), options_for(primary()));
+    auto c = co_await conn.connect(clock::now() + 5s);
+    EXPECT_TRUE(c) << (c ? "" : c.error().what());
+    EXPECT_GE(conn.server_version(), 120000);
+
+    auto bad = co_await conn.exec("SELECT * FROM no_such_table", clock::now() + 2s);
+    EXPECT_FALSE(bad);
+    if (!bad) {
+      EXPECT_EQ(bad.error().call, "result");
+      EXPECT_EQ(bad.error().sqlstate, "42P01");
+      EXPECT_FALSE(is_connection_failure(bad.error()));
+    }
+    params missing_slot{"no_such_slot", "0/1"};
+    auto undefined = co_await conn.exec("SELECT pg_catalog.pg_replication_slot_advance($1, $2::pg_lsn)",
+                                        missing_slot, clock::now() + 2s);
+    EXPECT_FALSE(undefined);
+    if (!undefined) {
+      EXPECT_TRUE(is_undefined_object(undefined.error())) << undefined.error().what();
+    }
+
+    params p{"a'b", std::nullopt, "16/B374D848"};
+    auto ok = co_await conn.exec("SELECT $1::text, $2::text IS NULL, $3::pg_lsn", p, clock::now() + 2s);
+    EXPECT_TRUE(ok);
+    if (ok) {
+      EXPECT_EQ(ok->get<std::string>(0, 0), "a'b");
+      EXPECT_EQ(ok->get<bool>(0, 1), true);
+      EXPECT_EQ(ok->get<lsn>(0, 2)->value(), 0x16B374D848ull);
+    }
+    EXPECT_TRUE(conn.connected());
+  });
+}
+
+TEST_F(connection_pgtest, a_query_past_its_deadline_is_cancelled_and_the_connection_reused) {
+  run_io([&](asio::io_context& io) -> asio::awaitable<void> {
+    connection conn(io.get_executor(), options_for(primary()));
+    {
+      auto ok_ = co_await conn.connect(clock::now() + 5s);
+      EXPECT_TRUE(ok_);
+    }
+    auto start = clock::now();
+    auto r = co_await conn.exec("SELECT pg_catalog.pg_sleep(10)", start + 300ms);
+    auto took = clock::now() - start;
+    EXPECT_FALSE(r);
+    if (!r) {
+      EXPECT_TRUE(is_query_canceled(r.error())) << r.error().what();
+      EXPECT_FALSE(r.error().connection_lost);
+    }
+    EXPECT_LT(took, 300ms + 500ms);
+    EXPECT_TRUE(conn.connected());
+    auto again = co_await conn.exec("SELECT 1", clock::now() + 2s);
+    EXPECT_TRUE(again);
+    if (again) {
+      EXPECT_EQ(again->get<int>(0, 0), 1);
+    }
+  });
+}
+
+TEST_F(connection_pgtest, statement_timeout_is_per_connection) {
+  run_io([&](asio::io_context& io) -> asio::awaitable<void> {
+    auto o = options_for(primary());
+    o.statement_timeout = 150ms;
+    connection limited(io.get_executor(), o);
+    {
+      auto ok_ = co_await limited.connect(clock::now() + 5s);
+      EXPECT_TRUE(ok_);
+    }
+    auto shown = co_await limited.exec("SHOW statement_timeout", clock::now() + 2s);
+    EXPECT_TRUE(shown && shown->get<std::string>(0, 0) == "150ms");
+    auto slow = co_await limited.exec("SELECT pg_catalog.pg_sleep(2)", clock::now() + 5s);
+    EXPECT_FALSE(slow);
+    if (!slow) {
+      EXPECT_TRUE(is_query_canceled(slow.error()));
+    }
+
+    o.statement_timeout = 0ms;
+    o.dbname = "app";
+    connection advance(io.get_executor(), o);
+    {
+      auto ok_ = co_await advance.connect(clock::now() + 5s);
+      EXPECT_TRUE(ok_);
+    }
+    auto r = co_await advance.exec("SELECT current_setting('statement_timeout'), current_database()",
+                                   clock::now() + 2s);
+    EXPECT_TRUE(r);
+    if (r) {
+      EXPECT_EQ(r->get<std::string>(0, 0), "0");
+      EXPECT_EQ(r->get<std::string>(0, 1), "app");
+    }
+  });
+}
+
+TEST_F(connection_pgtest, notices_go_to_the_pg_logger) {
+  std::ostringstream captured;
+  auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(captured);
+  auto logger = std::make_shared<spdlog::logger>("pg", sink);
+  spdlog::register_logger(logger);
+  run_io([&](asio::io_context& io) -> asio::awaitable<void> {
+    connection conn(io.get_executor(), options_for(primary()));
+    {
+      auto ok_ = co_await conn.connect(clock::now() + 5s);
+      EXPECT_TRUE(ok_);
+    }
+    auto r = co_await conn.exec("DO $$BEGIN RAISE NOTICE 'hello from the server'; END$$", clock::now() + 2s);
+    EXPECT_TRUE(r);
+  });
+  spdlog::drop("pg");
+  EXPECT_NE(captured.str().find("hello from the server"), std::string::npos) << captured.str();
+  EXPECT_EQ(captured.str().find("not-needed-secret"), std::string::npos);
+}
+
+TEST_F(connection_pgtest, ten_thousand_queries_leak_no_descriptor) {
+  int before = open_fds();
+  run_io([&](asio::io_context& io) -> asio::awaitable<void> {
+    connection conn(io.get_executor(), options_for(primary()));
+    {
+      auto ok_ = co_await conn.connect(clock::now() + 5s);
+      EXPECT_TRUE(ok_);
+    }
+    int failures = 0;
+    for (int i = 0; i < 10000; ++i) {
+      params p{std::to_string(i)};
+      auto r = co_await conn.exec("SELECT $1::int + 1", p, clock::now() + 5s);
+      if (!r || r->get<int>(0, 0) != i + 1)
+        ++failures;
+    }
+    EXPECT_EQ(failures, 0);
+    // Reconnects must not leak either (dup'd sockets, PGconn).
+    for (int i = 0; i < 50; ++i)
+      {
+      auto ok_ = co_await conn.connect(clock::now() + 5s);
+      EXPECT_TRUE(ok_);
+    }
+    conn.close();
+  });
+  EXPECT_EQ(open_fds(), before);
+}
+
+TEST_F(connection_pgtest, refused_connection_is_a_connection_failure) {
+  run_io([&](asio::io_context& io) -> asio::awaitable<void> {
+    connection_options o;
+    o.conninfo = "host=127.0.0.1 port=" + std::to_string(unused_port()) + " user=postgres password=s3cret";
+    connection conn(io.get_executor(), o);
+    auto start = clock::now();
+    auto r = co_await conn.connect(clock::now() + 5s);
+    EXPECT_FALSE(r);
+    EXPECT_LT(clock::now() - start, 2s);
+    if (!r) {
+      EXPECT_TRUE(is_connection_failure(r.error())) << r.error().what();
+      EXPECT_EQ(r.error().what().find("s3cret"), std::string::npos);
+    }
+  });
+}
+
+// Its own server: it is stopped and started.
+TEST(connection_restart_pgtest, server_stopped_mid_query_then_the_connection_comes_back) {
+  testing::cluster c(testing::cluster_options{.replicas = 0, .create_app_database = false});
+  auto& node = c.primary();
+  run_io([&](asio::io_context& io) -> asio::awaitable<void> {
+    connection conn(io.get_executor(), options_for(node));
+    {
+      auto ok_ = co_await conn.connect(clock::now() + 5s);
+      EXPECT_TRUE(ok_);
+    }
+
+    // Stop the server (blocking harness call) while the query runs.
+    std::thread stopper([&] {
+      std::this_thread::sleep_for(300ms);
+      node.stop_fast();
+    });
+    auto r = co_await conn.exec("SELECT pg_catalog.pg_sleep(20)", clock::now() + 15s);
+    stopper.join();
+    EXPECT_FALSE(r);
+    if (!r) {
+      EXPECT_TRUE(is_connection_failure(r.error())) << r.error().what();
+      EXPECT_TRUE(is_admin_shutdown(r.error()) || r.error().sqlstate.empty()) << r.error().what();
+    }
+    EXPECT_FALSE(conn.connected());
+
+    reconnect_policy policy(backoff_options{50ms, 200ms, 2.0, 0.0});
+    auto down = co_await ensure_connected(conn, policy, clock::now() + 3s);
+    EXPECT_FALSE(down);
+    if (!down) {
+      EXPECT_TRUE(is_connection_failure(down.error())) << down.error().what();
+    }
+
+    node.start(); // blocking, test only
+    result<void> up = down;
+    for (auto until = clock::now() + 10s; !up && clock::now() < until;) {
+      asio::steady_timer t(io, 50ms);
+      co_await t.async_wait(asio::use_awaitable);
+      up = co_await ensure_connected(conn, policy, clock::now() + 3s);
+    }
+    EXPECT_TRUE(up) << (up ? "" : up.error().what());
+    auto again = co_await conn.exec("SELECT 1", clock::now() + 2s);
+    EXPECT_TRUE(again);
+  });
+}
+
+} // namespace
+} // namespace slotd::pg

@@ -1,0 +1,88 @@
+#include "pg/slotfile/install.hpp"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <iterator>
+
+#include <gtest/gtest.h>
+
+#include "tests/pg/slotfile/slot_file_builder.hpp"
+
+namespace slotd::pg::slotfile {
+namespace {
+
+namespace fs = std::filesystem;
+
+class install_test : public ::testing::Test {
+protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/slotd-install-XXXXXX";
+    ASSERT_NE(::mkdtemp(tmpl), nullptr);
+    data_ = tmpl;
+    fs::create_directory(data_ / "pg_replslot");
+  }
+  void TearDown() override { fs::remove_all(data_); }
+
+  static mode_t mode_of(const fs::path& p) {
+    struct stat st{};
+    ::stat(p.c_str(), &st);
+    return st.st_mode & 07777;
+  }
+  static std::string read(const fs::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    return {std::istreambuf_iterator<char>(in), {}};
+  }
+  fs::path data_;
+};
+
+TEST_F(install_test, installs_with_owner_only_modes) {
+  ::chmod(data_.c_str(), 0700);
+  auto bytes = testing::build_slot_file({});
+  fs::create_directories(data_ / "pg_replslot" / "cdc.tmp" / "junk"); // a stale tmp dir
+  auto r = install_slot_files(data_, {{"cdc", bytes}});
+  ASSERT_TRUE(r) << r.error().what();
+  EXPECT_EQ(read(data_ / "pg_replslot" / "cdc" / "state"), bytes);
+  EXPECT_EQ(mode_of(data_ / "pg_replslot" / "cdc"), 0700u);
+  EXPECT_EQ(mode_of(data_ / "pg_replslot" / "cdc" / "state"), 0600u);
+  EXPECT_FALSE(fs::exists(data_ / "pg_replslot" / "cdc.tmp"));
+}
+
+TEST_F(install_test, group_access_data_dir_gives_group_modes_and_replaces_old_slot) {
+  ::chmod(data_.c_str(), 0750);
+  fs::create_directories(data_ / "pg_replslot" / "cdc");
+  std::ofstream(data_ / "pg_replslot" / "cdc" / "state") << "old";
+  std::ofstream(data_ / "pg_replslot" / "cdc" / "xid-1-lsn-0-0.snap") << "old";
+  testing::slot_file_spec spec;
+  spec.catalog_xmin = 999;
+  auto bytes = testing::build_slot_file(spec);
+  ASSERT_TRUE(install_slot_files(data_, {{"cdc", bytes}}));
+  EXPECT_EQ(read(data_ / "pg_replslot" / "cdc" / "state"), bytes);
+  EXPECT_FALSE(fs::exists(data_ / "pg_replslot" / "cdc" / "xid-1-lsn-0-0.snap"));
+  EXPECT_EQ(mode_of(data_ / "pg_replslot" / "cdc"), 0750u);
+  EXPECT_EQ(mode_of(data_ / "pg_replslot" / "cdc" / "state"), 0640u);
+}
+
+TEST_F(install_test, refuses_bad_names_and_bad_files_before_writing_anything) {
+  auto good = testing::build_slot_file({});
+  EXPECT_FALSE(install_slot_files(data_, {{"cdc", good}, {"../evil", good}}));
+  EXPECT_FALSE(install_slot_files(data_, {{"cdc", good}, {"other", good.substr(0, 100)}}));
+  EXPECT_TRUE(fs::is_empty(data_ / "pg_replslot"));
+}
+
+TEST_F(install_test, owner_follows_the_data_dir_when_root) {
+  if (::geteuid() != 0)
+    GTEST_SKIP() << "needs root";
+  ASSERT_EQ(::chown(data_.c_str(), 101, 104), 0);
+  ASSERT_TRUE(install_slot_files(data_, {{"cdc", testing::build_slot_file({})}}));
+  struct stat st{};
+  ::stat((data_ / "pg_replslot" / "cdc" / "state").c_str(), &st);
+  EXPECT_EQ(st.st_uid, 101u);
+  EXPECT_EQ(st.st_gid, 104u);
+  ::stat((data_ / "pg_replslot" / "cdc").c_str(), &st);
+  EXPECT_EQ(st.st_uid, 101u);
+}
+
+} // namespace
+} // namespace slotd::pg::slotfile
