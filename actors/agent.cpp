@@ -1,0 +1,126 @@
+#include "actors/agent.hpp"
+
+#include <caf/actor_system.hpp>
+#include <caf/exit_reason.hpp>
+#include <caf/scoped_actor.hpp>
+#include <caf/after.hpp>
+#include <caf/system_messages.hpp>
+#include <nlohmann/json.hpp>
+#include <spdlog/sinks/base_sink.h>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <mutex>
+
+#include "actors/io_bridge.hpp"
+#include "actors/spawn.hpp"
+
+namespace slotd::actors {
+
+namespace {
+
+// One JSON object per line: time, level, logger, message (escaped).
+class json_sink final : public spdlog::sinks::base_sink<std::mutex> {
+protected:
+  void sink_it_(const spdlog::details::log_msg& msg) override {
+    auto t = std::chrono::system_clock::to_time_t(msg.time);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(msg.time.time_since_epoch()).count() % 1000;
+    nlohmann::json j = {{"time", fmt::format("{}.{:03}Z", buf, ms)},
+                        {"level", std::string(spdlog::level::to_string_view(msg.level).data(),
+                                              spdlog::level::to_string_view(msg.level).size())},
+                        {"logger", std::string(msg.logger_name.data(), msg.logger_name.size())},
+                        {"msg", std::string(msg.payload.data(), msg.payload.size())}};
+    auto line = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+    std::fwrite(line.data(), 1, line.size(), stderr);
+  }
+  void flush_() override { std::fflush(stderr); }
+};
+
+} // namespace
+
+void make_loggers(const std::string& level, bool json) {
+  spdlog::sink_ptr sink;
+  if (json)
+    sink = std::make_shared<json_sink>();
+  else
+    sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
+  auto lvl = spdlog::level::from_str(level);
+  for (const char* name : {"ha", "slots", "pg", "api", "slotd"}) {
+    spdlog::drop(name);
+    auto lg = std::make_shared<spdlog::logger>(name, sink);
+    lg->set_level(lvl);
+    if (!json)
+      lg->set_pattern("%Y-%m-%d %H:%M:%S.%e %^%l%$ [%n] %v");
+    lg->flush_on(spdlog::level::info);
+    spdlog::register_logger(lg);
+  }
+  spdlog::set_default_logger(spdlog::get("slotd"));
+}
+
+agent::agent(caf::actor_system& sys, io_runtime& io, ha_settings settings) : sys_(sys) {
+  pg::connection_options local_opts;
+  local_opts.conninfo = settings.cfg.postgresql.conninfo;
+  local_opts.statement_timeout = std::chrono::milliseconds(2000); // SLOTS.md §2.7: the heartbeat connection
+  local_ = spawn_local_connection(sys, io, local_opts);
+  leader_ = spawn_leader_connection(sys, io);
+  ha_ = spawn_ha_loop(sys, io, std::move(settings), local_, leader_);
+  promote_ = spawn_promote_handler(sys, ha_);
+}
+
+agent::~agent() { shutdown(); }
+
+std::string agent::dump_state(std::chrono::milliseconds timeout) {
+  caf::scoped_actor self{sys_};
+  nlohmann::json out = nlohmann::json::object();
+  std::vector<caf::actor> actors;
+  self->request(ha_, timeout, actors_atom_v)
+      .receive([&](std::vector<caf::actor>& v) { actors = std::move(v); },
+               [&](caf::error& e) { out["error"] = caf::to_string(e); });
+  actors.push_back(caf::actor_cast<caf::actor>(promote_));
+  for (auto& a : actors) {
+    auto d = caf::actor_cast<dump_actor>(a);
+    self->request(d, timeout, dump_atom_v)
+        .receive(
+            [&](dump_reply& r) {
+              out[r.name] = nlohmann::json::parse(r.json, nullptr, false);
+            },
+            [&](caf::error& e) { out["error " + std::to_string(a.id())] = caf::to_string(e); });
+  }
+  return out.dump(2);
+}
+
+void agent::shutdown() {
+  if (down_)
+    return;
+  down_ = true;
+  caf::scoped_actor self{sys_};
+  // This agent's actors only (other agents may share the actor system):
+  // the HA loop's list includes the advance workers it spawned.
+  std::vector<caf::actor> mine;
+  self->request(ha_, std::chrono::seconds(5), actors_atom_v)
+      .receive([&](std::vector<caf::actor>& v) { mine = std::move(v); }, [&](caf::error&) {});
+  mine.push_back(caf::actor_cast<caf::actor>(promote_));
+  mine.push_back(caf::actor_cast<caf::actor>(ha_));
+  mine.push_back(caf::actor_cast<caf::actor>(leader_));
+  mine.push_back(caf::actor_cast<caf::actor>(local_));
+  std::size_t waiting = 0;
+  for (auto& a : mine) {
+    self->monitor(a);
+    ++waiting;
+  }
+  for (auto& a : mine)
+    self->send_exit(a, caf::exit_reason::user_shutdown);
+  bool timed_out = false;
+  while (waiting > 0 && !timed_out) {
+    self->receive([&](caf::down_msg&) { --waiting; },
+                  caf::after(std::chrono::seconds(10)) >> [&] { timed_out = true; });
+  }
+  if (timed_out)
+    spdlog::get("slotd")->warn("shutdown: {} actor(s) did not stop within 10 s", waiting);
+}
+
+} // namespace slotd::actors

@@ -1,0 +1,48 @@
+#pragma once
+// The whole agent: the I/O thread and every actor, wired; what app/ and the
+// integration tests start and stop.
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include <caf/fwd.hpp>
+
+#include "actors/ha_settings.hpp"
+#include "actors/interfaces.hpp"
+
+namespace slotd::actors {
+
+class io_runtime;
+
+class agent {
+public:
+  // Needs the loggers "ha", "slots", "pg" (see make_loggers).
+  agent(caf::actor_system& sys, io_runtime& io, ha_settings settings);
+  ~agent();
+  agent(const agent&) = delete;
+  agent& operator=(const agent&) = delete;
+
+  ha_loop_actor ha() const { return ha_; }
+  promote_handler_actor promote_handler() const { return promote_; }
+
+  // The merged actor-state dump (one entry per actor), as JSON text.
+  // Blocks the calling thread: for main() and tests, never for actors.
+  std::string dump_state(std::chrono::milliseconds timeout = std::chrono::seconds(5));
+
+  // Stop every actor and wait for them (the I/O runtime is stopped by its
+  // owner afterwards).
+  void shutdown();
+
+private:
+  caf::actor_system& sys_;
+  local_connection_actor local_;
+  leader_connection_actor leader_;
+  ha_loop_actor ha_;
+  promote_handler_actor promote_;
+  bool down_ = false;
+};
+
+// Loggers "ha", "slots", "pg", "api" on stderr, text or JSON lines.
+void make_loggers(const std::string& level, bool json);
+
+} // namespace slotd::actors

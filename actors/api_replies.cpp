@@ -1,0 +1,45 @@
+#include "actors/api_replies.hpp"
+
+namespace slotd::actors {
+
+namespace {
+
+using json = nlohmann::json;
+
+// A body an actor serialised: passed through as it is (it is our own JSON).
+api_reply raw_json(int status, std::string body) { return {status, "application/json", std::move(body)}; }
+
+} // namespace
+
+api_reply error_reply(int status, const std::string& message) {
+  return json_reply(status, json{{"error", message}});
+}
+
+api_reply json_reply(int status, const json& body) {
+  // replace: a member or slot name with invalid UTF-8 must not throw here.
+  return raw_json(status, body.dump(-1, ' ', false, json::error_handler_t::replace));
+}
+
+api_reply to_api_reply(const promote_reply& r) {
+  if (r.status != 200)
+    return error_reply(r.status, r.error);
+  return json_reply(200, json{{"role", r.role}, {"ready", r.ready}, {"unsafe", r.unsafe}, {"advanced", r.advanced}});
+}
+
+api_reply to_api_reply(const demote_reply& r) {
+  if (r.status != 200)
+    return error_reply(r.status, r.error);
+  return json_reply(200, json{{"role", r.role}, {"leader", r.leader}});
+}
+
+api_reply to_api_reply(const cluster_update_reply& r) {
+  if (r.status != 200)
+    return error_reply(r.status, r.error);
+  return raw_json(200, r.view_json);
+}
+
+api_reply to_api_reply(const readiness_reply& r) { return raw_json(r.ready ? 200 : 503, r.json); }
+
+api_reply to_api_reply(const health_reply& r) { return raw_json(r.ok ? 200 : 503, r.json); }
+
+} // namespace slotd::actors

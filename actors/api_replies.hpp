@@ -1,0 +1,31 @@
+#pragma once
+// The HTTP API's answers (DESIGN.md §5) built from the actors' typed
+// replies: plain functions, no CAF, no I/O.
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "actors/messages.hpp"
+
+namespace slotd::actors {
+
+// {"error": message} with `status` (4xx/5xx).
+api_reply error_reply(int status, const std::string& message);
+// `body` serialised compactly, application/json.
+api_reply json_reply(int status, const nlohmann::json& body);
+
+// 200 {"role","ready","unsafe","advanced"}, or the error.
+api_reply to_api_reply(const promote_reply& r);
+// 200 {"role","leader"}, or the error (400 unknown member, 409 busy).
+api_reply to_api_reply(const demote_reply& r);
+// 200 the new view, or 400 with what was wrong.
+api_reply to_api_reply(const cluster_update_reply& r);
+// 200 when ready, else 503; the HA loop's JSON (ready, unready, as_of) either way.
+api_reply to_api_reply(const readiness_reply& r);
+// 200 when the loop runs and the local server answers, else 503.
+api_reply to_api_reply(const health_reply& r);
+
+// Prometheus text exposition, version 0.0.4.
+inline constexpr const char* metrics_content_type = "text/plain; version=0.0.4; charset=utf-8";
+
+} // namespace slotd::actors

@@ -1,0 +1,351 @@
+// What the HA loop shows: GET /status, /readiness, /health, /metrics and
+// its part of GET /state. Plain functions over the state: no messages here.
+#include <ctime>
+
+#include <fmt/format.h>
+
+#include "actors/ha_state.hpp"
+#include "pg/model/local_slot.hpp"
+
+namespace slotd::actors {
+
+namespace {
+
+using json = nlohmann::json;
+
+json opt_lsn(const std::optional<pg::lsn>& l) { return l ? json(l->str()) : json(nullptr); }
+json opt_str(const std::optional<std::string>& s) { return s ? json(*s) : json(nullptr); }
+json opt_xid(const std::optional<pg::xid>& x) { return x ? json(x->value()) : json(nullptr); }
+
+int major_of(const ha_state& st) { return st.local_snap ? st.local_snap->server_version / 10000 : 0; }
+
+model::slot_cache visible(const ha_state& st) {
+  if (!st.local_snap)
+    return {};
+  return model::visible_slots(st.local_snap->slots, major_of(st));
+}
+
+std::optional<pg::lsn> position_of(const model::local_slot& s) {
+  return s.type == model::slot_type::logical ? s.confirmed_flush_lsn : s.restart_lsn;
+}
+
+bool holds_lead(const ha_state& st) {
+  return st.role == model::node_role::primary || st.role == model::node_role::promoting;
+}
+
+// Permanent logical slots this node should hold that are missing or not
+// proven failover-safe yet.
+std::vector<std::string> unready_slots(const ha_state& st) {
+  std::vector<std::string> out;
+  auto local = visible(st);
+  for (auto& [name, d] : st.desired) {
+    if (d.type != model::slot_type::logical)
+      continue;
+    if (!local.contains(name) || st.readiness.pending.contains(name))
+      out.push_back(name);
+  }
+  return out;
+}
+
+std::string escape_label(const std::string& v) {
+  std::string out;
+  for (char c : v) {
+    if (c == '\\' || c == '"')
+      out += '\\';
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
+    out += c;
+  }
+  return out;
+}
+
+} // namespace
+
+std::string iso_time(wall_clock::time_point t) {
+  if (t == wall_clock::time_point{})
+    return "";
+  auto secs = wall_clock::to_time_t(t);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count() % 1000;
+  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                     tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
+}
+
+std::string role_name(const ha_state& st) {
+  if (!st.told)
+    return st.settings.cfg.role == config::start_role::wait ? "waiting" : "unknown";
+  return std::string(model::to_string(st.role));
+}
+
+json view_json(const model::cluster_view& view) {
+  json members = json::object();
+  for (auto& [name, m] : view.members) {
+    json tags = json::object();
+    if (m.tags.replicatefrom)
+      tags["replicatefrom"] = *m.tags.replicatefrom;
+    if (m.tags.nofailover)
+      tags["nofailover"] = true;
+    if (m.tags.nostream)
+      tags["nostream"] = true;
+    json jm = {{"host", m.host}, {"port", m.port}};
+    if (!tags.empty())
+      jm["tags"] = tags;
+    if (m.xlog_location)
+      jm["xlog_location"] = m.xlog_location->str();
+    members[name] = jm;
+  }
+  json slots = json::object();
+  for (auto& [name, s] : view.slots) {
+    json js = {{"type", std::string(model::to_string(s.type))}};
+    if (s.type == model::slot_type::logical) {
+      js["database"] = s.database;
+      js["plugin"] = s.plugin;
+      if (s.failover)
+        js["failover"] = true;
+    }
+    slots[name] = js;
+  }
+  json ignore = json::array();
+  for (auto& m : view.ignore_slots) {
+    json jm = json::object();
+    if (m.name)
+      jm["name"] = *m.name;
+    if (m.type)
+      jm["type"] = *m.type;
+    if (m.database)
+      jm["database"] = *m.database;
+    if (m.plugin)
+      jm["plugin"] = *m.plugin;
+    ignore.push_back(jm);
+  }
+  auto ttl_ms = view.member_slots_ttl.count();
+  std::string ttl = ttl_ms % 1000 == 0 ? std::to_string(ttl_ms / 1000) + "s" : std::to_string(ttl_ms) + "ms";
+  return {{"members", members},
+          {"slots", slots},
+          {"ignore_slots", ignore},
+          {"member_slots_ttl", ttl},
+          {"use_slots", view.use_slots}};
+}
+
+json status_json(const ha_state& st) {
+  json slots = json::object();
+  for (auto& [name, s] : visible(st)) {
+    json js = {{"type", std::string(model::to_string(s.type))}, {"lsn", opt_lsn(position_of(s))}, {"active", s.active}};
+    if (s.type == model::slot_type::logical) {
+      js["database"] = s.database;
+      js["plugin"] = s.plugin;
+      js["ready"] = holds_lead(st) || !st.readiness.pending.contains(name);
+    }
+    slots[name] = js;
+  }
+  std::optional<pg::lsn> optime;
+  if (st.local_snap)
+    optime = st.local_snap->in_recovery ? st.local_snap->replay_lsn : st.local_snap->current_lsn;
+  json alerts = json::array();
+  for (auto& slot : st.recopy_refused)
+    alerts.push_back({{"slot", slot}, {"alert", "re-copied too often: not copied again"}});
+  if (!st.local_error.empty())
+    alerts.push_back({{"alert", "local server unreachable: " + st.local_error}});
+  if (st.told == model::told_role::replica && !st.leader_error.empty())
+    alerts.push_back({{"alert", "leader unreachable: " + st.leader_error}});
+  return {{"name", st.my_name()},
+          {"scope", st.settings.cfg.scope},
+          {"role", role_name(st)},
+          {"leader", st.told == model::told_role::primary ? json(st.my_name()) : opt_str(st.leader)},
+          {"optime", opt_lsn(optime)},
+          {"paused", st.paused},
+          {"restarting", st.restarting},
+          {"my_slot_name", model::slot_name_from_member_name(st.my_name())},
+          {"slots", slots},
+          {"alerts", alerts},
+          {"as_of", iso_time(st.local_snap ? st.local_snap->as_of : wall_clock::time_point{})}};
+}
+
+json readiness_json(const ha_state& st, bool& ready) {
+  json out = {{"role", role_name(st)}, {"as_of", iso_time(st.local_snap ? st.local_snap->as_of : wall_clock::time_point{})}};
+  if (holds_lead(st)) {
+    ready = true;
+    out["ready"] = true;
+    out["unready"] = json::array();
+    return out;
+  }
+  auto unready = st.told ? unready_slots(st) : std::vector<std::string>{};
+  ready = st.told.has_value() && st.local_snap.has_value() && unready.empty();
+  out["ready"] = ready;
+  out["unready"] = unready;
+  if (!st.local_snap)
+    out["reason"] = "the local server has not been seen yet";
+  else if (!st.told)
+    out["reason"] = "no role yet";
+  json pending = json::object();
+  for (auto& [name, x] : st.readiness.pending)
+    pending[name] = x ? json(x->value()) : json(nullptr);
+  out["pending"] = pending;
+  return out;
+}
+
+json health_json(const ha_state& st, bool& ok) {
+  bool loop_runs = st.ticks > 0;
+  ok = loop_runs && (st.local_error.empty() || st.restarting);
+  json out = {{"ok", ok}, {"loop_runs", loop_runs}, {"cycles", st.cycles}, {"role", role_name(st)}};
+  if (st.restarting)
+    out["detail"] = "the local server is being restarted for a slot copy";
+  else if (!st.local_error.empty())
+    out["detail"] = "local server unreachable: " + st.local_error;
+  return out;
+}
+
+json dump_json(const ha_state& st) {
+  json desired = json::object();
+  for (auto& [name, d] : st.desired) {
+    json jd = {{"type", std::string(model::to_string(d.type))}, {"lsn", opt_lsn(d.lsn)}};
+    if (d.type == model::slot_type::logical) {
+      jd["database"] = d.database;
+      jd["plugin"] = d.plugin;
+    }
+    if (d.expected_active)
+      jd["expected_active"] = *d.expected_active;
+    jd["origin"] = d.origin == model::slot_origin::member      ? "member"
+                   : d.origin == model::slot_origin::permanent ? "permanent"
+                                                               : "retained";
+    desired[name] = jd;
+  }
+  json cache = json::object();
+  if (st.local_snap)
+    for (auto& [name, s] : st.local_snap->slots)
+      cache[name] = {{"type", std::string(model::to_string(s.type))},
+                     {"database", s.database},
+                     {"plugin", s.plugin},
+                     {"active", s.active},
+                     {"xmin", opt_xid(s.xmin)},
+                     {"catalog_xmin", opt_xid(s.catalog_xmin)},
+                     {"restart_lsn", opt_lsn(s.restart_lsn)},
+                     {"confirmed_flush_lsn", opt_lsn(s.confirmed_flush_lsn)},
+                     {"wal_status", opt_str(s.wal_status)}};
+  json leader_slots = json::object();
+  if (st.leader_snap)
+    for (auto& [name, s] : st.leader_snap->slots)
+      leader_slots[name] = {{"type", std::string(model::to_string(s.type))},
+                            {"lsn", opt_lsn(position_of(s))},
+                            {"catalog_xmin", opt_xid(s.catalog_xmin)}};
+  json queue = json::object();
+  for (auto& [name, x] : st.readiness.pending)
+    queue[name] = x ? json(x->value()) : json(nullptr);
+  json errors = json::array();
+  for (auto& e : st.errors)
+    errors.push_back({{"at", iso_time(e.at)}, {"kind", e.kind}, {"slot", e.slot}, {"text", e.text}});
+  json diags = json::array();
+  for (auto& d : st.diagnostics)
+    diags.push_back(d.text);
+  json retention = json::array();
+  for (auto& [slot, t] : st.retention.last_seen)
+    retention.push_back(slot);
+  json workers = json::array();
+  for (auto& [db, w] : st.workers)
+    workers.push_back(db);
+  return {{"name", st.my_name()},
+          {"role", role_name(st)},
+          {"role_source", st.role_source},
+          {"leader", opt_str(st.leader)},
+          {"paused", st.paused},
+          {"cycles", st.cycles},
+          {"ticks", st.ticks},
+          {"last_cycle_us", st.last_cycle_duration.count()},
+          {"max_cycle_us", st.max_cycle_duration.count()},
+          {"last_cycle_end", iso_time(st.last_cycle_end)},
+          {"loop_wait_ms", st.settings.cfg.loop_wait.count()},
+          {"advance_interval_ms", st.settings.advance_interval.count()},
+          {"local_error", st.local_error},
+          {"leader_error", st.leader_error},
+          {"server_version", st.local_snap ? st.local_snap->server_version : 0},
+          {"cache", cache},
+          {"desired", desired},
+          {"leader_slots", leader_slots},
+          {"leader_as_of", iso_time(st.leader_snap ? st.leader_snap->as_of : wall_clock::time_point{})},
+          {"readiness_queue", queue},
+          {"ready_after_seconds", st.ready_after_seconds},
+          {"recopy_requests", st.recopy_requests},
+          {"recopy_refused", st.recopy_refused},
+          {"retention_tracked", retention},
+          {"copying", st.copying},
+          {"restarting", st.restarting},
+          {"copies", st.copies},
+          {"restarts", st.restarts},
+          {"copy_failures", st.copy_failures},
+          {"last_copy", st.last_copy},
+          {"diagnostics", diags},
+          {"errors", errors},
+          {"errors_by_kind", st.errors_by_kind},
+          {"workers", workers},
+          {"view", view_json(st.view)}};
+}
+
+std::string metrics_text(const ha_state& st) {
+  std::string out;
+  auto scope = escape_label(st.settings.cfg.scope);
+  auto name = escape_label(st.my_name());
+  auto labels = fmt::format("scope=\"{}\",name=\"{}\"", scope, name);
+  auto gauge = [&](const char* metric, const char* help, const std::string& extra, double value, bool header = true,
+                   const char* type = "gauge") {
+    if (header)
+      out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", metric, help, metric, type);
+    out += fmt::format("{}{{{}{}}} {}\n", metric, labels, extra, value);
+  };
+  const char* roles[] = {"primary", "promoting", "replica", "role_mismatch", "unknown", "waiting"};
+  auto current = role_name(st);
+  bool first = true;
+  for (auto* r : roles) {
+    gauge("slotd_role", "The agent's role (1 for the current one).", fmt::format(",role=\"{}\"", r),
+          current == r ? 1 : 0, first);
+    first = false;
+  }
+  gauge("slotd_paused", "1 while paused (nothing dropped or copied).", "", st.paused ? 1 : 0);
+  gauge("slotd_loop_duration_seconds", "Duration of the last full HA-loop cycle.", "",
+        static_cast<double>(st.last_cycle_duration.count()) / 1e6);
+  gauge("slotd_loop_cycles_total", "Full HA-loop cycles run.", "", static_cast<double>(st.cycles), true, "counter");
+  gauge("slotd_slot_copies_total", "Logical slots copied from the leader.", "", static_cast<double>(st.copies), true,
+        "counter");
+  gauge("slotd_server_restarts_total", "Restarts of the local server for slot copies.", "",
+        static_cast<double>(st.restarts), true, "counter");
+  gauge("slotd_restarting", "1 while the local server is stopped for a slot copy.", "", st.restarting ? 1 : 0);
+
+  auto local = visible(st);
+  std::optional<pg::lsn> head;
+  if (st.local_snap)
+    head = st.local_snap->in_recovery ? st.local_snap->replay_lsn : st.local_snap->current_lsn;
+  first = true;
+  for (auto& [slot, s] : local) {
+    auto pos = position_of(s);
+    double lag = head && pos ? static_cast<double>(head->bytes_after(*pos)) : 0;
+    gauge("slotd_slot_lag_bytes", "WAL between the server's position and the slot's.",
+          fmt::format(",slot=\"{}\",type=\"{}\"", escape_label(slot), model::to_string(s.type)), lag, first);
+    first = false;
+  }
+  first = true;
+  for (auto& [slot, s] : local) {
+    gauge("slotd_slot_active", "1 when a walsender uses the slot.", fmt::format(",slot=\"{}\"", escape_label(slot)),
+          s.active ? 1 : 0, first);
+    first = false;
+  }
+  first = true;
+  for (auto& [slot, s] : local) {
+    if (s.type != model::slot_type::logical)
+      continue;
+    bool ready = holds_lead(st) || !st.readiness.pending.contains(slot);
+    gauge("slotd_slot_ready", "1 when the logical slot is failover-ready here.",
+          fmt::format(",slot=\"{}\"", escape_label(slot)), ready ? 1 : 0, first);
+    first = false;
+  }
+  first = true;
+  for (auto& [kind, n] : st.errors_by_kind) {
+    gauge("slotd_errors_total", "Errors by kind.", fmt::format(",kind=\"{}\"", escape_label(kind)),
+          static_cast<double>(n), first, "counter");
+    first = false;
+  }
+  return out;
+}
+
+} // namespace slotd::actors

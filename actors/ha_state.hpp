@@ -1,0 +1,110 @@
+#pragma once
+// The HA loop's state: what it was told, what it last observed, the slot
+// model's state between cycles, the copy in progress, counters for status
+// and metrics. Only the HA loop actor touches it.
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "actors/ha_settings.hpp"
+#include "actors/interfaces.hpp"
+#include "pg/model/readiness.hpp"
+#include "pg/model/slot_plan.hpp"
+
+namespace slotd::actors {
+
+class io_runtime;
+
+struct error_entry {
+  wall_clock::time_point at;
+  std::string kind; // "local", "leader", "drop", "create", "advance", "copy", ...
+  std::string slot;
+  std::string text;
+};
+
+struct ha_state {
+  ha_state() = default;
+
+  ha_settings settings;
+  model::cluster_view view;           // running view: config, then PUT /cluster
+  std::set<std::string> view_overrides; // keys set by PUT /cluster (kept over SIGHUP)
+  bool paused = false;
+
+  // What the HA manager said (or role auto inferred); nullopt: not known yet.
+  std::optional<model::told_role> told;
+  std::optional<std::string> leader;
+  std::string role_source = "none"; // "message", "auto", "none"
+
+  io_runtime* io = nullptr;
+  local_connection_actor local;
+  leader_connection_actor leader_conn;
+  std::map<std::string, advance_worker_actor> workers; // by database
+
+  // Ticks: every advance_interval; a full cycle every loop_wait.
+  std::uint64_t epoch = 0;
+  bool tick_running = false;
+  bool full_cycle_due = true;
+  std::chrono::steady_clock::time_point last_full_cycle{};
+  std::uint64_t cycles = 0;      // full cycles
+  std::uint64_t ticks = 0;       // all ticks
+  std::chrono::microseconds last_cycle_duration{0};
+  std::chrono::microseconds max_cycle_duration{0};
+  std::chrono::steady_clock::time_point tick_started{};
+  wall_clock::time_point last_cycle_end{};
+
+  // Observations.
+  std::optional<local_snapshot> local_snap; // last reachable
+  std::string local_error;                  // last failure ("" when fine)
+  std::optional<leader_snapshot> leader_snap; // last reachable
+  std::string leader_error;
+  std::string server_started_at;
+
+  // Slot model state between cycles.
+  model::node_role role = model::node_role::replica;
+  model::desired_set desired;
+  model::retention_state retention;
+  model::recopy_limiter recopies;
+  std::vector<std::string> recopy_requests;
+  std::set<std::string> recopy_refused;
+  model::readiness_queue readiness;
+  bool rebuild_readiness = true;
+  std::map<std::string, wall_clock::time_point> copied_at; // slot → when its copy was installed
+  std::map<std::string, double> ready_after_seconds;         // slot → copy-to-ready time
+  std::vector<model::diagnostic> diagnostics;
+
+  // Copies.
+  bool copying = false;
+  bool restarting = false;
+  std::uint64_t copies = 0;
+  std::uint64_t restarts = 0;
+  std::uint64_t copy_failures = 0;
+  std::string last_copy;
+
+  bool promote_in_progress = false;
+
+  // Errors, for status, metrics and the dump.
+  std::deque<error_entry> errors;
+  std::map<std::string, std::uint64_t> errors_by_kind;
+  std::map<std::string, std::chrono::steady_clock::time_point> log_limits;
+
+  const std::string& my_name() const { return settings.cfg.name; }
+};
+
+// JSON and text views of the state (ha_report.cpp).
+nlohmann::json status_json(const ha_state& st);
+nlohmann::json readiness_json(const ha_state& st, bool& ready);
+nlohmann::json health_json(const ha_state& st, bool& ok);
+nlohmann::json view_json(const model::cluster_view& view);
+nlohmann::json dump_json(const ha_state& st);
+std::string metrics_text(const ha_state& st);
+std::string role_name(const ha_state& st);
+std::string iso_time(wall_clock::time_point t);
+
+} // namespace slotd::actors

@@ -1,0 +1,69 @@
+#pragma once
+// The typed interfaces of slotd's actors: the compiler checks every send.
+// Messages an actor sends to itself (ticks, I/O completions) are in its
+// private extension; the handles handed out are the narrow public ones.
+#include <cstdint>
+#include <vector>
+
+#include <caf/actor.hpp>
+#include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
+
+#include "actors/messages.hpp"
+
+namespace slotd::actors {
+
+// What every actor answers (the api gateway merges these for GET /state).
+using dump_actor = caf::typed_actor<caf::replies_to<dump_atom>::with<dump_reply>>;
+
+using local_connection_actor = caf::typed_actor<           //
+    caf::replies_to<snapshot_atom>::with<local_snapshot>,  //
+    caf::replies_to<local_actions>::with<local_actions_result>,
+    caf::replies_to<dump_atom>::with<dump_reply>>;
+using local_connection_private = local_connection_actor::extend<caf::reacts_to<io_done>>;
+
+using leader_connection_actor = caf::typed_actor<          //
+    caf::reacts_to<leader_target>,                         //
+    caf::replies_to<snapshot_atom>::with<leader_snapshot>, //
+    caf::replies_to<fetch_slot_files>::with<fetched_slot_files>,
+    caf::replies_to<dump_atom>::with<dump_reply>>;
+using leader_connection_private = leader_connection_actor::extend<caf::reacts_to<io_done>>;
+
+using advance_worker_actor = caf::typed_actor<                       //
+    caf::reacts_to<advance_targets>,                                 //
+    caf::reacts_to<clean_atom>,                                      //
+    caf::replies_to<create_logical_request>::with<action_outcome>,   //
+    caf::replies_to<final_advance_request>::with<final_advance_result>,
+    caf::replies_to<dump_atom>::with<dump_reply>>;
+using advance_worker_private =
+    advance_worker_actor::extend<caf::reacts_to<io_done>, caf::reacts_to<retry_atom, std::uint64_t>>;
+
+using ha_loop_actor = caf::typed_actor<                                    //
+    caf::reacts_to<advance_report>,                                        //
+    caf::reacts_to<config_reload>,                                         //
+    caf::replies_to<role_order>::with<demote_reply>,                       //
+    caf::replies_to<promote_request>::with<promote_reply>,                 //
+    caf::replies_to<cluster_update_request>::with<cluster_update_reply>,   //
+    caf::replies_to<pause_request>::with<status_reply>,                    //
+    caf::replies_to<status_atom>::with<status_reply>,                      //
+    caf::replies_to<ready_atom>::with<readiness_reply>,                    //
+    caf::replies_to<health_atom>::with<health_reply>,                      //
+    caf::replies_to<metrics_atom>::with<status_reply>,                     //
+    caf::replies_to<actors_atom>::with<std::vector<caf::actor>>,           //
+    caf::replies_to<dump_atom>::with<dump_reply>>;
+using ha_loop_private = ha_loop_actor::extend<caf::reacts_to<io_done>, caf::reacts_to<tick_atom, std::uint64_t>>;
+
+using promote_handler_actor = caf::typed_actor<             //
+    caf::replies_to<promote_request>::with<promote_reply>,  //
+    caf::replies_to<demote_request>::with<demote_reply>,    //
+    caf::replies_to<dump_atom>::with<dump_reply>>;
+
+// The HTTP API's door to the actors: answers api_command with an HTTP-level
+// reply (JSON, or Prometheus text for metrics). api_call is the same for a
+// caller that is not an actor (the HTTP server on the I/O thread).
+using api_gateway_actor = caf::typed_actor<                 //
+    caf::replies_to<api_command>::with<api_reply>,          //
+    caf::reacts_to<api_call>,                               //
+    caf::replies_to<dump_atom>::with<dump_reply>>;
+
+} // namespace slotd::actors

@@ -1,0 +1,166 @@
+// local_connection: the one connection to the local server used by the HA
+// loop (state reads, drops, physical creates and advances). Logical slot
+// creation and advances go through the per-database advance workers.
+#include <caf/stateful_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+#include <caf/actor_system.hpp>
+#include <spdlog/spdlog.h>
+
+#include "actors/io_bridge.hpp"
+#include "actors/spawn.hpp"
+#include "actors/sql_lane.hpp"
+#include "pg/queries/node_state.hpp"
+#include "pg/queries/slots.hpp"
+
+namespace slotd::actors {
+
+namespace {
+
+using namespace std::chrono_literals;
+namespace q = pg::queries;
+
+// Reads and slot commands on the heartbeat connection (2 s statement
+// timeout, SLOTS.md §2.7); the deadline is ours, a bit longer.
+constexpr auto statement_budget = 5s;
+
+struct local_state {
+  local_state() = default;
+  std::unique_ptr<sql_lane> lane;
+  std::uint64_t snapshots = 0;
+  std::uint64_t action_batches = 0;
+  std::string last_snapshot_error;
+};
+
+using self_ptr = local_connection_private::stateful_pointer<local_state>;
+
+boost::asio::awaitable<local_snapshot> read_snapshot(pg::connection& conn, const pg::result<void>& connected) {
+  local_snapshot snap;
+  snap.as_of = wall_clock::now();
+  if (!connected) {
+    snap.error = connected.error().what();
+    co_return snap;
+  }
+  auto until = pg::clock::now() + statement_budget;
+  auto state_rows = co_await conn.exec(q::node_state_sql(), until);
+  if (!state_rows) {
+    snap.error = state_rows.error().what();
+    co_return snap;
+  }
+  auto state = q::parse_node_state(*state_rows);
+  if (!state) {
+    snap.error = state.error().what();
+    co_return snap;
+  }
+  snap.server_version = conn.server_version();
+  auto slot_rows = co_await conn.exec(q::list_slots_sql(snap.server_version), until);
+  if (!slot_rows) {
+    snap.error = slot_rows.error().what();
+    co_return snap;
+  }
+  auto slots = q::parse_slots(*slot_rows, snap.server_version);
+  if (!slots) {
+    snap.error = slots.error().what();
+    co_return snap;
+  }
+  snap.reachable = true;
+  snap.in_recovery = state->in_recovery;
+  snap.current_lsn = state->current_lsn;
+  snap.replay_lsn = state->replay_lsn;
+  snap.hot_standby_feedback = state->hot_standby_feedback;
+  snap.sender_host = state->sender_host;
+  snap.sender_port = state->sender_port;
+  snap.started_at = state->started_at;
+  snap.slots = q::to_slot_cache(*slots);
+  co_return snap;
+}
+
+// Each action on its own: one slot's failure never stops the others
+// (SLOTS.md decision 2).
+boost::asio::awaitable<local_actions_result> run_actions(pg::connection& conn, const pg::result<void>& connected,
+                                                         local_actions actions) {
+  local_actions_result out;
+  auto fail_all = [&](const std::string& why) {
+    for (auto& d : actions.drops)
+      out.outcomes.push_back({d.name, "drop", false, why});
+    for (auto& c : actions.physical_creates)
+      out.outcomes.push_back({c, "create physical", false, why});
+    for (auto& a : actions.physical_advances)
+      out.outcomes.push_back({a.name, "advance physical", false, why});
+  };
+  if (!connected) {
+    fail_all(connected.error().what());
+    co_return out;
+  }
+  for (auto& d : actions.drops) {
+    pg::params p{d.name};
+    auto r = co_await conn.exec(q::drop_slot_sql(), p, pg::clock::now() + statement_budget);
+    if (!r) {
+      out.outcomes.push_back({d.name, "drop", false, r.error().what()});
+      continue;
+    }
+    auto o = q::parse_drop(*r);
+    if (!o)
+      out.outcomes.push_back({d.name, "drop", false, o.error().what()});
+    else if (o->dropped)
+      out.outcomes.push_back({d.name, "drop", true, ""});
+    else if (o->active)
+      out.outcomes.push_back({d.name, "drop", false, "active"});
+    else if (!o->existed)
+      out.outcomes.push_back({d.name, "drop", true, "did not exist"});
+    else
+      out.outcomes.push_back({d.name, "drop", false, "not dropped"});
+  }
+  for (auto& name : actions.physical_creates) {
+    pg::params p{name};
+    auto r = co_await conn.exec(q::create_physical_slot_sql(), p, pg::clock::now() + statement_budget);
+    out.outcomes.push_back({name, "create physical", r.ok(), r ? "" : r.error().what()});
+  }
+  for (auto& a : actions.physical_advances) {
+    auto p = q::advance_params(a.name, a.target);
+    auto r = co_await conn.exec(q::advance_slot_sql(), p, pg::clock::now() + statement_budget);
+    out.outcomes.push_back({a.name, "advance physical to " + a.target.str(), r.ok(), r ? "" : r.error().what()});
+  }
+  co_return out;
+}
+
+local_connection_private::behavior_type local_connection(self_ptr self, io_runtime* io, pg::connection_options opts) {
+  opts.name = "local";
+  self->state.lane = std::make_unique<sql_lane>(*io, std::move(opts));
+  return {
+      [=](io_done& d) { d.run(); },
+      [=](snapshot_atom) -> caf::result<local_snapshot> {
+        auto rp = self->make_response_promise<local_snapshot>();
+        self->state.lane->submit(self, [rp](pg::connection& conn, const pg::result<void>& connected) mutable
+                                 -> boost::asio::awaitable<sql_lane::continuation> {
+          auto snap = co_await read_snapshot(conn, connected);
+          co_return [rp, snap]() mutable { rp.deliver(std::move(snap)); };
+        });
+        ++self->state.snapshots;
+        return rp;
+      },
+      [=](local_actions& actions) -> caf::result<local_actions_result> {
+        auto rp = self->make_response_promise<local_actions_result>();
+        ++self->state.action_batches;
+        self->state.lane->submit(self, [rp, actions](pg::connection& conn, const pg::result<void>& connected) mutable
+                                 -> boost::asio::awaitable<sql_lane::continuation> {
+          auto res = co_await run_actions(conn, connected, actions);
+          co_return [rp, res]() mutable { rp.deliver(std::move(res)); };
+        });
+        return rp;
+      },
+      [=](dump_atom) -> dump_reply {
+        nlohmann::json j = self->state.lane->dump();
+        j["snapshots"] = self->state.snapshots;
+        j["action_batches"] = self->state.action_batches;
+        return {"local_connection", j.dump()};
+      },
+  };
+}
+
+} // namespace
+
+local_connection_actor spawn_local_connection(caf::actor_system& sys, io_runtime& io, pg::connection_options options) {
+  return caf::actor_cast<local_connection_actor>(sys.spawn(local_connection, &io, std::move(options)));
+}
+
+} // namespace slotd::actors

@@ -1,0 +1,283 @@
+#pragma once
+// Every message slotd's actors exchange: atoms and plain structs, in one
+// CAF type-ID block. The structs never leave the process, so they are
+// registered as local-only message types (no serialisation).
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include <caf/allowed_unsafe_message_type.hpp>
+#include <caf/atom.hpp>
+#include <caf/type_id.hpp>
+
+#include "config/cluster_update.hpp"
+#include "config/config.hpp"
+#include "pg/model/cluster_view.hpp"
+#include "pg/model/local_slot.hpp"
+#include "pg/model/slot_plan.hpp"
+#include "pg/types/lsn.hpp"
+
+namespace slotd::actors {
+
+using wall_clock = std::chrono::system_clock;
+
+// Work finished on the Asio I/O thread, run by the actor that started it
+// (see io_bridge.hpp). It only ever touches that actor's state.
+struct io_done {
+  std::function<void()> run;
+};
+
+// ---------------------------------------------------------------- local
+
+// What the local server says, read once per cycle.
+struct local_snapshot {
+  bool reachable = false;
+  std::string error; // when not reachable
+  bool in_recovery = false;
+  int server_version = 0; // server_version_num, e.g. 150018
+  model::slot_cache slots;
+  std::optional<pg::lsn> current_lsn; // primary
+  std::optional<pg::lsn> replay_lsn;  // standby
+  std::optional<bool> hot_standby_feedback;
+  // pg_stat_wal_receiver: whom a standby streams from (role: auto).
+  std::optional<std::string> sender_host;
+  std::optional<int> sender_port;
+  std::string started_at; // pg_postmaster_start_time(): a change means a restart
+  wall_clock::time_point as_of{};
+};
+
+// The slot work of one cycle for the local connection, done in this order,
+// each action on its own (one slot's failure never stops the others).
+struct local_actions {
+  std::vector<model::drop_action> drops;
+  std::vector<std::string> physical_creates;
+  std::vector<model::physical_advance> physical_advances;
+};
+
+struct action_outcome {
+  std::string slot;
+  std::string action; // "drop", "create physical", "advance physical", "create logical", ...
+  bool ok = false;
+  std::string detail; // why not (the server's message, "active", ...)
+};
+
+struct local_actions_result {
+  std::vector<action_outcome> outcomes;
+};
+
+// --------------------------------------------------------------- leader
+
+// The leader this agent follows, as a connection target (nullopt: none).
+struct leader_target {
+  std::optional<std::string> name;
+  std::string conninfo; // full conninfo, never logged unredacted
+};
+
+// The leader's pg_replication_slots and WAL position, read every cycle.
+struct leader_snapshot {
+  bool reachable = false;
+  std::string error;
+  std::string leader; // member name
+  bool in_recovery = false;
+  std::optional<pg::lsn> current_lsn;
+  model::slot_cache slots;
+  wall_clock::time_point as_of{};
+};
+
+struct fetch_slot_files {
+  std::vector<std::string> names;
+};
+
+struct fetched_slot_file {
+  std::string name;
+  std::string database;
+  std::string plugin;
+  std::string bytes;
+};
+
+struct fetched_slot_files {
+  bool ok = false;
+  std::string error;
+  std::vector<fetched_slot_file> files;
+};
+
+// ------------------------------------------------------ advance workers
+
+// Latest targets for this worker's database (coalesced: latest wins).
+struct advance_targets {
+  std::map<std::string, pg::lsn> targets;
+};
+
+// One advance attempt's outcome, reported to the HA loop.
+struct advance_report {
+  std::string database;
+  std::string slot;
+  pg::lsn target;
+  bool ok = false;
+  std::optional<pg::lsn> reached;
+  std::string sqlstate;
+  std::string message;
+};
+
+struct final_advance_request {
+  std::map<std::string, pg::lsn> targets;
+  std::chrono::milliseconds timeout{30000};
+};
+
+struct final_advance_result {
+  std::map<std::string, pg::lsn> advanced; // slot → position reached
+  std::map<std::string, std::string> failed; // slot → why
+};
+
+struct create_logical_request {
+  model::logical_create slot;
+};
+
+// ----------------------------------------------------- control messages
+
+struct promote_request {
+  std::chrono::milliseconds timeout{30000};
+};
+
+struct promote_reply {
+  int status = 200; // 409 while another promote/demote runs
+  std::string error;
+  std::string role;
+  std::vector<std::string> ready;
+  std::vector<std::string> unsafe;
+  std::map<std::string, std::string> advanced; // slot → LSN text
+};
+
+struct demote_request {
+  std::string leader;
+};
+
+struct demote_reply {
+  int status = 200; // 400 unknown member, 409 busy
+  std::string error;
+  std::string role;
+  std::string leader;
+};
+
+// The role the HA manager told (from promote_handler to the HA loop).
+struct role_order {
+  model::told_role told = model::told_role::replica;
+  std::optional<std::string> leader;
+};
+
+struct cluster_update_request {
+  config::cluster_update update;
+};
+
+struct cluster_update_reply {
+  int status = 200;
+  std::string error;
+  std::string view_json; // the new view
+};
+
+struct status_reply {
+  std::string json;
+};
+
+struct readiness_reply {
+  bool ready = false;
+  std::string json;
+};
+
+struct health_reply {
+  bool ok = false;
+  std::string json;
+};
+
+struct pause_request {
+  bool paused = true;
+};
+
+// SIGHUP: the configuration file read again (cluster-view keys set by
+// PUT /cluster stay in force).
+struct config_reload {
+  config::config cfg;
+};
+
+// A JSON-able snapshot of an actor's state, serialised.
+struct dump_reply {
+  std::string name;
+  std::string json;
+};
+
+// ------------------------------------------------------------------ api
+
+// What the HTTP API asks the api gateway (one alternative per endpoint
+// group); the gateway turns it into typed requests with finite timeouts.
+enum class api_read { state, status, readiness, health, metrics };
+struct api_command {
+  std::variant<api_read, promote_request, demote_request, cluster_update_request, pause_request> what;
+};
+
+// An HTTP-level answer: status code, content type and body.
+struct api_reply {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+};
+
+// From the HTTP server (on the I/O thread): run `command`, then call `done`
+// exactly once with the reply. `done` runs on a CAF thread and must hand the
+// reply back to the I/O thread itself (see app/api/gateway_bridge.hpp).
+struct api_call {
+  api_command command;
+  std::function<void(api_reply)> done;
+};
+
+} // namespace slotd::actors
+
+CAF_BEGIN_TYPE_ID_BLOCK(slotd, caf::first_custom_type_id)
+CAF_ADD_ATOM(slotd, slotd::actors, tick_atom, "tick")
+CAF_ADD_ATOM(slotd, slotd::actors, dump_atom, "dump")
+CAF_ADD_ATOM(slotd, slotd::actors, snapshot_atom, "snapshot")
+CAF_ADD_ATOM(slotd, slotd::actors, clean_atom, "clean")
+CAF_ADD_ATOM(slotd, slotd::actors, retry_atom, "retry")
+CAF_ADD_ATOM(slotd, slotd::actors, status_atom, "status")
+CAF_ADD_ATOM(slotd, slotd::actors, ready_atom, "ready")
+CAF_ADD_ATOM(slotd, slotd::actors, health_atom, "health")
+CAF_ADD_ATOM(slotd, slotd::actors, promote_atom, "promote")
+CAF_ADD_ATOM(slotd, slotd::actors, actors_atom, "actors")
+CAF_ADD_ATOM(slotd, slotd::actors, metrics_atom, "metrics")
+CAF_ADD_ATOM(slotd, slotd::actors, stop_atom, "stop")
+CAF_END_TYPE_ID_BLOCK(slotd)
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(slotd::actors::io_done)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(slotd::actors::local_snapshot)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(slotd::actors::local_actions)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(slotd::actors::local_actions_result)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(slotd::actors::action_outcome)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(slotd::actors::leader_target)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(slotd::actors::leader_snapshot)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(slotd::actors::fetch_slot_files)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(slotd::actors::fetched_slot_files)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(slotd::actors::advance_targets)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(slotd::actors::advance_report)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(slotd::actors::final_advance_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(slotd::actors::final_advance_result)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(slotd::actors::create_logical_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(slotd::actors::promote_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(slotd::actors::promote_reply)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(slotd::actors::demote_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(slotd::actors::demote_reply)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(slotd::actors::role_order)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(slotd::actors::cluster_update_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(slotd::actors::cluster_update_reply)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(slotd::actors::status_reply)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(slotd::actors::readiness_reply)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(slotd::actors::health_reply)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(slotd::actors::pause_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(slotd::actors::dump_reply)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(slotd::actors::config_reload)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(slotd::actors::api_command)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(slotd::actors::api_reply)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(slotd::actors::api_call)

@@ -1,0 +1,105 @@
+// Wiring: loggers, the actor system, the I/O thread, the agent, signals.
+#include "app/run_agent.hpp"
+
+#include <condition_variable>
+#include <deque>
+#include <iostream>
+#include <mutex>
+
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/send.hpp>
+#include <spdlog/spdlog.h>
+
+#include "actors/agent.hpp"
+#include "actors/io_bridge.hpp"
+#include "config/load.hpp"
+#include "slotd/version.hpp"
+
+namespace slotd::app {
+
+namespace {
+
+// Signals arrive on the I/O thread (Asio's signal_set); the main thread acts
+// on them, since some actions block (the state dump, the shutdown).
+class signal_queue {
+public:
+  void push(int sig) {
+    std::lock_guard lk(mu_);
+    q_.push_back(sig);
+    cv_.notify_one();
+  }
+  int pop() {
+    std::unique_lock lk(mu_);
+    cv_.wait(lk, [&] { return !q_.empty(); });
+    int s = q_.front();
+    q_.pop_front();
+    return s;
+  }
+
+private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<int> q_;
+};
+
+void listen_signals(boost::asio::signal_set& signals, signal_queue& queue) {
+  signals.async_wait([&signals, &queue](const boost::system::error_code& ec, int sig) {
+    if (ec)
+      return;
+    queue.push(sig);
+    listen_signals(signals, queue);
+  });
+}
+
+} // namespace
+
+int run_agent(const config::config& cfg, const std::string& config_path) {
+  actors::make_loggers(std::string(config::to_string(cfg.log.level)), cfg.log.format == config::log_format::json);
+  auto log = spdlog::get("slotd");
+  log->info("slotd {} starting: member {}, scope {}, loop_wait {} ms", slotd::version, cfg.name,
+            cfg.scope.empty() ? "-" : cfg.scope, cfg.loop_wait.count());
+
+  caf::actor_system_config caf_cfg; // CAF never sees argv
+  caf::actor_system sys{caf_cfg};
+  actors::io_runtime io;
+  actors::ha_settings settings;
+  settings.cfg = cfg;
+  auto agent = std::make_unique<actors::agent>(sys, io, settings);
+
+  signal_queue queue;
+  boost::asio::signal_set signals(io.context(), SIGTERM, SIGINT, SIGHUP);
+  signals.add(SIGUSR1);
+  listen_signals(signals, queue);
+
+  for (;;) {
+    int sig = queue.pop();
+    if (sig == SIGUSR1) {
+      std::cout << agent->dump_state() << std::endl;
+      continue;
+    }
+    if (sig == SIGHUP) {
+      auto loaded = config::load(config_path);
+      for (auto& d : loaded.diagnostics)
+        log->warn("{}", config::to_string(d));
+      if (!loaded.ok()) {
+        log->error("SIGHUP: {} has errors: keeping the running configuration", config_path);
+        continue;
+      }
+      log->info("SIGHUP: reloading {}", config_path);
+      caf::anon_send(agent->ha(), actors::config_reload{*loaded.value});
+      continue;
+    }
+    log->info("{}: shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    break;
+  }
+  boost::system::error_code ignored;
+  signals.cancel(ignored);
+  agent->shutdown();
+  agent.reset();
+  io.stop();
+  log->info("slotd stopped");
+  return 0;
+}
+
+} // namespace slotd::app

@@ -1,0 +1,194 @@
+#pragma once
+// Whole agents (every actor, the I/O thread) running in the test process
+// against real clusters from the harness.
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/scoped_actor.hpp>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <unistd.h>
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "actors/agent.hpp"
+#include "actors/io_bridge.hpp"
+#include "tests/support/pg_harness.hpp"
+
+namespace slotd::testing {
+
+using json = nlohmann::json;
+
+// Poll `pred` until it holds or `timeout` passes (tests only).
+inline bool eventually(const std::function<bool()>& pred, std::chrono::milliseconds timeout = 30s) {
+  auto until = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < until) {
+    if (pred())
+      return true;
+    std::this_thread::sleep_for(50ms);
+  }
+  return pred();
+}
+
+inline model::member member_of(const node& n) {
+  model::member m;
+  m.name = n.name();
+  m.host = "127.0.0.1";
+  m.port = n.port();
+  return m;
+}
+
+struct agent_options {
+  std::chrono::milliseconds loop_wait = 1s;
+  std::chrono::milliseconds advance_interval = 200ms;
+  config::start_role role = config::start_role::automatic;
+};
+
+// One actor system and I/O thread; an agent per node.
+class agents {
+public:
+  agents() : sys_(cfg_) {
+    static bool loggers = [] {
+      actors::make_loggers(std::getenv("SLOTD_TEST_LOG") ? std::getenv("SLOTD_TEST_LOG") : "warn", false);
+      return true;
+    }();
+    (void)loggers;
+  }
+  ~agents() {
+    for (auto& [name, a] : agents_)
+      a->shutdown();
+    agents_.clear();
+    io_.stop();
+  }
+
+  // Start the agent of `n` with `view` (members, slots, ignore_slots).
+  actors::agent& start(const node& n, model::cluster_view view, agent_options o = {}) {
+    actors::ha_settings s;
+    s.cfg.name = n.name();
+    s.cfg.scope = "test";
+    s.cfg.loop_wait = o.loop_wait;
+    s.cfg.role = o.role;
+    s.cfg.postgresql.conninfo = "host=127.0.0.1 port=" + std::to_string(n.port()) + " user=postgres dbname=postgres";
+    s.cfg.postgresql.data_dir = n.data_dir().string();
+    s.cfg.postgresql.bin_dir = pg_install::current().bin_dir.string();
+    s.cfg.cluster = std::move(view);
+    if (::geteuid() == 0)
+      s.run_as = "postgres";
+    s.advance_interval = o.advance_interval;
+    auto a = std::make_unique<actors::agent>(sys_, io_, std::move(s));
+    auto& ref = *a;
+    agents_[n.name()] = std::move(a);
+    return ref;
+  }
+
+  actors::agent& of(const std::string& name) { return *agents_.at(name); }
+
+  json status(const std::string& name) {
+    caf::scoped_actor self{sys_};
+    json out;
+    self->request(of(name).ha(), 10s, actors::status_atom_v)
+        .receive([&](actors::status_reply& r) { out = json::parse(r.json); },
+                 [&](caf::error& e) { ADD_FAILURE() << caf::to_string(e); });
+    return out;
+  }
+
+  json readiness(const std::string& name, bool* ready = nullptr) {
+    caf::scoped_actor self{sys_};
+    json out;
+    self->request(of(name).ha(), 10s, actors::ready_atom_v)
+        .receive(
+            [&](actors::readiness_reply& r) {
+              out = json::parse(r.json);
+              if (ready)
+                *ready = r.ready;
+            },
+            [&](caf::error& e) { ADD_FAILURE() << caf::to_string(e); });
+    return out;
+  }
+
+  json dump(const std::string& name) { return json::parse(of(name).dump_state()); }
+
+  actors::promote_reply promote(const std::string& name, std::chrono::milliseconds timeout = 30s) {
+    caf::scoped_actor self{sys_};
+    actors::promote_reply out;
+    self->request(of(name).promote_handler(), timeout + 30s, actors::promote_request{timeout})
+        .receive([&](actors::promote_reply& r) { out = std::move(r); },
+                 [&](caf::error& e) {
+                   out.status = 599;
+                   out.error = caf::to_string(e);
+                 });
+    return out;
+  }
+
+  actors::demote_reply demote(const std::string& name, const std::string& leader) {
+    caf::scoped_actor self{sys_};
+    actors::demote_reply out;
+    self->request(of(name).promote_handler(), 30s, actors::demote_request{leader})
+        .receive([&](actors::demote_reply& r) { out = std::move(r); },
+                 [&](caf::error& e) {
+                   out.status = 599;
+                   out.error = caf::to_string(e);
+                 });
+    return out;
+  }
+
+  actors::cluster_update_reply update(const std::string& name, config::cluster_update u) {
+    caf::scoped_actor self{sys_};
+    actors::cluster_update_reply out;
+    self->request(of(name).ha(), 10s, actors::cluster_update_request{std::move(u)})
+        .receive([&](actors::cluster_update_reply& r) { out = std::move(r); },
+                 [&](caf::error& e) {
+                   out.status = 599;
+                   out.error = caf::to_string(e);
+                 });
+    return out;
+  }
+
+  caf::actor_system& system() { return sys_; }
+
+private:
+  caf::actor_system_config cfg_;
+  caf::actor_system sys_;
+  actors::io_runtime io_;
+  std::map<std::string, std::unique_ptr<actors::agent>> agents_;
+};
+
+inline model::permanent_slot logical_slot(const std::string& name, const std::string& db, const std::string& plugin) {
+  model::permanent_slot s;
+  s.name = name;
+  s.type = model::slot_type::logical;
+  s.database = db;
+  s.plugin = plugin;
+  return s;
+}
+
+inline model::permanent_slot physical_slot(const std::string& name) {
+  model::permanent_slot s;
+  s.name = name;
+  s.type = model::slot_type::physical;
+  return s;
+}
+
+inline model::cluster_view view_of(cluster& c, std::vector<model::permanent_slot> slots = {}) {
+  model::cluster_view v;
+  for (std::size_t i = 0; i < c.size(); ++i)
+    v.members[c.at(i).name()] = member_of(c.at(i));
+  for (auto& s : slots)
+    v.slots[s.name] = s;
+  return v;
+}
+
+// The slots of a node: name → {type, database, plugin, active, confirmed_flush_lsn, restart_lsn}.
+inline std::map<std::string, row> slots_of(const node& n) {
+  std::map<std::string, row> out;
+  for (auto& r : n.query("SELECT slot_name, slot_type, database, plugin, active::text, confirmed_flush_lsn::text, "
+                         "restart_lsn::text FROM pg_replication_slots"))
+    out[*r[0]] = r;
+  return out;
+}
+
+} // namespace slotd::testing
