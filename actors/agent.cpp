@@ -1,6 +1,7 @@
 #include "actors/agent.hpp"
 
 #include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
 #include <caf/exit_reason.hpp>
 #include <caf/scoped_actor.hpp>
 #include <caf/after.hpp>
@@ -41,6 +42,14 @@ protected:
 };
 
 } // namespace
+
+void tune_scheduler(caf::actor_system_config& cfg) {
+  cfg.set("scheduler.max-threads", 2);
+  cfg.set("work-stealing.aggressive-poll-attempts", 5);
+  cfg.set("work-stealing.moderate-poll-attempts", 10);
+  cfg.set("work-stealing.moderate-sleep-duration", caf::timespan{std::chrono::microseconds(200)});
+  cfg.set("work-stealing.relaxed-sleep-duration", caf::timespan{std::chrono::milliseconds(10)});
+}
 
 void make_loggers(const std::string& level, bool json) {
   spdlog::sink_ptr sink;

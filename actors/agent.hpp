@@ -42,6 +42,12 @@ private:
   bool down_ = false;
 };
 
+// CAF's work-stealing workers poll for a while after every message (by
+// default 100 aggressive + 500 moderate attempts, ~25 ms of spinning per
+// burst): slotd's load is a few messages per second, so poll briefly and
+// sleep instead. Call before constructing the actor system.
+void tune_scheduler(caf::actor_system_config& cfg);
+
 // Loggers "ha", "slots", "pg", "api" on stderr, text or JSON lines.
 void make_loggers(const std::string& level, bool json);
 

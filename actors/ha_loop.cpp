@@ -369,6 +369,7 @@ void end_tick(self_ptr self, bool full) {
     ++st.cycles;
     st.last_cycle_duration = took;
     st.max_cycle_duration = std::max(st.max_cycle_duration, took);
+    st.total_cycle_duration += took;
     st.last_cycle_end = wall_clock::now();
     log_ha()->debug("cycle {} done in {} us (role {})", st.cycles, took.count(), role_name(st));
   }

@@ -255,6 +255,7 @@ json dump_json(const ha_state& st) {
           {"ticks", st.ticks},
           {"last_cycle_us", st.last_cycle_duration.count()},
           {"max_cycle_us", st.max_cycle_duration.count()},
+          {"total_cycle_us", st.total_cycle_duration.count()},
           {"last_cycle_end", iso_time(st.last_cycle_end)},
           {"loop_wait_ms", st.settings.cfg.loop_wait.count()},
           {"advance_interval_ms", st.settings.advance_interval.count()},

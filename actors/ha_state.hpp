@@ -56,6 +56,7 @@ struct ha_state {
   std::uint64_t ticks = 0;       // all ticks
   std::chrono::microseconds last_cycle_duration{0};
   std::chrono::microseconds max_cycle_duration{0};
+  std::chrono::microseconds total_cycle_duration{0}; // all full cycles, for averages
   std::chrono::steady_clock::time_point tick_started{};
   wall_clock::time_point last_cycle_end{};
 

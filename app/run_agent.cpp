@@ -61,11 +61,25 @@ int run_agent(const config::config& cfg, const std::string& config_path) {
             cfg.scope.empty() ? "-" : cfg.scope, cfg.loop_wait.count());
 
   caf::actor_system_config caf_cfg; // CAF never sees argv
+  actors::tune_scheduler(caf_cfg);
   caf::actor_system sys{caf_cfg};
   actors::io_runtime io;
   actors::ha_settings settings;
   settings.cfg = cfg;
   auto agent = std::make_unique<actors::agent>(sys, io, settings);
+
+  // The HTTP API: cannot listen (address in use, unreadable token file) →
+  // the agent does not run half-controllable.
+  std::unique_ptr<api::api_service> api;
+  try {
+    api = std::make_unique<api::api_service>(sys, io, *agent, api::options_from(cfg.api));
+  } catch (const std::exception& e) {
+    log->error("{}", e.what());
+    agent->shutdown();
+    agent.reset();
+    io.stop();
+    return 1;
+  }
 
   signal_queue queue;
   boost::asio::signal_set signals(io.context(), SIGTERM, SIGINT, SIGHUP);

@@ -51,7 +51,7 @@ struct agent_options {
 // One actor system and I/O thread; an agent per node.
 class agents {
 public:
-  agents() : sys_(cfg_) {
+  agents() : sys_(tuned(cfg_)) {
     static bool loggers = [] {
       actors::make_loggers(std::getenv("SLOTD_TEST_LOG") ? std::getenv("SLOTD_TEST_LOG") : "warn", false);
       return true;
@@ -149,6 +149,11 @@ public:
   }
 
   caf::actor_system& system() { return sys_; }
+
+  static caf::actor_system_config& tuned(caf::actor_system_config& cfg) {
+    actors::tune_scheduler(cfg);
+    return cfg;
+  }
 
 private:
   caf::actor_system_config cfg_;

@@ -247,3 +247,47 @@ TEST(agent_failover, consumer_loses_nothing) {
   // Role is reported for the unknown member case.
   EXPECT_EQ(a.demote("node3", "nosuch").status, 400);
 }
+
+// Issue criterion: a logical advance over a large WAL backlog (≥ 200 MB)
+// runs on its worker; the HA loop keeps ticking meanwhile. The measured
+// period is printed; the assertion is deliberately loose (a loaded CI
+// machine must not fail it): at least half of the expected ticks happen.
+TEST(agent_replica, large_backlog_advance_does_not_stall_the_loop) {
+  cluster c({.replicas = 1});
+  auto& p = c.primary();
+  auto& r = c.replica(0);
+  p.exec("CREATE TABLE big (id int, pad text)", "app");
+  auto view = view_of(c, {logical_slot("cdc", "app", "test_decoding")});
+  agents a;
+  a.start(p, view);
+  a.start(r, view);
+  bool ready = false;
+  ASSERT_TRUE(eventually([&] {
+    a.readiness("node2", &ready);
+    return ready;
+  }, 60s)) << a.readiness("node2").dump(2);
+
+  auto start_lsn = p.current_lsn();
+  for (int i = 0; i < 4; ++i)
+    p.exec("INSERT INTO big SELECT g, repeat('x', 1000) FROM generate_series(1, 50000) g", "app");
+  auto end_lsn = p.current_lsn();
+  auto backlog = std::stoll(p.scalar("SELECT pg_wal_lsn_diff('" + end_lsn + "', '" + start_lsn + "')").value());
+  ASSERT_GE(backlog, 200ll * 1024 * 1024) << "the test needs a backlog of at least 200 MB";
+  r.wait_replay(end_lsn, 120s);
+
+  // The consumer on the primary jumps over the whole backlog at once.
+  p.exec("SELECT pg_replication_slot_advance('cdc', '" + end_lsn + "')", "app");
+  auto ticks_before = a.dump("node2")["ha_loop"]["ticks"].get<long>();
+  auto t0 = std::chrono::steady_clock::now();
+  ASSERT_TRUE(eventually([&] { return lsn_le(p, end_lsn, slot_attr(r, "cdc", "confirmed_flush_lsn").value()); },
+                         120s))
+      << a.dump("node2").dump(2);
+  auto elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  auto ticks = a.dump("node2")["ha_loop"]["ticks"].get<long>() - ticks_before;
+  double expected = elapsed / 0.2; // advance_interval 200 ms
+  std::printf("backlog %.0f MB advanced on the replica in %.2f s; %ld ticks (expected ~%.1f), period %.0f ms\n",
+              static_cast<double>(backlog) / (1024 * 1024), elapsed, ticks, expected,
+              ticks > 0 ? elapsed * 1000 / static_cast<double>(ticks) : 0.0);
+  EXPECT_GE(static_cast<double>(ticks), expected * 0.5 - 1);
+  EXPECT_EQ(a.dump("node2")["ha_loop"]["restarts"], 1) << "no re-copy was needed";
+}
