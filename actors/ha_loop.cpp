@@ -224,7 +224,7 @@ void finish_copy(self_ptr self, std::vector<std::string> names, copy_outcome o) 
     auto now = wall_clock::now();
     for (auto& n : names) {
       st.readiness.pending[n] = std::nullopt; // not proven safe yet
-      st.copied_at[n] = now;
+      st.pending_since[n] = now;
       st.recopy_refused.erase(n);
     }
   }
@@ -322,6 +322,9 @@ void update_readiness(self_ptr self) {
   if (st.rebuild_readiness) {
     st.readiness = model::rebuild_readiness_queue(local, st.view.ignore_slots, server_major(st));
     st.rebuild_readiness = false;
+    auto now = wall_clock::now();
+    for (auto& [name, x] : st.readiness.pending)
+      st.pending_since.try_emplace(name, now);
   }
   auto phys = model::get_slot_name_on_primary(st.view, st.my_name(), st.leader);
   std::optional<model::leader_catalog_xmins> leader;
@@ -338,15 +341,18 @@ void update_readiness(self_ptr self) {
   st.readiness = std::move(res.queue);
   log_diagnostics(st, res.diagnostics);
   for (auto& name : res.became_ready) {
-    auto it = st.copied_at.find(name);
-    if (it != st.copied_at.end()) {
+    auto it = st.pending_since.find(name);
+    if (it != st.pending_since.end()) {
       auto secs = std::chrono::duration<double>(wall_clock::now() - it->second).count();
       st.ready_after_seconds[name] = secs;
-      log_slots()->info("logical slot {} is safe to use after a failover ({:.1f} s after its copy)", name, secs);
+      st.pending_since.erase(it);
+      log_slots()->info("logical slot {} is safe to use after a failover ({:.1f} s after its copy or "
+                        "the switch to this leader)", name, secs);
     } else {
       log_slots()->info("logical slot {} is safe to use after a failover", name);
     }
   }
+  std::erase_if(st.pending_since, [&](const auto& kv) { return !st.readiness.pending.contains(kv.first); });
   if (res.check_hot_standby_feedback && st.local_snap->hot_standby_feedback == false &&
       should_log(st, "hsf-off")) {
     log_slots()->error("logical slot failover requires hot_standby_feedback = on on this replica "

@@ -76,8 +76,10 @@ struct ha_state {
   std::set<std::string> recopy_refused;
   model::readiness_queue readiness;
   bool rebuild_readiness = true;
-  std::map<std::string, wall_clock::time_point> copied_at; // slot → when its copy was installed
-  std::map<std::string, double> ready_after_seconds;         // slot → copy-to-ready time
+  // slot → since when it waits to be proven safe (its copy, or following a
+  // new leader); and how long the last wait took.
+  std::map<std::string, wall_clock::time_point> pending_since;
+  std::map<std::string, double> ready_after_seconds;
   std::vector<model::diagnostic> diagnostics;
 
   // Copies.

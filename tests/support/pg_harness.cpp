@@ -453,6 +453,7 @@ cluster::cluster(cluster_options options) : options_(std::move(options)) {
                   "fsync = off\n"
                   "wal_receiver_status_interval = 1s\n"
                   "wal_retrieve_retry_interval = 500ms\n"
+                  "wal_log_hints = on\n" // pg_rewind of a former primary
                   "log_line_prefix = '%m [%p] %q%a '\n" +
                   options_.extra_conf);
     // The port is chosen free just before start; retry on a clash.
