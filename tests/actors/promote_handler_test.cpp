@@ -1,0 +1,166 @@
+// promote_handler in virtual time, against a fake HA loop: one action at a
+// time (409), replies passed through, a silent HA loop becomes a 503 after
+// the request timeout instead of a hung request.
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/scheduler/test_coordinator.hpp>
+#include <caf/stateful_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+#include <caf/send.hpp>
+#include <gtest/gtest.h>
+
+#include <optional>
+
+#include "actors/interfaces.hpp"
+#include "actors/spawn.hpp"
+
+using namespace slotd::actors;
+using namespace std::chrono_literals;
+
+// The promote the fake holds back until its timer fires (one fake per test).
+caf::typed_response_promise<promote_reply>& pending() {
+  static caf::typed_response_promise<promote_reply> p;
+  return p;
+}
+
+namespace {
+
+// A fake HA loop: answers promote after `delay` (or never), demote at once.
+struct fake_ha_state {
+  fake_ha_state() = default;
+  int promotes = 0;
+  std::optional<role_order> last_order;
+};
+
+struct fake_ha_options {
+  std::chrono::milliseconds promote_delay{1000};
+  bool silent = false;
+};
+
+ha_loop_actor::behavior_type fake_ha(ha_loop_actor::stateful_pointer<fake_ha_state> self, fake_ha_options o,
+                                     fake_ha_state* observed) {
+  return {
+      [=](advance_report&) {},
+      [=](config_reload&) {},
+      [=](role_order& r) -> demote_reply {
+        observed->last_order = r;
+        return {200, "", "replica", r.leader.value_or("")};
+      },
+      [=](promote_request&) -> caf::result<promote_reply> {
+        ++observed->promotes;
+        auto rp = self->make_response_promise<promote_reply>();
+        // The fake's timer: a dump_atom to itself delivers the reply.
+        if (!o.silent)
+          caf::delayed_anon_send(caf::actor_cast<ha_loop_actor>(self), o.promote_delay, dump_atom_v);
+        self->state.promotes++;
+        pending() = rp;
+        return rp;
+      },
+      [=](cluster_update_request&) -> cluster_update_reply { return {}; },
+      [=](pause_request&) -> status_reply { return {}; },
+      [=](status_atom) -> status_reply { return {}; },
+      [=](ready_atom) -> readiness_reply { return {}; },
+      [=](health_atom) -> health_reply { return {}; },
+      [=](metrics_atom) -> status_reply { return {}; },
+      [=](actors_atom) -> std::vector<caf::actor> { return {}; },
+      [=](dump_atom) -> dump_reply {
+        if (auto& rp = pending(); rp.pending()) {
+          promote_reply r;
+          r.role = "primary";
+          r.ready = {"cdc"};
+          rp.deliver(std::move(r));
+        }
+        return {"fake", "{}"};
+      },
+  };
+}
+
+struct promote_handler : ::testing::Test {
+  static caf::actor_system_config& config() {
+    static caf::actor_system_config cfg = [] {
+      caf::actor_system_config c;
+      c.set("scheduler.policy", caf::atom("testing"));
+      return c;
+    }();
+    return cfg;
+  }
+  promote_handler() : sys(config()), sched(dynamic_cast<caf::scheduler::test_coordinator&>(sys.scheduler())) {}
+
+  // Send `msg` to `to` from a fresh actor; the reply lands in `out`.
+  template <class Reply, class Handle, class Msg>
+  void ask(Handle to, Msg msg, std::optional<Reply>& out) {
+    sys.spawn([to, msg, &out](caf::event_based_actor* self) {
+      self->request(to, std::chrono::minutes(5), msg).then([&out](Reply& r) { out = std::move(r); });
+    });
+  }
+
+  caf::actor_system sys;
+  caf::scheduler::test_coordinator& sched;
+};
+
+} // namespace
+
+TEST_F(promote_handler, a_second_promote_while_one_runs_gets_409_and_the_first_completes) {
+  fake_ha_state observed;
+  auto ha = sys.spawn(fake_ha, fake_ha_options{}, &observed);
+  auto ph = spawn_promote_handler(sys, ha);
+  std::optional<promote_reply> first, second;
+  std::optional<demote_reply> demote;
+  ask<promote_reply>(ph, promote_request{30s}, first);
+  sched.run();
+  ask<promote_reply>(ph, promote_request{30s}, second);
+  ask<demote_reply>(ph, demote_request{"node1"}, demote);
+  sched.run();
+  ASSERT_TRUE(second.has_value());
+  EXPECT_EQ(second->status, 409);
+  ASSERT_TRUE(demote.has_value());
+  EXPECT_EQ(demote->status, 409);
+  EXPECT_FALSE(first.has_value()) << "the first promote is still running";
+  EXPECT_EQ(observed.promotes, 1) << "the refused promote never reached the HA loop";
+
+  sched.advance_time(1s);
+  sched.run();
+  ASSERT_TRUE(first.has_value());
+  EXPECT_EQ(first->status, 200);
+  EXPECT_EQ(first->role, "primary");
+  EXPECT_EQ(first->ready, std::vector<std::string>{"cdc"});
+
+  // Once done, the next action is accepted.
+  std::optional<demote_reply> after;
+  ask<demote_reply>(ph, demote_request{"node3"}, after);
+  sched.run();
+  ASSERT_TRUE(after.has_value());
+  EXPECT_EQ(after->status, 200);
+  ASSERT_TRUE(observed.last_order.has_value());
+  EXPECT_EQ(observed.last_order->leader, "node3");
+  EXPECT_EQ(observed.last_order->told, slotd::model::told_role::replica);
+  caf::anon_send_exit(ha, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(ph, caf::exit_reason::user_shutdown);
+  sched.run();
+}
+
+TEST_F(promote_handler, a_silent_ha_loop_turns_into_503_after_the_timeout) {
+  fake_ha_state observed;
+  auto ha = sys.spawn(fake_ha, fake_ha_options{1s, true}, &observed);
+  auto ph = spawn_promote_handler(sys, ha);
+  std::optional<promote_reply> reply;
+  ask<promote_reply>(ph, promote_request{2s}, reply);
+  sched.run();
+  EXPECT_FALSE(reply.has_value());
+  // The handler waits the promote timeout plus a margin, then answers.
+  sched.advance_time(2s + 15s);
+  sched.run();
+  ASSERT_TRUE(reply.has_value());
+  EXPECT_EQ(reply->status, 503);
+  EXPECT_NE(reply->error.find("did not answer"), std::string::npos) << reply->error;
+  // And it is free again.
+  std::optional<demote_reply> next;
+  ask<demote_reply>(ph, demote_request{"node2"}, next);
+  sched.run();
+  ASSERT_TRUE(next.has_value());
+  EXPECT_EQ(next->status, 200);
+  caf::anon_send_exit(ha, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(ph, caf::exit_reason::user_shutdown);
+  sched.run();
+}
