@@ -18,12 +18,29 @@ constexpr std::size_t off_xmin = 88;
 constexpr std::size_t off_catalog_xmin = 92;
 constexpr std::size_t off_restart_lsn = 96;
 
+constexpr std::size_t off_invalidated = 104;
+constexpr std::size_t absent = 0;
+
+// See the table in slot_state.hpp; `absent` marks a field the layout lacks.
 struct layout {
   std::uint32_t length;
   std::size_t confirmed_flush;
   std::size_t plugin;
+  std::size_t two_phase;
+  bool has_invalidated;
 };
-constexpr layout layouts[] = {{160, 104, 112}, {168, 112, 120}, {176, 112, 121}, {184, 112, 129}};
+constexpr layout layouts[] = {
+    {160, 104, 112, absent, false}, // PG 12
+    {168, 112, 120, absent, true},  // PG 13
+    {184, 112, 129, 128, true},     // PG 14-18
+};
+
+// PostgreSQL 16 turned invalidated_at (an LSN) into an invalidation cause
+// (a 4-byte enum) at the same offset; 17 appended synced and failover.
+constexpr std::uint32_t version_invalidation_cause = 3;
+constexpr std::uint32_t version_failover = 5;
+constexpr std::size_t off_synced = 193;
+constexpr std::size_t off_failover = 194;
 
 template <class T>
 T read_at(std::string_view b, std::size_t off) {
@@ -96,6 +113,15 @@ result<slot_state> parse_slot_state(std::string_view b) {
       continue;
     s.confirmed_flush = lsn{read_at<std::uint64_t>(b, l.confirmed_flush)};
     s.plugin = c_string(b, l.plugin);
+    if (l.has_invalidated)
+      s.invalidated = s.version >= version_invalidation_cause ? read_at<std::uint32_t>(b, off_invalidated) != 0
+                                                              : read_at<std::uint64_t>(b, off_invalidated) != 0;
+    if (l.two_phase != absent)
+      s.two_phase = b[l.two_phase] != 0;
+    if (l.length == 184 && s.version >= version_failover) {
+      s.synced = b[off_synced] != 0;
+      s.failover = b[off_failover] != 0;
+    }
   }
   return s;
 }

@@ -13,14 +13,18 @@
 // valid for a server of the same major as the one that wrote it (copies go
 // from leader to replica of one cluster: same major).
 //
-// Layouts by `length` (offsets from the start of the file):
-//   160 (PG 12):     confirmed_flush 104, plugin 112
-//   168 (PG 13):     invalidated_at 104, confirmed_flush 112, plugin 120
-//   176 (PG 14):     confirmed_flush 112, two_phase 120, plugin 121
-//   184 (PG 15-18):  confirmed_flush 112, two_phase_at 120, two_phase 128,
-//                    plugin 129 (17+: synced 193, failover 194). 200 bytes.
-// PG 15 (the packaged server) is verified against real files in
-// tests/pg/slotfile/slot_copy_pgtest.cpp; the other rows follow slot.h.
+// Layouts by `length` (offsets from the start of the file), checked against
+// real files of every major (tests/pg/slotfile/data/pgNN.slot, captured by
+// tests/pg/slotfile/data/capture; slot_state_fixtures_test.cpp):
+//   160 (PG 12, version 2):  confirmed_flush 104, plugin 112
+//   168 (PG 13, version 2):  invalidated_at 104 (LSN), confirmed_flush 112,
+//                            plugin 120
+//   184 (PG 14-18):          invalidated 104 (14-15 version 2: invalidated_at
+//                            LSN; 16 version 3, 17-18 version 5: cause enum),
+//                            confirmed_flush 112, two_phase_at 120,
+//                            two_phase 128, plugin 129; version >= 5 (17+):
+//                            synced 193, failover 194. 200 bytes.
+// (PG 14 already has two_phase_at: there is no 176-byte layout.)
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -47,8 +51,13 @@ struct slot_state {
   xid xmin;
   xid catalog_xmin;
   lsn restart_lsn;
-  std::optional<lsn> confirmed_flush;  // known layouts only
-  std::optional<std::string> plugin;   // known layouts only
+  // Known layouts only (nullopt when the field is not in this major's file).
+  std::optional<lsn> confirmed_flush;
+  std::optional<std::string> plugin;
+  std::optional<bool> invalidated; // 13+
+  std::optional<bool> two_phase;   // 14+
+  std::optional<bool> synced;      // 17+
+  std::optional<bool> failover;    // 17+
   bool is_logical() const { return database != 0; }
 };
 

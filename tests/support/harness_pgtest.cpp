@@ -111,7 +111,13 @@ TEST(harness, sweep_removes_what_a_crashed_process_left) {
   int status = 0;
   ASSERT_EQ(::waitpid(child, &status, 0), child);
   ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-  auto dir = test_root() / (std::to_string(child) + "-0");
+  // The child's dir is "<child pid>-<seq>": seq counts on from this process's
+  // clusters (the child inherited the counter), so find it by the prefix.
+  std::filesystem::path dir;
+  for (auto& e : std::filesystem::directory_iterator(test_root()))
+    if (e.path().filename().string().rfind(std::to_string(child) + "-", 0) == 0)
+      dir = e.path();
+  ASSERT_FALSE(dir.empty()) << "no cluster dir of process " << child << " under " << test_root();
   ASSERT_TRUE(std::filesystem::exists(dir / "node1" / "postmaster.pid"));
   std::ifstream pidfile(dir / "node1" / "postmaster.pid");
   int postmaster = 0;

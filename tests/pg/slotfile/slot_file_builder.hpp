@@ -1,6 +1,6 @@
 #pragma once
 // Builds ReplicationSlotOnDisk bytes per the layout in pg/slotfile/slot_state.hpp
-// (PG 15-18 by default), with a correct CRC-32C.
+// (PG 14-18 by default), with a correct CRC-32C.
 #include <cstdint>
 #include <cstring>
 #include <string>
@@ -36,14 +36,12 @@ inline std::string build_slot_file(const slot_file_spec& s) {
   put32(b, 88, s.xmin);
   put32(b, 92, s.catalog_xmin);
   put64(b, 96, s.restart_lsn);
-  std::size_t cfl = 112, plugin = 129;
-  if (s.length == 160) {
+  std::size_t cfl = 112, plugin = 129; // 184: PG 14-18
+  if (s.length == 160) {                 // PG 12
     cfl = 104;
     plugin = 112;
-  } else if (s.length == 168) {
+  } else if (s.length == 168) { // PG 13
     plugin = 120;
-  } else if (s.length == 176) {
-    plugin = 121;
   }
   put64(b, cfl, s.confirmed_flush);
   std::memcpy(b.data() + plugin, s.plugin.data(), std::min<std::size_t>(s.plugin.size(), 63));

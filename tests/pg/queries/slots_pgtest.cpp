@@ -1,0 +1,193 @@
+// Every statement of pg/queries on a real server of SLOTD_PG_BIN's major
+// (scripts/test --matrix runs this on 12-18): the version-dependent columns
+// (wal_status 13+, failover/synced 17+), idempotent create, safe drop,
+// catalog_xmin and copy rows on a primary, and the core of a slot copy: a
+// logical slot's state file installed into a stopped replica and advanced there.
+// g++ 12 reports a false -Wmismatched-new-delete inside Asio coroutine frames.
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+#include <gtest/gtest.h>
+
+#include "pg/client/connection.hpp"
+#include "pg/queries/node_state.hpp"
+#include "pg/queries/slots.hpp"
+#include "pg/slotfile/install.hpp"
+#include "pg/slotfile/slot_state.hpp"
+#include "tests/pg/asio_test_support.hpp"
+#include "tests/support/pg_harness.hpp"
+
+namespace slotd::pg::queries {
+namespace {
+
+using test_support::run_io;
+using namespace std::chrono_literals;
+namespace asio = boost::asio;
+
+connection_options options_for(const testing::node& n) {
+  connection_options o;
+  o.conninfo = n.conninfo("app");
+  o.name = n.name();
+  return o;
+}
+
+deadline soon() { return clock::now() + 10s; }
+
+// Runs `sql`; a failure is a test failure and yields no rows.
+asio::awaitable<rows> run(connection& c, std::string sql, params p) {
+  auto r = co_await c.exec(std::move(sql), std::move(p), soon());
+  EXPECT_TRUE(r) << c.describe() << ": " << (r ? "" : r.error().what());
+  co_return r ? std::move(*r) : rows{};
+}
+asio::awaitable<rows> run(connection& c, std::string sql) {
+  params none;
+  co_return co_await run(c, std::move(sql), none);
+}
+
+template <class T>
+T value_or(const result<T>& r, T fallback) {
+  return r ? *r : fallback;
+}
+
+std::optional<slot_row> find_slot(const std::vector<slot_row>& slots, const std::string& name) {
+  for (const auto& s : slots)
+    if (s.name == name)
+      return s;
+  return std::nullopt;
+}
+
+TEST(slots_pgtest, every_slot_statement_on_this_major) {
+  const int major = testing::pg_install::current().major;
+  testing::cluster c(testing::cluster_options{.replicas = 1});
+  auto& primary = c.primary();
+  auto& replica = c.replica(0);
+  primary.exec("CREATE TABLE t (id int)", "app");
+
+  run_io([&](asio::io_context& io) -> asio::awaitable<void> {
+    connection p(io.get_executor(), options_for(primary));
+    auto connected = co_await p.connect(soon());
+    EXPECT_TRUE(connected);
+    if (!connected)
+      co_return;
+    const int version = p.server_version();
+    EXPECT_EQ(major_of(version), major);
+    EXPECT_EQ(value_or(parse_int(co_await run(p, server_version_sql())), 0), version);
+    EXPECT_EQ(value_or(parse_bool(co_await run(p, in_recovery_sql())), true), false);
+    EXPECT_EQ(value_or(parse_bool(co_await run(p, hot_standby_feedback_sql())), false), true);
+
+    // Create: 1 row when created, none when the slot already exists.
+    params phys{"phys_a"};
+    params logical{"cdc", "test_decoding"};
+    EXPECT_TRUE(parse_created(co_await run(p, create_physical_slot_sql(), phys)));
+    EXPECT_FALSE(parse_created(co_await run(p, create_physical_slot_sql(), phys)));
+    EXPECT_TRUE(parse_created(co_await run(p, create_logical_slot_sql(), logical)));
+    EXPECT_FALSE(parse_created(co_await run(p, create_logical_slot_sql(), logical)));
+    if (major >= 17) {
+      params failover{"fo", "test_decoding", "true"};
+      EXPECT_TRUE(parse_created(co_await run(p, create_logical_slot_failover_sql(), failover)));
+    }
+    primary.exec("INSERT INTO t VALUES (1)", "app");
+    primary.exec("SELECT count(*) FROM pg_logical_slot_get_changes('cdc', NULL, NULL)", "app");
+    primary.exec("CHECKPOINT");
+
+    // Listing: the columns of this major.
+    auto listed = parse_slots(co_await run(p, list_slots_sql(version)), version);
+    EXPECT_TRUE(listed);
+    auto slots = listed ? *listed : std::vector<slot_row>{};
+    auto cdc = find_slot(slots, "cdc");
+    auto phys_a = find_slot(slots, "phys_a");
+    auto node2 = find_slot(slots, replica.slot_name());
+    EXPECT_TRUE(cdc && phys_a && node2);
+    if (!cdc || !phys_a || !node2)
+      co_return;
+    EXPECT_TRUE(cdc->is_logical());
+    EXPECT_EQ(cdc->plugin, "test_decoding");
+    EXPECT_EQ(cdc->database, "app");
+    EXPECT_TRUE(cdc->datoid && cdc->catalog_xmin && cdc->restart_lsn && cdc->confirmed_flush_lsn);
+    EXPECT_FALSE(phys_a->is_logical());
+    EXPECT_TRUE(phys_a->restart_lsn); // reserved at creation
+    EXPECT_TRUE(node2->active);
+    for (const auto* s : {&*cdc, &*phys_a, &*node2}) {
+      EXPECT_EQ(s->wal_status.has_value(), major >= 13) << s->name;
+      if (major >= 13) {
+        EXPECT_EQ(s->wal_status, "reserved") << s->name;
+      }
+      EXPECT_EQ(s->failover.has_value(), major >= 17) << s->name;
+      EXPECT_EQ(s->synced.has_value(), major >= 17) << s->name;
+    }
+    if (major >= 17) {
+      auto fo = find_slot(slots, "fo");
+      EXPECT_TRUE(fo && fo->failover == true && fo->synced == false); // not synced: listed
+      EXPECT_EQ(cdc->failover, false);
+    }
+
+    // Leader queries.
+    params names{text_array({"cdc", "phys_a", "fo", "missing"})};
+    auto xmins = parse_catalog_xmins(co_await run(p, leader_catalog_xmin_sql(), names));
+    EXPECT_TRUE(xmins);
+    EXPECT_EQ(xmins ? xmins->size() : 0u, major >= 17 ? 3u : 2u);
+    auto copied = parse_copy_rows(co_await run(p, copy_slots_sql(version), names));
+    EXPECT_TRUE(copied);
+    if (!copied || copied->size() != 1) { // only cdc: logical, and on 17+ not a failover slot
+      ADD_FAILURE() << "expected one copy row, got " << (copied ? copied->size() : 0u);
+      co_return;
+    }
+    auto row = (*copied)[0];
+    EXPECT_EQ(row.name, "cdc");
+    EXPECT_EQ(row.database, "app");
+    EXPECT_EQ(row.confirmed_flush_lsn, cdc->confirmed_flush_lsn);
+    slotfile::expected_slot want{"cdc", true, static_cast<std::uint32_t>(*cdc->datoid), row.plugin};
+    auto valid = slotfile::validate_slot_state(row.state, want);
+    EXPECT_TRUE(valid) << (valid ? "" : valid.error().what());
+    if (!valid)
+      co_return;
+    EXPECT_EQ(valid->confirmed_flush, row.confirmed_flush_lsn);
+
+    // Advance on the primary.
+    primary.exec("INSERT INTO t VALUES (2)", "app");
+    auto target = *lsn::parse(primary.current_lsn());
+    auto advanced = parse_advance(co_await run(p, advance_slot_sql(), advance_params("cdc", target)));
+    EXPECT_TRUE(advanced && *advanced && **advanced > *cdc->confirmed_flush_lsn && **advanced <= target);
+    auto physical_advanced = parse_advance(co_await run(p, advance_slot_sql(), advance_params("phys_a", target)));
+    EXPECT_TRUE(physical_advanced && *physical_advanced && **physical_advanced > *phys_a->restart_lsn &&
+                **physical_advanced <= target);
+
+    // The copy: install cdc's file into the stopped replica, then advance it there.
+    replica.wait_replay(primary.current_lsn());
+    replica.stop_fast();
+    std::vector<slotfile::state_file> files{{"cdc", row.state}};
+    auto installed = slotfile::install_slot_files(replica.data_dir(), files);
+    EXPECT_TRUE(installed) << (installed ? "" : installed.error().what());
+    replica.start();
+    connection r(io.get_executor(), options_for(replica));
+    EXPECT_TRUE(co_await r.connect(soon()));
+    EXPECT_EQ(value_or(parse_bool(co_await run(r, in_recovery_sql())), false), true);
+    auto on_replica = parse_slots(co_await run(r, list_slots_sql(version)), version);
+    auto copy = on_replica ? find_slot(*on_replica, "cdc") : std::nullopt;
+    EXPECT_TRUE(copy && copy->confirmed_flush_lsn == row.confirmed_flush_lsn);
+    EXPECT_TRUE(parse_catalog_xmins(co_await run(r, leader_catalog_xmin_sql(), names))->empty()); // not a leader
+    EXPECT_TRUE(parse_copy_rows(co_await run(r, copy_slots_sql(version), names))->empty());
+    auto position = parse_node_position(co_await run(r, node_position_sql()));
+    EXPECT_TRUE(position && position->in_recovery && position->replay_lsn && !position->current_lsn);
+    auto state = parse_node_state(co_await run(r, node_state_sql()));
+    EXPECT_TRUE(state && state->in_recovery && state->sender_port == primary.port());
+
+    primary.exec("INSERT INTO t VALUES (3)", "app");
+    auto replica_target = *lsn::parse(primary.current_lsn());
+    replica.wait_replay(replica_target.str());
+    auto standby_advance = parse_advance(co_await run(r, advance_slot_sql(), advance_params("cdc", replica_target)));
+    EXPECT_TRUE(standby_advance && *standby_advance && **standby_advance > *row.confirmed_flush_lsn)
+        << "advance of a copied logical slot on a standby";
+
+    // Safe drop: a missing slot, an inactive one, an active one (kept).
+    params gone{"missing"};
+    auto missing = parse_drop(co_await run(p, drop_slot_sql(), gone));
+    EXPECT_TRUE(missing && !missing->existed);
+    auto dropped = parse_drop(co_await run(p, drop_slot_sql(), phys));
+    EXPECT_TRUE(dropped && dropped->existed && dropped->dropped && !dropped->active);
+    params active_slot{replica.slot_name()};
+    auto kept = parse_drop(co_await run(p, drop_slot_sql(), active_slot));
+    EXPECT_TRUE(kept && kept->existed && kept->active && !kept->dropped);
+  });
+}
+
+} // namespace
+} // namespace slotd::pg::queries
