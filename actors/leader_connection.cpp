@@ -9,7 +9,7 @@
 #include "actors/spawn.hpp"
 #include "actors/sql_lane.hpp"
 #include "pg/client/redact.hpp"
-#include "pg/queries/node_state.hpp"
+#include "pg/queries/read.hpp"
 #include "pg/queries/slots.hpp"
 
 namespace slotd::actors {
@@ -44,23 +44,12 @@ boost::asio::awaitable<leader_snapshot> read_leader(pg::connection& conn, const 
     co_return snap;
   }
   auto until = pg::clock::now() + statement_budget;
-  auto pos_rows = co_await conn.exec(q::node_position_sql(), until);
-  if (!pos_rows) {
-    snap.error = pos_rows.error().what();
-    co_return snap;
-  }
-  auto pos = q::parse_node_position(*pos_rows);
+  auto pos = co_await q::query_parsed(conn, q::node_position_sql(), pg::params{}, until, q::parse_node_position);
   if (!pos) {
     snap.error = pos.error().what();
     co_return snap;
   }
-  auto version = conn.server_version();
-  auto slot_rows = co_await conn.exec(q::list_slots_sql(version), until);
-  if (!slot_rows) {
-    snap.error = slot_rows.error().what();
-    co_return snap;
-  }
-  auto slots = q::parse_slots(*slot_rows, version);
+  auto slots = co_await q::read_slot_cache(conn, until);
   if (!slots) {
     snap.error = slots.error().what();
     co_return snap;
@@ -68,7 +57,7 @@ boost::asio::awaitable<leader_snapshot> read_leader(pg::connection& conn, const 
   snap.reachable = true;
   snap.in_recovery = pos->in_recovery;
   snap.current_lsn = pos->position();
-  snap.slots = q::to_slot_cache(*slots);
+  snap.slots = std::move(*slots);
   co_return snap;
 }
 
@@ -80,12 +69,8 @@ boost::asio::awaitable<fetched_slot_files> fetch_files(pg::connection& conn, con
     co_return out;
   }
   pg::params p{q::text_array(names)};
-  auto r = co_await conn.exec(q::copy_slots_sql(conn.server_version()), p, pg::clock::now() + copy_budget);
-  if (!r) {
-    out.error = r.error().what();
-    co_return out;
-  }
-  auto parsed = q::parse_copy_rows(*r);
+  auto parsed = co_await q::query_parsed(conn, q::copy_slots_sql(conn.server_version()), p,
+                                         pg::clock::now() + copy_budget, q::parse_copy_rows);
   if (!parsed) {
     out.error = parsed.error().what();
     co_return out;

@@ -9,7 +9,10 @@
 #include "actors/io_bridge.hpp"
 #include "actors/spawn.hpp"
 #include "actors/sql_lane.hpp"
+#include "pg/model/version_gates.hpp"
+#include "pg/queries/failover.hpp"
 #include "pg/queries/node_state.hpp"
+#include "pg/queries/read.hpp"
 #include "pg/queries/slots.hpp"
 
 namespace slotd::actors {
@@ -33,6 +36,29 @@ struct local_state {
 
 using self_ptr = local_connection_private::stateful_pointer<local_state>;
 
+// 17+ (issue 8): slotsync's settings and the failover slots. A failure here
+// is reported apart and leaves the rest of the snapshot usable.
+boost::asio::awaitable<void> read_failover_state(pg::connection& conn, pg::clock::time_point until,
+                                                 local_snapshot& snap) {
+  auto settings = co_await q::query_parsed(conn, q::failover_settings_sql(), pg::params{}, until,
+                                           q::parse_failover_settings);
+  if (!settings) {
+    snap.failover_error = "failover settings: " + settings.error().what();
+    co_return;
+  }
+  snap.sync_settings.sync_replication_slots = settings->sync_replication_slots;
+  snap.sync_settings.hot_standby_feedback = snap.hot_standby_feedback;
+  snap.sync_settings.primary_slot_name = settings->primary_slot_name;
+  snap.sync_settings.primary_conninfo_dbname = settings->primary_conninfo_dbname;
+  snap.synchronized_standby_slots = settings->synchronized_standby_slots;
+  auto slots = co_await q::query_parsed(conn, q::failover_slots_sql(), pg::params{}, until, q::parse_failover_slots);
+  if (!slots) {
+    snap.failover_error = "failover slots: " + slots.error().what();
+    co_return;
+  }
+  snap.failover_slots = std::move(*slots);
+}
+
 boost::asio::awaitable<local_snapshot> read_snapshot(pg::connection& conn, const pg::result<void>& connected) {
   local_snapshot snap;
   snap.as_of = wall_clock::now();
@@ -41,28 +67,18 @@ boost::asio::awaitable<local_snapshot> read_snapshot(pg::connection& conn, const
     co_return snap;
   }
   auto until = pg::clock::now() + statement_budget;
-  auto state_rows = co_await conn.exec(q::node_state_sql(), until);
-  if (!state_rows) {
-    snap.error = state_rows.error().what();
-    co_return snap;
-  }
-  auto state = q::parse_node_state(*state_rows);
+  auto state = co_await q::query_parsed(conn, q::node_state_sql(), pg::params{}, until, q::parse_node_state);
   if (!state) {
     snap.error = state.error().what();
     co_return snap;
   }
-  snap.server_version = conn.server_version();
-  auto slot_rows = co_await conn.exec(q::list_slots_sql(snap.server_version), until);
-  if (!slot_rows) {
-    snap.error = slot_rows.error().what();
-    co_return snap;
-  }
-  auto slots = q::parse_slots(*slot_rows, snap.server_version);
+  auto slots = co_await q::read_slot_cache(conn, until);
   if (!slots) {
     snap.error = slots.error().what();
     co_return snap;
   }
   snap.reachable = true;
+  snap.server_version = conn.server_version();
   snap.in_recovery = state->in_recovery;
   snap.current_lsn = state->current_lsn;
   snap.replay_lsn = state->replay_lsn;
@@ -70,8 +86,31 @@ boost::asio::awaitable<local_snapshot> read_snapshot(pg::connection& conn, const
   snap.sender_host = state->sender_host;
   snap.sender_port = state->sender_port;
   snap.started_at = state->started_at;
-  snap.slots = q::to_slot_cache(*slots);
+  snap.slots = std::move(*slots);
+  if (model::has_failover_slots(q::major_of(snap.server_version)))
+    co_await read_failover_state(conn, until, snap);
   co_return snap;
+}
+
+// ALTER SYSTEM, then the reload that makes it count. The outcome's `slot`
+// holds the value (for the log and status).
+boost::asio::awaitable<action_outcome> set_synchronized_standby_slots(pg::connection& conn,
+                                                                      const std::vector<std::string>& names) {
+  action_outcome o{model::synchronized_standby_slots_value(names), "set synchronized_standby_slots", false, ""};
+  auto sql = q::set_synchronized_standby_slots_sql(names);
+  if (!sql) {
+    o.detail = sql.error().what();
+    co_return o;
+  }
+  auto set = co_await conn.exec(*sql, pg::clock::now() + statement_budget);
+  if (!set) {
+    o.detail = set.error().what();
+    co_return o;
+  }
+  auto reload = co_await conn.exec(q::reload_conf_sql(), pg::clock::now() + statement_budget);
+  o.ok = reload.ok();
+  o.detail = reload ? "" : "set, but pg_reload_conf() failed: " + reload.error().what();
+  co_return o;
 }
 
 // Each action on its own: one slot's failure never stops the others
@@ -86,6 +125,8 @@ boost::asio::awaitable<local_actions_result> run_actions(pg::connection& conn, c
       out.outcomes.push_back({c, "create physical", false, why});
     for (auto& a : actions.physical_advances)
       out.outcomes.push_back({a.name, "advance physical", false, why});
+    if (actions.synchronized_standby_slots)
+      out.outcomes.push_back({"", "set synchronized_standby_slots", false, why});
   };
   if (!connected) {
     fail_all(connected.error().what());
@@ -120,6 +161,8 @@ boost::asio::awaitable<local_actions_result> run_actions(pg::connection& conn, c
     auto r = co_await conn.exec(q::advance_slot_sql(), p, pg::clock::now() + statement_budget);
     out.outcomes.push_back({a.name, "advance physical to " + a.target.str(), r.ok(), r ? "" : r.error().what()});
   }
+  if (actions.synchronized_standby_slots)
+    out.outcomes.push_back(co_await set_synchronized_standby_slots(conn, *actions.synchronized_standby_slots));
   co_return out;
 }
 

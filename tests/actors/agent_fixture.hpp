@@ -110,6 +110,15 @@ public:
     return out;
   }
 
+  // Wait until `name` reports every permanent logical slot failover-ready.
+  bool wait_ready(const std::string& name, std::chrono::milliseconds timeout = 60s) {
+    bool ready = false;
+    return eventually([&] {
+      readiness(name, &ready);
+      return ready;
+    }, timeout);
+  }
+
   json dump(const std::string& name) { return json::parse(of(name).dump_state()); }
 
   actors::promote_reply promote(const std::string& name, std::chrono::milliseconds timeout = 30s) {

@@ -142,11 +142,7 @@ TEST(agent_replica, copies_once_then_advances_and_becomes_ready) {
   EXPECT_EQ(d["ha_loop"]["copies"], 1);
   EXPECT_EQ(slot_attr(r, "cdc", "plugin"), "test_decoding");
 
-  bool ready = false;
-  EXPECT_TRUE(eventually([&] {
-    a.readiness("node2", &ready);
-    return ready;
-  })) << a.readiness("node2").dump(2);
+  EXPECT_TRUE(a.wait_ready("node2")) << a.readiness("node2").dump(2);
 
   // A consumer advances on the primary; the copy follows.
   std::string last_cf = slot_attr(r, "cdc", "confirmed_flush_lsn").value();
@@ -188,11 +184,7 @@ TEST(agent_failover, consumer_loses_nothing) {
   agents a;
   for (std::size_t i = 0; i < c.size(); ++i)
     a.start(c.at(i), view);
-  bool ready = false;
-  ASSERT_TRUE(eventually([&] {
-    a.readiness("node2", &ready);
-    return ready;
-  }, 60s)) << a.readiness("node2").dump(2);
+  ASSERT_TRUE(a.wait_ready("node2")) << a.readiness("node2").dump(2);
 
   auto consume_td = [&](node& n) { return decoded_ids(n.query("SELECT data FROM pg_logical_slot_get_changes('cdc', NULL, NULL)", "app")); };
   auto consume_pgo = [&](node& n) {
@@ -261,11 +253,7 @@ TEST(agent_replica, large_backlog_advance_does_not_stall_the_loop) {
   agents a;
   a.start(p, view);
   a.start(r, view);
-  bool ready = false;
-  ASSERT_TRUE(eventually([&] {
-    a.readiness("node2", &ready);
-    return ready;
-  }, 60s)) << a.readiness("node2").dump(2);
+  ASSERT_TRUE(a.wait_ready("node2")) << a.readiness("node2").dump(2);
 
   auto start_lsn = p.current_lsn();
   for (int i = 0; i < 4; ++i)

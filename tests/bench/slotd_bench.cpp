@@ -50,11 +50,7 @@ void freshness(int seconds) {
   o.advance_interval = 1s;
   a.start(p, view, o);
   a.start(r, view, o);
-  bool ready = false;
-  eventually([&] {
-    a.readiness("node2", &ready);
-    return ready;
-  }, 60s);
+  a.wait_ready("node2");
 
   std::atomic<bool> stop{false};
   std::thread load([&] {
