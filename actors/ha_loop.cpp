@@ -429,6 +429,8 @@ model::cycle_input make_input(const ha_state& st, const local_snapshot& snap) {
   in.now = steady::now();
   in.retention = st.retention;
   in.recopies = st.recopies;
+  in.synchronized_standby_slots = snap.synchronized_standby_slots;
+  in.failover_slots = snap.failover_slots;
   return in;
 }
 
@@ -439,8 +441,9 @@ void send_advances(self_ptr self, const model::logical_advance_map& advances) {
 
 void apply_full(self_ptr self, model::plan p) {
   auto& st = self->state;
-  local_actions la{p.drops, p.physical_creates, p.physical_advances};
-  bool nothing_local = la.drops.empty() && la.physical_creates.empty() && la.physical_advances.empty();
+  local_actions la{p.drops, p.physical_creates, p.physical_advances, p.synchronized_standby_slots};
+  bool nothing_local = la.drops.empty() && la.physical_creates.empty() && la.physical_advances.empty() &&
+                       !la.synchronized_standby_slots;
   auto rest = [self, p](const std::set<std::string>& not_dropped) {
     auto& s = self->state;
     for (auto& c : p.logical_creates) {
@@ -490,6 +493,8 @@ void apply_full(self_ptr self, model::plan p) {
                   s.readiness.pending.erase(o.slot);
                 } else if (o.action == "create physical") {
                   log_slots()->info("created physical replication slot {}", o.slot);
+                } else if (o.action == "set synchronized_standby_slots") {
+                  log_slots()->info("set synchronized_standby_slots to '{}'", o.slot);
                 } else {
                   log_slots()->debug("{} of slot {} done", o.action, o.slot);
                 }
@@ -650,6 +655,10 @@ void on_promote(self_ptr self, promote_request req, caf::typed_response_promise<
   st.told = model::told_role::primary;
   st.role_source = "message";
   st.promote_in_progress = true;
+  // DESIGN.md §5: /status says "promoting" from now until the server
+  // leaves recovery (the next cycle confirms it from pg_is_in_recovery()).
+  if (!st.local_snap || st.local_snap->in_recovery)
+    st.role = model::node_role::promoting;
   set_leader(self, std::nullopt);
   clean_workers(self);
   auto started = steady::now();
@@ -696,6 +705,12 @@ void on_promote(self_ptr self, promote_request req, caf::typed_response_promise<
               r.ready = report.ready;
               r.unsafe = report.unsafe;
               r.advanced = g->advanced;
+              // 17+: the slots PostgreSQL synced (hidden above), by their own
+              // state (issue 8).
+              if (s2.local_snap)
+                for (auto& f : s2.local_snap->failover_slots)
+                  if (f.synced)
+                    (model::is_failover_slot_ready(f) ? r.ready : r.unsafe).push_back(f.name);
               for (auto& [slot, why] : g->failed)
                 log_slots()->error("promote: final advance of {} failed: {}", slot, why);
               if (!r.unsafe.empty())

@@ -5,7 +5,9 @@
 #include <fmt/format.h>
 
 #include "actors/ha_state.hpp"
+#include "pg/model/failover_slots.hpp"
 #include "pg/model/local_slot.hpp"
+#include "pg/model/version_gates.hpp"
 
 namespace slotd::actors {
 
@@ -33,6 +35,34 @@ bool holds_lead(const ha_state& st) {
   return st.role == model::node_role::primary || st.role == model::node_role::promoting;
 }
 
+// 17+ (issue 8): a failover slot is PostgreSQL's to sync; it is ready by
+// PostgreSQL's own state, not by slotd's readiness queue.
+bool is_native_failover(const ha_state& st, const std::string& name) {
+  auto d = st.desired.find(name);
+  return model::has_failover_slots(major_of(st)) && d != st.desired.end() &&
+         d->second.type == model::slot_type::logical && d->second.failover;
+}
+
+const model::failover_slot_state* failover_state(const ha_state& st, const std::string& name) {
+  if (!st.local_snap)
+    return nullptr;
+  for (auto& f : st.local_snap->failover_slots)
+    if (f.name == name)
+      return &f;
+  return nullptr;
+}
+
+bool failover_slot_ready(const ha_state& st, const std::string& name) {
+  auto* f = failover_state(st, name);
+  return f && model::is_failover_slot_ready(*f);
+}
+
+// A local logical slot's readiness for /status and /metrics.
+bool logical_slot_ready(const ha_state& st, const std::string& name) {
+  return holds_lead(st) || (is_native_failover(st, name) ? failover_slot_ready(st, name)
+                                                         : !st.readiness.pending.contains(name));
+}
+
 // Permanent logical slots this node should hold that are missing or not
 // proven failover-safe yet.
 std::vector<std::string> unready_slots(const ha_state& st) {
@@ -41,9 +71,41 @@ std::vector<std::string> unready_slots(const ha_state& st) {
   for (auto& [name, d] : st.desired) {
     if (d.type != model::slot_type::logical)
       continue;
-    if (!local.contains(name) || st.readiness.pending.contains(name))
+    bool ready = is_native_failover(st, name) ? failover_slot_ready(st, name)
+                                              : local.contains(name) && !st.readiness.pending.contains(name);
+    if (!ready)
       out.push_back(name);
   }
+  return out;
+}
+
+// 17+ with failover permanent slots: on a replica, each failover slot's sync
+// state and the slotsync prerequisites, each missing one by name; on a
+// primary, the synchronized_standby_slots in force. Null when not relevant.
+json failover_json(const ha_state& st) {
+  if (!st.local_snap || !model::has_failover_slots(major_of(st)) ||
+      !model::has_failover_permanent_slots(st.view))
+    return nullptr;
+  const auto& snap = *st.local_snap;
+  json out = json::object();
+  if (!snap.failover_error.empty())
+    out["error"] = snap.failover_error;
+  if (holds_lead(st)) {
+    out["synchronized_standby_slots"] = opt_str(snap.synchronized_standby_slots);
+    return out;
+  }
+  out["prerequisites"] = {{"missing", model::missing_sync_prerequisites(snap.sync_settings)}};
+  json slots = json::object();
+  for (auto& [name, d] : st.desired)
+    if (is_native_failover(st, name) && !failover_state(st, name))
+      slots[name] = {{"present", false}, {"ready", false}};
+  for (auto& f : snap.failover_slots)
+    slots[f.name] = {{"present", true},
+                     {"synced", f.synced},
+                     {"temporary", f.temporary},
+                     {"invalidation_reason", opt_str(f.invalidation_reason)},
+                     {"ready", model::is_failover_slot_ready(f)}};
+  out["slots"] = slots;
   return out;
 }
 
@@ -137,7 +199,7 @@ json status_json(const ha_state& st) {
     if (s.type == model::slot_type::logical) {
       js["database"] = s.database;
       js["plugin"] = s.plugin;
-      js["ready"] = holds_lead(st) || !st.readiness.pending.contains(name);
+      js["ready"] = logical_slot_ready(st, name);
     }
     slots[name] = js;
   }
@@ -151,6 +213,11 @@ json status_json(const ha_state& st) {
     alerts.push_back({{"alert", "local server unreachable: " + st.local_error}});
   if (st.told == model::told_role::replica && !st.leader_error.empty())
     alerts.push_back({{"alert", "leader unreachable: " + st.leader_error}});
+  auto failover = failover_json(st);
+  if (failover.contains("prerequisites"))
+    for (auto& setting : failover["prerequisites"]["missing"])
+      alerts.push_back({{"setting", setting},
+                        {"alert", "failover slots are not synced: " + setting.get<std::string>() + " is not set"}});
   return {{"name", st.my_name()},
           {"scope", st.settings.cfg.scope},
           {"role", role_name(st)},
@@ -161,6 +228,7 @@ json status_json(const ha_state& st) {
           {"my_slot_name", model::slot_name_from_member_name(st.my_name())},
           {"slots", slots},
           {"alerts", alerts},
+          {"failover", failover},
           {"as_of", iso_time(st.local_snap ? st.local_snap->as_of : wall_clock::time_point{})}};
 }
 
@@ -184,6 +252,18 @@ json readiness_json(const ha_state& st, bool& ready) {
   for (auto& [name, x] : st.readiness.pending)
     pending[name] = x ? json(x->value()) : json(nullptr);
   out["pending"] = pending;
+  // 17+: failover slots counted by PostgreSQL's sync state (issue 8).
+  int failover_total = 0, failover_ready = 0;
+  for (auto& [name, d] : st.desired)
+    if (is_native_failover(st, name)) {
+      ++failover_total;
+      failover_ready += failover_slot_ready(st, name) ? 1 : 0;
+    }
+  if (failover_total > 0) {
+    out["failover_slots"] = {{"total", failover_total}, {"ready", failover_ready}};
+    if (st.local_snap)
+      out["missing_prerequisites"] = model::missing_sync_prerequisites(st.local_snap->sync_settings);
+  }
   return out;
 }
 
@@ -335,7 +415,7 @@ std::string metrics_text(const ha_state& st) {
   for (auto& [slot, s] : local) {
     if (s.type != model::slot_type::logical)
       continue;
-    bool ready = holds_lead(st) || !st.readiness.pending.contains(slot);
+    bool ready = logical_slot_ready(st, slot);
     gauge("slotd_slot_ready", "1 when the logical slot is failover-ready here.",
           fmt::format(",slot=\"{}\"", escape_label(slot)), ready ? 1 : 0, first);
     first = false;

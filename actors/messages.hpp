@@ -18,6 +18,7 @@
 #include "config/cluster_update.hpp"
 #include "config/config.hpp"
 #include "pg/model/cluster_view.hpp"
+#include "pg/model/failover_slots.hpp"
 #include "pg/model/local_slot.hpp"
 #include "pg/model/slot_plan.hpp"
 #include "pg/types/lsn.hpp"
@@ -48,6 +49,13 @@ struct local_snapshot {
   std::optional<std::string> sender_host;
   std::optional<int> sender_port;
   std::string started_at; // pg_postmaster_start_time(): a change means a restart
+  // 17+ only (issue 8): what PostgreSQL's slotsync needs on a standby, the
+  // failover slots' sync state (synced ones included: `slots` hides them)
+  // and the primary's synchronized_standby_slots (nullopt: not read).
+  model::standby_sync_settings sync_settings;
+  std::vector<model::failover_slot_state> failover_slots;
+  std::optional<std::string> synchronized_standby_slots;
+  std::string failover_error; // reading those failed; the rest is good
   wall_clock::time_point as_of{};
 };
 
@@ -57,6 +65,9 @@ struct local_actions {
   std::vector<model::drop_action> drops;
   std::vector<std::string> physical_creates;
   std::vector<model::physical_advance> physical_advances;
+  // 17+ primary: ALTER SYSTEM SET synchronized_standby_slots to these slots
+  // (after the creates: the slots it names exist by then) and reload.
+  std::optional<std::vector<std::string>> synchronized_standby_slots;
 };
 
 struct action_outcome {

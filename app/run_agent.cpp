@@ -13,6 +13,7 @@
 
 #include "actors/agent.hpp"
 #include "actors/io_bridge.hpp"
+#include "app/api/api_service.hpp"
 #include "config/load.hpp"
 #include "slotd/version.hpp"
 
@@ -109,6 +110,7 @@ int run_agent(const config::config& cfg, const std::string& config_path) {
   }
   boost::system::error_code ignored;
   signals.cancel(ignored);
+  api->stop(); // before the agent: its shutdown waits for every actor
   agent->shutdown();
   agent.reset();
   io.stop();

@@ -1,38 +1,471 @@
-// slotctl: the command-line client of slotd's HTTP API.
-#include <iostream>
-#include <string_view>
+// slotctl: the command-line client of slotd's HTTP API (DESIGN.md §5).
+// A blocking client is fine here: one request, then exit.
+#include <unistd.h>
 
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "pg/asio.hpp"
+// Beast after Asio (pg/asio.hpp fixes Asio's includes for g++ 12).
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/write.hpp>
+#include <nlohmann/json.hpp>
+#include <yaml-cpp/yaml.h>
+
+#include "config/duration.hpp"
 #include "slotd/version.hpp"
 
 namespace {
 
-constexpr std::string_view usage = R"(Usage: slotctl [OPTIONS] COMMAND
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using json = nlohmann::json;
+using tcp = asio::ip::tcp;
 
-Client of a running slotd's HTTP API.
+// Exit codes (DESIGN.md §5).
+constexpr int exit_ok = 0;
+constexpr int exit_refused = 1;     // the agent answered 4xx/5xx (readiness: 503 = not ready)
+constexpr int exit_usage = 2;       // bad command line or input file
+constexpr int exit_unreachable = 3; // no answer from the agent
+
+constexpr std::string_view default_api = "http://127.0.0.1:8010";
+
+constexpr std::string_view usage = R"(Usage: slotctl [--api URL] [--token-file FILE] COMMAND [ARGS]
+       slotctl COMMAND --help | --help | --version
+
+Client of a running slotd's HTTP API. Prints the agent's JSON answer on
+stdout (indented on a terminal, one line otherwise).
 
 Options:
-  -h, --help       print this help and exit
-  -V, --version    print the version and exit
+  --api URL          the agent's API, http://HOST:PORT (default: $SLOTD_API,
+                     else http://127.0.0.1:8010)
+  --token-file FILE  send "Authorization: Bearer <token>" with the token in
+                     FILE (needed for changes when slotd has api.token_file)
+  -h, --help         print this help (or a command's, after the command)
+  -V, --version      print the version and exit
 
-This build has no commands yet: it only answers --help and --version.
+Commands:
+  state                   every actor's state (GET /state)
+  status                  role, leader, optime, slots (GET /status)
+  promote [--timeout D]   final advance before the server is promoted;
+                          D like 30s (default), 500ms, 2min (POST /promote)
+  demote --leader NAME    follow member NAME as a replica (POST /demote)
+  cluster --file FILE     replace cluster-view keys (members, slots,
+                          ignore_slots, member_slots_ttl, use_slots) with
+                          those in FILE, YAML or JSON (PUT /cluster)
+  pause                   hands-off: drop and copy nothing (POST /pause)
+  resume                  end a pause (POST /resume)
+  health                  is the loop running and the server answering? (GET /health)
+  readiness               are the logical slots here failover-ready? (GET /readiness)
+
+Exit status: 0 success (readiness: ready, health: healthy), 1 the agent
+refused or answered an error (readiness: not ready, health: unhealthy),
+2 usage error, 3 the agent cannot be reached.
 )";
+
+struct command_help {
+  std::string_view name;
+  std::string_view text;
+};
+
+constexpr command_help command_helps[] = {
+    {"state", "Usage: slotctl [OPTIONS] state\n\nPrints the state dump of every actor of the agent (GET /state).\n"},
+    {"status", "Usage: slotctl [OPTIONS] status\n\nPrints the agent's role, leader, optime, paused, my_slot_name\n"
+               "and each slot's type, position and readiness (GET /status).\n"},
+    {"promote", "Usage: slotctl [OPTIONS] promote [--timeout D]\n\n"
+                "Tells the agent that its server is about to be promoted (POST /promote):\n"
+                "a final advance of every logical slot, bounded by D (default 30s; units\n"
+                "ms, s, min, h). Prints which slots are ready and which are unsafe.\n"
+                "Exit 1 when refused (409 while another promote or demote runs).\n"},
+    {"demote", "Usage: slotctl [OPTIONS] demote --leader NAME\n\nTells the agent to follow member NAME as a replica "
+               "(POST /demote). NAME must be\na member of the agent's cluster view (exit 1 otherwise).\n"},
+    {"cluster", "Usage: slotctl [OPTIONS] cluster --file FILE\n\nReplaces the cluster-view keys present in FILE "
+                "(members, slots, ignore_slots,\nmember_slots_ttl, use_slots; same shapes as in slotd.yaml) "
+                "(PUT /cluster).\nFILE is YAML or JSON. Prints the new view. Exit 1 when the agent refuses it.\n"},
+    {"pause", "Usage: slotctl [OPTIONS] pause\n\nHands-off mode (POST /pause): the agent drops and copies no slots "
+              "until resumed.\n"},
+    {"resume", "Usage: slotctl [OPTIONS] resume\n\nEnds a pause (POST /resume).\n"},
+    {"health", "Usage: slotctl [OPTIONS] health\n\nGET /health: exit 0 when the HA loop runs and the local server\n"
+               "answers, 1 otherwise.\n"},
+    {"readiness", "Usage: slotctl [OPTIONS] readiness\n\nGET /readiness: exit 0 when every permanent logical slot "
+                  "here is failover-ready\n(always on a primary), 1 otherwise (the answer lists the unready ones).\n"},
+};
+
+const command_help* find_command(std::string_view name) {
+  for (auto& c : command_helps)
+    if (c.name == name)
+      return &c;
+  return nullptr;
+}
+
+struct usage_error {
+  std::string message;
+};
+
+struct api_url {
+  std::string host;
+  std::string port;
+};
+
+api_url parse_url(std::string_view url) {
+  std::string_view rest = url;
+  if (rest.starts_with("http://"))
+    rest.remove_prefix(7);
+  else if (rest.find("://") != std::string_view::npos)
+    throw usage_error{"--api " + std::string(url) + ": only http:// URLs are supported"};
+  if (auto slash = rest.find('/'); slash != std::string_view::npos) {
+    if (rest.substr(slash) != "/")
+      throw usage_error{"--api " + std::string(url) + ": give http://HOST:PORT without a path"};
+    rest = rest.substr(0, slash);
+  }
+  api_url out;
+  if (rest.starts_with('[')) {
+    auto close = rest.find(']');
+    if (close == std::string_view::npos)
+      throw usage_error{"--api " + std::string(url) + ": unclosed '[' in the host"};
+    out.host = std::string(rest.substr(1, close - 1));
+    rest = rest.substr(close + 1);
+    out.port = rest.starts_with(':') ? std::string(rest.substr(1)) : "80";
+  } else {
+    auto colon = rest.rfind(':');
+    out.host = std::string(rest.substr(0, colon));
+    out.port = colon == std::string_view::npos ? "80" : std::string(rest.substr(colon + 1));
+  }
+  if (out.host.empty() || out.port.empty() || out.port.find_first_not_of("0123456789") != std::string::npos)
+    throw usage_error{"--api " + std::string(url) + ": expected http://HOST:PORT"};
+  return out;
+}
+
+std::string read_file(const std::string& path, const char* what) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in)
+    throw usage_error{std::string(what) + " " + path + ": cannot read it"};
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string trimmed(std::string s) {
+  auto first = s.find_first_not_of(" \t\r\n");
+  auto last = s.find_last_not_of(" \t\r\n");
+  return first == std::string::npos ? std::string() : s.substr(first, last - first + 1);
+}
+
+// A YAML node as JSON: plain scalars that read as booleans, integers or
+// null become those; quoted scalars stay strings.
+json yaml_to_json(const YAML::Node& n) {
+  switch (n.Type()) {
+  case YAML::NodeType::Map: {
+    json out = json::object();
+    for (const auto& kv : n)
+      out[kv.first.as<std::string>()] = yaml_to_json(kv.second);
+    return out;
+  }
+  case YAML::NodeType::Sequence: {
+    json out = json::array();
+    for (const auto& item : n)
+      out.push_back(yaml_to_json(item));
+    return out;
+  }
+  case YAML::NodeType::Scalar: {
+    const auto& s = n.Scalar();
+    if (n.Tag() == "?") { // plain, not quoted
+      if (s == "true" || s == "True" || s == "TRUE")
+        return true;
+      if (s == "false" || s == "False" || s == "FALSE")
+        return false;
+      if (s == "~" || s == "null" || s == "Null" || s == "NULL")
+        return nullptr;
+      if (!s.empty() && s.find_first_not_of("0123456789") == std::string::npos && s.size() < 10)
+        return std::stol(s);
+      if (s.size() > 1 && s[0] == '-' && s.find_first_not_of("0123456789", 1) == std::string::npos && s.size() < 10)
+        return std::stol(s);
+    }
+    return s;
+  }
+  default:
+    return nullptr;
+  }
+}
+
+// The body of `cluster --file`: the file's JSON as it is, or its YAML as JSON.
+std::string cluster_body(const std::string& path) {
+  auto text = read_file(path, "--file");
+  if (auto j = json::parse(text, nullptr, false); !j.is_discarded())
+    return j.dump();
+  try {
+    auto node = YAML::Load(text);
+    if (!node.IsMap())
+      throw usage_error{"--file " + path + ": expected a mapping of cluster-view keys (members, slots, "
+                        "ignore_slots, member_slots_ttl, use_slots)"};
+    return yaml_to_json(node).dump();
+  } catch (const YAML::Exception& e) {
+    throw usage_error{"--file " + path + ":" + std::to_string(e.mark.line + 1) + ":" +
+                      std::to_string(e.mark.column + 1) + ": not valid YAML or JSON: " + e.msg};
+  }
+}
+
+struct request_spec {
+  http::verb method = http::verb::get;
+  std::string target;
+  std::optional<std::string> body;
+  std::chrono::milliseconds timeout{60000};
+};
+
+struct http_answer {
+  int status = 0;
+  std::string content_type;
+  std::string body;
+};
+
+struct unreachable {
+  std::string message;
+};
+
+asio::awaitable<void> exchange(const api_url& url, const request_spec& spec, const std::optional<std::string>& token,
+                               http_answer& out, std::string& error) {
+  auto ex = co_await asio::this_coro::executor;
+  tcp::resolver resolver(ex);
+  boost::system::error_code ec;
+  auto endpoints = co_await resolver.async_resolve(url.host, url.port, asio::redirect_error(asio::use_awaitable, ec));
+  if (ec) {
+    error = "cannot resolve " + url.host + ": " + ec.message();
+    co_return;
+  }
+  beast::tcp_stream stream(ex);
+  stream.expires_after(std::chrono::seconds(5));
+  co_await stream.async_connect(endpoints, asio::redirect_error(asio::use_awaitable, ec));
+  if (ec) {
+    error = "cannot connect to " + url.host + ":" + url.port + ": " + ec.message();
+    co_return;
+  }
+  http::request<http::string_body> req{spec.method, spec.target, 11};
+  req.set(http::field::host, url.host + ":" + url.port);
+  req.set(http::field::user_agent, std::string("slotctl/") + slotd::version);
+  req.set(http::field::accept, "application/json");
+  if (token)
+    req.set(http::field::authorization, "Bearer " + *token);
+  if (spec.body) {
+    req.set(http::field::content_type, "application/json");
+    req.body() = *spec.body;
+  }
+  req.keep_alive(false);
+  req.prepare_payload();
+  stream.expires_after(spec.timeout);
+  co_await http::async_write(stream, req, asio::redirect_error(asio::use_awaitable, ec));
+  if (ec) {
+    error = "sending the request failed: " + ec.message();
+    co_return;
+  }
+  beast::flat_buffer buffer;
+  http::response<http::string_body> res;
+  co_await http::async_read(stream, buffer, res, asio::redirect_error(asio::use_awaitable, ec));
+  if (ec) {
+    error = ec == beast::error::timeout ? "no answer within " + std::to_string(spec.timeout.count() / 1000) + " s"
+                                        : "no answer: " + ec.message();
+    co_return;
+  }
+  out.status = static_cast<int>(res.result_int());
+  out.content_type = std::string(res[http::field::content_type]);
+  out.body = std::move(res.body());
+}
+
+http_answer perform(const api_url& url, const request_spec& spec, const std::optional<std::string>& token) {
+  asio::io_context io;
+  http_answer answer;
+  std::string error;
+  asio::co_spawn(io, exchange(url, spec, token, answer, error), asio::detached);
+  io.run();
+  if (!error.empty() || answer.status == 0)
+    throw unreachable{error.empty() ? "no answer" : error};
+  return answer;
+}
+
+void print_answer(const http_answer& a, std::string_view what) {
+  auto j = json::parse(a.body, nullptr, false);
+  if (j.is_discarded()) {
+    std::cout << a.body;
+    if (!a.body.empty() && a.body.back() != '\n')
+      std::cout << '\n';
+  } else {
+    std::cout << (isatty(STDOUT_FILENO) ? j.dump(2) : j.dump()) << '\n';
+  }
+  if (a.status >= 400 && j.is_object() && j.contains("error") && j["error"].is_string())
+    std::cerr << "slotctl: " << what << ": " << a.status << ": " << j["error"].get<std::string>() << '\n';
+}
+
+// The value after `flag` (argv[i+1]), or a usage error.
+std::string flag_value(const std::vector<std::string>& args, std::size_t& i, std::string_view flag) {
+  if (i + 1 >= args.size())
+    throw usage_error{std::string(flag) + " needs a value"};
+  return args[++i];
+}
+
+// "--flag=value" as "--flag", "value".
+std::vector<std::string> split_assignments(int argc, char** argv) {
+  std::vector<std::string> out;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto eq = a.find('=');
+    if (a.starts_with("--") && eq != std::string::npos) {
+      out.push_back(a.substr(0, eq));
+      out.push_back(a.substr(eq + 1));
+    } else {
+      out.push_back(std::move(a));
+    }
+  }
+  return out;
+}
+
+struct options {
+  std::string api;
+  std::optional<std::string> token_file;
+  std::string command;
+  std::vector<std::string> args; // after the command
+};
+
+// A command's request from its arguments.
+request_spec make_request(const options& o) {
+  const auto& cmd = o.command;
+  const auto& args = o.args;
+  request_spec spec;
+  auto no_args = [&] {
+    if (!args.empty())
+      throw usage_error{cmd + ": unexpected argument '" + args.front() + "'"};
+  };
+  if (cmd == "state" || cmd == "status" || cmd == "health" || cmd == "readiness") {
+    no_args();
+    spec.target = "/" + cmd;
+  } else if (cmd == "pause" || cmd == "resume") {
+    no_args();
+    spec.method = http::verb::post;
+    spec.target = "/" + cmd;
+  } else if (cmd == "promote") {
+    spec.method = http::verb::post;
+    spec.target = "/promote";
+    json body = json::object();
+    for (std::size_t i = 0; i < args.size(); ++i) {
+      if (args[i] == "--timeout") {
+        auto text = flag_value(args, i, "--timeout");
+        auto d = slotd::config::parse_duration(text);
+        if (!d.value)
+          throw usage_error{"promote --timeout: " + d.error};
+        body["timeout"] = text;
+        spec.timeout = *d.value + std::chrono::seconds(60);
+      } else {
+        throw usage_error{"promote: unexpected argument '" + args[i] + "'"};
+      }
+    }
+    spec.body = body.dump();
+  } else if (cmd == "demote") {
+    std::optional<std::string> leader;
+    for (std::size_t i = 0; i < args.size(); ++i) {
+      if (args[i] == "--leader")
+        leader = flag_value(args, i, "--leader");
+      else
+        throw usage_error{"demote: unexpected argument '" + args[i] + "'"};
+    }
+    if (!leader || leader->empty())
+      throw usage_error{"demote needs --leader NAME"};
+    spec.method = http::verb::post;
+    spec.target = "/demote";
+    spec.body = json{{"leader", *leader}}.dump();
+  } else if (cmd == "cluster") {
+    std::optional<std::string> file;
+    for (std::size_t i = 0; i < args.size(); ++i) {
+      if (args[i] == "--file" || args[i] == "-f")
+        file = flag_value(args, i, "--file");
+      else
+        throw usage_error{"cluster: unexpected argument '" + args[i] + "'"};
+    }
+    if (!file)
+      throw usage_error{"cluster needs --file FILE"};
+    spec.method = http::verb::put;
+    spec.target = "/cluster";
+    spec.body = cluster_body(*file);
+  } else {
+    throw usage_error{"unknown command '" + cmd + "'"};
+  }
+  return spec;
+}
 
 } // namespace
 
 int main(int argc, char** argv) {
-  for (int i = 1; i < argc; ++i) {
-    std::string_view arg = argv[i];
-    if (arg == "-h" || arg == "--help") {
+  auto args = split_assignments(argc, argv);
+  options o;
+  const char* env_api = std::getenv("SLOTD_API");
+  o.api = env_api && *env_api ? env_api : std::string(default_api);
+  try {
+    std::size_t i = 0;
+    bool help = false;
+    for (; i < args.size(); ++i) {
+      const auto& a = args[i];
+      if (a == "-h" || a == "--help") {
+        help = true;
+      } else if (a == "-V" || a == "--version") {
+        std::cout << "slotctl " << slotd::version << '\n';
+        return exit_ok;
+      } else if (a == "--api") {
+        o.api = flag_value(args, i, "--api");
+      } else if (a == "--token-file") {
+        o.token_file = flag_value(args, i, "--token-file");
+      } else if (a.starts_with("-")) {
+        throw usage_error{"unknown option '" + a + "'"};
+      } else {
+        break;
+      }
+    }
+    if (i == args.size()) {
+      if (help) {
+        std::cout << usage;
+        return exit_ok;
+      }
+      throw usage_error{"no command given"};
+    }
+    o.command = args[i] == "help" && i + 1 < args.size() ? args[i + 1] : args[i];
+    bool command_help = args[i] == "help" || help;
+    o.args.assign(args.begin() + static_cast<std::ptrdiff_t>(i) + 1, args.end());
+    for (auto& a : o.args)
+      command_help = command_help || a == "--help" || a == "-h";
+    if (o.command == "help") {
       std::cout << usage;
-      return 0;
+      return exit_ok;
     }
-    if (arg == "-V" || arg == "--version") {
-      std::cout << "slotctl " << slotd::version << '\n';
-      return 0;
+    auto* c = find_command(o.command);
+    if (!c)
+      throw usage_error{"unknown command '" + o.command + "'"};
+    if (command_help) {
+      std::cout << c->text;
+      return exit_ok;
     }
-    std::cerr << "slotctl: unknown option or command '" << arg << "' (see slotctl --help)\n";
-    return 2;
+    auto url = parse_url(o.api);
+    auto spec = make_request(o);
+    std::optional<std::string> token;
+    if (o.token_file) {
+      token = trimmed(read_file(*o.token_file, "--token-file"));
+      if (token->empty())
+        throw usage_error{"--token-file " + *o.token_file + " is empty"};
+    }
+    auto answer = perform(url, spec, token);
+    print_answer(answer, o.command);
+    return answer.status >= 400 ? exit_refused : exit_ok;
+  } catch (const usage_error& e) {
+    std::cerr << "slotctl: " << e.message << " (see slotctl --help)\n";
+    return exit_usage;
+  } catch (const unreachable& e) {
+    std::cerr << "slotctl: cannot reach slotd at " << o.api << ": " << e.message << '\n';
+    return exit_unreachable;
   }
-  std::cerr << usage;
-  return 2;
 }

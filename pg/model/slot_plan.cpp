@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "pg/model/failover_slots.hpp"
 #include "pg/model/version_gates.hpp"
 
 namespace slotd::model {
@@ -53,8 +54,11 @@ public:
     drop_unknown_and_lost_slots();
     drop_changed_slots();
     ensure_physical_slots();
-    if (out_.role == node_role::primary)
+    if (out_.role == node_role::primary) {
       ensure_logical_slots_primary();
+      out_.synchronized_standby_slots = synchronized_standby_slots_change(
+          in_.view, in_.my_name, in_.server_major, in_.synchronized_standby_slots);
+    }
     else if (out_.role == node_role::replica)
       ensure_logical_slots_replica();
     // promoting: the server cannot create logical slots yet, the leader is
@@ -183,7 +187,7 @@ private:
   // §2.3.14: create the missing permanent logical slots on the primary.
   void ensure_logical_slots_primary() {
     for (const auto& [name, d] : out_.desired) {
-      if (d.type != slot_type::logical || work_.contains(name))
+      if (d.type != slot_type::logical || work_.contains(name) || synced_here(name))
         continue;
       out_.logical_creates.push_back(
           {name, d.database, d.plugin, d.failover && has_failover_slots(in_.server_major)});
@@ -224,6 +228,13 @@ private:
       if (flushed && *flushed < target)
         out_.logical_advances[d.database][name] = target;
     }
+  }
+
+  // 17+: a failover slot PostgreSQL synced here (hidden from `local`).
+  bool synced_here(const std::string& name) const {
+    return has_failover_slots(in_.server_major) &&
+           std::any_of(in_.failover_slots.begin(), in_.failover_slots.end(),
+                       [&](const failover_slot_state& s) { return s.name == name && s.synced; });
   }
 
   // 17+: a hidden failover+synced slot of that name is PostgreSQL's

@@ -25,6 +25,7 @@
 #include "pg/model/cluster_view.hpp"
 #include "pg/model/desired_slots.hpp"
 #include "pg/model/diagnostic.hpp"
+#include "pg/model/failover_slots.hpp"
 #include "pg/model/local_slot.hpp"
 #include "pg/model/retention.hpp"
 #include "pg/model/role.hpp"
@@ -58,6 +59,13 @@ struct cycle_input {
   time_point now{};
   retention_state retention;
   recopy_limiter recopies;
+  // 17+ primary: current_setting('synchronized_standby_slots'); nullopt =
+  // not read (before 17, or on a replica).
+  std::optional<std::string> synchronized_standby_slots;
+  // 17+: the local logical failover slots, the synced ones included (`local`
+  // hides those). A primary promoted from a standby keeps PostgreSQL's synced
+  // slots and uses them as they are: they are not created again.
+  std::vector<failover_slot_state> failover_slots;
 };
 
 enum class drop_reason {
@@ -106,6 +114,12 @@ struct plan {
   std::vector<logical_create> logical_creates; // primary only
   logical_advance_map logical_advances;        // replica only
   std::vector<std::string> logical_copies;     // replica only, from the leader
+  // Primary, 17+, failover permanent slots configured: the new value of
+  // synchronized_standby_slots (slot names) when it differs
+  // (failover_slots.hpp). Set also while paused: it drops nothing, and a
+  // stale list would name gone members (the consumers of failover slots then
+  // wait for a slot that never confirms).
+  std::optional<std::vector<std::string>> synchronized_standby_slots;
   std::vector<diagnostic> diagnostics;
   retention_state retention; // next cycle's input
   recopy_limiter recopies;   // next cycle's input

@@ -205,4 +205,16 @@ inline std::map<std::string, row> slots_of(const node& n) {
   return out;
 }
 
+// Inserted ids in test_decoding output ("table public.t: INSERT: id[integer]:17").
+inline std::vector<int> decoded_ids(const rows& changes) {
+  std::vector<int> ids;
+  for (auto& r : changes) {
+    auto& text = *r[0];
+    auto pos = text.find("id[integer]:");
+    if (text.find("INSERT") != std::string::npos && pos != std::string::npos)
+      ids.push_back(std::stoi(text.substr(pos + 12)));
+  }
+  return ids;
+}
+
 } // namespace slotd::testing

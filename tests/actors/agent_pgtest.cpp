@@ -40,18 +40,6 @@ bool lsn_le(const node& n, const std::string& a, const std::string& b) {
   return n.scalar("SELECT '" + a + "'::pg_lsn <= '" + b + "'::pg_lsn") == "t";
 }
 
-// Inserted ids in test_decoding output ("table public.t: INSERT: id[integer]:17").
-std::vector<int> decoded_ids(const rows& changes) {
-  std::vector<int> ids;
-  for (auto& r : changes) {
-    auto& text = *r[0];
-    auto pos = text.find("id[integer]:");
-    if (text.find("INSERT") != std::string::npos && pos != std::string::npos)
-      ids.push_back(std::stoi(text.substr(pos + 12)));
-  }
-  return ids;
-}
-
 // Inserted ids in pgoutput (protocol 1) binary output: 'I', relid, 'N',
 // ncols, then 't', len, text per column. `data` is bytea in hex ("\x49...").
 std::vector<int> pgoutput_ids(const rows& changes) {
@@ -185,6 +173,9 @@ TEST(agent_failover, consumer_loses_nothing) {
   for (std::size_t i = 0; i < c.size(); ++i)
     a.start(c.at(i), view);
   ASSERT_TRUE(a.wait_ready("node2")) << a.readiness("node2").dump(2);
+  // node3's copies are done too: a copy restarts its server, which must not
+  // race with the harness restarting it in follow() below.
+  ASSERT_TRUE(a.wait_ready("node3")) << a.readiness("node3").dump(2);
 
   auto consume_td = [&](node& n) { return decoded_ids(n.query("SELECT data FROM pg_logical_slot_get_changes('cdc', NULL, NULL)", "app")); };
   auto consume_pgo = [&](node& n) {

@@ -136,11 +136,22 @@ std::optional<pid_t> read_postmaster_pid(const fs::path& data_dir) {
 
 struct pq_conn {
   PGconn* c;
-  explicit pq_conn(const std::string& conninfo) : c(PQconnectdb(conninfo.c_str())) {
-    if (PQstatus(c) != CONNECTION_OK) {
+  explicit pq_conn(const std::string& conninfo) : c(nullptr) {
+    // An agent under test may restart a server for a slot copy at any time:
+    // a refused or not-yet-ready server is retried for a few seconds.
+    auto until = std::chrono::steady_clock::now() + 5s;
+    for (;;) {
+      c = PQconnectdb(conninfo.c_str());
+      if (PQstatus(c) == CONNECTION_OK)
+        break;
       std::string msg = PQerrorMessage(c);
       PQfinish(c);
-      throw harness_error("connect (" + conninfo + "): " + msg);
+      bool transient = msg.find("Connection refused") != std::string::npos ||
+                       msg.find("starting up") != std::string::npos ||
+                       msg.find("shutting down") != std::string::npos;
+      if (!transient || std::chrono::steady_clock::now() > until)
+        throw harness_error("connect (" + conninfo + "): " + msg);
+      std::this_thread::sleep_for(50ms);
     }
     // Notices ("WAL archiving is not enabled") are noise in test output.
     PQsetNoticeProcessor(c, [](void*, const char*) {}, nullptr);

@@ -1,0 +1,49 @@
+#include "app/api/api_service.hpp"
+
+#include <stdexcept>
+
+#include <caf/actor_system.hpp>
+#include <caf/exit_reason.hpp>
+#include <caf/send.hpp>
+
+#include "actors/agent.hpp"
+#include "actors/api_gateway.hpp"
+#include "actors/io_bridge.hpp"
+
+namespace slotd::api {
+
+server_options options_from(const config::api_config& api) {
+  server_options o;
+  o.listen = api.listen;
+  if (!api.token_file.empty()) {
+    std::string error;
+    o.auth.token = read_token_file(api.token_file, error);
+    if (!o.auth.token)
+      throw std::runtime_error(error);
+  }
+  return o;
+}
+
+api_service::api_service(caf::actor_system& sys, actors::io_runtime& io, const actors::agent& agent,
+                         server_options options)
+    : sys_(sys), gateway_(actors::spawn_api_gateway(sys, agent.ha(), agent.promote_handler())) {
+  try {
+    server_ = std::make_unique<http_server>(io.context(), gateway_, std::move(options));
+  } catch (...) {
+    caf::anon_send_exit(gateway_, caf::exit_reason::user_shutdown);
+    throw;
+  }
+}
+
+api_service::~api_service() { stop(); }
+
+void api_service::stop() {
+  if (server_)
+    server_->stop();
+  if (gateway_) {
+    caf::anon_send_exit(gateway_, caf::exit_reason::user_shutdown);
+    gateway_ = nullptr;
+  }
+}
+
+} // namespace slotd::api

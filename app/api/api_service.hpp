@@ -1,0 +1,45 @@
+#pragma once
+// The control plane of one agent: the api gateway actor and the HTTP server
+// on the agent's I/O thread. Started after the agent, stopped before it.
+#include <cstdint>
+#include <memory>
+
+#include <caf/fwd.hpp>
+
+#include "actors/interfaces.hpp"
+#include "app/api/http_server.hpp"
+#include "config/config.hpp"
+
+namespace slotd::actors {
+class agent;
+class io_runtime;
+} // namespace slotd::actors
+
+namespace slotd::api {
+
+// server_options for `api` (token read from api.token_file). Throws
+// std::runtime_error saying what is wrong with the token file.
+server_options options_from(const config::api_config& api);
+
+class api_service {
+public:
+  // Throws std::runtime_error when it cannot listen.
+  api_service(caf::actor_system& sys, actors::io_runtime& io, const actors::agent& agent, server_options options);
+  ~api_service();
+  api_service(const api_service&) = delete;
+  api_service& operator=(const api_service&) = delete;
+
+  std::uint16_t port() const { return server_->port(); }
+  actors::api_gateway_actor gateway() const { return gateway_; }
+
+  // Closes the server and stops the gateway (before the agent's shutdown,
+  // which waits for every actor). Idempotent.
+  void stop();
+
+private:
+  caf::actor_system& sys_;
+  actors::api_gateway_actor gateway_;
+  std::unique_ptr<http_server> server_;
+};
+
+} // namespace slotd::api

@@ -1,0 +1,317 @@
+// The HTTP server: an accept loop and one coroutine per connection, all on
+// the agent's I/O thread. Nothing here blocks: a request for the actors is
+// handed to the api gateway (api_call), and the connection's coroutine
+// waits on a timer that the gateway's answer, posted back to the I/O
+// thread, cancels (Asio 1.18 has no channels).
+#include "app/api/http_server.hpp"
+
+#include <array>
+#include <future>
+#include <set>
+
+#include "pg/asio.hpp"
+// Beast after Asio (pg/asio.hpp fixes Asio's includes for g++ 12).
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/write.hpp>
+#include <caf/send.hpp>
+#include <spdlog/spdlog.h>
+
+#include "actors/api_gateway.hpp"
+#include "actors/api_replies.hpp"
+
+namespace slotd::api {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+using asio::awaitable;
+using asio::use_awaitable;
+using error_code = boost::system::error_code;
+
+struct http_server::core {
+  core(asio::io_context& io, actors::api_gateway_actor gw, server_options opts)
+      : acceptor(io), gateway(std::move(gw)), options(std::move(opts)), log(spdlog::get("api")) {
+    if (!log)
+      log = spdlog::default_logger();
+  }
+  tcp::acceptor acceptor;
+  actors::api_gateway_actor gateway;
+  server_options options;
+  std::shared_ptr<spdlog::logger> log;
+  std::uint16_t port = 0;
+  bool stopping = false;
+  std::set<beast::tcp_stream*> live; // I/O thread only
+};
+
+namespace {
+
+using core_ptr = std::shared_ptr<http_server::core>;
+using response = http::response<http::string_body>;
+
+// Registers a connection for stop() while it lives.
+struct live_guard {
+  core_ptr c;
+  beast::tcp_stream* s;
+  live_guard(core_ptr cp, beast::tcp_stream* sp) : c(std::move(cp)), s(sp) { c->live.insert(s); }
+  ~live_guard() { c->live.erase(s); }
+  live_guard(const live_guard&) = delete;
+  live_guard& operator=(const live_guard&) = delete;
+};
+
+// The gateway's answer to `cmd`, or 503 when none comes in time.
+awaitable<actors::api_reply> ask_gateway(const core_ptr& c, actors::api_command& cmd) {
+  struct pending {
+    explicit pending(const asio::any_io_executor& ex) : timer(ex) {}
+    asio::steady_timer timer;
+    std::optional<actors::api_reply> reply;
+  };
+  auto ex = co_await asio::this_coro::executor;
+  auto p = std::make_shared<pending>(ex);
+  p->timer.expires_after(actors::gateway_deadline(cmd) + c->options.answer_margin);
+  // Runs on a CAF thread: only posts to the I/O thread, where `p` lives.
+  auto done = [p, ex](actors::api_reply r) {
+    asio::post(ex, [p, r = std::move(r)]() mutable {
+      p->reply = std::move(r);
+      p->timer.cancel();
+    });
+  };
+  caf::anon_send(c->gateway, actors::api_call{std::move(cmd), std::move(done)});
+  // Only this thread sets `reply`: if it is not set now, the post that sets
+  // it runs after this wait is registered, and cancels it.
+  if (!p->reply) {
+    error_code ec;
+    co_await p->timer.async_wait(asio::redirect_error(use_awaitable, ec));
+  }
+  if (!p->reply)
+    co_return actors::error_reply(503, "the agent did not answer in time");
+  co_return std::move(*p->reply);
+}
+
+response make_response(const actors::api_reply& r, unsigned version, bool keep_alive) {
+  response res{static_cast<http::status>(r.status), version};
+  res.set(http::field::server, "slotd");
+  res.set(http::field::content_type, r.content_type);
+  res.set(http::field::cache_control, "no-store");
+  res.body() = r.body;
+  if (!r.body.empty() && r.content_type == "application/json")
+    res.body() += '\n';
+  res.keep_alive(keep_alive);
+  res.prepare_payload();
+  return res;
+}
+
+// g++ 12 mishandles temporaries inside co_await expressions (NOTES.md):
+// every coroutine below is called with named arguments only, by reference.
+awaitable<void> write_response(beast::tcp_stream& stream, const core_ptr& c, response& res) {
+  stream.expires_after(c->options.write_timeout);
+  error_code ec;
+  co_await http::async_write(stream, res, asio::redirect_error(use_awaitable, ec));
+}
+
+// An error answer after which the connection is closed (the rest of the
+// request was not read, or could not be). What the client still sends is
+// read and dropped for a moment: closing with unread data makes the kernel
+// send a reset, which can destroy the answer before the client reads it.
+struct refusal {
+  int status;
+  std::string why;
+};
+
+awaitable<void> refuse(beast::tcp_stream& stream, const core_ptr& c, const refusal& r) {
+  auto res = make_response(actors::error_reply(r.status, r.why), 11, false);
+  co_await write_response(stream, c, res);
+  error_code ec;
+  stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+  std::array<char, 64 * 1024> sink{};
+  stream.expires_after(std::chrono::seconds(2));
+  while (!ec && !c->stopping)
+    co_await stream.async_read_some(asio::buffer(sink), asio::redirect_error(use_awaitable, ec));
+}
+
+std::string endpoint_text(const beast::tcp_stream& stream) {
+  error_code ec;
+  auto ep = stream.socket().remote_endpoint(ec);
+  return ec ? std::string("?") : ep.address().to_string() + ":" + std::to_string(ep.port());
+}
+
+// Why a request whose header was read (with `ec`) is refused, if it is.
+std::optional<refusal> header_refusal(const error_code& ec, const http::request_parser<http::string_body>& parser,
+                                      const server_options& o) {
+  auto limit = std::to_string(o.body_limit);
+  if (ec == http::error::header_limit)
+    return refusal{431, "request header over " + std::to_string(o.header_limit) + " bytes"};
+  // Beast reports body_limit as soon as it sees a Content-Length over it.
+  auto len = parser.is_header_done() ? parser.content_length() : boost::optional<std::uint64_t>{};
+  if (ec == http::error::body_limit || (!ec && len && *len > o.body_limit)) // the body is not read
+    return refusal{413, "body of " + (len ? std::to_string(*len) + " bytes" : std::string("this size")) +
+                            " is over the limit of " + limit + " bytes"};
+  if (ec)
+    return refusal{400, "malformed HTTP request: " + ec.message()};
+  return std::nullopt;
+}
+
+// Why a request whose body was read (with `ec`) is refused, if it is.
+std::optional<refusal> body_refusal(const error_code& ec, const server_options& o) {
+  if (ec == http::error::body_limit)
+    return refusal{413, "body over the limit of " + std::to_string(o.body_limit) + " bytes"};
+  if (ec) // a truncated body (the client closed early) or broken chunking
+    return refusal{400, "incomplete or malformed request body: " + ec.message()};
+  return std::nullopt;
+}
+
+awaitable<void> session(core_ptr c, tcp::socket socket) {
+  beast::tcp_stream stream(std::move(socket));
+  live_guard guard(c, &stream);
+  auto peer = endpoint_text(stream);
+  beast::flat_buffer buffer;
+  const auto& o = c->options;
+  for (;;) {
+    http::request_parser<http::string_body> parser;
+    parser.header_limit(static_cast<std::uint32_t>(o.header_limit));
+    parser.body_limit(o.body_limit);
+    error_code ec;
+    stream.expires_after(o.header_timeout);
+    co_await http::async_read_header(stream, buffer, parser, asio::redirect_error(use_awaitable, ec));
+    if (ec == http::error::end_of_stream || ec == asio::error::eof || ec == asio::error::operation_aborted ||
+        ec == beast::error::timeout || ec == asio::error::connection_reset || c->stopping)
+      co_return;
+    if (auto r = header_refusal(ec, parser, o)) {
+      co_await refuse(stream, c, *r);
+      co_return;
+    }
+    auto& head = parser.get();
+    if (beast::iequals(head[http::field::expect], "100-continue")) {
+      http::response<http::empty_body> cont{http::status::continue_, head.version()};
+      stream.expires_after(o.write_timeout);
+      co_await http::async_write(stream, cont, asio::redirect_error(use_awaitable, ec));
+      if (ec)
+        co_return;
+    }
+    stream.expires_after(o.read_timeout);
+    co_await http::async_read(stream, buffer, parser, asio::redirect_error(use_awaitable, ec));
+    if (ec == beast::error::timeout || ec == asio::error::operation_aborted || c->stopping)
+      co_return;
+    if (auto r = body_refusal(ec, o)) {
+      co_await refuse(stream, c, *r);
+      co_return;
+    }
+    auto req = parser.release();
+    auto started = std::chrono::steady_clock::now();
+    http_request_parts parts{std::string_view(req.method_string().data(), req.method_string().size()),
+                             std::string_view(req.target().data(), req.target().size()),
+                             std::string_view(req[http::field::content_type].data(), req[http::field::content_type].size()),
+                             std::string_view(req[http::field::authorization].data(),
+                                              req[http::field::authorization].size()),
+                             req.body()};
+    auto routed = route(parts, o.auth);
+    actors::api_reply reply;
+    if (auto* cmd = std::get_if<actors::api_command>(&routed)) {
+      auto command = std::move(*cmd);
+      reply = co_await ask_gateway(c, command);
+    }
+    else
+      reply = std::get<actors::api_reply>(std::move(routed));
+    bool keep_alive = req.keep_alive() && !c->stopping;
+    auto res = make_response(reply, req.version(), keep_alive);
+    if (reply.status == 405)
+      if (auto allow = allowed_method(parts.target.substr(0, parts.target.find('?'))))
+        res.set(http::field::allow, std::string(*allow));
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+    // Never the Authorization header, never a body: they may carry secrets.
+    if (reply.status >= 400)
+      c->log->info("{} {} {} from {}: {} ({} ms)", parts.method, parts.target.substr(0, 200), reply.status,
+                   peer, reply.body.substr(0, 300), ms.count());
+    else
+      c->log->debug("{} {} {} from {} ({} ms)", parts.method, parts.target, reply.status, peer, ms.count());
+    co_await write_response(stream, c, res);
+    if (!keep_alive || !stream.socket().is_open())
+      break;
+  }
+  error_code ec;
+  stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+}
+
+awaitable<void> accept_loop(core_ptr c) {
+  for (;;) {
+    error_code ec;
+    auto socket = co_await c->acceptor.async_accept(asio::redirect_error(use_awaitable, ec));
+    if (c->stopping || ec == asio::error::operation_aborted)
+      co_return;
+    if (ec) {
+      // Out of descriptors and the like: do not spin.
+      c->log->warn("accept failed: {}", ec.message());
+      asio::steady_timer pause(c->acceptor.get_executor(), std::chrono::milliseconds(100));
+      co_await pause.async_wait(asio::redirect_error(use_awaitable, ec));
+      continue;
+    }
+    if (c->live.size() >= c->options.max_connections) {
+      c->log->warn("{} connections open: closing a new one", c->live.size());
+      socket.close(ec);
+      continue;
+    }
+    asio::co_spawn(c->acceptor.get_executor(), session(c, std::move(socket)), asio::detached);
+  }
+}
+
+tcp::endpoint resolve(asio::io_context& io, const config::listen_address& listen) {
+  error_code ec;
+  auto addr = asio::ip::make_address(listen.host, ec);
+  if (!ec)
+    return {addr, listen.port};
+  tcp::resolver resolver(io);
+  auto results = resolver.resolve(listen.host, std::to_string(listen.port), ec);
+  if (ec || results.empty())
+    throw std::runtime_error("api.listen: cannot resolve '" + listen.host + "': " + ec.message());
+  return results.begin()->endpoint();
+}
+
+} // namespace
+
+http_server::http_server(asio::io_context& io, actors::api_gateway_actor gateway, server_options options)
+    : core_(std::make_shared<core>(io, std::move(gateway), std::move(options))) {
+  auto ep = resolve(io, core_->options.listen);
+  auto where = config::to_string(core_->options.listen);
+  try {
+    core_->acceptor.open(ep.protocol());
+    core_->acceptor.set_option(asio::socket_base::reuse_address(true));
+    core_->acceptor.bind(ep);
+    core_->acceptor.listen(asio::socket_base::max_listen_connections);
+  } catch (const boost::system::system_error& e) {
+    throw std::runtime_error("api.listen " + where + ": cannot listen: " + e.code().message());
+  }
+  core_->port = core_->acceptor.local_endpoint().port();
+  asio::co_spawn(io, accept_loop(core_), asio::detached);
+  core_->log->info("HTTP API listening on {}:{}{}", ep.address().to_string(), core_->port,
+                   core_->options.auth.token ? " (mutations need the bearer token)" : "");
+}
+
+http_server::~http_server() { stop(); }
+
+std::uint16_t http_server::port() const { return core_->port; }
+
+void http_server::stop() {
+  if (!core_)
+    return;
+  auto done = std::make_shared<std::promise<void>>();
+  auto fut = done->get_future();
+  asio::post(core_->acceptor.get_executor(), [c = core_, done] {
+    c->stopping = true;
+    error_code ec;
+    c->acceptor.close(ec);
+    for (auto* s : c->live)
+      s->socket().close(ec);
+    done->set_value();
+  });
+  // If the I/O thread is gone already, nothing runs any more anyway.
+  fut.wait_for(std::chrono::seconds(5));
+  core_.reset();
+}
+
+} // namespace slotd::api

@@ -1,0 +1,46 @@
+#pragma once
+// The HTTP API's routing and request checks (DESIGN.md §5), as plain
+// functions over the parts of a request: no Beast, no CAF, no I/O, so every
+// rule is unit-tested without a server. What needs the agent's state
+// (unknown members, the view as a whole) is checked by the actors.
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+
+#include "actors/messages.hpp"
+
+namespace slotd::api {
+
+// The parts of a request the API looks at (after Beast read it within the
+// size limit).
+struct http_request_parts {
+  std::string_view method;        // "GET", "POST", ...
+  std::string_view target;        // "/status", "/status?x=1"
+  std::string_view content_type;  // empty when absent
+  std::string_view authorization; // empty when absent; never logged
+  std::string_view body;
+};
+
+// Mutations need "Authorization: Bearer <token>" when a token is set.
+struct auth_policy {
+  std::optional<std::string> token;
+};
+
+// Either an answer right away (an error, 4xx) or a command for the gateway.
+using route_result = std::variant<actors::api_reply, actors::api_command>;
+
+route_result route(const http_request_parts& req, const auth_policy& auth);
+
+// The one method `path` answers (for 405's Allow header); nullopt: unknown path.
+std::optional<std::string_view> allowed_method(std::string_view path);
+
+// True when `given` equals `expected`, in time that does not depend on where
+// they differ (nor on the expected token's length).
+bool constant_time_equal(std::string_view given, std::string_view expected);
+
+// The token in a token file: its content without surrounding whitespace.
+// nullopt with `error` set when unreadable or empty.
+std::optional<std::string> read_token_file(const std::string& path, std::string& error);
+
+} // namespace slotd::api

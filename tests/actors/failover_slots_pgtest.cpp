@@ -1,0 +1,198 @@
+// PostgreSQL 17+ native failover slots (issue 8) with whole agents on real
+// servers: a permanent slot declared failover: true is created with the flag
+// on the primary, synced by PostgreSQL's slotsync worker on the replicas,
+// reported ready from `synced AND NOT temporary AND invalidation_reason IS
+// NULL`; synchronized_standby_slots on the primary follows the view; a
+// missing standby prerequisite is named. Skipped before 17.
+#include <set>
+
+#include "tests/actors/agent_fixture.hpp"
+
+using namespace slotd;
+using namespace slotd::testing;
+
+namespace {
+
+// slotsync needs, on every standby: sync_replication_slots, and (set by the
+// harness) hot_standby_feedback, primary_slot_name and a dbname in
+// primary_conninfo. On the primary the setting does nothing.
+cluster_options failover_cluster(int replicas) {
+  cluster_options o;
+  o.replicas = replicas;
+  o.extra_conf = "sync_replication_slots = on\n";
+  return o;
+}
+
+model::permanent_slot failover_slot(const std::string& name) {
+  auto s = logical_slot(name, "app", "test_decoding");
+  s.failover = true;
+  return s;
+}
+
+std::optional<std::string> slot_attr(const node& n, const std::string& slot, const std::string& column) {
+  return n.scalar("SELECT " + column + "::text FROM pg_replication_slots WHERE slot_name = '" + slot + "'");
+}
+
+std::set<int> consume(node& n, const std::string& slot) {
+  auto ids = decoded_ids(n.query("SELECT data FROM pg_logical_slot_get_changes('" + slot + "', NULL, NULL)", "app"));
+  return {ids.begin(), ids.end()};
+}
+
+// slotsync keeps a new synced slot temporary until the primary's slot has
+// moved past the standby's position: make some traffic and consume it.
+void nudge(node& primary, const std::string& slot, int& next_id) {
+  primary.exec("INSERT INTO t VALUES (" + std::to_string(next_id++) + ")", "app");
+  consume(primary, slot);
+  primary.exec("SELECT pg_log_standby_snapshot()");
+}
+
+// Agents on every node of `c`; true once the failover slot exists on the
+// primary with the flag and PostgreSQL has synced it to `replica` (ready by
+// the agent's rule), nudging the primary's slot forward meanwhile.
+bool start_until_synced(agents& a, cluster& c, const model::cluster_view& view, const std::string& slot,
+                        const std::string& replica, int& next_id) {
+  for (std::size_t i = 0; i < c.size(); ++i)
+    a.start(c.at(i), view);
+  auto& p = c.primary();
+  if (!eventually([&] { return slot_attr(p, slot, "failover") == "true"; }, 60s)) {
+    ADD_FAILURE() << "not created with the failover flag: " << a.dump(p.name()).dump(2);
+    return false;
+  }
+  bool ready = false;
+  if (!eventually([&] {
+        nudge(p, slot, next_id);
+        a.readiness(replica, &ready);
+        return ready;
+      }, 90s)) {
+    ADD_FAILURE() << "not synced and ready: " << a.status(replica).dump(2);
+    return false;
+  }
+  return true;
+}
+
+// PUT /cluster with `members` on `agent`'s agent; true once `n`'s
+// synchronized_standby_slots is `expected`.
+bool update_members_until(agents& a, const std::string& agent, const std::map<std::string, model::member>& members,
+                          node& n, const std::string& expected) {
+  config::cluster_update u;
+  u.members = members;
+  auto reply = a.update(agent, u);
+  if (reply.status != 200) {
+    ADD_FAILURE() << "PUT /cluster: " << reply.status << " " << reply.error;
+    return false;
+  }
+  if (!eventually([&] { return n.scalar("SHOW synchronized_standby_slots") == expected; })) {
+    ADD_FAILURE() << "synchronized_standby_slots is not '" << expected << "': " << a.status(agent).dump(2);
+    return false;
+  }
+  return true;
+}
+
+bool skip_before_17() { return pg_install::current().major < 17; }
+
+} // namespace
+
+TEST(failover_slots, synced_by_postgres_ready_and_standby_slots_follow_the_view) {
+  if (skip_before_17())
+    GTEST_SKIP() << "failover slots need PostgreSQL 17+, this is " << pg_install::current().major;
+  cluster c(failover_cluster(2));
+  auto& p = c.primary();
+  auto& r1 = c.replica(0);
+  auto& r2 = c.replica(1);
+  p.exec("CREATE TABLE t (id int primary key)", "app");
+  // node3 lacks one prerequisite: its failover slot is never synced.
+  r2.exec("ALTER SYSTEM SET sync_replication_slots = off");
+  r2.exec("SELECT pg_reload_conf()");
+  auto view = view_of(c, {failover_slot("cdc")});
+  agents a;
+  int next_id = 1;
+  // Created with the failover flag on the primary, synced by PostgreSQL on
+  // node2, ready once not temporary.
+  ASSERT_TRUE(start_until_synced(a, c, view, "cdc", "node2", next_id));
+  // The primary waits for both failover-capable replicas.
+  EXPECT_TRUE(eventually([&] { return p.scalar("SHOW synchronized_standby_slots") == "node2,node3"; }))
+      << a.status("node1").dump(2);
+  EXPECT_TRUE(eventually([&] { return a.status("node1")["failover"]["synchronized_standby_slots"] == "node2,node3"; }))
+      << a.status("node1").dump(2);
+  bool ready = false;
+  EXPECT_EQ(slot_attr(r1, "cdc", "synced"), "true");
+  EXPECT_EQ(slot_attr(r1, "cdc", "temporary"), "false");
+  auto st = a.status("node2");
+  EXPECT_EQ(st["failover"]["slots"]["cdc"]["ready"], true) << st.dump(2);
+  EXPECT_EQ(st["failover"]["prerequisites"]["missing"], json::array()) << st.dump(2);
+  EXPECT_EQ(a.readiness("node2")["failover_slots"], (json{{"total", 1}, {"ready", 1}}));
+
+  // node3 names what is missing, and is not ready.
+  EXPECT_TRUE(eventually([&] {
+    return a.status("node3")["failover"]["prerequisites"]["missing"] == json::array({"sync_replication_slots"});
+  })) << a.status("node3").dump(2);
+  auto rd3 = a.readiness("node3", &ready);
+  EXPECT_FALSE(ready) << rd3.dump(2);
+  EXPECT_EQ(rd3["missing_prerequisites"], json::array({"sync_replication_slots"}));
+  EXPECT_FALSE(slot_attr(r2, "cdc", "synced").has_value());
+
+  // Membership change (PUT /cluster): node3 leaves the view, then node2
+  // becomes nofailover; the setting never names a member that is gone.
+  auto members = view.members;
+  members.erase("node3");
+  EXPECT_TRUE(update_members_until(a, "node1", members, p, "node2"));
+  members["node2"].tags.nofailover = true;
+  EXPECT_TRUE(update_members_until(a, "node1", members, p, ""));
+  // With nobody to wait for, the consumer on the primary is not held back.
+  nudge(p, "cdc", next_id);
+}
+
+// Zero-loss failover with a failover: true slot synced by PostgreSQL itself:
+// promote via the agent, promote the server, consume on the new primary.
+TEST(failover_slots, drill_consumer_loses_nothing) {
+  if (skip_before_17())
+    GTEST_SKIP() << "failover slots need PostgreSQL 17+, this is " << pg_install::current().major;
+  cluster c(failover_cluster(1));
+  auto& p = c.primary();
+  auto& cand = c.replica(0);
+  p.exec("CREATE TABLE t (id int primary key)", "app");
+  auto view = view_of(c, {failover_slot("cdc")});
+  agents a;
+  int next_id = 1000;
+  ASSERT_TRUE(start_until_synced(a, c, view, "cdc", "node2", next_id));
+  consume(p, "cdc");
+
+  // Rows 1..100 consumed (confirmed) on the old primary, 101..200 not.
+  p.exec("INSERT INTO t SELECT generate_series(1, 100)", "app");
+  EXPECT_EQ(consume(p, "cdc").size(), 100u);
+  p.exec("INSERT INTO t SELECT generate_series(101, 200)", "app");
+  cand.wait_replay(p.current_lsn());
+  // PostgreSQL's slotsync brings the standby's slot to the primary's
+  // confirmed position.
+  auto confirmed = slot_attr(p, "cdc", "confirmed_flush_lsn").value();
+  ASSERT_TRUE(eventually([&] {
+    auto have = slot_attr(cand, "cdc", "confirmed_flush_lsn");
+    return have && cand.scalar("SELECT '" + confirmed + "'::pg_lsn <= '" + *have + "'::pg_lsn") == "t";
+  }, 60s)) << a.status("node2").dump(2);
+  EXPECT_TRUE(a.wait_ready("node2"));
+
+  // Switchover: the old primary stops first, then promote via slotd, then
+  // the server.
+  p.stop_fast();
+  auto reply = a.promote("node2");
+  ASSERT_EQ(reply.status, 200) << reply.error;
+  EXPECT_EQ(std::set<std::string>(reply.ready.begin(), reply.ready.end()), (std::set<std::string>{"cdc"}));
+  EXPECT_TRUE(reply.unsafe.empty());
+  cand.promote();
+  EXPECT_TRUE(eventually([&] { return a.status("node2")["role"] == "primary"; }));
+  // The HA manager drops the old primary from the view: the new primary
+  // then waits for nobody (a listed, never-confirming slot would hold the
+  // failover slot's consumer back).
+  auto members = view.members;
+  members.erase("node1");
+  ASSERT_TRUE(update_members_until(a, "node2", members, cand, ""));
+
+  cand.exec("INSERT INTO t SELECT generate_series(201, 250)", "app");
+  auto got = consume(cand, "cdc");
+  for (int id = 101; id <= 250; ++id)
+    EXPECT_TRUE(got.contains(id)) << "lost change for id " << id;
+  for (int id : got)
+    EXPECT_GT(id, 100) << "changes confirmed before the failover came again";
+  // The slot is the new primary's own: not created again, not dropped.
+  EXPECT_EQ(slot_attr(cand, "cdc", "failover"), "true");
+}
