@@ -157,6 +157,16 @@ public:
     return out;
   }
 
+  // POST /pause (true) or /resume (false); returns "paused" as reported.
+  bool pause(const std::string& name, bool paused) {
+    caf::scoped_actor self{sys_};
+    bool out = !paused;
+    self->request(of(name).ha(), 10s, actors::pause_request{paused})
+        .receive([&](actors::status_reply& r) { out = json::parse(r.json)["paused"].get<bool>(); },
+                 [&](caf::error& e) { ADD_FAILURE() << caf::to_string(e); });
+    return out;
+  }
+
   caf::actor_system& system() { return sys_; }
 
   static caf::actor_system_config& tuned(caf::actor_system_config& cfg) {
