@@ -134,6 +134,16 @@ std::optional<pid_t> read_postmaster_pid(const fs::path& data_dir) {
   return static_cast<pid_t>(pid);
 }
 
+// A server being stopped or started by an agent under test (a slot copy
+// restarts it at any moment): worth retrying for a few seconds.
+bool is_transient(const std::string& msg) {
+  for (const char* m : {"Connection refused", "starting up", "shutting down", "closed the connection unexpectedly",
+                        "terminating connection due to administrator command", "no connection to the server"})
+    if (msg.find(m) != std::string::npos)
+      return true;
+  return false;
+}
+
 struct pq_conn {
   PGconn* c;
   explicit pq_conn(const std::string& conninfo) : c(nullptr) {
@@ -146,9 +156,7 @@ struct pq_conn {
         break;
       std::string msg = PQerrorMessage(c);
       PQfinish(c);
-      bool transient = msg.find("Connection refused") != std::string::npos ||
-                       msg.find("starting up") != std::string::npos ||
-                       msg.find("shutting down") != std::string::npos;
+      bool transient = is_transient(msg);
       if (!transient || std::chrono::steady_clock::now() > until)
         throw harness_error("connect (" + conninfo + "): " + msg);
       std::this_thread::sleep_for(50ms);
@@ -322,8 +330,18 @@ std::string node::conninfo(const std::string& dbname) const {
 }
 
 rows node::query(const std::string& sql, const std::string& dbname) const {
-  pq_conn c(conninfo(dbname));
-  return c.run(sql);
+  auto until = std::chrono::steady_clock::now() + 5s;
+  for (;;) {
+    try {
+      pq_conn c(conninfo(dbname));
+      return c.run(sql);
+    } catch (const harness_error& e) {
+      // A statement cut off by a restart did not commit: run it again.
+      if (!is_transient(e.what()) || std::chrono::steady_clock::now() > until)
+        throw;
+      std::this_thread::sleep_for(50ms);
+    }
+  }
 }
 
 void node::exec(const std::string& sql, const std::string& dbname) const { (void)query(sql, dbname); }
