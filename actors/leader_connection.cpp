@@ -43,21 +43,17 @@ boost::asio::awaitable<leader_snapshot> read_leader(pg::connection& conn, const 
     snap.error = connected.error().what();
     co_return snap;
   }
-  auto until = pg::clock::now() + statement_budget;
-  auto pos = co_await q::query_parsed(conn, q::node_position_sql(), pg::params{}, until, q::parse_node_position);
-  if (!pos) {
-    snap.error = pos.error().what();
+  auto read = co_await q::read_node(conn, q::node_position_sql(), pg::clock::now() + statement_budget,
+                                    &q::parse_node_position);
+  if (!read) {
+    snap.error = read.error().what();
     co_return snap;
   }
-  auto slots = co_await q::read_slot_cache(conn, until);
-  if (!slots) {
-    snap.error = slots.error().what();
-    co_return snap;
-  }
+  auto& pos = read->state;
   snap.reachable = true;
-  snap.in_recovery = pos->in_recovery;
-  snap.current_lsn = pos->position();
-  snap.slots = std::move(*slots);
+  snap.in_recovery = pos.in_recovery;
+  snap.current_lsn = pos.position();
+  snap.slots = std::move(read->slots);
   co_return snap;
 }
 

@@ -67,26 +67,22 @@ boost::asio::awaitable<local_snapshot> read_snapshot(pg::connection& conn, const
     co_return snap;
   }
   auto until = pg::clock::now() + statement_budget;
-  auto state = co_await q::query_parsed(conn, q::node_state_sql(), pg::params{}, until, q::parse_node_state);
-  if (!state) {
-    snap.error = state.error().what();
+  auto read = co_await q::read_node(conn, q::node_state_sql(), until, &q::parse_node_state);
+  if (!read) {
+    snap.error = read.error().what();
     co_return snap;
   }
-  auto slots = co_await q::read_slot_cache(conn, until);
-  if (!slots) {
-    snap.error = slots.error().what();
-    co_return snap;
-  }
+  auto& state = read->state;
   snap.reachable = true;
   snap.server_version = conn.server_version();
-  snap.in_recovery = state->in_recovery;
-  snap.current_lsn = state->current_lsn;
-  snap.replay_lsn = state->replay_lsn;
-  snap.hot_standby_feedback = state->hot_standby_feedback;
-  snap.sender_host = state->sender_host;
-  snap.sender_port = state->sender_port;
-  snap.started_at = state->started_at;
-  snap.slots = std::move(*slots);
+  snap.in_recovery = state.in_recovery;
+  snap.current_lsn = state.current_lsn;
+  snap.replay_lsn = state.replay_lsn;
+  snap.hot_standby_feedback = state.hot_standby_feedback;
+  snap.sender_host = state.sender_host;
+  snap.sender_port = state.sender_port;
+  snap.started_at = state.started_at;
+  snap.slots = std::move(read->slots);
   if (model::has_failover_slots(q::major_of(snap.server_version)))
     co_await read_failover_state(conn, until, snap);
   co_return snap;
