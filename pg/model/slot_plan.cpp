@@ -126,8 +126,10 @@ private:
       if (has_failover_slots(in_.server_major) && slot.type == slot_type::logical && slot.failover)
         continue;
       const bool desired = out_.desired.contains(name);
-      const bool lost = desired && has_wal_status(in_.server_major) && slot.wal_status == "lost";
+      const bool lost = desired && is_lost(slot);
       if ((desired && !lost) || is_ignored(in_.view.ignore_slots, slot))
+        continue;
+      if (lost && recopied_in_place(name))
         continue;
       drop(name, lost ? drop_reason::wal_status_lost : drop_reason::unknown);
     }
@@ -212,7 +214,7 @@ private:
       }
       if (!compare_slots(d.shape(), it->second))
         continue; // a changed slot kept because paused
-      if (contains(in_.recopy_requests, name)) {
+      if (contains(in_.recopy_requests, name) || is_lost(it->second)) {
         copy(name, true);
         continue; // a slot about to be re-copied is not advanced (#3098)
       }
@@ -228,6 +230,23 @@ private:
       if (flushed && *flushed < target)
         out_.logical_advances[d.database][name] = target;
     }
+  }
+
+  bool is_lost(const local_slot& slot) const {
+    return has_wal_status(in_.server_major) && slot.wal_status == "lost";
+  }
+
+  // A lost copy of a desired logical slot on a replica (WAL removed, or 16+
+  // invalidated by a recovery conflict) is not dropped: the re-copy
+  // overwrites it, and it goes through the re-copy limit. Dropped, it would
+  // come back next cycle as a first copy that the limit does not count, and
+  // the replica would restart in a loop (#3150).
+  bool recopied_in_place(const std::string& name) const {
+    if (out_.role != node_role::replica)
+      return false;
+    auto d = out_.desired.find(name);
+    return d != out_.desired.end() && d->second.type == slot_type::logical &&
+           !(d->second.failover && has_failover_slots(in_.server_major));
   }
 
   // 17+: a failover slot PostgreSQL synced here (hidden from `local`).

@@ -40,3 +40,103 @@ TEST(version_gates, lost_slot_is_recreated_on_13_and_later) {
   EXPECT_TRUE(p.scalar("SELECT restart_lsn IS NOT NULL FROM pg_replication_slots WHERE slot_name = 'archiver'") ==
               "t");
 }
+
+namespace {
+
+// The replica's copy of `slot` as PostgreSQL sees it: "conflicting" (16+),
+// wal_status, confirmed_flush_lsn; nullopt when it does not exist.
+std::optional<std::string> standby_slot_state(const node& n, const std::string& slot) {
+  return n.scalar("SELECT conflicting::text || ' ' || coalesce(wal_status, '-') || ' ' || "
+                  "coalesce(confirmed_flush_lsn::text, '-') FROM pg_replication_slots WHERE slot_name = '" +
+                  slot + "'");
+}
+
+// Catalog rows the replica's copy of `slot` still needs are removed on the
+// primary: with replay paused on the replica (so the agent cannot advance
+// the copy), a table is created and dropped, the primary's slot is consumed
+// past the drop so its catalog_xmin no longer protects those rows, and
+// pg_class is vacuumed. Replaying the prune record then conflicts with the
+// copy (hot_standby_feedback is off on the replica).
+void remove_catalog_rows_under(node& primary, node& replica, const std::string& slot) {
+  replica.exec("SELECT pg_wal_replay_pause()");
+  primary.exec("CREATE TABLE churn (id int)", "app");
+  auto drop_xid = primary.scalar("DROP TABLE churn; SELECT pg_current_xact_id()::text", "app").value();
+  // The slot's catalog_xmin moves once decoding has seen a running-xacts
+  // record after the drop: log one and consume, until it has moved.
+  for (int i = 0; i < 50; ++i) {
+    primary.exec("SELECT pg_log_standby_snapshot()");
+    primary.query("SELECT 1 FROM pg_logical_slot_get_changes('" + slot + "', NULL, NULL)", "app");
+    if (primary.scalar("SELECT catalog_xmin::text::bigint > " + drop_xid +
+                       " FROM pg_replication_slots WHERE slot_name = '" + slot + "'") == "t")
+      break;
+    std::this_thread::sleep_for(50ms);
+  }
+  primary.exec("VACUUM pg_class, pg_attribute, pg_type", "app");
+  primary.exec("SELECT pg_switch_wal()");
+  replica.exec("SELECT pg_wal_replay_resume()");
+}
+
+bool slot_alert(const json& status, const std::string& slot) {
+  for (auto& a : status["alerts"])
+    if (a.value("slot", "") == slot)
+      return true;
+  return false;
+}
+
+} // namespace
+
+// 16+ (SLOTS.md §4.5, §7 #3150): a replica's copy of a logical slot
+// invalidated by a recovery conflict is copied again from the leader, one
+// restart per invalidation; after 3 re-copies within an hour it is not
+// copied again and an alert names the cause, so the replica does not
+// restart in a loop.
+TEST(version_gates, conflict_invalidated_standby_slot_is_recopied_without_a_restart_storm) {
+  if (pg_install::current().major < 16)
+    GTEST_SKIP() << "standby logical slots are invalidated by recovery conflicts from PostgreSQL 16";
+  cluster c({.replicas = 1});
+  auto& p = c.primary();
+  auto& r = c.replica(0);
+  // Nothing protects the copy's catalog rows on the primary.
+  r.exec("ALTER SYSTEM SET hot_standby_feedback = off");
+  r.exec("SELECT pg_reload_conf()");
+  p.exec("CREATE TABLE t (id int)", "app");
+  auto view = view_of(c, {logical_slot("cdc", "app", "test_decoding")});
+  agents a;
+  a.start(p, view);
+  a.start(r, view);
+  auto loop = [&] { return a.dump("node2")["ha_loop"]; };
+  auto settled = [&](int restarts) {
+    return eventually([&] {
+      auto d = loop();
+      return d["restarts"] == restarts && d["restarting"] == false && standby_slot_state(r, "cdc").has_value() &&
+             standby_slot_state(r, "cdc")->starts_with("false ");
+    }, 60s);
+  };
+  ASSERT_TRUE(settled(1)) << "first copy: " << loop().dump(2)
+                          << "\nslot on node2: " << standby_slot_state(r, "cdc").value_or("none");
+
+  // Three invalidations: three re-copies, one restart each.
+  for (int round = 1; round <= 3; ++round) {
+    remove_catalog_rows_under(p, r, "cdc");
+    ASSERT_TRUE(settled(1 + round)) << "round " << round << ": " << loop().dump(2)
+                                    << "\nslot on node2: " << standby_slot_state(r, "cdc").value_or("none");
+    EXPECT_EQ(loop()["copies"], 1 + round);
+  }
+  EXPECT_FALSE(slot_alert(a.status("node2"), "cdc")) << a.status("node2").dump(2);
+
+  // The fourth within the hour is refused: the slot stays invalidated, the
+  // server is not restarted again, and /status says why.
+  remove_catalog_rows_under(p, r, "cdc");
+  ASSERT_TRUE(eventually([&] { return !loop()["recopy_refused"].empty(); }, 30s))
+      << loop().dump(2) << "\nslot on node2: " << standby_slot_state(r, "cdc").value_or("none");
+  std::this_thread::sleep_for(3s); // three cycles (loop_wait 1s)
+  auto d = loop();
+  EXPECT_EQ(d["restarts"], 4) << d.dump(2);
+  EXPECT_EQ(d["recopy_refused"], json::array({"cdc"}));
+  EXPECT_TRUE(standby_slot_state(r, "cdc").value_or("none").starts_with("true ")) << "kept, still invalidated";
+  auto st = a.status("node2");
+  EXPECT_TRUE(slot_alert(st, "cdc")) << st.dump(2);
+  bool ready = true;
+  a.readiness("node2", &ready);
+  EXPECT_FALSE(ready);
+}

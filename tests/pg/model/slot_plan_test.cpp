@@ -353,13 +353,44 @@ TEST(PlanLogicalReplica, FirstCopyIsNotCountedAsARecopy) {
   EXPECT_EQ(in.recopies.recent("cdc", in.now), 0);
 }
 
-TEST(PlanLogicalReplica, LostLogicalSlotIsDroppedAndRecopied) {
+TEST(PlanLogicalReplica, LostLogicalSlotIsRecopiedInPlace) {
   auto in = replica_with_cdc(500, 800, 900);
   in.local.at("cdc").wal_status = "lost";
   auto p = plan_cycle(in);
-  EXPECT_EQ(p.drops, (drops{{"cdc", drop_reason::wal_status_lost, true}}));
+  EXPECT_TRUE(p.drops.empty());
   EXPECT_EQ(p.logical_copies, (names{"cdc"}));
+  EXPECT_TRUE(p.logical_advances.empty());
   EXPECT_EQ(p.recopies.recent("cdc", in.now), 1);
+}
+
+// #3150: a copy invalidated again and again (16+ recovery conflicts) is
+// re-copied 3 times within the hour, then kept as it is: not dropped (a
+// dropped slot would come back as an uncounted first copy), not copied.
+TEST(PlanLogicalReplica, LostLogicalSlotBeyondTheRecopyLimitIsKept) {
+  auto in = replica_with_cdc(500, 800, 900);
+  in.local.at("cdc").wal_status = "lost";
+  for (int i = 0; i < 3; ++i) {
+    auto p = plan_cycle(in);
+    ASSERT_EQ(p.logical_copies, (names{"cdc"}));
+    in.recopies = p.recopies;
+    in.now += std::chrono::minutes(1);
+  }
+  for (int i = 0; i < 3; ++i) {
+    auto p = plan_cycle(in);
+    EXPECT_TRUE(p.drops.empty());
+    EXPECT_TRUE(p.logical_copies.empty());
+    EXPECT_TRUE(has_code(p.diagnostics, diagnostic_code::recopy_limited, "cdc"));
+    in.recopies = p.recopies;
+  }
+}
+
+TEST(PlanLogicalReplica, LostLogicalSlotWhilePausedIsKept) {
+  auto in = replica_with_cdc(500, 800, 900);
+  in.local.at("cdc").wal_status = "lost";
+  in.paused = true;
+  auto p = plan_cycle(in);
+  EXPECT_TRUE(p.drops.empty());
+  EXPECT_TRUE(p.logical_copies.empty());
 }
 
 // ---- pause -------------------------------------------------------------------
