@@ -196,3 +196,57 @@ TEST(failover_slots, drill_consumer_loses_nothing) {
   // The slot is the new primary's own: not created again, not dropped.
   EXPECT_EQ(slot_attr(cand, "cdc", "failover"), "true");
 }
+
+// After a switchover the former primary keeps its failover slot with
+// synced = false, and PostgreSQL's slotsync worker refuses to overwrite a
+// slot of the same name. The demoted node's agent drops it (not while
+// paused), then PostgreSQL syncs it from the new primary; the agent never
+// copies it.
+TEST(failover_slots, demoted_primary_drops_its_unsynced_failover_slot_for_slotsync) {
+  if (skip_before_17())
+    GTEST_SKIP() << "failover slots need PostgreSQL 17+, this is " << pg_install::current().major;
+  cluster c(failover_cluster(1));
+  auto& p = c.primary();
+  auto& cand = c.replica(0);
+  p.exec("CREATE TABLE t (id int primary key)", "app");
+  auto view = view_of(c, {failover_slot("cdc")});
+  agents a;
+  int next_id = 1;
+  ASSERT_TRUE(start_until_synced(a, c, view, "cdc", "node2", next_id));
+
+  // Switchover to node2; node1 follows it, its agent paused at first.
+  p.stop_fast();
+  auto reply = a.promote("node2");
+  ASSERT_EQ(reply.status, 200) << reply.error;
+  cand.promote();
+  ASSERT_TRUE(eventually([&] { return a.status("node2")["role"] == "primary"; }));
+  ASSERT_EQ(a.pause("node1", true), true);
+  p.follow(cand);
+  auto demoted = a.demote("node1", "node2");
+  ASSERT_EQ(demoted.status, 200) << demoted.error;
+  ASSERT_TRUE(eventually([&] { return a.status("node1")["role"] == "replica"; })) << a.status("node1").dump(2);
+
+  // Paused: the former primary's own slot stays, and slotsync cannot take
+  // it over.
+  EXPECT_EQ(slot_attr(p, "cdc", "failover"), "true");
+  EXPECT_EQ(slot_attr(p, "cdc", "synced"), "false");
+  for (int i = 0; i < 6; ++i) { // 3 s: three cycles
+    nudge(cand, "cdc", next_id);
+    std::this_thread::sleep_for(500ms);
+  }
+  EXPECT_EQ(slot_attr(p, "cdc", "synced"), "false") << a.dump("node1").dump(2);
+  bool ready = true;
+  a.readiness("node1", &ready);
+  EXPECT_FALSE(ready);
+
+  // Resumed: dropped by the agent, then synced by PostgreSQL and ready.
+  ASSERT_EQ(a.pause("node1", false), false);
+  EXPECT_TRUE(eventually([&] {
+    nudge(cand, "cdc", next_id);
+    a.readiness("node1", &ready);
+    return slot_attr(p, "cdc", "synced") == "true" && ready;
+  }, 90s)) << a.dump("node1").dump(2) << "\nslot: " << slot_attr(p, "cdc", "synced").value_or("none");
+  EXPECT_EQ(slot_attr(p, "cdc", "failover"), "true");
+  EXPECT_EQ(a.dump("node1")["ha_loop"]["copies"], 0) << "slotsync's slot, never copied by the agent";
+  EXPECT_EQ(a.dump("node1")["ha_loop"]["restarts"], 0);
+}
