@@ -706,7 +706,7 @@ void on_promote(self_ptr self, promote_request req, caf::typed_response_promise<
               r.unsafe = report.unsafe;
               r.advanced = g->advanced;
               // 17+: the slots PostgreSQL synced (hidden above), by their own
-              // state (issue 8).
+              // state.
               if (s2.local_snap)
                 for (auto& f : s2.local_snap->failover_slots)
                   if (f.synced)

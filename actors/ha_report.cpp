@@ -35,7 +35,7 @@ bool holds_lead(const ha_state& st) {
   return st.role == model::node_role::primary || st.role == model::node_role::promoting;
 }
 
-// 17+ (issue 8): a failover slot is PostgreSQL's to sync; it is ready by
+// 17+: a failover slot is PostgreSQL's to sync; it is ready by
 // PostgreSQL's own state, not by slotd's readiness queue.
 bool is_native_failover(const ha_state& st, const std::string& name) {
   auto d = st.desired.find(name);
@@ -252,7 +252,7 @@ json readiness_json(const ha_state& st, bool& ready) {
   for (auto& [name, x] : st.readiness.pending)
     pending[name] = x ? json(x->value()) : json(nullptr);
   out["pending"] = pending;
-  // 17+: failover slots counted by PostgreSQL's sync state (issue 8).
+  // 17+: failover slots counted by PostgreSQL's sync state.
   int failover_total = 0, failover_ready = 0;
   for (auto& [name, d] : st.desired)
     if (is_native_failover(st, name)) {

@@ -36,7 +36,7 @@ struct local_state {
 
 using self_ptr = local_connection_private::stateful_pointer<local_state>;
 
-// 17+ (issue 8): slotsync's settings and the failover slots. A failure here
+// 17+: slotsync's settings and the failover slots. A failure here
 // is reported apart and leaves the rest of the snapshot usable.
 boost::asio::awaitable<void> read_failover_state(pg::connection& conn, pg::clock::time_point until,
                                                  local_snapshot& snap) {

@@ -49,7 +49,7 @@ struct local_snapshot {
   std::optional<std::string> sender_host;
   std::optional<int> sender_port;
   std::string started_at; // pg_postmaster_start_time(): a change means a restart
-  // 17+ only (issue 8): what PostgreSQL's slotsync needs on a standby, the
+  // 17+ only: what PostgreSQL's slotsync needs on a standby, the
   // failover slots' sync state (synced ones included: `slots` hides them)
   // and the primary's synchronized_standby_slots (nullopt: not read).
   model::standby_sync_settings sync_settings;

@@ -1,5 +1,5 @@
 #pragma once
-// PostgreSQL 17+ native failover slots (issue 8, SLOTS.md §4.8): permanent
+// PostgreSQL 17+ native failover slots (SLOTS.md §4.8): permanent
 // logical slots declared `failover: true` are created with the failover flag
 // on the primary and kept on the replicas by PostgreSQL's own slotsync
 // worker, not by slotd's copy and advance. slotd's part on the replica is to
@@ -46,7 +46,7 @@ struct failover_slot_state {
   friend bool operator==(const failover_slot_state&, const failover_slot_state&) = default;
 };
 
-// Issue 8: a synced slot can be used after a promotion when it is synced,
+// A synced slot can be used after a promotion when it is synced,
 // no longer temporary (slotsync keeps a new slot temporary until the
 // primary's slot has moved past the standby's oldest WAL and catalog xmin)
 // and not invalidated.

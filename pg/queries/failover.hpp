@@ -1,5 +1,5 @@
 #pragma once
-// PostgreSQL 17+ native failover slots (issue 8): the standby settings that
+// PostgreSQL 17+ native failover slots: the standby settings that
 // slotsync needs, the failover slots' sync state, and setting
 // synchronized_standby_slots on the primary. Every statement here is 17+.
 #include <optional>

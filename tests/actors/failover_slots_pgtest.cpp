@@ -1,9 +1,10 @@
-// PostgreSQL 17+ native failover slots (issue 8) with whole agents on real
+// PostgreSQL 17+ native failover slots with whole agents on real
 // servers: a permanent slot declared failover: true is created with the flag
 // on the primary, synced by PostgreSQL's slotsync worker on the replicas,
 // reported ready from `synced AND NOT temporary AND invalidation_reason IS
 // NULL`; synchronized_standby_slots on the primary follows the view; a
-// missing standby prerequisite is named. Skipped before 17.
+// missing standby prerequisite is named; a demoted primary's own failover
+// slot is dropped so that slotsync takes it over. Skipped before 17.
 #include <set>
 
 #include "tests/actors/agent_fixture.hpp"
