@@ -156,6 +156,9 @@ advance_worker_private::behavior_type advance_worker(self_ptr self, io_runtime* 
   opts.statement_timeout = std::chrono::milliseconds(0);
   opts.name = "advance " + database;
   st.lane = std::make_unique<sql_lane>(*io, std::move(opts));
+  // The worker lives as long as its HA loop (which monitors it in turn).
+  self->monitor(ha);
+  self->set_down_handler([self](caf::down_msg& m) { self->quit(m.reason); });
   return {
       [=](io_done& d) { d.run(); },
       [=](advance_targets& t) {

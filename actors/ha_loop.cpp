@@ -134,10 +134,34 @@ advance_worker_actor worker_for(self_ptr self, const std::string& database) {
   opts.conninfo = st.settings.cfg.postgresql.conninfo;
   auto w = spawn_advance_worker(self->system(), *st.io, opts, database,
                                 caf::actor_cast<ha_loop_actor>(self));
-  self->link_to(w);
+  self->monitor(w);
   st.workers.emplace(database, w);
   log_ha()->info("started the advance worker for database {}", database);
   return w;
+}
+
+// The HA loop monitors its workers, and each worker monitors the loop and
+// ends with it. A worker that fails (any reason but a shutdown, even a kill)
+// does not take the loop with it: it is forgotten, and the next advance or
+// create for its database starts a new one.
+void on_worker_down(self_ptr self, caf::down_msg& msg) {
+  auto& st = self->state;
+  for (auto it = st.workers.begin(); it != st.workers.end(); ++it) {
+    if (caf::actor_cast<caf::actor_addr>(it->second) != msg.source)
+      continue;
+    if (!msg.reason || msg.reason == caf::exit_reason::user_shutdown) {
+      st.workers.erase(it);
+      return;
+    }
+    ++st.worker_failures;
+    log_ha()->error("the advance worker for database {} ended ({}); a new one starts when needed", it->first,
+                    caf::to_string(msg.reason));
+    record_error(st, "worker", "", "advance worker for database " + it->first + " ended: " +
+                                       caf::to_string(msg.reason));
+    st.workers.erase(it);
+    st.full_cycle_due = true;
+    return;
+  }
 }
 
 void clean_workers(self_ptr self) {
@@ -768,6 +792,7 @@ ha_loop_private::behavior_type ha_loop(self_ptr self, io_runtime* io, ha_setting
   st.settings = std::move(settings);
   st.local = local;
   st.leader_conn = leader;
+  self->set_down_handler([self](caf::down_msg& msg) { on_worker_down(self, msg); });
   if (st.settings.cfg.role == config::start_role::wait)
     log_ha()->info("role wait: doing nothing until promote or demote");
   self->send(self, tick_atom_v, st.epoch);

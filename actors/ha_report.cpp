@@ -361,6 +361,7 @@ json dump_json(const ha_state& st) {
           {"errors", errors},
           {"errors_by_kind", st.errors_by_kind},
           {"workers", workers},
+          {"worker_failures", st.worker_failures},
           {"view", view_json(st.view)}};
 }
 

@@ -46,6 +46,7 @@ struct ha_state {
   local_connection_actor local;
   leader_connection_actor leader_conn;
   std::map<std::string, advance_worker_actor> workers; // by database
+  std::uint64_t worker_failures = 0; // workers that ended abnormally (each started again when needed)
 
   // Ticks: every advance_interval; a full cycle every loop_wait.
   std::uint64_t epoch = 0;

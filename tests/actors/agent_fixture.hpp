@@ -4,6 +4,7 @@
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
 #include <caf/scoped_actor.hpp>
+#include <caf/send.hpp>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 #include <unistd.h>
@@ -120,6 +121,17 @@ public:
   }
 
   json dump(const std::string& name) { return json::parse(of(name).dump_state()); }
+
+  // The actors of `name`'s agent as its HA loop lists them: the loop, the
+  // local and leader connections, then the advance workers.
+  std::vector<caf::actor> actors_of(const std::string& name) {
+    caf::scoped_actor self{sys_};
+    std::vector<caf::actor> out;
+    self->request(of(name).ha(), 10s, actors::actors_atom_v)
+        .receive([&](std::vector<caf::actor>& v) { out = std::move(v); },
+                 [&](caf::error& e) { ADD_FAILURE() << caf::to_string(e); });
+    return out;
+  }
 
   actors::promote_reply promote(const std::string& name, std::chrono::milliseconds timeout = 30s) {
     caf::scoped_actor self{sys_};

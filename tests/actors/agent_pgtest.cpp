@@ -231,7 +231,49 @@ TEST(agent_failover, consumer_loses_nothing) {
   EXPECT_EQ(a.demote("node3", "nosuch").status, 400);
 }
 
-// Issue criterion: a logical advance over a large WAL backlog (≥ 200 MB)
+// An advance worker that ends abnormally does not end the agent: the HA
+// loop starts a new one for that database, and the copy keeps advancing
+// without a re-copy.
+TEST(agent_replica, failed_advance_worker_is_replaced) {
+  cluster c({.replicas = 1});
+  auto& p = c.primary();
+  auto& r = c.replica(0);
+  p.exec("CREATE TABLE t (id int)", "app");
+  auto view = view_of(c, {logical_slot("cdc", "app", "test_decoding")});
+  agents a;
+  a.start(p, view);
+  a.start(r, view);
+  ASSERT_TRUE(a.wait_ready("node2")) << a.readiness("node2").dump(2);
+  // The worker for app starts with the first advance.
+  auto consumed = [&] {
+    p.exec("INSERT INTO t SELECT generate_series(1, 100)", "app");
+    p.query("SELECT 1 FROM pg_logical_slot_get_changes('cdc', NULL, NULL)", "app");
+    return slot_attr(p, "cdc", "confirmed_flush_lsn").value();
+  };
+  auto confirmed = consumed();
+  std::vector<caf::actor> before;
+  ASSERT_TRUE(eventually([&] {
+    before = a.actors_of("node2");
+    return before.size() == 4; // loop, local, leader and the worker for app
+  })) << a.dump("node2").dump(2);
+  caf::anon_send_exit(before.back(), caf::exit_reason::kill);
+  ASSERT_TRUE(eventually([&] { return a.dump("node2")["ha_loop"]["worker_failures"] == 1; }))
+      << a.dump("node2").dump(2);
+
+  // The slot still follows the primary's consumer.
+  confirmed = consumed();
+  EXPECT_TRUE(eventually([&] { return lsn_le(p, confirmed, slot_attr(r, "cdc", "confirmed_flush_lsn").value()); }))
+      << a.dump("node2").dump(2);
+  auto after = a.actors_of("node2");
+  ASSERT_EQ(after.size(), 4u);
+  EXPECT_NE(after.back(), before.back()) << "a new worker";
+  auto d = a.dump("node2")["ha_loop"];
+  EXPECT_EQ(d["workers"], json::array({"app"}));
+  EXPECT_EQ(d["restarts"], 1) << "no re-copy";
+  EXPECT_EQ(a.status("node2")["role"], "replica");
+}
+
+// A logical advance over a large WAL backlog (≥ 200 MB)
 // runs on its worker; the HA loop keeps ticking meanwhile. The measured
 // period is printed; the assertion is deliberately loose (a loaded CI
 // machine must not fail it): at least half of the expected ticks happen.
