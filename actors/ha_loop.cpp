@@ -405,9 +405,27 @@ void end_tick(self_ptr self, bool full) {
   }
 }
 
-// Role auto (DESIGN.md §1): before any message, the local server says.
+// The member whose host/port the local WAL receiver streams from.
+std::optional<std::string> streaming_from(const ha_state& st, const local_snapshot& snap) {
+  for (auto& [name, m] : st.view.members)
+    if (snap.sender_host && snap.sender_port && m.host == *snap.sender_host && m.port == *snap.sender_port)
+      return name;
+  return std::nullopt;
+}
+
+// Role auto (DESIGN.md §1): before any message, the local server says. A
+// replica's leader is looked for again at every snapshot until a message
+// comes: right after a start the WAL receiver may not be connected yet, and
+// the HA manager may re-point the server before it tells slotd.
 void infer_role(self_ptr self, const local_snapshot& snap) {
   auto& st = self->state;
+  if (st.told && st.role_source == "auto" && *st.told == model::told_role::replica && snap.in_recovery) {
+    if (auto leader = streaming_from(st, snap); leader && leader != st.leader) {
+      log_ha()->info("role auto: the local server now streams from {}: acting as its replica", *leader);
+      set_leader(self, leader);
+    }
+    return;
+  }
   if (st.told || st.settings.cfg.role != config::start_role::automatic)
     return;
   if (!snap.in_recovery) {
@@ -417,10 +435,7 @@ void infer_role(self_ptr self, const local_snapshot& snap) {
     set_leader(self, std::nullopt);
     return;
   }
-  std::optional<std::string> leader;
-  for (auto& [name, m] : st.view.members)
-    if (snap.sender_host && snap.sender_port && m.host == *snap.sender_host && m.port == *snap.sender_port)
-      leader = name;
+  auto leader = streaming_from(st, snap);
   st.told = model::told_role::replica;
   st.role_source = "auto";
   if (leader)
@@ -553,6 +568,7 @@ void plan_and_apply(self_ptr self, const local_snapshot& snap, bool full) {
   auto p = model::plan_cycle(in);
   st.role = p.role;
   st.desired = p.desired;
+  st.desired_leader = in.leader;
   if (p.role == model::node_role::replica)
     update_readiness(self);
   else

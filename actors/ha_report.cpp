@@ -241,13 +241,19 @@ json readiness_json(const ha_state& st, bool& ready) {
     return out;
   }
   auto unready = st.told ? unready_slots(st) : std::vector<std::string>{};
-  ready = st.told.has_value() && st.local_snap.has_value() && unready.empty();
+  // A replica that does not know its leader yet (or has not planned with
+  // it yet) has not planned its copies.
+  const bool leader_known =
+      st.told != model::told_role::replica || (st.leader.has_value() && st.desired_leader == st.leader);
+  ready = st.told.has_value() && st.local_snap.has_value() && leader_known && unready.empty();
   out["ready"] = ready;
   out["unready"] = unready;
   if (!st.local_snap)
     out["reason"] = "the local server has not been seen yet";
   else if (!st.told)
     out["reason"] = "no role yet";
+  else if (!leader_known)
+    out["reason"] = "the leader is not known yet (the local server streams from no member of the view)";
   json pending = json::object();
   for (auto& [name, x] : st.readiness.pending)
     pending[name] = x ? json(x->value()) : json(nullptr);

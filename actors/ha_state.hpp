@@ -71,6 +71,7 @@ struct ha_state {
   // Slot model state between cycles.
   model::node_role role = model::node_role::replica;
   model::desired_set desired;
+  std::optional<std::string> desired_leader; // the leader `desired` was computed with
   model::retention_state retention;
   model::recopy_limiter recopies;
   std::vector<std::string> recopy_requests;

@@ -231,6 +231,35 @@ TEST(agent_failover, consumer_loses_nothing) {
   EXPECT_EQ(a.demote("node3", "nosuch").status, 400);
 }
 
+// Role auto: a replica whose WAL receiver is not connected when its agent
+// starts does not know its leader: it is not ready (it has planned no
+// copies). Once it streams, the agent finds the leader, copies, and is ready.
+TEST(agent_replica, auto_role_finds_the_leader_once_the_replica_streams) {
+  cluster c({.replicas = 1});
+  auto& p = c.primary();
+  auto& r = c.replica(0);
+  auto view = view_of(c, {logical_slot("cdc", "app", "test_decoding")});
+  agents a;
+  a.start(p, view);
+  ASSERT_TRUE(eventually([&] { return slot_attr(p, "cdc", "slot_name").has_value(); })) << a.dump("node1").dump(2);
+  p.stop_fast();
+  ASSERT_TRUE(eventually([&] { return r.scalar("SELECT count(*) FROM pg_stat_wal_receiver") == "0"; }));
+
+  a.start(r, view);
+  ASSERT_TRUE(eventually([&] { return a.status("node2")["role"] == "replica"; })) << a.status("node2").dump(2);
+  std::this_thread::sleep_for(1500ms); // more than one cycle
+  bool ready = true;
+  auto rd = a.readiness("node2", &ready);
+  EXPECT_FALSE(ready) << rd.dump(2);
+  EXPECT_NE(rd.value("reason", "").find("leader is not known"), std::string::npos) << rd.dump(2);
+  EXPECT_TRUE(a.status("node2")["leader"].is_null());
+
+  p.start();
+  EXPECT_TRUE(a.wait_ready("node2")) << a.readiness("node2").dump(2);
+  EXPECT_EQ(a.status("node2")["leader"], "node1");
+  EXPECT_TRUE(slot_attr(r, "cdc", "slot_name").has_value());
+}
+
 // An advance worker that ends abnormally does not end the agent: the HA
 // loop starts a new one for that database, and the copy keeps advancing
 // without a re-copy.
