@@ -222,7 +222,10 @@ awaitable<void> session(core_ptr c, tcp::socket socket) {
     auto res = make_response(reply, req.version(), keep_alive);
     if (reply.status == 405)
       if (auto allow = allowed_method(parts.target.substr(0, parts.target.find('?'))))
-        res.set(http::field::allow, std::string(*allow));
+        res.set(http::field::allow, *allow);
+    if (parts.method == "HEAD")
+      res.body().clear(); // Content-Length stays that of the GET answer
+
     auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
     // Never the Authorization header, never a body: they may carry secrets.
     if (reply.status >= 400)

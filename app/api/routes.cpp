@@ -182,9 +182,9 @@ route_result pause_command(std::string_view body, bool paused) {
 
 } // namespace
 
-std::optional<std::string_view> allowed_method(std::string_view path) {
+std::optional<std::string> allowed_method(std::string_view path) {
   if (auto* r = find_route(path))
-    return r->method;
+    return r->method == "GET" ? "GET, HEAD" : std::string(r->method);
   return std::nullopt;
 }
 
@@ -195,9 +195,11 @@ route_result route(const http_request_parts& req, const auth_policy& auth) {
     return error_reply(404, "unknown path '" + std::string(path) +
                                 "': the API has /promote, /demote, /cluster, /pause, /resume, /state, /status, "
                                 "/readiness, /health, /metrics");
-  if (req.method != r->method)
+  // HEAD is GET without the body (the server drops it).
+  const bool head_of_get = req.method == "HEAD" && r->method == "GET";
+  if (req.method != r->method && !head_of_get)
     return error_reply(405, "method " + std::string(req.method) + " not allowed on " + std::string(r->path) +
-                                ": use " + std::string(r->method));
+                                ": use " + *allowed_method(r->path));
   bool mutation = r->method != "GET";
   if (mutation && auth.token && !authorized(req.authorization, *auth.token))
     return error_reply(401, req.authorization.empty()

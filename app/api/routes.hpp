@@ -32,8 +32,9 @@ using route_result = std::variant<actors::api_reply, actors::api_command>;
 
 route_result route(const http_request_parts& req, const auth_policy& auth);
 
-// The one method `path` answers (for 405's Allow header); nullopt: unknown path.
-std::optional<std::string_view> allowed_method(std::string_view path);
+// The methods `path` answers, as 405's Allow header lists them ("GET, HEAD"
+// for reads); nullopt: unknown path.
+std::optional<std::string> allowed_method(std::string_view path);
 
 // True when `given` equals `expected`, in time that does not depend on where
 // they differ (nor on the expected token's length).

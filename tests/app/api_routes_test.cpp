@@ -47,6 +47,8 @@ TEST(api_routes, reads_route_to_their_commands) {
   EXPECT_EQ(std::get<actors::api_read>(command(call("GET", "/readiness")).what), actors::api_read::readiness);
   EXPECT_EQ(std::get<actors::api_read>(command(call("GET", "/health")).what), actors::api_read::health);
   EXPECT_EQ(std::get<actors::api_read>(command(call("GET", "/metrics")).what), actors::api_read::metrics);
+  EXPECT_EQ(std::get<actors::api_read>(command(call("HEAD", "/health")).what), actors::api_read::health);
+  EXPECT_EQ(std::get<actors::api_read>(command(call("HEAD", "/readiness")).what), actors::api_read::readiness);
 }
 
 TEST(api_routes, promote_timeout_default_and_given) {
@@ -113,6 +115,10 @@ TEST(api_routes, unknown_paths_and_wrong_methods) {
   EXPECT_EQ(answer(call("GET", "/promote")).status, 405);
   EXPECT_EQ(answer(call("POST", "/cluster", "{}")).status, 405);
   EXPECT_EQ(api::allowed_method("/cluster"), "PUT");
+  EXPECT_EQ(api::allowed_method("/status"), "GET, HEAD");
+  EXPECT_EQ(error_of(call("DELETE", "/status")).find("use GET, HEAD") != std::string::npos, true);
+  EXPECT_EQ(answer(call("HEAD", "/promote")).status, 405);
+  EXPECT_EQ(answer(call("HEAD", "/cluster")).status, 405);
   EXPECT_EQ(api::allowed_method("/nope"), std::nullopt);
 }
 
