@@ -1,6 +1,9 @@
 #include "config/cluster_view_reader.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <charconv>
+#include <optional>
 
 #include "config/keys.hpp"
 
@@ -72,6 +75,26 @@ std::map<std::string, model::member> read_members(yaml_reader& r, const yaml_ent
   return members;
 }
 
+// PostgreSQL keeps names of up to 63 bytes (longer ones are cut, and then
+// match nothing); a logical decoding plugin is a library name, so no path.
+std::optional<std::string> bad_database_name(const std::string& name) {
+  if (name.size() > 63)
+    return "database name '" + name.substr(0, 63) + "...' is longer than 63 bytes";
+  if (std::any_of(name.begin(), name.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20; }))
+    return std::string("database name has a control character");
+  return std::nullopt;
+}
+
+std::optional<std::string> bad_plugin_name(const std::string& name) {
+  if (name.size() > 63)
+    return "plugin name '" + name.substr(0, 63) + "...' is longer than 63 bytes";
+  if (!std::all_of(name.begin(), name.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-';
+      }))
+    return "plugin '" + name + "' is not a plugin name (letters, digits, '_' and '-'; e.g. pgoutput)";
+  return std::nullopt;
+}
+
 // SLOTS.md §3.2, with one deliberate difference: a map without `type` that
 // has only one of database/plugin is an error here. Patroni makes it a
 // physical slot, which is never what the person who wrote a plugin meant.
@@ -86,19 +109,24 @@ std::optional<model::permanent_slot> read_slot(yaml_reader& r, const yaml_entry&
     return std::nullopt;
   }
   std::optional<slot_type> type;
-  bool bad_type = false;
+  bool bad_type = false, bad_name = false;
   r.each_known_entry(s, keys::slot, [&](const yaml_entry& f) {
     if (f.key == "type") {
       type = read_slot_type(r, f);
       bad_type = !type;
     } else if (f.key == "database" || f.key == "plugin") {
-      if (auto text = r.string(f))
-        (f.key == "database" ? slot.database : slot.plugin) = *text;
+      if (auto text = r.string(f)) {
+        if (auto why = f.key == "database" ? bad_database_name(*text) : bad_plugin_name(*text)) {
+          r.error(f.at(), f.path + ": " + *why);
+          bad_name = true;
+        } else
+          (f.key == "database" ? slot.database : slot.plugin) = *text;
+      }
     } else if (auto flag = r.boolean(f)) {
       slot.failover = *flag;
     }
   });
-  if (bad_type)
+  if (bad_type || bad_name)
     return std::nullopt;
 
   const bool has_database = !slot.database.empty();

@@ -236,7 +236,16 @@ TEST(api_hostile, table_of_bad_requests) {
       {"upper-case slot name", req("PUT", "/cluster", R"({"slots":{"CDC":{"type":"physical"}}})", auth()), 400,
        "not a valid slot name"},
       {"logical slot without database",
-       req("PUT", "/cluster", R"({"slots":{"cdc":{"type":"logical","plugin":"x'--"}}})", auth()), 400, "database"},
+       req("PUT", "/cluster", R"({"slots":{"cdc":{"type":"logical","plugin":"pgoutput"}}})", auth()), 400, "database"},
+      {"plugin with SQL", req("PUT", "/cluster", R"({"slots":{"cdc":{"database":"app","plugin":"x'--"}}})", auth()),
+       400, "not a plugin name"},
+      {"plugin that is a path",
+       req("PUT", "/cluster", R"({"slots":{"cdc":{"database":"app","plugin":"/tmp/evil"}}})", auth()), 400,
+       "not a plugin name"},
+      {"database name PostgreSQL would cut",
+       req("PUT", "/cluster", R"({"slots":{"cdc":{"database":")" + std::string(64, 'd') + R"(","plugin":"pgoutput"}}})",
+           auth()),
+       400, "longer than 63 bytes"},
       {"slot type with SQL", req("PUT", "/cluster", R"({"slots":{"cdc":{"type":"'; DROP TABLE t;--"}}})", auth()),
        400, "type"},
       {"ttl without unit", req("PUT", "/cluster", R"({"member_slots_ttl":"30"})", auth()), 400, "no unit"},
@@ -309,15 +318,24 @@ TEST(api_connections, keep_alive_and_a_stalled_client) {
   api::server_options o;
   o.header_timeout = std::chrono::milliseconds(500);
   e.serve("node1", o);
-  auto all = http_read_all(e.port, "GET /status HTTP/1.1\r\nHost: x\r\n\r\nGET /health HTTP/1.1\r\nHost: x\r\n\r\n"
+  auto all = http_read_all(e.port, "GET /status HTTP/1.1\r\nHost: x\r\n\r\nHEAD /health HTTP/1.1\r\nHost: x\r\n\r\n"
+                                   "GET /health HTTP/1.1\r\nHost: x\r\n\r\n"
                                    "GET /nope HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
   auto first = all.find("HTTP/1.1 200 OK");
   auto second = all.find("HTTP/1.1 200 OK", first + 1);
-  auto third = all.find("HTTP/1.1 404 Not Found");
+  auto third = all.find("HTTP/1.1 200 OK", second + 1);
+  auto fourth = all.find("HTTP/1.1 404 Not Found");
   EXPECT_NE(first, std::string::npos) << all;
   EXPECT_NE(second, std::string::npos) << all;
-  EXPECT_TRUE(third != std::string::npos && third > second) << all;
-  EXPECT_NE(all.find("\"ok\":true"), std::string::npos) << "the /health answer second";
+  EXPECT_NE(third, std::string::npos) << all;
+  EXPECT_TRUE(fourth != std::string::npos && fourth > third) << all;
+  // HEAD: the GET answer's headers (its Content-Length), and no body: the
+  // next answer starts right after the blank line.
+  auto head = all.substr(second, third - second);
+  EXPECT_TRUE(head.ends_with("\r\n\r\n")) << head;
+  EXPECT_EQ(head.find("Content-Length: 0"), std::string::npos) << head;
+  EXPECT_NE(head.find("Content-Length: "), std::string::npos) << head;
+  EXPECT_NE(all.find("\"ok\":true", third), std::string::npos) << "the GET /health answer third";
 
   auto started = std::chrono::steady_clock::now();
   std::thread stalled([&] {

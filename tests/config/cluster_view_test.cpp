@@ -38,6 +38,21 @@ TEST(slots, are_classified_as_in_patroni) {
   EXPECT_EQ(slot_of("{type: physical, failover: false}"), (P{"s", slot_type::physical, "", "", false}));
 }
 
+TEST(slots, names_postgresql_would_cut_or_that_are_paths_are_rejected) {
+  const std::string long_db(64, 'd');
+  EXPECT_THAT(problems("slots:\n  s: {database: " + long_db + ", plugin: pgoutput}\n"),
+              ElementsAre("t.yaml:3:17: slots.s.database: database name '" + long_db.substr(0, 63) +
+                          "...' is longer than 63 bytes"));
+  EXPECT_EQ(slot_of("{database: " + long_db.substr(0, 63) + ", plugin: pgoutput}").database, long_db.substr(0, 63));
+  EXPECT_THAT(problems("slots:\n  s: {database: \"a\\tb\", plugin: pgoutput}\n"),
+              ElementsAre("t.yaml:3:17: slots.s.database: database name has a control character"));
+  EXPECT_THAT(problems("slots:\n  s: {database: app, plugin: ../../tmp/evil}\n"),
+              ElementsAre("t.yaml:3:30: slots.s.plugin: plugin '../../tmp/evil' is not a plugin name (letters, "
+                          "digits, '_' and '-'; e.g. pgoutput)"));
+  EXPECT_EQ(slot_of("{database: My App, plugin: wal2json}").database, "My App");
+  EXPECT_EQ(slot_of("{database: app, plugin: decoderbufs-2}").plugin, "decoderbufs-2");
+}
+
 TEST(slots, reject_values_that_are_neither_logical_nor_physical) {
   EXPECT_THAT(problems("slots:\n  s: {type: logical}\n"),
               ElementsAre("t.yaml:3:3: slots.s: a logical slot needs database and plugin"));
