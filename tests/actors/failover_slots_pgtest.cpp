@@ -91,6 +91,37 @@ bool update_members_until(agents& a, const std::string& agent, const std::map<st
 
 bool skip_before_17() { return pg_install::current().major < 17; }
 
+// node1 primary and node2 its replica, a table t, agents on both (declared
+// after the cluster: they stop first), and the failover slot cdc.
+struct synced_pair {
+  cluster c{failover_cluster(1)};
+  node& p = c.primary();
+  node& cand = c.replica(0);
+  model::cluster_view view;
+  agents a;
+  int next_id;
+
+  explicit synced_pair(int first_id) : next_id(first_id) {
+    p.exec("CREATE TABLE t (id int primary key)", "app");
+    view = view_of(c, {failover_slot("cdc")});
+  }
+  // The agents started and cdc synced to node2 and ready there.
+  bool start() { return start_until_synced(a, c, view, "cdc", "node2", next_id); }
+
+  // Switchover to node2: the old primary stops first, then POST /promote,
+  // then the server is promoted; the promote reply.
+  actors::promote_reply switch_over() {
+    p.stop_fast();
+    auto reply = a.promote("node2");
+    if (reply.status != 200)
+      return reply;
+    cand.promote();
+    if (!eventually([&] { return a.status("node2")["role"] == "primary"; }))
+      ADD_FAILURE() << "node2 not primary: " << a.status("node2").dump(2);
+    return reply;
+  }
+};
+
 } // namespace
 
 TEST(failover_slots, synced_by_postgres_ready_and_standby_slots_follow_the_view) {
@@ -148,14 +179,11 @@ TEST(failover_slots, synced_by_postgres_ready_and_standby_slots_follow_the_view)
 TEST(failover_slots, drill_consumer_loses_nothing) {
   if (skip_before_17())
     GTEST_SKIP() << "failover slots need PostgreSQL 17+, this is " << pg_install::current().major;
-  cluster c(failover_cluster(1));
-  auto& p = c.primary();
-  auto& cand = c.replica(0);
-  p.exec("CREATE TABLE t (id int primary key)", "app");
-  auto view = view_of(c, {failover_slot("cdc")});
-  agents a;
-  int next_id = 1000;
-  ASSERT_TRUE(start_until_synced(a, c, view, "cdc", "node2", next_id));
+  synced_pair s(1000);
+  ASSERT_TRUE(s.start());
+  node& p = s.p;
+  node& cand = s.cand;
+  agents& a = s.a;
   consume(p, "cdc");
 
   // Rows 1..100 consumed (confirmed) on the old primary, 101..200 not.
@@ -172,19 +200,14 @@ TEST(failover_slots, drill_consumer_loses_nothing) {
   }, 60s)) << a.status("node2").dump(2);
   EXPECT_TRUE(a.wait_ready("node2"));
 
-  // Switchover: the old primary stops first, then promote via slotd, then
-  // the server.
-  p.stop_fast();
-  auto reply = a.promote("node2");
+  auto reply = s.switch_over();
   ASSERT_EQ(reply.status, 200) << reply.error;
   EXPECT_EQ(std::set<std::string>(reply.ready.begin(), reply.ready.end()), (std::set<std::string>{"cdc"}));
   EXPECT_TRUE(reply.unsafe.empty());
-  cand.promote();
-  EXPECT_TRUE(eventually([&] { return a.status("node2")["role"] == "primary"; }));
   // The HA manager drops the old primary from the view: the new primary
   // then waits for nobody (a listed, never-confirming slot would hold the
   // failover slot's consumer back).
-  auto members = view.members;
+  auto members = s.view.members;
   members.erase("node1");
   ASSERT_TRUE(update_members_until(a, "node2", members, cand, ""));
 
@@ -206,21 +229,15 @@ TEST(failover_slots, drill_consumer_loses_nothing) {
 TEST(failover_slots, demoted_primary_drops_its_unsynced_failover_slot_for_slotsync) {
   if (skip_before_17())
     GTEST_SKIP() << "failover slots need PostgreSQL 17+, this is " << pg_install::current().major;
-  cluster c(failover_cluster(1));
-  auto& p = c.primary();
-  auto& cand = c.replica(0);
-  p.exec("CREATE TABLE t (id int primary key)", "app");
-  auto view = view_of(c, {failover_slot("cdc")});
-  agents a;
-  int next_id = 1;
-  ASSERT_TRUE(start_until_synced(a, c, view, "cdc", "node2", next_id));
+  synced_pair s(1);
+  ASSERT_TRUE(s.start());
+  node& p = s.p;
+  node& cand = s.cand;
+  agents& a = s.a;
 
   // Switchover to node2; node1 follows it, its agent paused at first.
-  p.stop_fast();
-  auto reply = a.promote("node2");
+  auto reply = s.switch_over();
   ASSERT_EQ(reply.status, 200) << reply.error;
-  cand.promote();
-  ASSERT_TRUE(eventually([&] { return a.status("node2")["role"] == "primary"; }));
   ASSERT_EQ(a.pause("node1", true), true);
   p.follow(cand);
   auto demoted = a.demote("node1", "node2");
@@ -232,7 +249,7 @@ TEST(failover_slots, demoted_primary_drops_its_unsynced_failover_slot_for_slotsy
   EXPECT_EQ(slot_attr(p, "cdc", "failover"), "true");
   EXPECT_EQ(slot_attr(p, "cdc", "synced"), "false");
   for (int i = 0; i < 6; ++i) { // 3 s: three cycles
-    nudge(cand, "cdc", next_id);
+    nudge(cand, "cdc", s.next_id);
     std::this_thread::sleep_for(500ms);
   }
   EXPECT_EQ(slot_attr(p, "cdc", "synced"), "false") << a.dump("node1").dump(2);
@@ -243,7 +260,7 @@ TEST(failover_slots, demoted_primary_drops_its_unsynced_failover_slot_for_slotsy
   // Resumed: dropped by the agent, then synced by PostgreSQL and ready.
   ASSERT_EQ(a.pause("node1", false), false);
   EXPECT_TRUE(eventually([&] {
-    nudge(cand, "cdc", next_id);
+    nudge(cand, "cdc", s.next_id);
     a.readiness("node1", &ready);
     return slot_attr(p, "cdc", "synced") == "true" && ready;
   }, 90s)) << a.dump("node1").dump(2) << "\nslot: " << slot_attr(p, "cdc", "synced").value_or("none");
