@@ -103,6 +103,16 @@ int run_agent(const config::config& cfg, const std::string& config_path) {
       }
       log->info("SIGHUP: reloading {}", config_path);
       caf::anon_send(agent->ha(), actors::config_reload{*loaded.value});
+      try {
+        if (!api->reload(loaded.value->api))
+          log->warn("SIGHUP: api.listen is now {}, still serving {} until a restart",
+                    config::to_string(loaded.value->api.listen), config::to_string(cfg.api.listen));
+        log->info("SIGHUP: API token {}", loaded.value->api.token_file.empty()
+                                              ? "none: mutations need no token"
+                                              : "read again from " + loaded.value->api.token_file);
+      } catch (const std::exception& e) {
+        log->error("SIGHUP: {}: keeping the current API token", e.what());
+      }
       continue;
     }
     log->info("{}: shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");

@@ -31,9 +31,9 @@ run as root (exit 1): run it as the user that owns the data directory.
 Then it serves the HTTP API on api.listen (default 127.0.0.1:8010; exit 1
 when it cannot listen there or read api.token_file; see slotctl --help) and
 runs until SIGTERM or SIGINT (clean shutdown). SIGHUP re-reads FILE
-(cluster-view keys set through the API stay in force, and so do api.listen
-and api.token_file); SIGUSR1 prints the state of every actor as JSON on
-stdout.
+(cluster-view keys set through the API stay in force; api.listen needs a
+restart) and the token in api.token_file (an unreadable file keeps the
+current token); SIGUSR1 prints the state of every actor as JSON on stdout.
 )";
 
 // Exit codes: 0 ok, 1 cannot run, 2 bad usage or bad configuration.

@@ -26,7 +26,8 @@ server_options options_from(const config::api_config& api) {
 
 api_service::api_service(caf::actor_system& sys, actors::io_runtime& io, const actors::agent& agent,
                          server_options options)
-    : sys_(sys), gateway_(actors::spawn_api_gateway(sys, agent.ha(), agent.promote_handler())) {
+    : listen_(options.listen), sys_(sys),
+      gateway_(actors::spawn_api_gateway(sys, agent.ha(), agent.promote_handler())) {
   try {
     server_ = std::make_unique<http_server>(io.context(), gateway_, std::move(options));
   } catch (...) {
@@ -36,6 +37,13 @@ api_service::api_service(caf::actor_system& sys, actors::io_runtime& io, const a
 }
 
 api_service::~api_service() { stop(); }
+
+bool api_service::reload(const config::api_config& api) {
+  auto o = options_from(api);
+  if (server_)
+    server_->set_auth(std::move(o.auth));
+  return api.listen == listen_;
+}
 
 void api_service::stop() {
   if (server_)

@@ -36,7 +36,14 @@ public:
   // which waits for every actor). Idempotent.
   void stop();
 
+  // SIGHUP: reads api.token_file again and puts that token (or none, when
+  // the key is gone) in force. Throws std::runtime_error saying what is
+  // wrong with the file; the current token then stays. Returns false when
+  // api.listen differs from the address served: that needs a restart.
+  bool reload(const config::api_config& api);
+
 private:
+  config::listen_address listen_;
   caf::actor_system& sys_;
   actors::api_gateway_actor gateway_;
   std::unique_ptr<http_server> server_;

@@ -299,22 +299,40 @@ http_server::~http_server() { stop(); }
 
 std::uint16_t http_server::port() const { return core_->port; }
 
+namespace {
+
+// Runs `f` on the I/O thread and waits (at most 5 s: if the I/O thread is
+// gone already, nothing runs any more anyway).
+template <class F>
+void on_io_thread_and_wait(const std::shared_ptr<http_server::core>& c, F f) {
+  auto done = std::make_shared<std::promise<void>>();
+  auto fut = done->get_future();
+  asio::post(c->acceptor.get_executor(), [c, done, f = std::move(f)]() mutable {
+    f(*c);
+    done->set_value();
+  });
+  fut.wait_for(std::chrono::seconds(5));
+}
+
+} // namespace
+
 void http_server::stop() {
   if (!core_)
     return;
-  auto done = std::make_shared<std::promise<void>>();
-  auto fut = done->get_future();
-  asio::post(core_->acceptor.get_executor(), [c = core_, done] {
-    c->stopping = true;
+  on_io_thread_and_wait(core_, [](core& c) {
+    c.stopping = true;
     error_code ec;
-    c->acceptor.close(ec);
-    for (auto* s : c->live)
+    c.acceptor.close(ec);
+    for (auto* s : c.live)
       s->socket().close(ec);
-    done->set_value();
   });
-  // If the I/O thread is gone already, nothing runs any more anyway.
-  fut.wait_for(std::chrono::seconds(5));
   core_.reset();
+}
+
+void http_server::set_auth(auth_policy auth) {
+  if (!core_)
+    return;
+  on_io_thread_and_wait(core_, [auth = std::move(auth)](core& c) mutable { c.options.auth = std::move(auth); });
 }
 
 } // namespace slotd::api

@@ -46,6 +46,10 @@ public:
   // dropped). Call from any thread but the I/O thread; idempotent.
   void stop();
 
+  // Puts `auth` in force for every request read from now on (connections
+  // stay open). Call from any thread but the I/O thread.
+  void set_auth(auth_policy auth);
+
   struct core;
 
 private:

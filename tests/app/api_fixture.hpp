@@ -51,15 +51,6 @@ struct api_env {
   // The HA loop's dump, asked directly (not through the API).
   json ha_dump(const std::string& node) { return a.dump(node)["ha_loop"]; }
 
-  std::vector<caf::actor> actors_of(const std::string& node) {
-    caf::scoped_actor self{a.system()};
-    std::vector<caf::actor> out;
-    self->request(a.of(node).ha(), 10s, actors::actors_atom_v)
-        .receive([&](std::vector<caf::actor>& v) { out = std::move(v); },
-                 [&](caf::error& e) { ADD_FAILURE() << caf::to_string(e); });
-    return out;
-  }
-
   cluster c;
   agents a;
   actors::io_runtime io;

@@ -1,6 +1,7 @@
 // The HTTP API over real sockets against whole agents on real clusters
 // (DESIGN.md §5): each endpoint's effect, hostile requests, load.
 #include <atomic>
+#include <filesystem>
 #include <thread>
 
 #include "tests/app/api_fixture.hpp"
@@ -79,7 +80,7 @@ TEST(api_reads, status_readiness_health_metrics_state) {
     EXPECT_TRUE(parsed.types.contains(family)) << family;
 
   // One entry per actor: the HA loop's helpers, the promote handler and the gateway.
-  auto actors = e.actors_of("node2");
+  auto actors = e.a.actors_of("node2");
   auto state = e.get("/state");
   ASSERT_EQ(state.status, 200);
   auto sj = state.json();
@@ -169,6 +170,38 @@ TEST(api_control, cluster_pause_resume_with_token) {
   ASSERT_EQ(resumed.status, 200) << resumed.body;
   EXPECT_EQ(resumed.json()["paused"], false);
   EXPECT_TRUE(eventually([&] { return !slots_of(p).contains("cdc2"); })) << e.get("/state").body;
+}
+
+// SIGHUP's API part: the token file is read again and the new token is in
+// force at once (the old one refused); an unreadable file keeps the current
+// token; no token file, no token; a new api.listen needs a restart.
+TEST(api_control, token_file_read_again_on_reload) {
+  api_env e({.replicas = 0});
+  e.a.start(e.c.primary(), view_of(e.c));
+  auto file = e.c.dir() / "api.token";
+  std::ofstream(file) << "first-token\n";
+  config::api_config cfg;
+  cfg.listen = {"127.0.0.1", 0};
+  cfg.token_file = file.string();
+  e.serve("node1", api::options_from(cfg));
+  const std::map<std::string, std::string> first{{"Authorization", "Bearer first-token"}};
+  const std::map<std::string, std::string> second{{"Authorization", "Bearer second-token"}};
+  EXPECT_EQ(e.post("/resume", "", first).status, 200);
+
+  std::ofstream(file, std::ios::trunc) << "second-token\n";
+  EXPECT_TRUE(e.api->reload(cfg));
+  EXPECT_EQ(e.post("/resume", "", first).status, 401);
+  EXPECT_EQ(e.post("/resume", "", second).status, 200);
+
+  std::filesystem::remove(file);
+  EXPECT_THROW(e.api->reload(cfg), std::runtime_error);
+  EXPECT_EQ(e.post("/resume", "", second).status, 200) << "the current token stays";
+
+  cfg.token_file.clear();
+  EXPECT_TRUE(e.api->reload(cfg));
+  EXPECT_EQ(e.post("/resume").status, 200) << "no token file: no token";
+  cfg.listen.port = 1;
+  EXPECT_FALSE(e.api->reload(cfg)) << "a new address needs a restart";
 }
 
 // ≥ 30 malformed or hostile requests: each gets its 4xx with an error that
