@@ -18,6 +18,7 @@ enum class diagnostic_code {
   slot_active,             // a drop the rules would make, but the slot is in use
   replay_lsn_unknown,      // quirk 9: logical advance skipped this cycle
   recopy_limited,          // quirk 5: too many re-copies of one slot
+  copy_lost,               // §4.5: a replica's copy is lost (13+): copied again
   primary_slot_missing,    // §2.3.18: my physical slot is not on the primary
   hot_standby_feedback_needed, // §2.3.19: primary's slot has no catalog_xmin
   slot_ready,              // §2.3.20: a logical slot became failover-safe

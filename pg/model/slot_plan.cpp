@@ -215,6 +215,10 @@ private:
       if (!compare_slots(d.shape(), it->second))
         continue; // a changed slot kept because paused
       if (contains(in_.recopy_requests, name) || is_lost(it->second)) {
+        if (is_lost(it->second) && !in_.paused)
+          report(severity::warning, diagnostic_code::copy_lost, name,
+                 "logical slot " + name + " is lost here (its WAL was removed on this replica, or from 16 a "
+                 "recovery conflict invalidated it): copying it again from the leader");
         copy(name, true);
         continue; // a slot about to be re-copied is not advanced (#3098)
       }

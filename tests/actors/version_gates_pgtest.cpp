@@ -140,3 +140,53 @@ TEST(version_gates, conflict_invalidated_standby_slot_is_recopied_without_a_rest
   a.readiness("node2", &ready);
   EXPECT_FALSE(ready);
 }
+
+// 13+ (SLOTS.md §4.5): a replica's copy whose WAL the replica removed
+// (max_slot_wal_keep_size there) is lost, and so is every new copy while the
+// primary's slot stays where it was: the agent copies it again at most 3
+// times within the hour, then stops restarting the replica and says why.
+TEST(version_gates, copy_without_wal_on_the_replica_is_recopied_at_most_3_times) {
+  if (pg_install::current().major < 13)
+    GTEST_SKIP() << "max_slot_wal_keep_size and wal_status exist from PostgreSQL 13";
+  cluster c({.replicas = 1, .extra_conf = "max_wal_size = 64MB\nmin_wal_size = 32MB\n"});
+  auto& p = c.primary();
+  auto& r = c.replica(0);
+  r.exec("ALTER SYSTEM SET max_slot_wal_keep_size = '1MB'");
+  r.exec("SELECT pg_reload_conf()");
+  p.exec("CREATE TABLE t (pad text)", "app");
+  auto view = view_of(c, {logical_slot("cdc", "app", "test_decoding")});
+  agents a;
+  a.start(p, view);
+  a.start(r, view);
+  auto loop = [&] { return a.dump("node2")["ha_loop"]; };
+  ASSERT_TRUE(eventually([&] { return loop()["copies"] >= 1 && loop()["restarting"] == false; }, 60s))
+      << loop().dump(2);
+
+  // Nobody consumes cdc on the primary, so the copy cannot move; the replica
+  // removes the WAL it needs at its restartpoints.
+  auto wal_status = [&] {
+    return r.scalar("SELECT coalesce(wal_status, '-') FROM pg_replication_slots WHERE slot_name = 'cdc'")
+        .value_or("none");
+  };
+  // Each new copy starts where the primary's slot is, so it is lost again
+  // at the next restartpoint: three re-copies (one restart each), then
+  // refused for the hour.
+  for (int i = 0; i < 15 && loop()["recopy_refused"].empty(); ++i) {
+    p.exec("INSERT INTO t SELECT repeat('x', 1000) FROM generate_series(1, 20000)", "app");
+    p.exec("SELECT pg_switch_wal()");
+    p.exec("CHECKPOINT");
+    r.wait_replay(p.current_lsn());
+    r.exec("CHECKPOINT");
+    eventually([&] { return loop()["restarting"] == false && wal_status() != "lost"; }, 3s);
+  }
+  ASSERT_FALSE(loop()["recopy_refused"].empty()) << loop().dump(2) << "\ncdc on node2: " << wal_status();
+  std::this_thread::sleep_for(3s); // three cycles (loop_wait 1s)
+  auto d = loop();
+  EXPECT_EQ(d["copies"], 4) << d.dump(2);
+  EXPECT_EQ(d["restarts"], 4) << "no restart after the refusal";
+  EXPECT_EQ(d["recopy_refused"], json::array({"cdc"}));
+  auto st = a.status("node2");
+  EXPECT_TRUE(slot_alert(st, "cdc")) << st.dump(2);
+  EXPECT_TRUE(r.scalar("SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'cdc'") == "1")
+      << "kept, not dropped";
+}

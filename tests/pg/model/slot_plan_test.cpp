@@ -361,6 +361,7 @@ TEST(PlanLogicalReplica, LostLogicalSlotIsRecopiedInPlace) {
   EXPECT_EQ(p.logical_copies, (names{"cdc"}));
   EXPECT_TRUE(p.logical_advances.empty());
   EXPECT_EQ(p.recopies.recent("cdc", in.now), 1);
+  EXPECT_TRUE(has_code(p.diagnostics, diagnostic_code::copy_lost, "cdc"));
 }
 
 // #3150: a copy invalidated again and again (16+ recovery conflicts) is
