@@ -83,6 +83,38 @@ bool slot_alert(const json& status, const std::string& slot) {
   return false;
 }
 
+// node1 primary and node2 its replica, with the permanent logical slot cdc
+// (database app); the agents start once the test has set the servers up.
+struct cdc_pair {
+  explicit cdc_pair(cluster_options o) : c(std::move(o)) {}
+
+  void start() {
+    view = view_of(c, {logical_slot("cdc", "app", "test_decoding")});
+    a.start(p, view);
+    a.start(r, view);
+  }
+  json loop() { return a.dump("node2")["ha_loop"]; }
+
+  // Once a re-copy was refused: three cycles later the replica has had
+  // `restarts` restarts and no more, cdc is still refused, and /status
+  // alerts about it.
+  void expect_refused_without_restarts(int restarts) {
+    std::this_thread::sleep_for(3s); // three cycles (loop_wait 1s)
+    auto d = loop();
+    EXPECT_EQ(d["copies"], restarts) << d.dump(2);
+    EXPECT_EQ(d["restarts"], restarts) << "no restart after the refusal";
+    EXPECT_EQ(d["recopy_refused"], json::array({"cdc"}));
+    auto st = a.status("node2");
+    EXPECT_TRUE(slot_alert(st, "cdc")) << st.dump(2);
+  }
+
+  cluster c;
+  node& p = c.primary();
+  node& r = c.replica(0);
+  model::cluster_view view;
+  agents a; // after the cluster: stopped first
+};
+
 } // namespace
 
 // 16+ (SLOTS.md §4.5, §7 #3150): a replica's copy of a logical slot
@@ -93,18 +125,16 @@ bool slot_alert(const json& status, const std::string& slot) {
 TEST(version_gates, conflict_invalidated_standby_slot_is_recopied_without_a_restart_storm) {
   if (pg_install::current().major < 16)
     GTEST_SKIP() << "standby logical slots are invalidated by recovery conflicts from PostgreSQL 16";
-  cluster c({.replicas = 1});
-  auto& p = c.primary();
-  auto& r = c.replica(0);
+  cdc_pair x({.replicas = 1});
+  node& p = x.p;
+  node& r = x.r;
+  agents& a = x.a;
   // Nothing protects the copy's catalog rows on the primary.
   r.exec("ALTER SYSTEM SET hot_standby_feedback = off");
   r.exec("SELECT pg_reload_conf()");
   p.exec("CREATE TABLE t (id int)", "app");
-  auto view = view_of(c, {logical_slot("cdc", "app", "test_decoding")});
-  agents a;
-  a.start(p, view);
-  a.start(r, view);
-  auto loop = [&] { return a.dump("node2")["ha_loop"]; };
+  x.start();
+  auto loop = [&] { return x.loop(); };
   auto settled = [&](int restarts) {
     return eventually([&] {
       auto d = loop();
@@ -129,13 +159,8 @@ TEST(version_gates, conflict_invalidated_standby_slot_is_recopied_without_a_rest
   remove_catalog_rows_under(p, r, "cdc");
   ASSERT_TRUE(eventually([&] { return !loop()["recopy_refused"].empty(); }, 30s))
       << loop().dump(2) << "\nslot on node2: " << standby_slot_state(r, "cdc").value_or("none");
-  std::this_thread::sleep_for(3s); // three cycles (loop_wait 1s)
-  auto d = loop();
-  EXPECT_EQ(d["restarts"], 4) << d.dump(2);
-  EXPECT_EQ(d["recopy_refused"], json::array({"cdc"}));
+  x.expect_refused_without_restarts(4);
   EXPECT_TRUE(standby_slot_state(r, "cdc").value_or("none").starts_with("true ")) << "kept, still invalidated";
-  auto st = a.status("node2");
-  EXPECT_TRUE(slot_alert(st, "cdc")) << st.dump(2);
   bool ready = true;
   a.readiness("node2", &ready);
   EXPECT_FALSE(ready);
@@ -148,17 +173,14 @@ TEST(version_gates, conflict_invalidated_standby_slot_is_recopied_without_a_rest
 TEST(version_gates, copy_without_wal_on_the_replica_is_recopied_at_most_3_times) {
   if (pg_install::current().major < 13)
     GTEST_SKIP() << "max_slot_wal_keep_size and wal_status exist from PostgreSQL 13";
-  cluster c({.replicas = 1, .extra_conf = "max_wal_size = 64MB\nmin_wal_size = 32MB\n"});
-  auto& p = c.primary();
-  auto& r = c.replica(0);
+  cdc_pair x({.replicas = 1, .extra_conf = "max_wal_size = 64MB\nmin_wal_size = 32MB\n"});
+  node& p = x.p;
+  node& r = x.r;
   r.exec("ALTER SYSTEM SET max_slot_wal_keep_size = '1MB'");
   r.exec("SELECT pg_reload_conf()");
   p.exec("CREATE TABLE t (pad text)", "app");
-  auto view = view_of(c, {logical_slot("cdc", "app", "test_decoding")});
-  agents a;
-  a.start(p, view);
-  a.start(r, view);
-  auto loop = [&] { return a.dump("node2")["ha_loop"]; };
+  x.start();
+  auto loop = [&] { return x.loop(); };
   ASSERT_TRUE(eventually([&] { return loop()["copies"] >= 1 && loop()["restarting"] == false; }, 60s))
       << loop().dump(2);
 
@@ -180,13 +202,7 @@ TEST(version_gates, copy_without_wal_on_the_replica_is_recopied_at_most_3_times)
     eventually([&] { return loop()["restarting"] == false && wal_status() != "lost"; }, 3s);
   }
   ASSERT_FALSE(loop()["recopy_refused"].empty()) << loop().dump(2) << "\ncdc on node2: " << wal_status();
-  std::this_thread::sleep_for(3s); // three cycles (loop_wait 1s)
-  auto d = loop();
-  EXPECT_EQ(d["copies"], 4) << d.dump(2);
-  EXPECT_EQ(d["restarts"], 4) << "no restart after the refusal";
-  EXPECT_EQ(d["recopy_refused"], json::array({"cdc"}));
-  auto st = a.status("node2");
-  EXPECT_TRUE(slot_alert(st, "cdc")) << st.dump(2);
+  x.expect_refused_without_restarts(4);
   EXPECT_TRUE(r.scalar("SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'cdc'") == "1")
       << "kept, not dropped";
 }
