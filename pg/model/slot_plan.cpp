@@ -215,11 +215,10 @@ private:
       if (!compare_slots(d.shape(), it->second))
         continue; // a changed slot kept because paused
       if (contains(in_.recopy_requests, name) || is_lost(it->second)) {
-        if (is_lost(it->second) && !in_.paused)
+        if (copy(name, true) && is_lost(it->second))
           report(severity::warning, diagnostic_code::copy_lost, name,
                  "logical slot " + name + " is lost here (its WAL was removed on this replica, or from 16 a "
                  "recovery conflict invalidated it): copying it again from the leader");
-        copy(name, true);
         continue; // a slot about to be re-copied is not advanced (#3098)
       }
       if (pos == positions_.end())
@@ -269,18 +268,19 @@ private:
   }
 
   // Pause stops copies (hands-off). A re-copy (the node had the slot) goes
-  // through the rate limit (quirk 5).
-  void copy(const std::string& name, bool recopy) {
+  // through the rate limit (quirk 5). True when the copy is planned.
+  bool copy(const std::string& name, bool recopy) {
     if (in_.paused)
-      return;
+      return false;
     if (recopy && !out_.recopies.admit(name, in_.now)) {
       report(severity::error, diagnostic_code::recopy_limited, name,
              "logical slot " + name + " needed more than " + std::to_string(recopy_limiter::max_recopies) +
                  " re-copies within an hour: not copying it again; check hot_standby_feedback, "
                  "max_standby_streaming_delay and WAL retention");
-      return;
+      return false;
     }
     out_.logical_copies.push_back(name);
+    return true;
   }
 
   const cycle_input& in_;

@@ -381,6 +381,7 @@ TEST(PlanLogicalReplica, LostLogicalSlotBeyondTheRecopyLimitIsKept) {
     EXPECT_TRUE(p.drops.empty());
     EXPECT_TRUE(p.logical_copies.empty());
     EXPECT_TRUE(has_code(p.diagnostics, diagnostic_code::recopy_limited, "cdc"));
+    EXPECT_FALSE(has_code(p.diagnostics, diagnostic_code::copy_lost, "cdc")) << "not said to be copied";
     in.recopies = p.recopies;
   }
 }
@@ -392,6 +393,7 @@ TEST(PlanLogicalReplica, LostLogicalSlotWhilePausedIsKept) {
   auto p = plan_cycle(in);
   EXPECT_TRUE(p.drops.empty());
   EXPECT_TRUE(p.logical_copies.empty());
+  EXPECT_FALSE(has_code(p.diagnostics, diagnostic_code::copy_lost, "cdc"));
 }
 
 // ---- pause -------------------------------------------------------------------
