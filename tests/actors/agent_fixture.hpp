@@ -218,6 +218,27 @@ inline model::cluster_view view_of(cluster& c, std::vector<model::permanent_slot
   return v;
 }
 
+// node1 primary and node2 its replica, with the permanent logical slot cdc
+// (database app, test_decoding); each agent starts when the test says.
+struct cdc_pair {
+  explicit cdc_pair(cluster_options o = {.replicas = 1})
+      : c(std::move(o)), view(view_of(c, {logical_slot("cdc", "app", "test_decoding")})) {}
+
+  void start() {
+    start(p);
+    start(r);
+  }
+  void start(node& n) { a.start(n, view); }
+  // node2's HA loop state dump.
+  json loop() { return a.dump("node2")["ha_loop"]; }
+
+  cluster c;
+  node& p = c.primary();
+  node& r = c.replica(0);
+  model::cluster_view view;
+  agents a; // after the cluster: stopped first
+};
+
 // The slots of a node: name → {type, database, plugin, active, confirmed_flush_lsn, restart_lsn}.
 inline std::map<std::string, row> slots_of(const node& n) {
   std::map<std::string, row> out;

@@ -109,16 +109,15 @@ TEST(agent_primary, creates_drops_keeps_and_recreates) {
 // then advanced as a consumer on the primary advances: never past the
 // replica's replay LSN, never backwards. Readiness follows feedback.
 TEST(agent_replica, copies_once_then_advances_and_becomes_ready) {
-  cluster c({.replicas = 1});
-  auto& p = c.primary();
-  auto& r = c.replica(0);
+  cdc_pair x;
+  node& p = x.p;
+  node& r = x.r;
+  agents& a = x.a;
   p.exec("CREATE TABLE t (id int primary key)", "app");
-  auto view = view_of(c, {logical_slot("cdc", "app", "test_decoding")});
-  agents a;
-  a.start(p, view);
+  x.start(p);
   ASSERT_TRUE(eventually([&] { return slots_of(p).contains("cdc"); }));
   auto replica_pid = r.postmaster_pid();
-  a.start(r, view);
+  x.start(r);
 
   ASSERT_TRUE(eventually([&] { return a.dump("node2")["ha_loop"]["copies"] == 1; }, 60s))
       << a.dump("node2").dump(2);
@@ -235,17 +234,16 @@ TEST(agent_failover, consumer_loses_nothing) {
 // starts does not know its leader: it is not ready (it has planned no
 // copies). Once it streams, the agent finds the leader, copies, and is ready.
 TEST(agent_replica, auto_role_finds_the_leader_once_the_replica_streams) {
-  cluster c({.replicas = 1});
-  auto& p = c.primary();
-  auto& r = c.replica(0);
-  auto view = view_of(c, {logical_slot("cdc", "app", "test_decoding")});
-  agents a;
-  a.start(p, view);
+  cdc_pair x;
+  node& p = x.p;
+  node& r = x.r;
+  agents& a = x.a;
+  x.start(p);
   ASSERT_TRUE(eventually([&] { return slot_attr(p, "cdc", "slot_name").has_value(); })) << a.dump("node1").dump(2);
   p.stop_fast();
   ASSERT_TRUE(eventually([&] { return r.scalar("SELECT count(*) FROM pg_stat_wal_receiver") == "0"; }));
 
-  a.start(r, view);
+  x.start(r);
   ASSERT_TRUE(eventually([&] { return a.status("node2")["role"] == "replica"; })) << a.status("node2").dump(2);
   std::this_thread::sleep_for(1500ms); // more than one cycle
   bool ready = true;
@@ -264,14 +262,12 @@ TEST(agent_replica, auto_role_finds_the_leader_once_the_replica_streams) {
 // loop starts a new one for that database, and the copy keeps advancing
 // without a re-copy.
 TEST(agent_replica, failed_advance_worker_is_replaced) {
-  cluster c({.replicas = 1});
-  auto& p = c.primary();
-  auto& r = c.replica(0);
+  cdc_pair x;
+  node& p = x.p;
+  node& r = x.r;
+  agents& a = x.a;
   p.exec("CREATE TABLE t (id int)", "app");
-  auto view = view_of(c, {logical_slot("cdc", "app", "test_decoding")});
-  agents a;
-  a.start(p, view);
-  a.start(r, view);
+  x.start();
   ASSERT_TRUE(a.wait_ready("node2")) << a.readiness("node2").dump(2);
   // The worker for app starts with the first advance.
   auto consumed = [&] {
@@ -307,14 +303,12 @@ TEST(agent_replica, failed_advance_worker_is_replaced) {
 // period is printed; the assertion is deliberately loose (a loaded CI
 // machine must not fail it): at least half of the expected ticks happen.
 TEST(agent_replica, large_backlog_advance_does_not_stall_the_loop) {
-  cluster c({.replicas = 1});
-  auto& p = c.primary();
-  auto& r = c.replica(0);
+  cdc_pair x;
+  node& p = x.p;
+  node& r = x.r;
+  agents& a = x.a;
   p.exec("CREATE TABLE big (id int, pad text)", "app");
-  auto view = view_of(c, {logical_slot("cdc", "app", "test_decoding")});
-  agents a;
-  a.start(p, view);
-  a.start(r, view);
+  x.start();
   ASSERT_TRUE(a.wait_ready("node2")) << a.readiness("node2").dump(2);
 
   auto start_lsn = p.current_lsn();

@@ -83,37 +83,18 @@ bool slot_alert(const json& status, const std::string& slot) {
   return false;
 }
 
-// node1 primary and node2 its replica, with the permanent logical slot cdc
-// (database app); the agents start once the test has set the servers up.
-struct cdc_pair {
-  explicit cdc_pair(cluster_options o) : c(std::move(o)) {}
-
-  void start() {
-    view = view_of(c, {logical_slot("cdc", "app", "test_decoding")});
-    a.start(p, view);
-    a.start(r, view);
-  }
-  json loop() { return a.dump("node2")["ha_loop"]; }
-
-  // Once a re-copy was refused: three cycles later the replica has had
-  // `restarts` restarts and no more, cdc is still refused, and /status
-  // alerts about it.
-  void expect_refused_without_restarts(int restarts) {
-    std::this_thread::sleep_for(3s); // three cycles (loop_wait 1s)
-    auto d = loop();
-    EXPECT_EQ(d["copies"], restarts) << d.dump(2);
-    EXPECT_EQ(d["restarts"], restarts) << "no restart after the refusal";
-    EXPECT_EQ(d["recopy_refused"], json::array({"cdc"}));
-    auto st = a.status("node2");
-    EXPECT_TRUE(slot_alert(st, "cdc")) << st.dump(2);
-  }
-
-  cluster c;
-  node& p = c.primary();
-  node& r = c.replica(0);
-  model::cluster_view view;
-  agents a; // after the cluster: stopped first
-};
+// Once a re-copy was refused: three cycles later node2 has had `restarts`
+// copies and restarts and no more, cdc is still refused, and /status alerts
+// about it.
+void expect_refused_without_restarts(cdc_pair& x, int restarts) {
+  std::this_thread::sleep_for(3s); // three cycles (loop_wait 1s)
+  auto d = x.loop();
+  EXPECT_EQ(d["copies"], restarts) << d.dump(2);
+  EXPECT_EQ(d["restarts"], restarts) << "no restart after the refusal";
+  EXPECT_EQ(d["recopy_refused"], json::array({"cdc"}));
+  auto st = x.a.status("node2");
+  EXPECT_TRUE(slot_alert(st, "cdc")) << st.dump(2);
+}
 
 } // namespace
 
@@ -125,7 +106,7 @@ struct cdc_pair {
 TEST(version_gates, conflict_invalidated_standby_slot_is_recopied_without_a_restart_storm) {
   if (pg_install::current().major < 16)
     GTEST_SKIP() << "standby logical slots are invalidated by recovery conflicts from PostgreSQL 16";
-  cdc_pair x({.replicas = 1});
+  cdc_pair x;
   node& p = x.p;
   node& r = x.r;
   agents& a = x.a;
@@ -134,32 +115,31 @@ TEST(version_gates, conflict_invalidated_standby_slot_is_recopied_without_a_rest
   r.exec("SELECT pg_reload_conf()");
   p.exec("CREATE TABLE t (id int)", "app");
   x.start();
-  auto loop = [&] { return x.loop(); };
   auto settled = [&](int restarts) {
     return eventually([&] {
-      auto d = loop();
+      auto d = x.loop();
       return d["restarts"] == restarts && d["restarting"] == false && standby_slot_state(r, "cdc").has_value() &&
              standby_slot_state(r, "cdc")->starts_with("false ");
     }, 60s);
   };
-  ASSERT_TRUE(settled(1)) << "first copy: " << loop().dump(2)
+  ASSERT_TRUE(settled(1)) << "first copy: " << x.loop().dump(2)
                           << "\nslot on node2: " << standby_slot_state(r, "cdc").value_or("none");
 
   // Three invalidations: three re-copies, one restart each.
   for (int round = 1; round <= 3; ++round) {
     remove_catalog_rows_under(p, r, "cdc");
-    ASSERT_TRUE(settled(1 + round)) << "round " << round << ": " << loop().dump(2)
+    ASSERT_TRUE(settled(1 + round)) << "round " << round << ": " << x.loop().dump(2)
                                     << "\nslot on node2: " << standby_slot_state(r, "cdc").value_or("none");
-    EXPECT_EQ(loop()["copies"], 1 + round);
+    EXPECT_EQ(x.loop()["copies"], 1 + round);
   }
   EXPECT_FALSE(slot_alert(a.status("node2"), "cdc")) << a.status("node2").dump(2);
 
   // The fourth within the hour is refused: the slot stays invalidated, the
   // server is not restarted again, and /status says why.
   remove_catalog_rows_under(p, r, "cdc");
-  ASSERT_TRUE(eventually([&] { return !loop()["recopy_refused"].empty(); }, 30s))
-      << loop().dump(2) << "\nslot on node2: " << standby_slot_state(r, "cdc").value_or("none");
-  x.expect_refused_without_restarts(4);
+  ASSERT_TRUE(eventually([&] { return !x.loop()["recopy_refused"].empty(); }, 30s))
+      << x.loop().dump(2) << "\nslot on node2: " << standby_slot_state(r, "cdc").value_or("none");
+  expect_refused_without_restarts(x, 4);
   EXPECT_TRUE(standby_slot_state(r, "cdc").value_or("none").starts_with("true ")) << "kept, still invalidated";
   bool ready = true;
   a.readiness("node2", &ready);
@@ -180,9 +160,8 @@ TEST(version_gates, copy_without_wal_on_the_replica_is_recopied_at_most_3_times)
   r.exec("SELECT pg_reload_conf()");
   p.exec("CREATE TABLE t (pad text)", "app");
   x.start();
-  auto loop = [&] { return x.loop(); };
-  ASSERT_TRUE(eventually([&] { return loop()["copies"] >= 1 && loop()["restarting"] == false; }, 60s))
-      << loop().dump(2);
+  ASSERT_TRUE(eventually([&] { return x.loop()["copies"] >= 1 && x.loop()["restarting"] == false; }, 60s))
+      << x.loop().dump(2);
 
   // Nobody consumes cdc on the primary, so the copy cannot move; the replica
   // removes the WAL it needs at its restartpoints.
@@ -193,16 +172,16 @@ TEST(version_gates, copy_without_wal_on_the_replica_is_recopied_at_most_3_times)
   // Each new copy starts where the primary's slot is, so it is lost again
   // at the next restartpoint: three re-copies (one restart each), then
   // refused for the hour.
-  for (int i = 0; i < 15 && loop()["recopy_refused"].empty(); ++i) {
+  for (int i = 0; i < 15 && x.loop()["recopy_refused"].empty(); ++i) {
     p.exec("INSERT INTO t SELECT repeat('x', 1000) FROM generate_series(1, 20000)", "app");
     p.exec("SELECT pg_switch_wal()");
     p.exec("CHECKPOINT");
     r.wait_replay(p.current_lsn());
     r.exec("CHECKPOINT");
-    eventually([&] { return loop()["restarting"] == false && wal_status() != "lost"; }, 3s);
+    eventually([&] { return x.loop()["restarting"] == false && wal_status() != "lost"; }, 3s);
   }
-  ASSERT_FALSE(loop()["recopy_refused"].empty()) << loop().dump(2) << "\ncdc on node2: " << wal_status();
-  x.expect_refused_without_restarts(4);
+  ASSERT_FALSE(x.loop()["recopy_refused"].empty()) << x.loop().dump(2) << "\ncdc on node2: " << wal_status();
+  expect_refused_without_restarts(x, 4);
   EXPECT_TRUE(r.scalar("SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'cdc'") == "1")
       << "kept, not dropped";
 }
