@@ -21,15 +21,13 @@ int recopy_limiter::recent(const std::string& slot, time_point now) const {
       std::count_if(it->second.begin(), it->second.end(), [&](time_point t) { return t + window > now; }));
 }
 
-bool recopy_limiter::admit(const std::string& slot, time_point now) {
+bool recopy_limiter::allows(const std::string& slot, time_point now) const { return recent(slot, now) < max_recopies; }
+
+void recopy_limiter::record(const std::string& slot, time_point now) {
   auto& times = history[slot];
   while (!times.empty() && times.front() + window <= now)
     times.pop_front();
-  if (static_cast<int>(times.size()) >= max_recopies) {
-    return false;
-  }
   times.push_back(now);
-  return true;
 }
 
 } // namespace slotd::model

@@ -35,9 +35,13 @@ struct recopy_limiter {
 
   std::map<std::string, std::deque<time_point>> history; // slot → times of its re-copies
 
-  // Whether another re-copy of `slot` may happen at `now`; when it may, it
-  // is recorded.
-  bool admit(const std::string& slot, time_point now);
+  // Whether another re-copy of `slot` may happen at `now` (nothing is
+  // recorded: planning a copy is not making one).
+  bool allows(const std::string& slot, time_point now) const;
+  // A re-copy of `slot` that stopped the server at `now`. Only copies that
+  // really restarted the server count: a copy dropped before the stop (the
+  // leader unreachable, the slot gone there) must not use up the limit.
+  void record(const std::string& slot, time_point now);
   // Re-copies of `slot` counted within the window ending at `now`.
   int recent(const std::string& slot, time_point now) const;
 

@@ -2,6 +2,8 @@
 
 #include "pg/model/version_gates.hpp"
 
+#include <algorithm>
+
 namespace slotd::model {
 
 readiness_queue rebuild_readiness_queue(const slot_cache& local, const std::vector<ignore_matcher>& ignore_slots,
@@ -100,6 +102,41 @@ promote_report report_on_promote(const readiness_queue& queue, const slot_cache&
       out.ready.push_back(name);
   for (const auto& [name, xmin] : queue.pending)
     out.unsafe.push_back(name);
+  return out;
+}
+
+std::vector<slot_verdict> judge_desired_logical_slots(const desired_set& desired, const slot_cache& local,
+                                                      const readiness_queue& queue, int server_major,
+                                                      const std::vector<failover_slot_state>& failover_slots) {
+  std::vector<slot_verdict> out;
+  for (const auto& [name, d] : desired) {
+    if (d.type != slot_type::logical)
+      continue;
+    slot_verdict v{name, false, ""};
+    if (has_failover_slots(server_major) && d.failover) {
+      auto f = std::find_if(failover_slots.begin(), failover_slots.end(),
+                            [&](const failover_slot_state& s) { return s.name == name; });
+      if (f == failover_slots.end())
+        v.reason = "missing: PostgreSQL has not synced it here yet";
+      else if (!is_failover_slot_ready(*f))
+        v.reason = "not ready: PostgreSQL's synced copy is not persistent yet (synced, temporary or invalidated)";
+      else
+        v.ready = true;
+      out.push_back(std::move(v));
+      continue;
+    }
+    auto it = local.find(name);
+    if (it == local.end())
+      v.reason = "missing: not copied from the leader yet";
+    else if (has_wal_status(server_major) && it->second.wal_status == "lost")
+      v.reason = "lost: its WAL was removed here, or a recovery conflict invalidated it";
+    else if (queue.pending.contains(name))
+      v.reason = "not proven safe yet: the primary's physical slot for this node does not hold a catalog_xmin "
+                 "that covers it (hot_standby_feedback)";
+    else
+      v.ready = true;
+    out.push_back(std::move(v));
+  }
   return out;
 }
 

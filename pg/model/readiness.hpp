@@ -9,7 +9,9 @@
 #include <vector>
 
 #include "pg/model/cluster_view.hpp"
+#include "pg/model/desired_slots.hpp"
 #include "pg/model/diagnostic.hpp"
+#include "pg/model/failover_slots.hpp"
 #include "pg/model/local_slot.hpp"
 #include "pg/types/xid.hpp"
 
@@ -68,5 +70,21 @@ struct promote_report {
   friend bool operator==(const promote_report&, const promote_report&) = default;
 };
 promote_report report_on_promote(const readiness_queue& queue, const slot_cache& local);
+
+// One desired logical slot's failover readiness on a replica, with the
+// reason when it is not ready. What GET /readiness and the promote reply
+// both say (they must never disagree):
+// - 17+ failover slots are PostgreSQL's (slotsync): ready by their sync state;
+// - otherwise the local copy must exist, not be lost (13+ wal_status), and
+//   be proven safe (not pending in the readiness queue).
+struct slot_verdict {
+  std::string name;
+  bool ready = false;
+  std::string reason; // empty when ready
+  friend bool operator==(const slot_verdict&, const slot_verdict&) = default;
+};
+std::vector<slot_verdict> judge_desired_logical_slots(const desired_set& desired, const slot_cache& local,
+                                                      const readiness_queue& queue, int server_major,
+                                                      const std::vector<failover_slot_state>& failover_slots);
 
 } // namespace slotd::model

@@ -34,7 +34,6 @@ public:
   void run() {
     out_.role = node_role_of(in_.told, in_.in_recovery);
     out_.retention = in_.retention;
-    out_.recopies = in_.recopies;
     if (!is_supported_major(in_.server_major)) {
       report(severity::error, diagnostic_code::unsupported_version, "",
              "PostgreSQL " + std::to_string(in_.server_major) + " is not supported (12 to 18)");
@@ -272,7 +271,7 @@ private:
   bool copy(const std::string& name, bool recopy) {
     if (in_.paused)
       return false;
-    if (recopy && !out_.recopies.admit(name, in_.now)) {
+    if (recopy && !in_.recopies.allows(name, in_.now)) {
       report(severity::error, diagnostic_code::recopy_limited, name,
              "logical slot " + name + " needed more than " + std::to_string(recopy_limiter::max_recopies) +
                  " re-copies within an hour: not copying it again; check hot_standby_feedback, "
@@ -280,6 +279,8 @@ private:
       return false;
     }
     out_.logical_copies.push_back(name);
+    if (recopy)
+      out_.logical_recopies.push_back(name);
     return true;
   }
 

@@ -114,6 +114,9 @@ struct plan {
   std::vector<logical_create> logical_creates; // primary only
   logical_advance_map logical_advances;        // replica only
   std::vector<std::string> logical_copies;     // replica only, from the leader
+  // The copies above that replace a local copy (re-copies): the caller
+  // records them in its recopy_limiter once the copy has stopped the server.
+  std::vector<std::string> logical_recopies;
   // Primary, 17+, failover permanent slots configured: the new value of
   // synchronized_standby_slots (slot names) when it differs
   // (failover_slots.hpp). Set also while paused: it drops nothing, and a
@@ -122,7 +125,6 @@ struct plan {
   std::optional<std::vector<std::string>> synchronized_standby_slots;
   std::vector<diagnostic> diagnostics;
   retention_state retention; // next cycle's input
-  recopy_limiter recopies;   // next cycle's input
 };
 
 // SLOTS.md §1.3 with slotd's role safety and pause:

@@ -34,17 +34,32 @@ TEST(RecopyLimiter, AtMostThreeRecopiesPerHourPerSlot) {
   using std::chrono::minutes;
   const time_point t0{std::chrono::hours(5)};
   recopy_limiter l;
-  EXPECT_TRUE(l.admit("ls", t0));
-  EXPECT_TRUE(l.admit("ls", t0 + minutes(10)));
-  EXPECT_TRUE(l.admit("ls", t0 + minutes(20)));
-  EXPECT_FALSE(l.admit("ls", t0 + minutes(30)));
+  auto copy = [&](const std::string& slot, time_point at) {
+    if (!l.allows(slot, at))
+      return false;
+    l.record(slot, at);
+    return true;
+  };
+  EXPECT_TRUE(copy("ls", t0));
+  EXPECT_TRUE(copy("ls", t0 + minutes(10)));
+  EXPECT_TRUE(copy("ls", t0 + minutes(20)));
+  EXPECT_FALSE(copy("ls", t0 + minutes(30)));
   EXPECT_EQ(l.recent("ls", t0 + minutes(30)), 3);
-  EXPECT_TRUE(l.admit("other", t0 + minutes(30))); // per slot
-  EXPECT_FALSE(l.admit("ls", t0 + minutes(59)));
+  EXPECT_TRUE(copy("other", t0 + minutes(30))); // per slot
+  EXPECT_FALSE(copy("ls", t0 + minutes(59)));
   // the first re-copy leaves the window exactly one hour later
-  EXPECT_TRUE(l.admit("ls", t0 + minutes(60)));
-  EXPECT_FALSE(l.admit("ls", t0 + minutes(61)));
+  EXPECT_TRUE(copy("ls", t0 + minutes(60)));
+  EXPECT_FALSE(copy("ls", t0 + minutes(61)));
   EXPECT_EQ(l.recent("ls", t0 + minutes(200)), 0);
+}
+
+// Asking is not copying: only recorded copies use up the limit.
+TEST(RecopyLimiter, AllowsRecordsNothing) {
+  const time_point t0{std::chrono::hours(5)};
+  recopy_limiter l;
+  for (int i = 0; i < 10; ++i)
+    EXPECT_TRUE(l.allows("ls", t0));
+  EXPECT_EQ(l.recent("ls", t0), 0);
 }
 
 } // namespace

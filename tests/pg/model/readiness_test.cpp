@@ -120,5 +120,59 @@ TEST(ReportOnPromote, ListsReadyAndUnsafeSlots) {
   EXPECT_EQ(report, (promote_report{{"ls"}, {"ls2"}}));
 }
 
+// What /readiness and the promote reply say, slot by slot: a desired slot
+// that is missing or lost here is never ready (the promote reply used to
+// list only the local slots, and missed these).
+desired_set desired_logical(std::initializer_list<std::pair<std::string, bool>> slots) {
+  desired_set d;
+  for (auto& [name, failover] : slots) {
+    desired_slot x;
+    x.name = name;
+    x.type = slot_type::logical;
+    x.database = "app";
+    x.plugin = "pgoutput";
+    x.failover = failover;
+    d[name] = x;
+  }
+  return d;
+}
+
+TEST(JudgeDesiredLogicalSlots, MissingLostPendingAndReady) {
+  auto lost = logical("lost", "app", "pgoutput");
+  lost.wal_status = "lost";
+  auto local = cache_of({logical("ok", "app", "pgoutput"), logical("unproven", "app", "pgoutput"), lost});
+  auto desired = desired_logical({{"ok", false}, {"unproven", false}, {"lost", false}, {"missing", false}});
+  auto v = judge_desired_logical_slots(desired, local, queue_of({{"unproven", std::nullopt}}), 15, {});
+  ASSERT_EQ(v.size(), 4u);
+  std::map<std::string, slot_verdict> by;
+  for (auto& x : v)
+    by[x.name] = x;
+  EXPECT_TRUE(by["ok"].ready);
+  EXPECT_TRUE(by["ok"].reason.empty());
+  EXPECT_FALSE(by["missing"].ready);
+  EXPECT_EQ(by["missing"].reason.rfind("missing", 0), 0u);
+  EXPECT_FALSE(by["lost"].ready);
+  EXPECT_EQ(by["lost"].reason.rfind("lost", 0), 0u);
+  EXPECT_FALSE(by["unproven"].ready);
+  EXPECT_EQ(by["unproven"].reason.rfind("not proven safe", 0), 0u);
+  // 12 has no wal_status: a slot is never "lost" there
+  auto v12 = judge_desired_logical_slots(desired_logical({{"lost", false}}), local, queue_of({}), 12, {});
+  EXPECT_TRUE(v12.at(0).ready);
+}
+
+TEST(JudgeDesiredLogicalSlots, FailoverSlotsOn17AreJudgedBySyncState) {
+  auto desired = desired_logical({{"synced", true}, {"temp", true}, {"absent", true}});
+  std::vector<failover_slot_state> f{{"synced", true, false, std::nullopt}, {"temp", true, true, std::nullopt}};
+  auto v = judge_desired_logical_slots(desired, {}, queue_of({}), 17, f);
+  std::map<std::string, bool> ready;
+  for (auto& x : v)
+    ready[x.name] = x.ready;
+  EXPECT_TRUE(ready["synced"]);
+  EXPECT_FALSE(ready["temp"]);
+  EXPECT_FALSE(ready["absent"]);
+  // before 17 the flag means nothing: judged as copies (none here: missing)
+  EXPECT_FALSE(judge_desired_logical_slots(desired, {}, queue_of({}), 16, f).at(0).ready);
+}
+
 } // namespace
 } // namespace slotd::model
