@@ -107,6 +107,9 @@ asio::awaitable<result<command_result>> run_command(asio::any_io_executor execut
     argv.push_back(a.data());
   argv.push_back(nullptr);
 
+  // Computed before fork: only async-signal-safe calls in the child.
+  const long max_fd = ::sysconf(_SC_OPEN_MAX) > 0 ? ::sysconf(_SC_OPEN_MAX) : 1024;
+
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) != 0)
     co_return start_error("pipe2");
@@ -124,6 +127,12 @@ asio::awaitable<result<command_result>> run_command(asio::any_io_executor execut
       ::dup2(devnull, 0);
     ::dup2(fds[1], 1);
     ::dup2(fds[1], 2);
+    // Nothing else of ours may reach the child: a postmaster started here
+    // would otherwise hold the agent's API socket (and its libpq sockets)
+    // for its whole life, and a restarted agent could not listen again.
+    if (::close_range(3, ~0U, 0) != 0)
+      for (long fd = 3; fd < max_fd; ++fd)
+        ::close(static_cast<int>(fd));
     ::execvp(argv[0], argv.data());
     const char msg[] = "exec failed\n";
     [[maybe_unused]] auto ignored = ::write(2, msg, sizeof msg - 1);

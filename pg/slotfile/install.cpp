@@ -1,6 +1,7 @@
 #include "pg/slotfile/install.hpp"
 
 #include <fcntl.h>
+#include <stdio.h> // renameat2, RENAME_EXCHANGE
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -8,6 +9,7 @@
 #include <cstring>
 #include <system_error>
 
+#include "pg/server/fault_point.hpp"
 #include "pg/slotfile/slot_state.hpp"
 
 namespace slotd::pg::slotfile {
@@ -98,11 +100,22 @@ result<void> install_one(const fs::path& replslot, const state_file& f, const ow
   }
   if (auto r = fsync_dir(tmp); !r)
     return r;
-  fs::remove_all(final_dir, ec);
-  if (ec)
-    return fail("cannot remove old", final_dir, ec.value());
-  if (::rename(tmp.c_str(), final_dir.c_str()) != 0)
-    return fail("cannot rename to", final_dir);
+  // Replace the slot directory in one step: the new one is exchanged with
+  // the old one (which lands at the .tmp name, removed below, or by
+  // PostgreSQL at its next start). Removing the old one first would leave,
+  // after a crash in between, no slot at all: the .tmp copy is deleted at
+  // startup.
+  if (::renameat2(AT_FDCWD, tmp.c_str(), AT_FDCWD, final_dir.c_str(), RENAME_EXCHANGE) == 0) {
+    if (auto r = fsync_dir(replslot); !r)
+      return r;
+    slotd::pg::server::fault_point("install:after_exchange");
+    fs::remove_all(tmp, ec); // the old copy; PostgreSQL removes a leftover *.tmp at startup
+  } else if (errno == ENOENT) {
+    if (::rename(tmp.c_str(), final_dir.c_str()) != 0) // no old copy
+      return fail("cannot rename to", final_dir);
+  } else {
+    return fail("cannot exchange with", final_dir);
+  }
   return fsync_dir(final_dir);
 }
 

@@ -1,6 +1,7 @@
 #include "pg/slotfile/install.hpp"
 
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -82,6 +83,36 @@ TEST_F(install_test, owner_follows_the_data_dir_when_root) {
   EXPECT_EQ(st.st_gid, 104u);
   ::stat((data_ / "pg_replslot" / "cdc").c_str(), &st);
   EXPECT_EQ(st.st_uid, 101u);
+}
+
+} // namespace
+} // namespace slotd::pg::slotfile
+
+namespace slotd::pg::slotfile {
+namespace {
+
+// A crash between replacing the slot directory and removing the old copy
+// (the process killed at the fault point, as a `kill -9` would): the new
+// copy is in place, the old one waits at the *.tmp name that PostgreSQL
+// removes at its next start. There is no moment without a slot directory.
+TEST_F(install_test, crash_after_the_exchange_leaves_the_new_copy_in_place) {
+  fs::create_directories(data_ / "pg_replslot" / "cdc");
+  std::ofstream(data_ / "pg_replslot" / "cdc" / "state") << "old";
+  testing::slot_file_spec spec;
+  spec.catalog_xmin = 1234;
+  auto bytes = testing::build_slot_file(spec);
+  pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    ::setenv("SLOTD_FAULT_KILL_AT", "install:after_exchange", 1);
+    (void)install_slot_files(data_, {{"cdc", bytes}});
+    ::_exit(0); // not reached when the fault point works
+  }
+  int st = 0;
+  ASSERT_EQ(::waitpid(pid, &st, 0), pid);
+  ASSERT_TRUE(WIFSIGNALED(st)) << "the fault point did not fire";
+  EXPECT_EQ(read(data_ / "pg_replslot" / "cdc" / "state"), bytes);
+  EXPECT_EQ(read(data_ / "pg_replslot" / "cdc.tmp" / "state"), "old");
 }
 
 } // namespace

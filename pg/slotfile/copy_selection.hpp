@@ -1,0 +1,34 @@
+#pragma once
+// Which of the slot files read from the leader may be installed, decided
+// before the local server is stopped (a file that cannot be used must never
+// cost a restart, Patroni #2274): the slot must be wanted as a logical
+// slot, the leader's database and plugin must be the configured ones, and
+// the state file must be a valid, persistent logical slot of that name.
+#include <string>
+#include <vector>
+
+#include "pg/slotfile/install.hpp"
+
+namespace slotd::pg::slotfile {
+
+struct wanted_slot {
+  std::string name;
+  std::string database;
+  std::string plugin;
+};
+
+struct leader_slot_file {
+  std::string name;
+  std::string database;
+  std::string plugin;
+  std::string bytes;
+};
+
+struct copy_selection {
+  std::vector<state_file> files;    // to install
+  std::vector<std::string> refused; // "slot: why"
+};
+
+copy_selection select_copy_files(const std::vector<wanted_slot>& wanted, const std::vector<leader_slot_file>& files);
+
+} // namespace slotd::pg::slotfile

@@ -1,0 +1,43 @@
+#include "pg/slotfile/copy_selection.hpp"
+
+#include <gtest/gtest.h>
+
+#include "tests/pg/slotfile/slot_file_builder.hpp"
+
+namespace slotd::pg::slotfile {
+namespace {
+
+TEST(CopySelection, OnlyWantedValidMatchingFilesAreInstalled) {
+  testing::slot_file_spec cdc;
+  cdc.name = "cdc";
+  cdc.plugin = "pgoutput";
+  testing::slot_file_spec other = cdc;
+  other.name = "other";
+  std::vector<wanted_slot> wanted{{"cdc", "app", "pgoutput"}, {"moved", "app", "pgoutput"},
+                                  {"gone", "app", "pgoutput"}, {"broken", "app", "pgoutput"}};
+  std::vector<leader_slot_file> files{{"cdc", "app", "pgoutput", testing::build_slot_file(cdc)},
+                                      {"moved", "elsewhere", "pgoutput", testing::build_slot_file(cdc)},
+                                      {"broken", "app", "pgoutput", "short"},
+                                      {"other", "app", "pgoutput", testing::build_slot_file(other)}};
+  auto sel = select_copy_files(wanted, files);
+  ASSERT_EQ(sel.files.size(), 1u);
+  EXPECT_EQ(sel.files[0].name, "cdc");
+  ASSERT_EQ(sel.refused.size(), 3u);
+  EXPECT_NE(sel.refused[0].find("moved: the leader has it in database elsewhere"), std::string::npos);
+  EXPECT_NE(sel.refused[1].find("gone: the leader has no such slot"), std::string::npos);
+  EXPECT_NE(sel.refused[2].find("broken: invalid state file"), std::string::npos);
+}
+
+// A state file whose inner name is another slot's is refused.
+TEST(CopySelection, FileOfAnotherSlotIsRefused) {
+  testing::slot_file_spec spec;
+  spec.name = "not_cdc";
+  spec.plugin = "pgoutput";
+  auto sel = select_copy_files({{"cdc", "app", "pgoutput"}},
+                               {{"cdc", "app", "pgoutput", testing::build_slot_file(spec)}});
+  EXPECT_TRUE(sel.files.empty());
+  ASSERT_EQ(sel.refused.size(), 1u);
+}
+
+} // namespace
+} // namespace slotd::pg::slotfile
