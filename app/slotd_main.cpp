@@ -22,14 +22,17 @@ Options:
   -c, --config FILE  the configuration (slotd.yaml; see config/example.yaml)
   --check-config     validate the configuration and exit: prints
                      "FILE: configuration is valid" (exit 0) or each problem
-                     as FILE:LINE:COL: message (exit 2)
+                     as FILE:LINE:COL: message (exit 2). Also checks the
+                     paths it names: postgresql.data_dir must be a data
+                     directory (with PG_VERSION), api.token_file (when set)
+                     must hold a token
   -h, --help         print this help and exit
   -V, --version      print the version and exit
 
-slotd -c FILE validates the configuration (exit 2 on errors) and refuses to
-run as root (exit 1): run it as the user that owns the data directory.
-Then it serves the HTTP API on api.listen (default 127.0.0.1:8010; exit 1
-when it cannot listen there or read api.token_file; see slotctl --help) and
+slotd -c FILE validates the configuration as --check-config does (exit 2 on
+errors) and refuses to run as root (exit 1): run it as the user that owns
+the data directory. Then it serves the HTTP API on api.listen (default
+127.0.0.1:8010; exit 1 when it cannot listen there; see slotctl --help) and
 runs until SIGTERM or SIGINT (clean shutdown). SIGHUP re-reads FILE
 (cluster-view keys set through the API stay in force; api.listen needs a
 restart) and the token in api.token_file (an unreadable file keeps the
@@ -79,7 +82,9 @@ int main(int argc, char** argv) {
     return exit_bad_config;
   }
 
-  auto loaded = slotd::config::load(*opts.config_file);
+  // The paths too, in both modes: a wrong data_dir would otherwise show only
+  // at the first slot copy, and a wrong token file as an exit without position.
+  auto loaded = slotd::config::load(*opts.config_file, slotd::config::check_scope::files);
   for (const auto& d : loaded.diagnostics)
     std::cerr << slotd::config::to_string(d) << '\n';
   if (!loaded.ok())

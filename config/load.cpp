@@ -3,9 +3,11 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <sstream>
 
 #include "config/cluster_view_reader.hpp"
+#include "config/file_checks.hpp"
 #include "config/keys.hpp"
 #include "config/yaml_reader.hpp"
 
@@ -51,8 +53,18 @@ bool read_string_key(yaml_reader& r, const yaml_entry& e, S& into, const string_
   return false;
 }
 
+// With check_scope::files, a path-valued key's problem on the file system,
+// reported at its value. An empty value (the key unset) is not checked.
+void check_path(yaml_reader& r, const yaml_entry& e, const std::string& path, check_scope scope,
+                const std::function<std::optional<std::string>(const std::string&)>& problem_of) {
+  if (scope != check_scope::files || path.empty())
+    return;
+  if (auto problem = problem_of(path))
+    r.error(e.at(), *problem);
+}
+
 void read_postgresql(yaml_reader& r, const yaml_entry& e, postgresql_config& pg, cluster_update& cluster,
-                     view_positions& positions) {
+                     view_positions& positions, check_scope scope) {
   static constexpr string_key<postgresql_config> strings[] = {
       {"conninfo", &postgresql_config::conninfo},
       {"data_dir", &postgresql_config::data_dir},
@@ -65,8 +77,11 @@ void read_postgresql(yaml_reader& r, const yaml_entry& e, postgresql_config& pg,
       {"password_file", &leader_auth_config::password_file},
   };
   r.each_known_entry(e, keys::postgresql, [&](const yaml_entry& f) {
-    if (read_string_key(r, f, pg, strings))
+    if (read_string_key(r, f, pg, strings)) {
+      if (f.key == "data_dir")
+        check_path(r, f, pg.data_dir, scope, data_dir_problem);
       return;
+    }
     if (f.key == "leader_auth")
       r.each_known_entry(f, keys::leader_auth,
                          [&](const yaml_entry& a) { read_string_key(r, a, pg.leader_auth, auth_strings); });
@@ -75,13 +90,17 @@ void read_postgresql(yaml_reader& r, const yaml_entry& e, postgresql_config& pg,
   });
 }
 
-void read_api(yaml_reader& r, const yaml_entry& e, api_config& api) {
+void read_api(yaml_reader& r, const yaml_entry& e, api_config& api, check_scope scope) {
   r.each_known_entry(e, keys::api, [&](const yaml_entry& f) {
     auto text = r.string(f);
     if (!text)
       return;
     if (f.key == "token_file") {
       api.token_file = *text;
+      check_path(r, f, api.token_file, scope, [](const std::string& file) {
+        std::string error;
+        return read_token_file(file, error) ? std::nullopt : std::optional<std::string>(error);
+      });
     } else if (auto address = parse_listen(*text)) {
       api.listen = *address;
     } else {
@@ -104,7 +123,7 @@ void read_log(yaml_reader& r, const yaml_entry& e, log_config& log) {
 
 } // namespace
 
-parse_result<config> parse(std::string_view text, std::string filename) {
+parse_result<config> parse(std::string_view text, std::string filename, check_scope scope) {
   yaml_reader r(std::move(filename), "at the top level", keys::file_homes);
   parse_result<config> result;
   config cfg;
@@ -133,9 +152,9 @@ parse_result<config> parse(std::string_view text, std::string filename) {
         if (auto role = r.choice(e, {start_role::automatic, start_role::wait}))
           cfg.role = *role;
       } else if (e.key == "postgresql") {
-        read_postgresql(r, e, cfg.postgresql, cluster, positions);
+        read_postgresql(r, e, cfg.postgresql, cluster, positions, scope);
       } else if (e.key == "api") {
-        read_api(r, e, cfg.api);
+        read_api(r, e, cfg.api, scope);
       } else if (e.key == "log") {
         read_log(r, e, cfg.log);
       } else {
@@ -153,7 +172,7 @@ parse_result<config> parse(std::string_view text, std::string filename) {
   return result;
 }
 
-parse_result<config> load(const std::filesystem::path& path) {
+parse_result<config> load(const std::filesystem::path& path, check_scope scope) {
   auto unreadable = [&](const std::string& why) {
     parse_result<config> result;
     result.diagnostics.push_back({path.string(), 0, 0, "cannot read the configuration file: " + why});
@@ -172,7 +191,7 @@ parse_result<config> load(const std::filesystem::path& path) {
   text << in.rdbuf();
   if (in.bad())
     return unreadable(std::strerror(errno));
-  return parse(text.str(), path.string());
+  return parse(text.str(), path.string(), scope);
 }
 
 } // namespace slotd::config

@@ -12,6 +12,9 @@
 //   stricter case); names ^[a-z0-9_]{1,63}$; failover only for logical slots.
 // - `replicatefrom` naming no member is a warning, not an error (Patroni
 //   treats such a member as streaming from the primary).
+// - with check_scope::files, also the paths as they are on this machine
+//   now (file_checks.hpp): postgresql.data_dir must be a data directory
+//   (with PG_VERSION) and api.token_file must hold a token, when set.
 #include <filesystem>
 #include <string>
 #include <string_view>
@@ -21,11 +24,17 @@
 
 namespace slotd::config {
 
+// What is checked besides the text.
+enum class check_scope {
+  text,  // the text alone (SIGHUP, tests with made-up paths)
+  files, // and the paths it names, on this machine (--check-config, start)
+};
+
 // `filename` only names the text in diagnostics.
-parse_result<config> parse(std::string_view text, std::string filename);
+parse_result<config> parse(std::string_view text, std::string filename, check_scope scope = check_scope::text);
 
 // Reads the file; diagnostics name it as given. A missing or unreadable file
 // is one diagnostic without position.
-parse_result<config> load(const std::filesystem::path& path);
+parse_result<config> load(const std::filesystem::path& path, check_scope scope = check_scope::text);
 
 } // namespace slotd::config

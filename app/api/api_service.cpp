@@ -9,6 +9,7 @@
 #include "actors/agent.hpp"
 #include "actors/api_gateway.hpp"
 #include "actors/io_bridge.hpp"
+#include "config/file_checks.hpp"
 
 namespace slotd::api {
 
@@ -17,7 +18,7 @@ server_options options_from(const config::api_config& api) {
   o.listen = api.listen;
   if (!api.token_file.empty()) {
     std::string error;
-    o.auth.token = read_token_file(api.token_file, error);
+    o.auth.token = config::read_token_file(api.token_file, error);
     if (!o.auth.token)
       throw std::runtime_error(error);
   }

@@ -3,10 +3,6 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
-#include <cerrno>
-#include <cstring>
-#include <fstream>
-#include <sstream>
 
 #include <nlohmann/json.hpp>
 
@@ -235,22 +231,6 @@ bool constant_time_equal(std::string_view given, std::string_view expected) {
   // An empty `given` compares nothing: the size check above already failed it.
   volatile unsigned result = diff;
   return result == 0;
-}
-
-std::optional<std::string> read_token_file(const std::string& path, std::string& error) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    error = "api.token_file " + path + ": cannot read: " + std::strerror(errno);
-    return std::nullopt;
-  }
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  auto token = std::string(trim(ss.str()));
-  if (token.empty()) {
-    error = "api.token_file " + path + " is empty: put the bearer token in it";
-    return std::nullopt;
-  }
-  return token;
 }
 
 } // namespace slotd::api

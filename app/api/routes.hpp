@@ -40,8 +40,4 @@ std::optional<std::string> allowed_method(std::string_view path);
 // they differ (nor on the expected token's length).
 bool constant_time_equal(std::string_view given, std::string_view expected);
 
-// The token in a token file: its content without surrounding whitespace.
-// nullopt with `error` set when unreadable or empty.
-std::optional<std::string> read_token_file(const std::string& path, std::string& error);
-
 } // namespace slotd::api

@@ -1,9 +1,6 @@
 // The API's routing and request checks without a server (DESIGN.md §5).
 #include <gtest/gtest.h>
 
-#include <filesystem>
-#include <fstream>
-
 #include "actors/api_replies.hpp"
 #include "app/api/routes.hpp"
 #include "tests/app/prometheus_parser.hpp"
@@ -154,27 +151,13 @@ TEST(api_routes, constant_time_equal) {
   EXPECT_FALSE(api::constant_time_equal("", ""));
 }
 
-TEST(api_routes, token_file) {
-  auto dir = std::filesystem::temp_directory_path() / ("slotd-token-" + std::to_string(::getpid()));
-  std::filesystem::create_directories(dir);
-  std::ofstream(dir / "t") << "  tok3n\n";
-  std::ofstream(dir / "empty") << "\n";
-  std::string err;
-  EXPECT_EQ(api::read_token_file((dir / "t").string(), err), "tok3n");
-  EXPECT_EQ(api::read_token_file((dir / "empty").string(), err), std::nullopt);
-  EXPECT_NE(err.find("is empty"), std::string::npos);
-  EXPECT_EQ(api::read_token_file((dir / "missing").string(), err), std::nullopt);
-  EXPECT_NE(err.find("cannot read"), std::string::npos);
-  std::filesystem::remove_all(dir);
-}
-
 TEST(api_replies, typed_replies_become_the_contract_shapes) {
   actors::promote_reply p;
   p.role = "primary";
   p.ready = {"cdc"};
   p.advanced = {{"cdc", "0/3000060"}};
   auto j = nlohmann::json::parse(actors::to_api_reply(p).body);
-  EXPECT_EQ(j, nlohmann::json::parse(R"({"role":"primary","ready":["cdc"],"unsafe":[],"advanced":{"cdc":"0/3000060"}})"));
+  EXPECT_EQ(j, nlohmann::json::parse(R"({"role":"primary","ready":["cdc"],"unsafe":[],"reasons":{},"advanced":{"cdc":"0/3000060"}})"));
   p.status = 409;
   p.error = "a demote is already running";
   auto busy = actors::to_api_reply(p);
