@@ -221,18 +221,19 @@ awaitable<void> session(core_ptr c, tcp::socket socket) {
     bool keep_alive = req.keep_alive() && !c->stopping;
     auto res = make_response(reply, req.version(), keep_alive);
     if (reply.status == 405)
-      if (auto allow = allowed_method(parts.target.substr(0, parts.target.find('?'))))
+      if (auto allow = allowed_method(path_of(parts.target)))
         res.set(http::field::allow, *allow);
     if (parts.method == "HEAD")
       res.body().clear(); // Content-Length stays that of the GET answer
 
     auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
-    // Never the Authorization header, never a body: they may carry secrets.
+    // Never the Authorization header, a query string or a body: they may carry secrets.
+    auto target = loggable_target(parts.target).substr(0, 200);
     if (reply.status >= 400)
-      c->log->info("{} {} {} from {}: {} ({} ms)", parts.method, parts.target.substr(0, 200), reply.status,
-                   peer, reply.body.substr(0, 300), ms.count());
+      c->log->info("{} {} {} from {}: {} ({} ms)", parts.method, target, reply.status, peer,
+                   reply.body.substr(0, 300), ms.count());
     else
-      c->log->debug("{} {} {} from {} ({} ms)", parts.method, parts.target, reply.status, peer, ms.count());
+      c->log->debug("{} {} {} from {} ({} ms)", parts.method, target, reply.status, peer, ms.count());
     co_await write_response(stream, c, res);
     if (!keep_alive || !stream.socket().is_open())
       break;

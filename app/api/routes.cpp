@@ -178,6 +178,13 @@ route_result pause_command(std::string_view body, bool paused) {
 
 } // namespace
 
+std::string_view path_of(std::string_view target) { return target.substr(0, target.find('?')); }
+
+std::string loggable_target(std::string_view target) {
+  auto path = path_of(target);
+  return std::string(path) + (path.size() < target.size() ? "?…" : "");
+}
+
 std::optional<std::string> allowed_method(std::string_view path) {
   if (auto* r = find_route(path))
     return r->method == "GET" ? "GET, HEAD" : std::string(r->method);
@@ -185,7 +192,7 @@ std::optional<std::string> allowed_method(std::string_view path) {
 }
 
 route_result route(const http_request_parts& req, const auth_policy& auth) {
-  auto path = req.target.substr(0, req.target.find('?'));
+  auto path = path_of(req.target);
   auto* r = find_route(path);
   if (!r)
     return error_reply(404, "unknown path '" + std::string(path) +

@@ -32,6 +32,13 @@ using route_result = std::variant<actors::api_reply, actors::api_command>;
 
 route_result route(const http_request_parts& req, const auth_policy& auth);
 
+// The path of a request target: without its query string.
+std::string_view path_of(std::string_view target);
+
+// `target` as the access log shows it: the path, and "?…" in place of a
+// query string, which may carry secrets (?token=...).
+std::string loggable_target(std::string_view target);
+
 // The methods `path` answers, as 405's Allow header lists them ("GET, HEAD"
 // for reads); nullopt: unknown path.
 std::optional<std::string> allowed_method(std::string_view path);

@@ -48,6 +48,15 @@ TEST(api_routes, reads_route_to_their_commands) {
   EXPECT_EQ(std::get<actors::api_read>(command(call("HEAD", "/readiness")).what), actors::api_read::readiness);
 }
 
+TEST(api_routes, the_access_log_shows_no_query_string) {
+  EXPECT_EQ(api::path_of("/status?token=s3cret"), "/status");
+  EXPECT_EQ(api::path_of("/status"), "/status");
+  EXPECT_EQ(api::loggable_target("/status?token=s3cret&x=1"), "/status?…");
+  EXPECT_EQ(api::loggable_target("/status?"), "/status?…");
+  EXPECT_EQ(api::loggable_target("/status"), "/status");
+  EXPECT_EQ(api::loggable_target("?token=s3cret"), "?…");
+}
+
 TEST(api_routes, promote_timeout_default_and_given) {
   EXPECT_EQ(std::get<actors::promote_request>(command(call("POST", "/promote")).what).timeout,
             std::chrono::seconds(30));
