@@ -5,7 +5,10 @@
 // thread, cancels (Asio 1.18 has no channels).
 #include "app/api/http_server.hpp"
 
+#include <fcntl.h>
+
 #include <array>
+#include <cerrno>
 #include <future>
 #include <set>
 
@@ -242,12 +245,25 @@ awaitable<void> session(core_ptr c, tcp::socket socket) {
   stream.socket().shutdown(tcp::socket::shutdown_send, ec);
 }
 
+// Asio opens sockets without close-on-exec. Children slotd starts (pg_ctl,
+// and through it a postmaster that may outlive slotd) must not hold the
+// API's sockets: a restarted slotd could not listen on its port again.
+// pg/server forks on the I/O thread, where sockets are accepted, so setting
+// the flag right after accept leaves it no window.
+void close_on_exec(int fd, error_code& ec) {
+  int flags = ::fcntl(fd, F_GETFD);
+  if (flags < 0 || ::fcntl(fd, F_SETFD, flags | FD_CLOEXEC) < 0)
+    ec.assign(errno, boost::system::system_category());
+}
+
 awaitable<void> accept_loop(core_ptr c) {
   for (;;) {
     error_code ec;
     auto socket = co_await c->acceptor.async_accept(asio::redirect_error(use_awaitable, ec));
     if (c->stopping || ec == asio::error::operation_aborted)
       co_return;
+    if (!ec)
+      close_on_exec(socket.native_handle(), ec);
     if (ec) {
       // Out of descriptors and the like: do not spin.
       c->log->warn("accept failed: {}", ec.message());
@@ -284,6 +300,10 @@ http_server::http_server(asio::io_context& io, actors::api_gateway_actor gateway
   auto where = config::to_string(core_->options.listen);
   try {
     core_->acceptor.open(ep.protocol());
+    error_code ec;
+    close_on_exec(core_->acceptor.native_handle(), ec);
+    if (ec)
+      throw boost::system::system_error(ec);
     core_->acceptor.set_option(asio::socket_base::reuse_address(true));
     core_->acceptor.bind(ep);
     core_->acceptor.listen(asio::socket_base::max_listen_connections);

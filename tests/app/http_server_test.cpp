@@ -2,8 +2,15 @@
 // request reaches the gateway (the access log, descriptors, connection
 // limits). Only answers the routing gives itself (404, 401, 405) are asked
 // for: the gateway handle is empty.
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <cstdio>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <thread>
@@ -59,7 +66,74 @@ struct server_env {
   int port = 0;
 };
 
+// This process's descriptors of TCP sockets whose local port is `port`: the
+// server's listener and the connections it accepted (a client's own socket
+// has another local port).
+std::vector<int> sockets_on_port(int port) {
+  std::vector<int> fds;
+  for (auto& e : std::filesystem::directory_iterator("/proc/self/fd")) {
+    int fd = std::stoi(e.path().filename().string());
+    sockaddr_storage addr{};
+    socklen_t len = sizeof addr;
+    if (::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0 || addr.ss_family != AF_INET)
+      continue;
+    if (ntohs(reinterpret_cast<sockaddr_in*>(&addr)->sin_port) == port)
+      fds.push_back(fd);
+  }
+  return fds;
+}
+
+bool listening(int fd) {
+  int on = 0;
+  socklen_t len = sizeof on;
+  return ::getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &on, &len) == 0 && on != 0;
+}
+
+// What a program started now with exec sees among its descriptors.
+std::string descriptors_of_an_exec_child() {
+  std::string out;
+  FILE* p = ::popen("ls -l /proc/self/fd/ 2>&1", "r");
+  if (!p)
+    return out;
+  char buf[4096];
+  std::size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0)
+    out.append(buf, n);
+  ::pclose(p);
+  return out;
+}
+
 } // namespace
+
+// slotd starts pg_ctl (and through it the postmaster): without close-on-exec
+// they would inherit the API's sockets, and a postmaster that outlives slotd
+// would keep its port bound.
+TEST(http_server, its_sockets_are_closed_on_exec) {
+  server_env s;
+  // A keep-alive connection that was answered: the server holds its socket.
+  boost::asio::io_context io;
+  boost::asio::ip::tcp::socket client(io);
+  client.connect({boost::asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(s.port)});
+  boost::asio::write(client, boost::asio::buffer(std::string("GET /nope HTTP/1.1\r\nHost: x\r\n\r\n")));
+  std::array<char, 4096> answer{};
+  ASSERT_GT(client.read_some(boost::asio::buffer(answer)), 0u);
+
+  auto fds = sockets_on_port(s.port);
+  ASSERT_EQ(fds.size(), 2u) << "the listener and one accepted connection";
+  int listeners = 0;
+  for (int fd : fds) {
+    listeners += listening(fd) ? 1 : 0;
+    EXPECT_NE(::fcntl(fd, F_GETFD) & FD_CLOEXEC, 0) << (listening(fd) ? "the listener" : "an accepted socket");
+  }
+  EXPECT_EQ(listeners, 1);
+  auto child = descriptors_of_an_exec_child();
+  for (int fd : fds) {
+    struct stat st {};
+    ASSERT_EQ(::fstat(fd, &st), 0);
+    auto inode = "socket:[" + std::to_string(st.st_ino) + "]";
+    EXPECT_EQ(child.find(inode), std::string::npos) << inode << " inherited:\n" << child;
+  }
+}
 
 // A query string may carry a secret (?token=...): the access log shows the
 // path and "?…" instead.
