@@ -27,43 +27,50 @@ public:
 
   sql_lane(io_runtime& io, pg::connection_options options,
            std::chrono::milliseconds connect_timeout = std::chrono::seconds(5))
-      : io_(&io), connect_timeout_(connect_timeout), state_(std::make_shared<io_state>(io, std::move(options))) {}
+      : core_(std::make_shared<core>(io, connect_timeout)) {
+    core_->state = std::make_shared<io_state>(io, std::move(options));
+  }
 
-  ~sql_lane() { retire(); }
+  // A job in flight finishes on the I/O thread; its continuation still runs
+  // (it answers the actor's requester), but nothing of the lane is touched.
+  ~sql_lane() { core_->retire(); }
   sql_lane(const sql_lane&) = delete;
   sql_lane& operator=(const sql_lane&) = delete;
 
   template <class Self>
   void submit(Self* self, job j) {
-    queue_.push_back(std::move(j));
-    pump(self);
+    core_->queue.push_back(std::move(j));
+    pump(self, core_);
   }
 
   // Use another server or other settings from the next job on (a job in
   // flight finishes on the old connection, which is then closed).
   void reset(pg::connection_options options) {
-    retire();
-    state_ = std::make_shared<io_state>(*io_, std::move(options));
-    connected_ = false;
-    server_version_ = 0;
-    last_error_.clear();
-    description_.clear();
+    auto& c = *core_;
+    c.retire();
+    c.state = std::make_shared<io_state>(*c.io, std::move(options));
+    ++c.generation;
+    c.connected = false;
+    c.server_version = 0;
+    c.last_error.clear();
+    c.description.clear();
   }
 
-  bool busy() const { return busy_; }
-  std::size_t queued() const { return queue_.size(); }
-  bool connected() const { return connected_; }
-  const std::string& last_error() const { return last_error_; }
-  int server_version() const { return server_version_; }
+  bool busy() const { return core_->busy; }
+  std::size_t queued() const { return core_->queue.size(); }
+  bool connected() const { return core_->connected; }
+  const std::string& last_error() const { return core_->last_error; }
+  int server_version() const { return core_->server_version; }
 
   nlohmann::json dump() const {
-    return {{"connection", description_},
-            {"connected", connected_},
-            {"busy", busy_},
-            {"queued", queue_.size()},
-            {"server_version", server_version_},
-            {"connect_failures", failures_},
-            {"last_error", last_error_}};
+    auto& c = *core_;
+    return {{"connection", c.description},
+            {"connected", c.connected},
+            {"busy", c.busy},
+            {"queued", c.queue.size()},
+            {"server_version", c.server_version},
+            {"connect_failures", c.failures},
+            {"last_error", c.last_error}};
   }
 
 private:
@@ -73,11 +80,29 @@ private:
     pg::reconnect_policy policy;
   };
 
-  // The connection is closed on the I/O thread, never on an actor's.
-  void retire() {
-    if (state_)
-      boost::asio::post(io_->executor(), [s = std::move(state_)]() mutable { s.reset(); });
-  }
+  // What a completion may touch: shared with it (weakly), so that a lane
+  // destroyed or reset while a job is in flight is never written through a
+  // dangling pointer.
+  struct core {
+    core(io_runtime& i, std::chrono::milliseconds t) : io(&i), connect_timeout(t) {}
+    io_runtime* io;
+    std::chrono::milliseconds connect_timeout;
+    std::shared_ptr<io_state> state;
+    std::uint64_t generation = 0; // reset() starts a new one
+    std::deque<job> queue;
+    bool busy = false;
+    bool connected = false;
+    int server_version = 0;
+    unsigned failures = 0;
+    std::string last_error;
+    std::string description;
+
+    // The connection is closed on the I/O thread, never on an actor's.
+    void retire() {
+      if (state)
+        boost::asio::post(io->executor(), [s = std::move(state)]() mutable { s.reset(); });
+    }
+  };
 
   struct outcome {
     continuation next;
@@ -89,14 +114,15 @@ private:
   };
 
   template <class Self>
-  void pump(Self* self) {
-    if (busy_ || queue_.empty())
+  static void pump(Self* self, const std::shared_ptr<core>& c) {
+    if (c->busy || c->queue.empty() || !c->state)
       return;
-    busy_ = true;
-    auto j = std::move(queue_.front());
-    queue_.pop_front();
-    auto state = state_;
-    auto timeout = connect_timeout_;
+    c->busy = true;
+    auto j = std::move(c->queue.front());
+    c->queue.pop_front();
+    auto state = c->state;
+    auto timeout = c->connect_timeout;
+    auto generation = c->generation;
     std::function<boost::asio::awaitable<outcome>()> work = [state, j, timeout]() -> boost::asio::awaitable<outcome> {
       auto until = pg::clock::now() + timeout;
       auto connected = co_await pg::ensure_connected(state->conn, state->policy, until);
@@ -110,32 +136,30 @@ private:
       o.description = state->conn.describe();
       co_return o;
     };
-    on_io<outcome>(*io_, self, std::move(work), [this, self](outcome o) {
-      busy_ = false;
-      connected_ = o.connected;
-      if (o.server_version)
-        server_version_ = o.server_version;
-      failures_ = o.failures;
-      if (!o.error.empty())
-        last_error_ = o.error;
-      if (!o.description.empty())
-        description_ = o.description;
+    std::weak_ptr<core> weak = c;
+    on_io<outcome>(*c->io, self, std::move(work), [weak, self, generation](outcome o) {
+      auto c = weak.lock();
+      if (c) {
+        c->busy = false;
+        if (generation == c->generation) { // not the connection of before a reset
+          c->connected = o.connected;
+          if (o.server_version)
+            c->server_version = o.server_version;
+          c->failures = o.failures;
+          if (!o.error.empty())
+            c->last_error = o.error;
+          if (!o.description.empty())
+            c->description = o.description;
+        }
+      }
       if (o.next)
         o.next();
-      pump(self);
+      if (c)
+        pump(self, c);
     });
   }
 
-  io_runtime* io_;
-  std::chrono::milliseconds connect_timeout_;
-  std::shared_ptr<io_state> state_;
-  std::deque<job> queue_;
-  bool busy_ = false;
-  bool connected_ = false;
-  int server_version_ = 0;
-  unsigned failures_ = 0;
-  std::string last_error_;
-  std::string description_;
+  std::shared_ptr<core> core_;
 };
 
 } // namespace slotd::actors
