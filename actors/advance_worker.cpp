@@ -9,6 +9,7 @@
 #include <caf/typed_event_based_actor.hpp>
 #include <spdlog/spdlog.h>
 
+#include "actors/json_text.hpp"
 #include "actors/io_bridge.hpp"
 #include "actors/spawn.hpp"
 #include "actors/sql_lane.hpp"
@@ -252,7 +253,7 @@ advance_worker_private::behavior_type advance_worker(self_ptr self, io_runtime* 
                         {"ok", r.ok},
                         {"error", r.error}};
         j["last_results"] = last;
-        return {"advance_worker " + s.database, j.dump()};
+        return {"advance_worker " + s.database, json_text(j)};
       },
   };
 }

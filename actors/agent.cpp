@@ -1,3 +1,4 @@
+#include "actors/json_text.hpp"
 #include "actors/agent.hpp"
 
 #include <caf/actor_system.hpp>
@@ -5,12 +6,14 @@
 #include <caf/exit_reason.hpp>
 #include <caf/scoped_actor.hpp>
 #include <caf/after.hpp>
+#include <caf/event_based_actor.hpp>
 #include <caf/system_messages.hpp>
 #include <nlohmann/json.hpp>
 #include <spdlog/sinks/base_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <map>
 #include <mutex>
 
 #include "actors/io_bridge.hpp"
@@ -70,7 +73,31 @@ void make_loggers(const std::string& level, bool json) {
   spdlog::set_default_logger(spdlog::get("slotd"));
 }
 
-agent::agent(caf::actor_system& sys, io_runtime& io, ha_settings settings) : sys_(sys) {
+namespace {
+
+// Monitors the core actors; one that ends for any reason but a shutdown is
+// reported (once) to the handler.
+caf::behavior watchdog(caf::event_based_actor* self, std::vector<caf::actor> watched,
+                       std::map<caf::actor_addr, std::string> names, agent::failure_handler on_failure) {
+  for (auto& a : watched)
+    self->monitor(a);
+  auto reported = std::make_shared<bool>(false);
+  self->set_down_handler([=](caf::down_msg& m) {
+    if (!m.reason || m.reason == caf::exit_reason::user_shutdown || *reported)
+      return;
+    *reported = true;
+    auto it = names.find(m.source);
+    auto text = (it != names.end() ? it->second : std::string("an actor")) + " ended: " + caf::to_string(m.reason);
+    spdlog::get("slotd")->critical("{}: the agent cannot work without it", text);
+    if (on_failure)
+      on_failure(text);
+  });
+  return {[](dump_atom) {}};
+}
+
+} // namespace
+
+agent::agent(caf::actor_system& sys, io_runtime& io, ha_settings settings, failure_handler on_failure) : sys_(sys) {
   pg::connection_options local_opts;
   local_opts.conninfo = settings.cfg.postgresql.conninfo;
   local_opts.statement_timeout = std::chrono::milliseconds(2000); // SLOTS.md §2.7: the heartbeat connection
@@ -78,6 +105,13 @@ agent::agent(caf::actor_system& sys, io_runtime& io, ha_settings settings) : sys
   leader_ = spawn_leader_connection(sys, io);
   ha_ = spawn_ha_loop(sys, io, std::move(settings), local_, leader_);
   promote_ = spawn_promote_handler(sys, ha_);
+  std::vector<caf::actor> core{caf::actor_cast<caf::actor>(local_), caf::actor_cast<caf::actor>(leader_),
+                               caf::actor_cast<caf::actor>(ha_), caf::actor_cast<caf::actor>(promote_)};
+  std::map<caf::actor_addr, std::string> names{{core[0].address(), "the local connection"},
+                                               {core[1].address(), "the leader connection"},
+                                               {core[2].address(), "the HA loop"},
+                                               {core[3].address(), "the promote handler"}};
+  watchdog_ = sys.spawn(watchdog, core, names, std::move(on_failure));
 }
 
 agent::~agent() { shutdown(); }
@@ -99,7 +133,7 @@ std::string agent::dump_state(std::chrono::milliseconds timeout) {
             },
             [&](caf::error& e) { out["error " + std::to_string(a.id())] = caf::to_string(e); });
   }
-  return out.dump(2);
+  return json_text(out, 2);
 }
 
 void agent::shutdown() {
@@ -107,11 +141,19 @@ void agent::shutdown() {
     return;
   down_ = true;
   caf::scoped_actor self{sys_};
+  // A slot copy that has stopped the local server finishes first (bounded):
+  // the server is started again before the agent goes.
+  self->request(ha_, std::chrono::seconds(330), stop_atom_v)
+      .receive([](bool) {},
+               [](caf::error& e) {
+                 spdlog::get("slotd")->warn("shutdown: the slot copier did not finish: {}", caf::to_string(e));
+               });
   // This agent's actors only (other agents may share the actor system):
   // the HA loop's list includes the advance workers it spawned.
   std::vector<caf::actor> mine;
   self->request(ha_, std::chrono::seconds(5), actors_atom_v)
       .receive([&](std::vector<caf::actor>& v) { mine = std::move(v); }, [&](caf::error&) {});
+  self->send_exit(watchdog_, caf::exit_reason::user_shutdown); // a shutdown is no failure
   mine.push_back(caf::actor_cast<caf::actor>(promote_));
   mine.push_back(caf::actor_cast<caf::actor>(ha_));
   mine.push_back(caf::actor_cast<caf::actor>(leader_));

@@ -2,6 +2,7 @@
 // The whole agent: the I/O thread and every actor, wired; what app/ and the
 // integration tests start and stop.
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -16,8 +17,14 @@ class io_runtime;
 
 class agent {
 public:
+  // Called (on a CAF thread) when a core actor (HA loop, connections,
+  // promote handler) ends with an error: an agent without one of them is
+  // alive but useless, so the program should exit non-zero and be restarted
+  // (systemd's Restart=on-failure). The text says which actor and why.
+  using failure_handler = std::function<void(const std::string&)>;
+
   // Needs the loggers "ha", "slots", "pg" (see make_loggers).
-  agent(caf::actor_system& sys, io_runtime& io, ha_settings settings);
+  agent(caf::actor_system& sys, io_runtime& io, ha_settings settings, failure_handler on_failure = {});
   ~agent();
   agent(const agent&) = delete;
   agent& operator=(const agent&) = delete;
@@ -39,6 +46,7 @@ private:
   leader_connection_actor leader_;
   ha_loop_actor ha_;
   promote_handler_actor promote_;
+  caf::actor watchdog_;
   bool down_ = false;
 };
 

@@ -1,6 +1,7 @@
 // The api gateway: one request in, typed requests out, one answer back.
 // Every request it makes has a finite timeout, so every command is answered
 // (CAF 0.17 drops a promise silently when the asked actor dies).
+#include "actors/json_text.hpp"
 #include "actors/api_gateway.hpp"
 
 #include <memory>
@@ -199,7 +200,7 @@ api_gateway_actor::behavior_type api_gateway(self_ptr self, ha_loop_actor ha, pr
         return rp;
       },
       [=](api_call& call) { run(self, std::move(call.command), std::move(call.done)); },
-      [=](dump_atom) -> dump_reply { return {"api_gateway", gateway_dump(self->state).dump()}; },
+      [=](dump_atom) -> dump_reply { return {"api_gateway", json_text(gateway_dump(self->state))}; },
   };
 }
 

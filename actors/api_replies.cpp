@@ -23,7 +23,7 @@ api_reply json_reply(int status, const json& body) {
 api_reply to_api_reply(const promote_reply& r) {
   if (r.status != 200)
     return error_reply(r.status, r.error);
-  return json_reply(200, json{{"role", r.role}, {"ready", r.ready}, {"unsafe", r.unsafe}, {"advanced", r.advanced}});
+  return json_reply(200, json{{"role", r.role}, {"ready", r.ready}, {"unsafe", r.unsafe}, {"reasons", r.reasons}, {"advanced", r.advanced}});
 }
 
 api_reply to_api_reply(const demote_reply& r) {

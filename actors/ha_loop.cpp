@@ -15,14 +15,12 @@
 #include <fstream>
 #include <memory>
 
+#include "actors/json_text.hpp"
 #include "actors/ha_state.hpp"
 #include "actors/io_bridge.hpp"
 #include "actors/spawn.hpp"
 #include "pg/client/conninfo.hpp"
 #include "pg/model/topology.hpp"
-#include "pg/server/command.hpp"
-#include "pg/slotfile/install.hpp"
-#include "pg/slotfile/slot_state.hpp"
 
 namespace slotd::actors {
 
@@ -140,12 +138,36 @@ advance_worker_actor worker_for(self_ptr self, const std::string& database) {
   return w;
 }
 
+// The slot copier, monitored like the workers: one that fails is replaced
+// (its intent record, if it held the server, makes the new one start it).
+void start_copier(self_ptr self) {
+  auto& st = self->state;
+  st.copier = spawn_slot_copier(self->system(), *st.io, copier_settings_from(st.settings), st.leader_conn,
+                                caf::actor_cast<ha_loop_actor>(self));
+  self->monitor(st.copier);
+}
+
+void on_copier_down(self_ptr self, caf::down_msg& msg) {
+  auto& st = self->state;
+  if (!msg.reason || msg.reason == caf::exit_reason::user_shutdown)
+    return;
+  log_ha()->error("the slot copier ended ({}): starting a new one", caf::to_string(msg.reason));
+  record_error(st, "copier", "", "slot copier ended: " + caf::to_string(msg.reason));
+  st.copying = st.restarting = st.server_down = false;
+  st.copy = copy_report{};
+  start_copier(self);
+}
+
 // The HA loop monitors its workers, and each worker monitors the loop and
 // ends with it. A worker that fails (any reason but a shutdown, even a kill)
 // does not take the loop with it: it is forgotten, and the next advance or
 // create for its database starts a new one.
 void on_worker_down(self_ptr self, caf::down_msg& msg) {
   auto& st = self->state;
+  if (caf::actor_cast<caf::actor_addr>(st.copier) == msg.source) {
+    on_copier_down(self, msg);
+    return;
+  }
   for (auto it = st.workers.begin(); it != st.workers.end(); ++it) {
     if (caf::actor_cast<caf::actor_addr>(it->second) != msg.source)
       continue;
@@ -171,169 +193,59 @@ void clean_workers(self_ptr self) {
 
 // --------------------------------------------------------------------- copy
 
-pg::server::command server_command(const ha_state& st, bool stop) {
-  auto& pgc = st.settings.cfg.postgresql;
-  pg::server::command cmd;
-  cmd.run_as = st.settings.run_as;
-  const std::string& custom = stop ? pgc.stop_command : pgc.start_command;
-  if (!custom.empty()) {
-    cmd.argv = {"/bin/sh", "-c", custom};
-  } else {
-    std::filesystem::path data(pgc.data_dir);
-    auto pg_ctl = pgc.bin_dir.empty() ? std::string("pg_ctl") : (std::filesystem::path(pgc.bin_dir) / "pg_ctl").string();
-    if (stop) {
-      cmd.argv = {pg_ctl, "-D", pgc.data_dir, "-m", "fast", "-w", "-t", "300", "stop"};
-    } else {
-      // The server's output must not go to our pipe (the postmaster would
-      // keep it open): it goes next to the data directory.
-      auto log = (data.parent_path() / (data.filename().string() + ".log")).string();
-      cmd.argv = {pg_ctl, "-D", pgc.data_dir, "-w", "-t", "300", "-l", log, "start"};
-    }
-  }
-  cmd.timeout = 330s;
-  return cmd;
-}
-
-struct copy_outcome {
-  bool stopped = false;
-  bool installed = false;
-  bool started = false;
-  std::string error;
-  std::chrono::milliseconds stop_ms{0}, install_ms{0}, start_ms{0};
-};
-
-boost::asio::awaitable<copy_outcome> copy_task(io_runtime* io, pg::server::command stop, pg::server::command start,
-                                               std::string data_dir, std::vector<pg::slotfile::state_file> files) {
-  copy_outcome o;
-  auto ex = io->executor();
-  auto t0 = steady::now();
-  auto stopped = co_await pg::server::run_command(ex, stop);
-  o.stop_ms = std::chrono::duration_cast<std::chrono::milliseconds>(steady::now() - t0);
-  if (!stopped || !stopped->ok()) {
-    // The server was not stopped: nothing is written, it keeps running.
-    o.error = "stopping the server failed: " +
-              (stopped ? (stopped->timed_out ? std::string("timed out") : stopped->output) : stopped.error().what());
-    co_return o;
-  }
-  o.stopped = true;
-  // fsyncs block: do them on the blocking helper thread.
-  t0 = steady::now();
-  co_await boost::asio::post(io->blocking_pool(), boost::asio::use_awaitable);
-  auto installed = pg::slotfile::install_slot_files(data_dir, files);
-  co_await boost::asio::post(ex, boost::asio::use_awaitable);
-  o.install_ms = std::chrono::duration_cast<std::chrono::milliseconds>(steady::now() - t0);
-  o.installed = installed.ok();
-  if (!installed)
-    o.error = "installing the slot files failed: " + installed.error().what();
-  // Quirk 6: whatever happened after the stop, start the server again.
-  t0 = steady::now();
-  auto started = co_await pg::server::run_command(ex, start);
-  o.start_ms = std::chrono::duration_cast<std::chrono::milliseconds>(steady::now() - t0);
-  o.started = started && started->ok();
-  if (!o.started) {
-    auto why = started ? (started->timed_out ? std::string("timed out") : started->output) : started.error().what();
-    o.error += (o.error.empty() ? "" : "; ") + std::string("starting the server failed: ") + why;
-  }
-  co_return o;
-}
-
-void finish_copy(self_ptr self, std::vector<std::string> names, copy_outcome o) {
+void start_copy(self_ptr self, const std::vector<std::string>& names, const std::vector<std::string>& recopies) {
   auto& st = self->state;
-  st.copying = false;
-  st.restarting = false;
-  if (o.stopped)
-    ++st.restarts;
-  if (o.installed) {
-    st.copies += names.size();
+  if (st.copying || names.empty())
+    return;
+  copy_order order;
+  order.leader = st.leader;
+  for (auto& n : names) {
+    auto d = st.desired.find(n);
+    if (d == st.desired.end() || d->second.type != model::slot_type::logical)
+      continue;
+    order.slots.push_back({n, d->second.database, d->second.plugin});
+  }
+  if (order.slots.empty())
+    return;
+  st.copying = true;
+  st.copy_recopies = recopies;
+  clean_workers(self); // no advance of a slot about to be replaced (#3098)
+  self->send(st.copier, std::move(order));
+}
+
+void on_copy_report(self_ptr self, copy_report& r) {
+  auto& st = self->state;
+  st.copying = r.phase == copy_phase::fetching || r.phase == copy_phase::restarting;
+  st.restarting = r.phase == copy_phase::restarting || r.phase == copy_phase::server_down;
+  bool was_down = st.server_down;
+  st.server_down = r.phase == copy_phase::server_down;
+  if (st.server_down && !was_down)
+    record_error(st, "server", "", "the local server is down after a slot copy: " + r.error);
+  if (r.finished && (st.copy.phase == copy_phase::fetching || st.copy.phase == copy_phase::restarting)) {
+    if (r.stopped) {
+      ++st.restarts;
+      // Only copies that restarted the server count toward the limit.
+      for (auto& n : st.copy_recopies)
+        st.recopies.record(n, steady::now());
+    }
     auto now = wall_clock::now();
-    for (auto& n : names) {
+    for (auto& n : r.installed) {
       st.readiness.pending[n] = std::nullopt; // not proven safe yet
       st.pending_since[n] = now;
       st.recopy_refused.erase(n);
     }
+    st.copies += r.installed.size();
+    if (!r.error.empty()) {
+      ++st.copy_failures;
+      record_error(st, "copy", fmt::format("{}", fmt::join(r.slots, ",")), r.error);
+    }
+    st.last_copy = fmt::format("{}: {}{}", fmt::join(r.slots, ", "),
+                               r.installed.empty() ? "not installed" : "installed " + fmt::format("{}", fmt::join(r.installed, ", ")),
+                               r.error.empty() ? "" : ": " + r.error);
+    st.copy_recopies.clear();
+    st.full_cycle_due = true;
   }
-  st.last_copy = fmt::format("{}: {} (stop {} ms, install {} ms, start {} ms){}", fmt::join(names, ", "),
-                             o.installed ? "installed" : "not installed", o.stop_ms.count(), o.install_ms.count(),
-                             o.start_ms.count(), o.error.empty() ? "" : ": " + o.error);
-  if (o.error.empty()) {
-    log_slots()->info("copied logical slot(s) {} from leader {}: stop {} ms, install {} ms, start {} ms",
-                      fmt::join(names, ", "), st.leader.value_or("?"), o.stop_ms.count(), o.install_ms.count(),
-                      o.start_ms.count());
-  } else {
-    ++st.copy_failures;
-    log_slots()->error("copy of logical slot(s) {} failed: {}", fmt::join(names, ", "), o.error);
-    record_error(st, "copy", fmt::format("{}", fmt::join(names, ",")), o.error);
-  }
-  st.full_cycle_due = true;
-}
-
-void start_copy(self_ptr self, std::vector<std::string> names) {
-  auto& st = self->state;
-  if (st.copying || names.empty())
-    return;
-  st.copying = true;
-  log_slots()->info("copying logical slot(s) {} from leader {}", fmt::join(names, ", "), st.leader.value_or("?"));
-  self->request(st.leader_conn, st.settings.request_timeout + 20s, fetch_slot_files{names})
-      .then(
-          [=](fetched_slot_files& f) {
-            auto& s = self->state;
-            if (!f.ok) {
-              s.copying = false;
-              ++s.copy_failures;
-              log_slots()->error("cannot read slot files from leader {}: {}", s.leader.value_or("?"), f.error);
-              record_error(s, "copy", "", f.error);
-              return;
-            }
-            // Validate everything before the server is stopped (#2274: a
-            // configuration mismatch must not cause a restart loop).
-            std::vector<pg::slotfile::state_file> files;
-            std::vector<std::string> copied;
-            for (auto& file : f.files) {
-              auto d = s.desired.find(file.name);
-              if (d == s.desired.end() || d->second.type != model::slot_type::logical) {
-                continue;
-              }
-              if (d->second.database != file.database || d->second.plugin != file.plugin) {
-                log_slots()->warn("will not copy logical slot {}: the leader has it in database {} with plugin {}, "
-                                  "the configuration says {} / {}",
-                                  file.name, file.database, file.plugin, d->second.database, d->second.plugin);
-                continue;
-              }
-              pg::slotfile::expected_slot want{file.name, true, std::nullopt, file.plugin};
-              auto valid = pg::slotfile::validate_slot_state(file.bytes, want);
-              if (!valid) {
-                log_slots()->error("refusing the state file of slot {} from leader {}: {}", file.name,
-                                   s.leader.value_or("?"), valid.error().what());
-                record_error(s, "copy", file.name, valid.error().what());
-                continue;
-              }
-              files.push_back({file.name, file.bytes});
-              copied.push_back(file.name);
-            }
-            if (files.empty()) {
-              s.copying = false;
-              return;
-            }
-            if (s.paused || s.role != model::node_role::replica) {
-              s.copying = false; // the situation changed while reading
-              return;
-            }
-            clean_workers(self); // no advance of a slot about to be replaced (#3098)
-            s.restarting = true;
-            auto stop = server_command(s, true);
-            auto start = server_command(s, false);
-            auto data_dir = s.settings.cfg.postgresql.data_dir;
-            auto* io = s.io;
-            std::function<boost::asio::awaitable<copy_outcome>()> work = [io, stop, start, data_dir, files]() {
-              return copy_task(io, stop, start, data_dir, files);
-            };
-            on_io<copy_outcome>(*s.io, self, std::move(work),
-                                [self, copied](copy_outcome o) { finish_copy(self, copied, std::move(o)); });
-          },
-          [=](caf::error& e) {
-            self->state.copying = false;
-            log_slots()->error("reading slot files from the leader failed: {}", caf::to_string(e));
-          });
+  st.copy = std::move(r);
 }
 
 // ---------------------------------------------------------------- readiness
@@ -510,8 +422,8 @@ void apply_full(self_ptr self, model::plan p) {
         copies.push_back(n);
     // Re-copy requests are consumed by this plan.
     s.recopy_requests.clear();
-    if (!copies.empty() && s.role == model::node_role::replica)
-      start_copy(self, copies);
+    if (!copies.empty() && s.role == model::node_role::replica && !s.paused)
+      start_copy(self, copies, p.logical_recopies);
     send_advances(self, p.logical_advances);
     end_tick(self, true);
   };
@@ -580,7 +492,6 @@ void plan_and_apply(self_ptr self, const local_snapshot& snap, bool full) {
     return;
   }
   st.retention = p.retention;
-  st.recopies = p.recopies;
   st.diagnostics = p.diagnostics;
   log_diagnostics(st, p.diagnostics);
   for (auto& d : p.diagnostics)
@@ -690,8 +601,26 @@ void on_promote(self_ptr self, promote_request req, caf::typed_response_promise<
     rp.deliver(std::move(r));
     return;
   }
+  // A copy holds the local server (stopped, or about to be): promoting now
+  // would fail, or the promote signal would be lost when the server starts
+  // again. The HA manager decides: retry, or choose another candidate.
+  if (st.copying || st.restarting) {
+    promote_reply r;
+    r.status = 409;
+    r.error = fmt::format("a slot copy is under way since {} (phase {}, slots {}): the local server is {}; "
+                          "retry when it is done",
+                          iso_time(st.copy.started_at), to_string(st.copy.phase), fmt::join(st.copy.slots, ", "),
+                          st.server_down ? "down and being started again" : "stopped or about to be");
+    log_ha()->warn("promote refused: {}", r.error);
+    rp.deliver(std::move(r));
+    return;
+  }
   log_ha()->info("promote: final advance of the logical slots (timeout {} ms)", req.timeout.count());
   auto leader_snap = st.leader_snap; // the last known positions of the old leader
+  // What the reply judges by: the replica's desired slots and readiness as
+  // they stand now (ticks during the final advance already run the primary
+  // rules, which clear the readiness queue).
+  auto judged = std::make_shared<std::pair<model::desired_set, model::readiness_queue>>(st.desired, st.readiness);
   st.told = model::told_role::primary;
   st.role_source = "message";
   st.promote_in_progress = true;
@@ -704,7 +633,7 @@ void on_promote(self_ptr self, promote_request req, caf::typed_response_promise<
   auto started = steady::now();
   self->request(st.local, st.settings.request_timeout, snapshot_atom_v)
       .then(
-          [self, req, rp, leader_snap, started](local_snapshot& snap) mutable {
+          [self, req, rp, leader_snap, started, judged](local_snapshot& snap) mutable {
             auto& s = self->state;
             if (snap.reachable)
               s.local_snap = snap;
@@ -734,23 +663,27 @@ void on_promote(self_ptr self, promote_request req, caf::typed_response_promise<
             };
             auto g = std::make_shared<gather>();
             g->advanced = positions;
-            auto finish = [self, rp, g, started]() mutable {
+            auto finish = [self, rp, g, started, judged]() mutable {
               auto& s2 = self->state;
               s2.promote_in_progress = false;
               auto local2 = s2.local_snap ? model::visible_slots(s2.local_snap->slots, server_major(s2))
                                           : model::slot_cache{};
-              auto report = model::report_on_promote(s2.readiness, local2);
+              static const std::vector<model::failover_slot_state> no_failover;
+              auto& failover = s2.local_snap ? s2.local_snap->failover_slots : no_failover;
+              auto verdicts = model::judge_desired_logical_slots(judged->first, local2, judged->second,
+                                                                 server_major(s2), failover);
               promote_reply r;
               r.role = "primary";
-              r.ready = report.ready;
-              r.unsafe = report.unsafe;
               r.advanced = g->advanced;
-              // 17+: the slots PostgreSQL synced (hidden above), by their own
-              // state.
-              if (s2.local_snap)
-                for (auto& f : s2.local_snap->failover_slots)
-                  if (f.synced)
-                    (model::is_failover_slot_ready(f) ? r.ready : r.unsafe).push_back(f.name);
+              for (auto& v : verdicts) {
+                (v.ready ? r.ready : r.unsafe).push_back(v.name);
+                if (!v.ready)
+                  r.reasons[v.name] = v.reason;
+              }
+              // Other local logical slots (not desired, e.g. created by hand).
+              for (auto& [name, slot] : local2)
+                if (slot.type == model::slot_type::logical && !judged->first.contains(name))
+                  (judged->second.pending.contains(name) ? r.unsafe : r.ready).push_back(name);
               for (auto& [slot, why] : g->failed)
                 log_slots()->error("promote: final advance of {} failed: {}", slot, why);
               if (!r.unsafe.empty())
@@ -809,6 +742,7 @@ ha_loop_private::behavior_type ha_loop(self_ptr self, io_runtime* io, ha_setting
   st.local = local;
   st.leader_conn = leader;
   self->set_down_handler([self](caf::down_msg& msg) { on_worker_down(self, msg); });
+  start_copier(self);
   if (st.settings.cfg.role == config::start_role::wait)
     log_ha()->info("role wait: doing nothing until promote or demote");
   self->send(self, tick_atom_v, st.epoch);
@@ -820,6 +754,11 @@ ha_loop_private::behavior_type ha_loop(self_ptr self, io_runtime* io, ha_setting
           return; // a stale tick (delayed_send cannot be cancelled)
         run_tick(self);
         schedule_tick(self, std::min(s.settings.advance_interval, s.settings.cfg.loop_wait));
+      },
+      [=](copy_report& r) { on_copy_report(self, r); },
+      // Shutdown: answers once no slot copy holds the local server.
+      [=](stop_atom) -> caf::result<bool> {
+        return self->delegate(self->state.copier, stop_atom_v);
       },
       [=](advance_report& rep) {
         auto& s = self->state;
@@ -926,7 +865,7 @@ ha_loop_private::behavior_type ha_loop(self_ptr self, io_runtime* io, ha_setting
                        s.view.slots.size());
         set_leader(self, s.leader); // the leader's address may have changed
         run_now(self);
-        r.view_json = view_json(s.view).dump();
+        r.view_json = json_text(view_json(s.view));
         return r;
       },
       [=](pause_request& p) -> status_reply {
@@ -934,33 +873,35 @@ ha_loop_private::behavior_type ha_loop(self_ptr self, io_runtime* io, ha_setting
         if (s.paused != p.paused)
           log_ha()->info(p.paused ? "paused: nothing is dropped or copied" : "resumed");
         s.paused = p.paused;
+        if (p.paused)
+          self->send(s.copier, cancel_atom_v); // a copy that has not stopped the server yet
         if (!p.paused) {
           s.rebuild_readiness = true; // SLOTS.md §1.6: re-check after a pause
           run_now(self);
         }
-        return {status_json(s).dump()};
+        return {json_text(status_json(s))};
       },
-      [=](status_atom) -> status_reply { return {status_json(self->state).dump()}; },
+      [=](status_atom) -> status_reply { return {json_text(status_json(self->state))}; },
       [=](ready_atom) -> readiness_reply {
         readiness_reply r;
-        r.json = readiness_json(self->state, r.ready).dump();
+        r.json = json_text(readiness_json(self->state, r.ready));
         return r;
       },
       [=](health_atom) -> health_reply {
         health_reply r;
-        r.json = health_json(self->state, r.ok).dump();
+        r.json = json_text(health_json(self->state, r.ok));
         return r;
       },
       [=](metrics_atom) -> status_reply { return {metrics_text(self->state)}; },
       [=](actors_atom) -> std::vector<caf::actor> {
         auto& s = self->state;
         std::vector<caf::actor> out{caf::actor_cast<caf::actor>(self), caf::actor_cast<caf::actor>(s.local),
-                                    caf::actor_cast<caf::actor>(s.leader_conn)};
+                                    caf::actor_cast<caf::actor>(s.leader_conn), caf::actor_cast<caf::actor>(s.copier)};
         for (auto& [db, w] : s.workers)
           out.push_back(caf::actor_cast<caf::actor>(w));
         return out;
       },
-      [=](dump_atom) -> dump_reply { return {"ha_loop", dump_json(self->state).dump()}; },
+      [=](dump_atom) -> dump_reply { return {"ha_loop", json_text(dump_json(self->state))}; },
   };
 }
 

@@ -63,20 +63,12 @@ bool logical_slot_ready(const ha_state& st, const std::string& name) {
                                                          : !st.readiness.pending.contains(name));
 }
 
-// Permanent logical slots this node should hold that are missing or not
-// proven failover-safe yet.
-std::vector<std::string> unready_slots(const ha_state& st) {
-  std::vector<std::string> out;
-  auto local = visible(st);
-  for (auto& [name, d] : st.desired) {
-    if (d.type != model::slot_type::logical)
-      continue;
-    bool ready = is_native_failover(st, name) ? failover_slot_ready(st, name)
-                                              : local.contains(name) && !st.readiness.pending.contains(name);
-    if (!ready)
-      out.push_back(name);
-  }
-  return out;
+// Permanent logical slots this node should hold, each ready or not with
+// the reason (the model's rule, shared with the promote reply).
+std::vector<model::slot_verdict> verdicts(const ha_state& st) {
+  static const std::vector<model::failover_slot_state> none;
+  return model::judge_desired_logical_slots(st.desired, visible(st), st.readiness, major_of(st),
+                                            st.local_snap ? st.local_snap->failover_slots : none);
 }
 
 // 17+ with failover permanent slots: on a replica, each failover slot's sync
@@ -192,6 +184,16 @@ json view_json(const model::cluster_view& view) {
           {"use_slots", view.use_slots}};
 }
 
+// The slot copy under way, or null.
+static json copy_json(const ha_state& st) {
+  if (st.copy.phase == copy_phase::idle)
+    return nullptr;
+  return {{"phase", to_string(st.copy.phase)},
+          {"slots", st.copy.slots},
+          {"started_at", iso_time(st.copy.started_at)},
+          {"start_attempts", st.copy.start_attempts}};
+}
+
 json status_json(const ha_state& st) {
   json slots = json::object();
   for (auto& [name, s] : visible(st)) {
@@ -209,6 +211,10 @@ json status_json(const ha_state& st) {
   json alerts = json::array();
   for (auto& slot : st.recopy_refused)
     alerts.push_back({{"slot", slot}, {"alert", "re-copied too often: not copied again"}});
+  if (st.server_down)
+    alerts.push_back({{"alert", "the local server is down after a slot copy; slotd starts it again with backoff (" +
+                                    std::to_string(st.copy.start_attempts) + " start attempts so far): " +
+                                    st.copy.error}});
   if (!st.local_error.empty())
     alerts.push_back({{"alert", "local server unreachable: " + st.local_error}});
   if (st.told == model::told_role::replica && !st.leader_error.empty())
@@ -225,6 +231,7 @@ json status_json(const ha_state& st) {
           {"optime", opt_lsn(optime)},
           {"paused", st.paused},
           {"restarting", st.restarting},
+          {"copy", copy_json(st)},
           {"my_slot_name", model::slot_name_from_member_name(st.my_name())},
           {"slots", slots},
           {"alerts", alerts},
@@ -240,7 +247,14 @@ json readiness_json(const ha_state& st, bool& ready) {
     out["unready"] = json::array();
     return out;
   }
-  auto unready = st.told ? unready_slots(st) : std::vector<std::string>{};
+  std::vector<std::string> unready;
+  json reasons = json::object();
+  if (st.told)
+    for (auto& v : verdicts(st))
+      if (!v.ready) {
+        unready.push_back(v.name);
+        reasons[v.name] = v.reason;
+      }
   // A replica that does not know its leader yet (or has not planned with
   // it yet) has not planned its copies.
   const bool leader_known =
@@ -248,6 +262,7 @@ json readiness_json(const ha_state& st, bool& ready) {
   ready = st.told.has_value() && st.local_snap.has_value() && leader_known && unready.empty();
   out["ready"] = ready;
   out["unready"] = unready;
+  out["reasons"] = reasons;
   if (!st.local_snap)
     out["reason"] = "the local server has not been seen yet";
   else if (!st.told)
@@ -275,9 +290,11 @@ json readiness_json(const ha_state& st, bool& ready) {
 
 json health_json(const ha_state& st, bool& ok) {
   bool loop_runs = st.ticks > 0;
-  ok = loop_runs && (st.local_error.empty() || st.restarting);
+  ok = loop_runs && !st.server_down && (st.local_error.empty() || st.restarting);
   json out = {{"ok", ok}, {"loop_runs", loop_runs}, {"cycles", st.cycles}, {"role", role_name(st)}};
-  if (st.restarting)
+  if (st.server_down)
+    out["detail"] = "the local server is down after a slot copy: starting it again (" + st.copy.error + ")";
+  else if (st.restarting)
     out["detail"] = "the local server is being restarted for a slot copy";
   else if (!st.local_error.empty())
     out["detail"] = "local server unreachable: " + st.local_error;
@@ -359,6 +376,8 @@ json dump_json(const ha_state& st) {
           {"retention_tracked", retention},
           {"copying", st.copying},
           {"restarting", st.restarting},
+          {"server_down", st.server_down},
+          {"copy", copy_json(st)},
           {"copies", st.copies},
           {"restarts", st.restarts},
           {"copy_failures", st.copy_failures},
@@ -399,6 +418,8 @@ std::string metrics_text(const ha_state& st) {
   gauge("slotd_server_restarts_total", "Restarts of the local server for slot copies.", "",
         static_cast<double>(st.restarts), true, "counter");
   gauge("slotd_restarting", "1 while the local server is stopped for a slot copy.", "", st.restarting ? 1 : 0);
+  gauge("slotd_server_down", "1 while the local server is down after a slot copy (its start is retried).", "",
+        st.server_down ? 1 : 0);
 
   auto local = visible(st);
   std::optional<pg::lsn> head;

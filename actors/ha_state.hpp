@@ -84,9 +84,13 @@ struct ha_state {
   std::map<std::string, double> ready_after_seconds;
   std::vector<model::diagnostic> diagnostics;
 
-  // Copies.
-  bool copying = false;
-  bool restarting = false;
+  // Copies (done by the slot copier, which reports every phase).
+  slot_copier_actor copier;
+  bool copying = false;    // a copy is under way (fetching or restarting)
+  bool restarting = false; // the server is stopped for a copy, or being started again
+  bool server_down = false; // a start after a copy failed: retried with backoff
+  copy_report copy;        // the copier's last report
+  std::vector<std::string> copy_recopies; // re-copies in the copy under way
   std::uint64_t copies = 0;
   std::uint64_t restarts = 0;
   std::uint64_t copy_failures = 0;

@@ -40,6 +40,8 @@ using advance_worker_private =
 
 using ha_loop_actor = caf::typed_actor<                                    //
     caf::reacts_to<advance_report>,                                        //
+    caf::reacts_to<copy_report>,                                           //
+    caf::replies_to<stop_atom>::with<bool>,                                //
     caf::reacts_to<config_reload>,                                         //
     caf::replies_to<role_order>::with<demote_reply>,                       //
     caf::replies_to<promote_request>::with<promote_reply>,                 //
@@ -52,6 +54,18 @@ using ha_loop_actor = caf::typed_actor<                                    //
     caf::replies_to<actors_atom>::with<std::vector<caf::actor>>,           //
     caf::replies_to<dump_atom>::with<dump_reply>>;
 using ha_loop_private = ha_loop_actor::extend<caf::reacts_to<io_done>, caf::reacts_to<tick_atom, std::uint64_t>>;
+
+// Copies logical slots from the leader: fetch and validate the state files,
+// then stop the server, install them and make sure the server runs again.
+// stop_atom answers (true) once no copy holds the server: a copy that has
+// not stopped it yet is dropped, one that has is finished first.
+using slot_copier_actor = caf::typed_actor<   //
+    caf::reacts_to<copy_order>,               //
+    caf::reacts_to<cancel_atom>,              //
+    caf::replies_to<stop_atom>::with<bool>,   //
+    caf::replies_to<dump_atom>::with<dump_reply>>;
+using slot_copier_private =
+    slot_copier_actor::extend<caf::reacts_to<io_done>, caf::reacts_to<retry_atom, std::uint64_t>>;
 
 using promote_handler_actor = caf::typed_actor<             //
     caf::replies_to<promote_request>::with<promote_reply>,  //

@@ -5,6 +5,7 @@
 #include <caf/typed_event_based_actor.hpp>
 #include <spdlog/spdlog.h>
 
+#include "actors/json_text.hpp"
 #include "actors/io_bridge.hpp"
 #include "actors/spawn.hpp"
 #include "actors/sql_lane.hpp"
@@ -143,7 +144,7 @@ leader_connection_private::behavior_type leader_connection(self_ptr self, io_run
         j["conninfo"] = st.leader ? pg::redact_conninfo(st.conninfo) : "";
         j["snapshots"] = st.snapshots;
         j["slot_file_fetches"] = st.fetches;
-        return {"leader_connection", j.dump()};
+        return {"leader_connection", json_text(j)};
       },
   };
 }

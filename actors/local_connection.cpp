@@ -6,6 +6,7 @@
 #include <caf/actor_system.hpp>
 #include <spdlog/spdlog.h>
 
+#include "actors/json_text.hpp"
 #include "actors/io_bridge.hpp"
 #include "actors/spawn.hpp"
 #include "actors/sql_lane.hpp"
@@ -191,7 +192,7 @@ local_connection_private::behavior_type local_connection(self_ptr self, io_runti
         nlohmann::json j = self->state.lane->dump();
         j["snapshots"] = self->state.snapshots;
         j["action_batches"] = self->state.action_batches;
-        return {"local_connection", j.dump()};
+        return {"local_connection", json_text(j)};
       },
   };
 }

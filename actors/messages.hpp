@@ -117,6 +117,42 @@ struct fetched_slot_files {
   std::vector<fetched_slot_file> files;
 };
 
+// --------------------------------------------------------------- copier
+
+// A logical slot to copy from the leader, as the configuration wants it
+// (the leader's file must match before the server is stopped).
+struct wanted_copy {
+  std::string name;
+  std::string database;
+  std::string plugin;
+};
+
+// From the HA loop to the slot copier: copy these slots now.
+struct copy_order {
+  std::vector<wanted_copy> slots;
+  std::optional<std::string> leader; // for the logs
+};
+
+// Where the copier is. `restarting`: the server is being stopped, its slot
+// files installed, and started again; `server_down`: a start failed and is
+// retried with backoff until the server runs.
+enum class copy_phase { idle, fetching, restarting, server_down };
+std::string to_string(copy_phase p);
+
+// From the slot copier to the HA loop, at every change of phase.
+struct copy_report {
+  copy_phase phase = copy_phase::idle;
+  std::vector<std::string> slots;     // the copy this is about
+  wall_clock::time_point started_at{}; // of that copy
+  bool finished = false;              // this copy is over (the server may still be down)
+  bool stopped = false;               // it stopped the server (one restart)
+  std::vector<std::string> installed; // slot files now in pg_replslot
+  std::vector<std::string> refused;   // "slot: why", validated before any stop
+  std::string error;                  // what went wrong, if anything
+  unsigned start_attempts = 0;
+  std::chrono::milliseconds stop_ms{0}, install_ms{0}, start_ms{0};
+};
+
 // ------------------------------------------------------ advance workers
 
 // Latest targets for this worker's database (coalesced: latest wins).
@@ -161,6 +197,7 @@ struct promote_reply {
   std::string role;
   std::vector<std::string> ready;
   std::vector<std::string> unsafe;
+  std::map<std::string, std::string> reasons;  // unsafe slot → why
   std::map<std::string, std::string> advanced; // slot → LSN text
 };
 
@@ -260,6 +297,7 @@ CAF_ADD_ATOM(slotd, slotd::actors, promote_atom, "promote")
 CAF_ADD_ATOM(slotd, slotd::actors, actors_atom, "actors")
 CAF_ADD_ATOM(slotd, slotd::actors, metrics_atom, "metrics")
 CAF_ADD_ATOM(slotd, slotd::actors, stop_atom, "stop")
+CAF_ADD_ATOM(slotd, slotd::actors, cancel_atom, "cancel")
 CAF_END_TYPE_ID_BLOCK(slotd)
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(slotd::actors::io_done)
@@ -271,6 +309,8 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(slotd::actors::leader_target)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(slotd::actors::leader_snapshot)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(slotd::actors::fetch_slot_files)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(slotd::actors::fetched_slot_files)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(slotd::actors::copy_order)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(slotd::actors::copy_report)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(slotd::actors::advance_targets)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(slotd::actors::advance_report)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(slotd::actors::final_advance_request)

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "actors/json_text.hpp"
 #include "actors/ha_state.hpp"
 #include "actors/spawn.hpp"
 
@@ -101,7 +102,7 @@ promote_handler_actor::behavior_type promote_handler(self_ptr self, ha_loop_acto
                             {"demotes", st.demotes},
                             {"last_result", st.last_result},
                             {"last_at", iso_time(st.last_at)}};
-        return {"promote_handler", j.dump()};
+        return {"promote_handler", json_text(j)};
       },
   };
 }

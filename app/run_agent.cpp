@@ -67,7 +67,11 @@ int run_agent(const config::config& cfg, const std::string& config_path) {
   actors::io_runtime io;
   actors::ha_settings settings;
   settings.cfg = cfg;
-  auto agent = std::make_unique<actors::agent>(sys, io, settings);
+  // A core actor that fails ends the program with exit 1 (systemd restarts
+  // it): an agent alive without its HA loop would answer nothing useful.
+  signal_queue queue;
+  constexpr int actor_failed = -1;
+  auto agent = std::make_unique<actors::agent>(sys, io, settings, [&queue](const std::string&) { queue.push(actor_failed); });
 
   // The HTTP API: cannot listen (address in use, unreadable token file) →
   // the agent does not run half-controllable.
@@ -82,13 +86,18 @@ int run_agent(const config::config& cfg, const std::string& config_path) {
     return 1;
   }
 
-  signal_queue queue;
   boost::asio::signal_set signals(io.context(), SIGTERM, SIGINT, SIGHUP);
   signals.add(SIGUSR1);
   listen_signals(signals, queue);
 
+  int exit_code = 0;
   for (;;) {
     int sig = queue.pop();
+    if (sig == actor_failed) {
+      log->critical("a core actor failed: shutting down (exit 1) so that the service manager restarts slotd");
+      exit_code = 1;
+      break;
+    }
     if (sig == SIGUSR1) {
       std::cout << agent->dump_state() << std::endl;
       continue;
@@ -125,7 +134,7 @@ int run_agent(const config::config& cfg, const std::string& config_path) {
   agent.reset();
   io.stop();
   log->info("slotd stopped");
-  return 0;
+  return exit_code;
 }
 
 } // namespace slotd::app

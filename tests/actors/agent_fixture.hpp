@@ -47,6 +47,8 @@ struct agent_options {
   std::chrono::milliseconds loop_wait = 1s;
   std::chrono::milliseconds advance_interval = 200ms;
   config::start_role role = config::start_role::automatic;
+  std::string stop_command;  // postgresql.stop_command (empty: pg_ctl)
+  std::string start_command; // postgresql.start_command
 };
 
 // One actor system and I/O thread; an agent per node.
@@ -76,6 +78,8 @@ public:
     s.cfg.postgresql.conninfo = "host=127.0.0.1 port=" + std::to_string(n.port()) + " user=postgres dbname=postgres";
     s.cfg.postgresql.data_dir = n.data_dir().string();
     s.cfg.postgresql.bin_dir = pg_install::current().bin_dir.string();
+    s.cfg.postgresql.stop_command = o.stop_command;
+    s.cfg.postgresql.start_command = o.start_command;
     s.cfg.cluster = std::move(view);
     if (::geteuid() == 0)
       s.run_as = "postgres";
@@ -123,7 +127,7 @@ public:
   json dump(const std::string& name) { return json::parse(of(name).dump_state()); }
 
   // The actors of `name`'s agent as its HA loop lists them: the loop, the
-  // local and leader connections, then the advance workers.
+  // local and leader connections, the slot copier, then the advance workers.
   std::vector<caf::actor> actors_of(const std::string& name) {
     caf::scoped_actor self{sys_};
     std::vector<caf::actor> out;
@@ -228,7 +232,7 @@ struct cdc_pair {
     start(p);
     start(r);
   }
-  void start(node& n) { a.start(n, view); }
+  void start(node& n, agent_options o = {}) { a.start(n, view, o); }
   // node2's HA loop state dump.
   json loop() { return a.dump("node2")["ha_loop"]; }
 

@@ -279,7 +279,7 @@ TEST(agent_replica, failed_advance_worker_is_replaced) {
   std::vector<caf::actor> before;
   ASSERT_TRUE(eventually([&] {
     before = a.actors_of("node2");
-    return before.size() == 4; // loop, local, leader and the worker for app
+    return before.size() == 5; // loop, local, leader, copier and the worker for app
   })) << a.dump("node2").dump(2);
   caf::anon_send_exit(before.back(), caf::exit_reason::kill);
   ASSERT_TRUE(eventually([&] { return a.dump("node2")["ha_loop"]["worker_failures"] == 1; }))
@@ -290,7 +290,7 @@ TEST(agent_replica, failed_advance_worker_is_replaced) {
   EXPECT_TRUE(eventually([&] { return lsn_le(p, confirmed, slot_attr(r, "cdc", "confirmed_flush_lsn").value()); }))
       << a.dump("node2").dump(2);
   auto after = a.actors_of("node2");
-  ASSERT_EQ(after.size(), 4u);
+  ASSERT_EQ(after.size(), 5u);
   EXPECT_NE(after.back(), before.back()) << "a new worker";
   auto d = a.dump("node2")["ha_loop"];
   EXPECT_EQ(d["workers"], json::array({"app"}));

@@ -58,6 +58,8 @@ ha_loop_actor::behavior_type fake_ha(ha_loop_actor::stateful_pointer<fake_ha_sta
         return rp;
       },
       [=](cluster_update_request&) -> cluster_update_reply { return {}; },
+      [=](copy_report&) {},
+      [=](stop_atom) -> bool { return true; },
       [=](pause_request&) -> status_reply { return {}; },
       [=](status_atom) -> status_reply { return {}; },
       [=](ready_atom) -> readiness_reply { return {}; },

@@ -1,0 +1,15 @@
+#pragma once
+// JSON text for dumps and replies. Names and messages come from PostgreSQL
+// and may not be UTF-8 (a slot named in a SQL_ASCII database): invalid bytes
+// are replaced (U+FFFD) instead of throwing, which would end the actor.
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace slotd::actors {
+
+inline std::string json_text(const nlohmann::json& j, int indent = -1) {
+  return j.dump(indent, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+} // namespace slotd::actors

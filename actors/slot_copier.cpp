@@ -1,0 +1,327 @@
+// slot_copier: copies logical slots from the leader into the local replica.
+// It fetches the state files over the leader connection, validates them
+// before anything is stopped, writes a durable intent record, stops the
+// server, installs the files and makes sure the server runs again: whatever
+// the stop or start commands answer, the truth is the data directory's
+// postmaster.pid, and a start that does not bring the server up is retried
+// with backoff until it does. An agent killed between the stop and the
+// start finds the intent record at its next start and starts the server.
+#include <caf/actor_system.hpp>
+#include <caf/stateful_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+#include <caf/typed_response_promise.hpp>
+#include <spdlog/spdlog.h>
+
+#include "actors/json_text.hpp"
+#include "actors/io_bridge.hpp"
+#include "actors/spawn.hpp"
+#include "pg/server/copy_restart.hpp"
+#include "pg/slotfile/copy_intent.hpp"
+#include "pg/slotfile/copy_selection.hpp"
+
+namespace slotd::actors {
+
+std::string to_string(copy_phase p) {
+  switch (p) {
+  case copy_phase::idle:
+    return "idle";
+  case copy_phase::fetching:
+    return "fetching";
+  case copy_phase::restarting:
+    return "restarting";
+  case copy_phase::server_down:
+    return "server_down";
+  }
+  return "?";
+}
+
+namespace {
+
+using namespace std::chrono_literals;
+using steady = std::chrono::steady_clock;
+namespace asio = boost::asio;
+namespace srv = pg::server;
+namespace sf = pg::slotfile;
+
+std::shared_ptr<spdlog::logger> log_slots() { return spdlog::get("slots"); }
+
+constexpr auto max_backoff = 30s;
+using srv::restart_outcome;
+
+struct copier_state {
+  copier_state() = default;
+  copier_settings settings;
+  io_runtime* io = nullptr;
+  leader_connection_actor leader;
+  ha_loop_actor ha;
+  copy_report current; // the copy under way (or the last one)
+  bool cancelled = false;
+  std::uint64_t epoch = 0;
+  std::chrono::milliseconds backoff{1000};
+  std::vector<caf::typed_response_promise<bool>> drains;
+  std::uint64_t copies = 0, restarts = 0, failures = 0, start_retries = 0;
+  std::string last;
+};
+
+using self_ptr = slot_copier_private::stateful_pointer<copier_state>;
+
+void report(self_ptr self) { self->send(self->state.ha, self->state.current); }
+
+void answer_drains(self_ptr self) {
+  for (auto& rp : self->state.drains)
+    rp.deliver(true);
+  self->state.drains.clear();
+}
+
+void schedule_start_retry(self_ptr self) {
+  auto& st = self->state;
+  self->delayed_send(self, st.backoff, retry_atom_v, ++st.epoch);
+  st.backoff = std::min<std::chrono::milliseconds>(st.backoff * 2, max_backoff);
+}
+
+// The server runs again after a copy (or a recovered one): the intent
+// record is gone, the copier is idle.
+void server_back(self_ptr self) {
+  auto& st = self->state;
+  st.current.phase = copy_phase::idle;
+  st.backoff = 1000ms;
+  report(self);
+}
+
+void on_restarted(self_ptr self, restart_outcome o) {
+  auto& st = self->state;
+  auto& c = st.current;
+  c.finished = true;
+  c.stopped = o.stopped;
+  c.installed = o.installed;
+  c.start_attempts = o.start_attempts;
+  c.stop_ms = o.stop_ms;
+  c.install_ms = o.install_ms;
+  c.start_ms = o.start_ms;
+  if (!o.error.empty())
+    c.error += (c.error.empty() ? "" : "; ") + o.error;
+  if (o.stopped)
+    ++st.restarts;
+  st.copies += o.installed.size();
+  st.last = fmt::format("{}: {} (stop {} ms, install {} ms, start {} ms, {} start attempt(s)){}",
+                        fmt::join(c.slots, ", "), o.installed.empty() ? "not installed" : "installed",
+                        o.stop_ms.count(), o.install_ms.count(), o.start_ms.count(), o.start_attempts,
+                        c.error.empty() ? "" : ": " + c.error);
+  if (c.error.empty())
+    log_slots()->info("copied logical slot(s) {}: stop {} ms, install {} ms, start {} ms", fmt::join(c.slots, ", "),
+                      o.stop_ms.count(), o.install_ms.count(), o.start_ms.count());
+  else {
+    ++st.failures;
+    log_slots()->error("copy of logical slot(s) {}: {}", fmt::join(c.slots, ", "), c.error);
+  }
+  if (o.running) {
+    c.phase = copy_phase::idle;
+  } else {
+    c.phase = copy_phase::server_down;
+    log_slots()->error("the local server is down after a slot copy: starting it again with backoff");
+    schedule_start_retry(self);
+  }
+  report(self);
+  answer_drains(self);
+}
+
+// One more start while the server is down (after a copy, or at agent start
+// when an intent record says a copy was interrupted).
+void retry_start(self_ptr self, unsigned attempts) {
+  auto& st = self->state;
+  auto settings = st.settings;
+  auto* pool = &st.io->blocking_pool();
+  std::function<asio::awaitable<restart_outcome>()> work = [settings, pool, attempts]() {
+    return srv::start_after_copy(*pool, settings.server, settings.state_dir, attempts);
+  };
+  on_io<restart_outcome>(*st.io, self, std::move(work), [self](restart_outcome o) {
+    auto& s = self->state;
+    s.current.start_attempts += o.start_attempts;
+    s.start_retries += o.start_attempts;
+    if (o.running) {
+      log_slots()->info("the local server runs again ({} start attempt(s))", s.current.start_attempts);
+      s.current.error.clear();
+      server_back(self);
+      return;
+    }
+    s.current.phase = copy_phase::server_down;
+    s.current.error = o.error;
+    report(self);
+    schedule_start_retry(self);
+  });
+}
+
+void on_fetched(self_ptr self, std::vector<wanted_copy> wanted, fetched_slot_files& f) {
+  auto& st = self->state;
+  if (st.cancelled || st.current.phase != copy_phase::fetching) {
+    st.current.phase = copy_phase::idle;
+    st.current.finished = true;
+    st.current.error = "cancelled before the server was stopped";
+    report(self);
+    answer_drains(self);
+    return;
+  }
+  auto give_up = [&](std::string why) {
+    ++st.failures;
+    st.current.phase = copy_phase::idle;
+    st.current.finished = true;
+    st.current.error = std::move(why);
+    log_slots()->error("copy of logical slot(s) {}: {}", fmt::join(st.current.slots, ", "), st.current.error);
+    report(self);
+    answer_drains(self);
+  };
+  if (!f.ok)
+    return give_up("cannot read the slot files from the leader: " + f.error);
+  std::vector<sf::wanted_slot> want;
+  for (auto& w : wanted)
+    want.push_back({w.name, w.database, w.plugin});
+  std::vector<sf::leader_slot_file> files;
+  for (auto& x : f.files)
+    files.push_back({x.name, x.database, x.plugin, x.bytes});
+  auto sel = sf::select_copy_files(want, files);
+  st.current.refused = sel.refused;
+  for (auto& r : sel.refused)
+    log_slots()->warn("will not copy logical slot {}", r);
+  if (sel.files.empty())
+    return give_up("nothing to install");
+  st.current.phase = copy_phase::restarting;
+  report(self);
+  auto settings = st.settings;
+  auto* pool = &st.io->blocking_pool();
+  std::function<asio::awaitable<restart_outcome>()> work = [pool, settings, files = std::move(sel.files)]() {
+    return srv::restart_with_slot_files(*pool, settings.server, settings.state_dir, files);
+  };
+  on_io<restart_outcome>(*st.io, self, std::move(work), [self](restart_outcome o) { on_restarted(self, std::move(o)); });
+}
+
+void on_order(self_ptr self, copy_order& order) {
+  auto& st = self->state;
+  if (st.current.phase != copy_phase::idle || order.slots.empty())
+    return; // one copy at a time; the HA loop plans again
+  st.cancelled = false;
+  st.current = copy_report{};
+  st.current.phase = copy_phase::fetching;
+  st.current.started_at = wall_clock::now();
+  std::vector<std::string> names;
+  for (auto& w : order.slots)
+    st.current.slots.push_back(w.name);
+  names = st.current.slots;
+  log_slots()->info("copying logical slot(s) {} from leader {}", fmt::join(names, ", "), order.leader.value_or("?"));
+  report(self);
+  auto wanted = order.slots;
+  self->request(st.leader, st.settings.fetch_timeout, fetch_slot_files{names})
+      .then([self, wanted](fetched_slot_files& f) { on_fetched(self, wanted, f); },
+            [self, wanted](caf::error& e) {
+              fetched_slot_files f;
+              f.error = caf::to_string(e);
+              on_fetched(self, wanted, f);
+            });
+}
+
+// At start: a copy record left by an agent that died between a stop and a
+// start. The install is crash-safe (each slot directory is replaced in one
+// step), so what is left to do is to make sure the server runs.
+void recover(self_ptr self) {
+  auto& st = self->state;
+  auto intent = sf::read_copy_intent(st.settings.state_dir);
+  if (!intent) {
+    log_slots()->error("cannot read the copy intent record: {}", intent.error().what());
+    return;
+  }
+  if (!*intent)
+    return;
+  auto& i = **intent;
+  log_slots()->warn("a copy of slot(s) {} was interrupted (agent pid {}, phase {}): making sure the server runs",
+                    fmt::join(i.slots, ", "), i.pid, i.phase);
+  st.current = copy_report{};
+  st.current.phase = copy_phase::server_down;
+  st.current.slots = i.slots;
+  st.current.started_at = wall_clock::time_point{std::chrono::seconds(i.started)};
+  st.current.finished = true;
+  st.current.error = "recovering an interrupted copy";
+  report(self);
+  retry_start(self, srv::copy_start_attempts);
+}
+
+slot_copier_private::behavior_type slot_copier(self_ptr self, io_runtime* io, copier_settings settings,
+                                               leader_connection_actor leader, ha_loop_actor ha) {
+  auto& st = self->state;
+  st.io = io;
+  st.settings = std::move(settings);
+  st.leader = leader;
+  st.ha = ha;
+  self->monitor(ha); // ends with the HA loop
+  self->set_down_handler([self](caf::down_msg&) { self->quit(); });
+  recover(self);
+  return {
+      [=](io_done& d) { d.run(); },
+      [=](copy_order& o) { on_order(self, o); },
+      [=](cancel_atom) {
+        // Only a copy that has not stopped the server yet can be dropped.
+        if (self->state.current.phase == copy_phase::fetching)
+          self->state.cancelled = true;
+      },
+      [=](retry_atom, std::uint64_t epoch) {
+        auto& s = self->state;
+        if (epoch == s.epoch && s.current.phase == copy_phase::server_down)
+          retry_start(self, 1);
+      },
+      [=](stop_atom) -> caf::result<bool> {
+        auto& s = self->state;
+        if (s.current.phase == copy_phase::fetching)
+          s.cancelled = true;
+        if (s.current.phase != copy_phase::restarting && s.current.phase != copy_phase::fetching)
+          return true;
+        auto rp = self->make_response_promise<bool>();
+        s.drains.push_back(rp);
+        return rp;
+      },
+      [=](dump_atom) -> dump_reply {
+        auto& s = self->state;
+        nlohmann::json j = {{"phase", to_string(s.current.phase)},
+                            {"slots", s.current.slots},
+                            {"state_dir", s.settings.state_dir.string()},
+                            {"slots_copied", s.copies},
+                            {"restarts", s.restarts},
+                            {"failures", s.failures},
+                            {"start_retries", s.start_retries},
+                            {"start_attempts", s.current.start_attempts},
+                            {"error", s.current.error},
+                            {"last_copy", s.last}};
+        return {"slot_copier", json_text(j)};
+      },
+  };
+}
+
+} // namespace
+
+slot_copier_actor spawn_slot_copier(caf::actor_system& sys, io_runtime& io, copier_settings settings,
+                                    leader_connection_actor leader, ha_loop_actor ha) {
+  return caf::actor_cast<slot_copier_actor>(sys.spawn(slot_copier, &io, std::move(settings), leader, ha));
+}
+
+} // namespace slotd::actors
+
+namespace slotd::actors {
+
+copier_settings copier_settings_from(const ha_settings& s) {
+  auto& pgc = s.cfg.postgresql;
+  copier_settings c;
+  auto data = std::filesystem::path(pgc.data_dir).lexically_normal();
+  if (data.filename().empty())
+    data = data.parent_path(); // "/x/main/"
+  c.server.bin_dir = pgc.bin_dir;
+  c.server.data_dir = data;
+  // The server's output must not go to our pipe (the postmaster would keep
+  // it open): it goes next to the data directory.
+  c.server.log_file = data.parent_path() / (data.filename().string() + ".log");
+  c.server.stop_command = pgc.stop_command;
+  c.server.start_command = pgc.start_command;
+  c.server.run_as = s.run_as;
+  c.server.stop_timeout = std::chrono::seconds(300);
+  c.server.start_timeout = std::chrono::seconds(300);
+  c.state_dir = s.state_dir.empty() ? std::filesystem::path(data.string() + ".slotd") : std::filesystem::path(s.state_dir);
+  return c;
+}
+
+} // namespace slotd::actors

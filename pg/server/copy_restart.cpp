@@ -1,0 +1,159 @@
+#include "pg/server/copy_restart.hpp"
+
+#include <unistd.h>
+
+#include "pg/client/log.hpp"
+#include "pg/server/fault_point.hpp"
+#include "pg/server/server_state.hpp"
+#include "pg/slotfile/copy_intent.hpp"
+
+namespace slotd::pg::server {
+
+namespace {
+
+using namespace std::chrono_literals;
+using steady = std::chrono::steady_clock;
+namespace asio = boost::asio;
+namespace fs = std::filesystem;
+namespace sf = pg::slotfile;
+
+constexpr auto max_backoff = 30s;
+
+std::chrono::milliseconds since(steady::time_point t0) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(steady::now() - t0);
+}
+
+asio::awaitable<void> nap(std::chrono::milliseconds d) {
+  asio::steady_timer t(co_await asio::this_coro::executor);
+  t.expires_after(d);
+  boost::system::error_code ec;
+  co_await t.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+}
+
+// Poll postmaster.pid until the server is (not) running or `until`.
+asio::awaitable<bool> wait_running(std::filesystem::path data_dir, bool running, steady::time_point until) {
+  for (;;) {
+    if (running_postmaster(data_dir).has_value() == running)
+      co_return true;
+    if (steady::now() >= until)
+      co_return false;
+    co_await nap(100ms);
+  }
+}
+
+// File work with fsyncs runs on the blocking helper thread.
+template <class F>
+asio::awaitable<std::invoke_result_t<F>> blocking(asio::thread_pool& pool, F f) {
+  auto ex = co_await asio::this_coro::executor;
+  co_await asio::post(pool, asio::use_awaitable);
+  auto r = f();
+  co_await asio::post(ex, asio::use_awaitable);
+  co_return r;
+}
+
+std::string describe(const pg::result<command_result>& r) {
+  if (!r)
+    return r.error().what();
+  if (r->timed_out)
+    return "timed out";
+  std::string out = r->signal ? "killed by signal " + std::to_string(r->signal) : "exit " + std::to_string(r->exit_code);
+  auto text = r->output;
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' '))
+    text.pop_back();
+  return text.empty() ? out : out + ": " + text;
+}
+
+// Start the server until it runs, at most `attempts` times with backoff
+// (1 s, 2 s, ...). True when it runs.
+asio::awaitable<bool> start_until_running(server_options opts, unsigned attempts, unsigned& made,
+                                          std::string& error) {
+  auto ex = co_await asio::this_coro::executor;
+  auto backoff = 1000ms;
+  for (unsigned i = 0; i < attempts; ++i) {
+    if (running_postmaster(opts.data_dir))
+      co_return true;
+    ++made;
+    auto r = co_await start_server(ex, opts);
+    // pg_ctl start -w returns once the server accepts connections; a
+    // custom command may return earlier or fail after a success.
+    if (co_await wait_running(opts.data_dir, true, steady::now() + (r && r->ok() ? 2s : 5s)))
+      co_return true;
+    error = "starting the server failed (" + describe(r) + ")";
+    if (i + 1 < attempts) {
+      co_await nap(backoff);
+      backoff = std::min<std::chrono::milliseconds>(backoff * 2, max_backoff);
+    }
+  }
+  co_return false;
+}
+
+} // namespace
+
+asio::awaitable<restart_outcome> restart_with_slot_files(asio::thread_pool& pool, server_options server,
+                                                         fs::path state_dir, std::vector<sf::state_file> files) {
+  restart_outcome o;
+  auto ex = co_await asio::this_coro::executor;
+  std::vector<std::string> names;
+  for (auto& f : files)
+    names.push_back(f.name);
+  sf::copy_intent intent{"stopping", names,
+                         std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count(),
+                         static_cast<long>(::getpid())};
+  auto written = co_await blocking(pool, [&] { return sf::write_copy_intent(state_dir, intent); });
+  if (!written) {
+    o.error = "not stopping the server: cannot write the copy intent record: " + written.error().what();
+    co_return o;
+  }
+  fault_point("copy:after_intent");
+
+  auto t0 = steady::now();
+  auto stop = co_await stop_server(ex, server);
+  bool stop_ok = stop && stop->ok();
+  // A failed stop may still be shutting the server down: give it time.
+  bool down = co_await wait_running(server.data_dir, false, steady::now() + (stop_ok ? 5s : 15s));
+  o.stop_ms = since(t0);
+  if (!down) {
+    o.error = "the server still runs after the stop command (" + describe(stop) + "): nothing installed";
+    co_await blocking(pool, [&] { return sf::remove_copy_intent(state_dir); });
+    co_return o;
+  }
+  o.stopped = true;
+  if (!stop_ok)
+    logger().warn("the stop command failed ({}), but the server is down: installing", describe(stop));
+  fault_point("copy:after_stop");
+
+  t0 = steady::now();
+  auto data_dir = server.data_dir;
+  auto installed = co_await blocking(pool, [&] { return sf::install_slot_files(data_dir, files); });
+  o.install_ms = since(t0);
+  if (installed)
+    o.installed = names;
+  else
+    o.error = "installing the slot files failed: " + installed.error().what();
+  fault_point("copy:after_install");
+
+  // Whatever happened since the stop, the server must run again.
+  t0 = steady::now();
+  std::string start_error;
+  o.running = co_await start_until_running(server, copy_start_attempts, o.start_attempts, start_error);
+  o.start_ms = since(t0);
+  if (o.running)
+    co_await blocking(pool, [&] { return sf::remove_copy_intent(state_dir); });
+  else
+    o.error += (o.error.empty() ? "" : "; ") + start_error;
+  co_return o;
+}
+
+
+asio::awaitable<restart_outcome> start_after_copy(asio::thread_pool& pool, server_options server, fs::path state_dir,
+                                                  unsigned attempts) {
+  restart_outcome o;
+  auto t0 = steady::now();
+  o.running = co_await start_until_running(server, attempts, o.start_attempts, o.error);
+  o.start_ms = since(t0);
+  if (o.running)
+    co_await blocking(pool, [&] { return sf::remove_copy_intent(state_dir); });
+  co_return o;
+}
+
+} // namespace slotd::pg::server

@@ -1,0 +1,108 @@
+// The slotd binary killed (SIGKILL) at each step of a slot copy, then
+// started again; and slotd restarted after a copy must listen again. Real
+// servers; the agent is a child process run as postgres.
+#include "tests/faults/slotd_process.hpp"
+
+namespace slotd::testing {
+namespace {
+
+struct agent_pair {
+  agent_pair() : c({.replicas = 1}), p(c.primary()), r(c.replica(0)) {}
+
+  // node1's agent in process (it creates cdc on the primary); node2's is
+  // the slotd binary.
+  void start_primary_agent() {
+    a.start(p, view_of(c, {logical_slot("cdc", "app", "test_decoding")}));
+    ASSERT_TRUE(eventually([&] { return slots_of(p).contains("cdc"); }));
+  }
+
+  slotd_process& replica_agent(const std::string& extra_postgresql = "") {
+    api_port = free_port();
+    auto cfg = write_config(c.dir() / "node2-slotd.yaml", slotd_yaml(c, r, api_port, extra_postgresql));
+    proc = std::make_unique<slotd_process>(cfg, c.dir() / "node2-slotd.log");
+    return *proc;
+  }
+
+  bool healthy() { return http_call(api_port, "GET", "/health").status == 200; }
+
+  bool runs_with_cdc() {
+    try {
+      return r.running() && slots_of(r).contains("cdc");
+    } catch (const harness_error&) {
+      return false;
+    }
+  }
+
+  cluster c;
+  node& p;
+  node& r;
+  agents a;
+  int api_port = 0;
+  std::unique_ptr<slotd_process> proc; // before the cluster goes: declared after it
+};
+
+// SIGKILL at a fault point of the first copy; the server is left as the
+// dead agent left it. A new agent finishes the job: the server runs, the
+// copy is there, /health answers.
+void killed_at(const std::string& point, bool server_down_after_kill) {
+  agent_pair t;
+  ASSERT_NO_FATAL_FAILURE(t.start_primary_agent());
+  auto& slotd = t.replica_agent();
+  ASSERT_NO_FATAL_FAILURE(slotd.start(point));
+  auto st = slotd.wait(60s);
+  ASSERT_TRUE(st.has_value()) << "slotd did not reach " << point << ":\n" << slotd.log();
+  ASSERT_TRUE(WIFSIGNALED(*st) && WTERMSIG(*st) == SIGKILL) << slotd.log();
+  EXPECT_EQ(!t.r.running(), server_down_after_kill) << slotd.log();
+  EXPECT_TRUE(fs::exists(fs::path(t.r.data_dir().string() + ".slotd") / "copy-intent"));
+
+  ASSERT_NO_FATAL_FAILURE(slotd.start());
+  EXPECT_TRUE(eventually([&] { return t.runs_with_cdc(); }, 60s)) << slotd.log();
+  EXPECT_TRUE(eventually([&] { return t.healthy(); }, 30s)) << slotd.log();
+  EXPECT_FALSE(fs::exists(fs::path(t.r.data_dir().string() + ".slotd") / "copy-intent"));
+  auto log = slotd.log();
+  EXPECT_NE(log.find("was interrupted"), std::string::npos) << log;
+  auto stopped = slotd.terminate();
+  ASSERT_TRUE(stopped.has_value());
+  EXPECT_TRUE(WIFEXITED(*stopped) && WEXITSTATUS(*stopped) == 0) << slotd.log();
+}
+
+TEST(AgentKilledDuringCopy, AfterTheIntentRecordBeforeTheStop) { killed_at("copy:after_intent", false); }
+TEST(AgentKilledDuringCopy, AfterTheStop) { killed_at("copy:after_stop", true); }
+TEST(AgentKilledDuringCopy, AfterTheInstallBeforeTheStart) { killed_at("copy:after_install", true); }
+
+// A postmaster that slotd started must not hold slotd's API socket: slotd
+// restarted after a copy listens on its port again, and only slotd does.
+TEST(AgentRestart, ListensAgainAfterACopy) {
+  agent_pair t;
+  ASSERT_NO_FATAL_FAILURE(t.start_primary_agent());
+  auto& slotd = t.replica_agent();
+  ASSERT_NO_FATAL_FAILURE(slotd.start());
+  ASSERT_TRUE(eventually([&] { return t.runs_with_cdc() && t.healthy(); }, 60s)) << slotd.log();
+  auto stopped = slotd.terminate();
+  ASSERT_TRUE(stopped.has_value()) << slotd.log();
+  EXPECT_TRUE(WIFEXITED(*stopped) && WEXITSTATUS(*stopped) == 0) << slotd.log();
+  EXPECT_NE(http_call(t.api_port, "GET", "/health").status, 200) << "something still answers on the API port";
+  ASSERT_NO_FATAL_FAILURE(slotd.start());
+  EXPECT_TRUE(eventually([&] { return t.healthy(); }, 30s)) << slotd.log();
+  EXPECT_EQ(slotd.log().find("Address already in use"), std::string::npos) << slotd.log();
+}
+
+// SIGTERM while the copy has the server stopped: slotd waits for the start
+// before it exits.
+TEST(AgentRestart, SigtermDuringACopyStartsTheServerFirst) {
+  agent_pair t;
+  ASSERT_NO_FATAL_FAILURE(t.start_primary_agent());
+  auto stop = "  stop_command: \"sleep 3; " + (pg_install::current().bin_dir / "pg_ctl").string() + " -D " +
+              t.r.data_dir().string() + " -m fast -w stop\"\n";
+  auto& slotd = t.replica_agent(stop);
+  ASSERT_NO_FATAL_FAILURE(slotd.start());
+  ASSERT_TRUE(eventually([&] { return slotd.log().find("copying logical slot") != std::string::npos; }, 60s))
+      << slotd.log();
+  std::this_thread::sleep_for(1s); // inside the stop command's sleep
+  auto stopped = slotd.terminate(120s);
+  ASSERT_TRUE(stopped.has_value()) << slotd.log();
+  EXPECT_TRUE(t.r.running()) << "slotd exited with the server down:\n" << slotd.log();
+}
+
+} // namespace
+} // namespace slotd::testing

@@ -1,0 +1,186 @@
+// Faults around a slot copy, on real servers with whole agents in the test
+// process: stop and start commands that fail, time out or lie, a promote
+// while the server is stopped, a leader that accepts connections and never
+// answers. Each test asserts that the replica's server runs afterwards and
+// that the agent still answers.
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <fstream>
+
+#include "tests/actors/agent_fixture.hpp"
+
+namespace slotd::testing {
+namespace {
+
+std::string pg_ctl() { return (pg_install::current().bin_dir / "pg_ctl").string(); }
+
+std::string quoted(const fs::path& p) { return "'" + p.string() + "'"; }
+
+// The command slotd would run by default, for building faulty ones.
+std::string stop_line(const node& n) { return pg_ctl() + " -D " + quoted(n.data_dir()) + " -m fast -w stop"; }
+std::string start_line(const node& n) {
+  return pg_ctl() + " -D " + quoted(n.data_dir()) + " -l " + quoted(n.log_file()) + " -w start";
+}
+
+// A counter file the postgres user can write (the commands run as postgres).
+struct counter_file {
+  counter_file() : path(fs::temp_directory_path() / ("slotd-fault-count-" + std::to_string(::getpid()))) {
+    std::ofstream(path).flush();
+    fs::permissions(path, fs::perms::all);
+  }
+  ~counter_file() { fs::remove(path); }
+  int count() const {
+    std::ifstream in(path);
+    int n = 0;
+    std::string line;
+    while (std::getline(in, line))
+      ++n;
+    return n;
+  }
+  fs::path path;
+};
+
+bool runs_with_slot(const node& n, const std::string& slot) {
+  try {
+    return n.running() && slots_of(n).contains(slot);
+  } catch (const harness_error&) {
+    return false;
+  }
+}
+
+// The primary with slot cdc, then the replica's agent with `o`.
+void start_pair_with(cdc_pair& t, agent_options o) {
+  t.start(t.p);
+  ASSERT_TRUE(eventually([&] { return slots_of(t.p).contains("cdc"); }));
+  t.start(t.r, o);
+}
+
+// A stop command that stops the server and then exits non-zero (or a
+// pg_ctl stop -t that gives up while the fast shutdown goes on): the server
+// must run again afterwards, with the copy.
+TEST(CopyFaults, StopCommandFailingAfterStoppingLeavesTheServerRunning) {
+  cdc_pair t;
+  ASSERT_NO_FATAL_FAILURE(start_pair_with(t, {.stop_command = stop_line(t.r) + "; exit 1"}));
+  ASSERT_TRUE(eventually([&] { return runs_with_slot(t.r, "cdc"); }, 60s))
+      << "the replica's server is down or has no copy: " << t.loop().dump(2);
+  EXPECT_TRUE(t.a.wait_ready("node2"));
+  auto loop = t.loop();
+  EXPECT_GE(loop["restarts"].get<int>(), 1);
+  EXPECT_FALSE(loop["server_down"].get<bool>());
+}
+
+// A stop command that fails without stopping anything: nothing is
+// installed, the server keeps running, and the agent says why.
+TEST(CopyFaults, StopCommandThatStopsNothingCostsNoRestart) {
+  cdc_pair t;
+  auto started = [&] { return t.r.scalar("SELECT pg_postmaster_start_time()::text"); };
+  auto before = started();
+  ASSERT_NO_FATAL_FAILURE(start_pair_with(t, {.stop_command = "echo refusing to stop; exit 3"}));
+  ASSERT_TRUE(eventually([&] {
+    auto e = t.loop()["errors"];
+    return e.dump().find("still runs after the stop command") != std::string::npos;
+  }, 60s)) << t.loop().dump(2);
+  EXPECT_TRUE(t.r.running());
+  EXPECT_EQ(started(), before) << "the server was restarted";
+  EXPECT_FALSE(slots_of(t.r).contains("cdc"));
+}
+
+// A start that fails (three times, more than the copy's own attempts): the
+// agent reports the server down (/status alert, /health 503) and keeps
+// starting it with backoff until it runs.
+TEST(CopyFaults, FailingStartIsRetriedUntilTheServerRuns) {
+  cdc_pair t;
+  counter_file tries;
+  auto start = "echo x >> " + quoted(tries.path) + "; [ $(wc -l < " + quoted(tries.path) + ") -gt 4 ] || exit 1; " +
+               start_line(t.r);
+  ASSERT_NO_FATAL_FAILURE(start_pair_with(t, {.start_command = start}));
+  bool saw_down = eventually([&] {
+    bool ok = true;
+    caf::scoped_actor self{t.a.system()};
+    self->request(t.a.of("node2").ha(), 10s, actors::health_atom_v)
+        .receive([&](actors::health_reply& r) { ok = r.ok; }, [&](caf::error&) {});
+    return !ok && t.a.status("node2")["alerts"].dump().find("down after a slot copy") != std::string::npos;
+  }, 60s);
+  EXPECT_TRUE(saw_down) << "the server was down without an alert or a failing /health";
+  ASSERT_TRUE(eventually([&] { return runs_with_slot(t.r, "cdc"); }, 90s))
+      << "start attempts: " << tries.count() << "; " << t.loop().dump(2);
+  EXPECT_GE(tries.count(), 5);
+  EXPECT_TRUE(eventually([&] { return !t.loop()["server_down"].get<bool>(); }, 10s));
+}
+
+// POST /promote while the copy has the server stopped: 409 with the reason,
+// and the agent stays a replica (the HA manager chooses what to do).
+TEST(CopyFaults, PromoteDuringACopyIsRefused) {
+  cdc_pair t;
+  ASSERT_NO_FATAL_FAILURE(start_pair_with(t, {.stop_command = "sleep 4; " + stop_line(t.r)}));
+  ASSERT_TRUE(eventually([&] { return t.loop()["copying"].get<bool>(); }, 30s));
+  auto r = t.a.promote("node2", 5s);
+  EXPECT_EQ(r.status, 409) << r.error;
+  EXPECT_NE(r.error.find("slot copy is under way"), std::string::npos) << r.error;
+  ASSERT_TRUE(eventually([&] { return runs_with_slot(t.r, "cdc"); }, 60s));
+  EXPECT_EQ(t.a.status("node2")["role"], "replica");
+  ASSERT_TRUE(eventually([&] { return t.loop()["copy"].is_null(); }, 30s)) << t.loop().dump(2);
+  auto again = t.a.promote("node2", 10s);
+  EXPECT_EQ(again.status, 200) << again.error;
+}
+
+// A leader address that accepts TCP connections and never answers: the
+// leader connection is reset (promote, demote) while a job waits on it.
+// The job's completion must not touch the reset lane (heap-use-after-free
+// under ASan, silent corruption without).
+TEST(LeaderFaults, ResettingALeaderThatNeverAnswersIsSafe) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  ASSERT_EQ(::listen(fd, 64), 0); // the kernel completes handshakes; nobody answers
+  socklen_t len = sizeof a;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+
+  cdc_pair t;
+  model::member hole;
+  hole.name = "hole";
+  hole.host = "127.0.0.1";
+  hole.port = ntohs(a.sin_port);
+  t.view.members["hole"] = hole;
+  t.start();
+  ASSERT_TRUE(t.a.wait_ready("node2"));
+  for (int round = 0; round < 3; ++round) {
+    auto d = t.a.demote("node2", "hole");
+    ASSERT_EQ(d.status, 200) << d.error;
+    std::this_thread::sleep_for(1500ms);
+    auto p = t.a.promote("node2", 2s);
+    EXPECT_NE(p.status, 599) << "round " << round << ": " << p.error;
+    auto back = t.a.demote("node2", "node1");
+    ASSERT_EQ(back.status, 200) << back.error;
+  }
+  EXPECT_TRUE(t.a.status("node2").contains("role"));
+  EXPECT_FALSE(t.a.dump("node2").contains("error")) << t.a.dump("node2").dump(2);
+  ::close(fd);
+}
+
+// A desired slot the leader does not have (so it was never copied here):
+// /readiness says not ready, and the promote reply must say unsafe, with
+// the reason, never "nothing unsafe".
+TEST(PromoteFaults, ReplyNamesEveryUnreadySlotWithItsReason) {
+  cdc_pair t;
+  t.start(t.r); // no agent on node1: cdc is never created there
+  bool ready = true;
+  ASSERT_TRUE(eventually([&] {
+    auto j = t.a.readiness("node2", &ready);
+    return !ready && j["unready"] == json::array({"cdc"});
+  })) << t.a.readiness("node2").dump(2);
+  auto r = t.a.promote("node2", 5s);
+  ASSERT_EQ(r.status, 200) << r.error;
+  EXPECT_EQ(r.unsafe, std::vector<std::string>{"cdc"});
+  EXPECT_TRUE(r.ready.empty());
+  ASSERT_TRUE(r.reasons.contains("cdc"));
+  EXPECT_EQ(r.reasons["cdc"].rfind("missing", 0), 0u) << r.reasons["cdc"];
+}
+
+} // namespace
+} // namespace slotd::testing
