@@ -10,7 +10,8 @@
 #include <array>
 #include <cerrno>
 #include <future>
-#include <set>
+#include <optional>
+#include <vector>
 
 #include "pg/asio.hpp"
 // Beast after Asio (pg/asio.hpp fixes Asio's includes for g++ 12).
@@ -50,7 +51,12 @@ struct http_server::core {
   std::shared_ptr<spdlog::logger> log;
   std::uint16_t port = 0;
   bool stopping = false;
-  std::set<beast::tcp_stream*> live; // I/O thread only
+  // Every open connection, for stop() and the limits; I/O thread only.
+  std::vector<open_connection<beast::tcp_stream*>> live;
+  // Connections closed for the limits and not yet logged (at most one
+  // warning per 10 s: a client hogging the server would flood the log).
+  std::size_t unlogged_limit_closes = 0;
+  std::optional<std::chrono::steady_clock::time_point> last_limit_warning;
 };
 
 namespace {
@@ -58,15 +64,43 @@ namespace {
 using core_ptr = std::shared_ptr<http_server::core>;
 using response = http::response<http::string_body>;
 
-// Registers a connection for stop() while it lives.
-struct live_guard {
+void forget(http_server::core& c, const beast::tcp_stream* s) {
+  std::erase_if(c.live, [s](const auto& open) { return open.handle == s; });
+}
+
+// An accepted connection, in core::live from its accept to its end.
+struct connection {
+  connection(core_ptr cp, tcp::socket socket, std::string peer_address) : c(std::move(cp)), stream(std::move(socket)) {
+    c->live.push_back({&stream, std::move(peer_address), false, std::chrono::steady_clock::now()});
+  }
+  ~connection() { forget(*c, &stream); }
+  connection(const connection&) = delete;
+  connection& operator=(const connection&) = delete;
+
+  // Busy while a request is answered: never closed to make room meanwhile.
+  void set_busy(bool busy) {
+    for (auto& open : c->live)
+      if (open.handle == &stream) {
+        open.busy = busy;
+        open.idle_since = std::chrono::steady_clock::now();
+      }
+  }
+
   core_ptr c;
-  beast::tcp_stream* s;
-  live_guard(core_ptr cp, beast::tcp_stream* sp) : c(std::move(cp)), s(sp) { c->live.insert(s); }
-  ~live_guard() { c->live.erase(s); }
-  live_guard(const live_guard&) = delete;
-  live_guard& operator=(const live_guard&) = delete;
+  beast::tcp_stream stream;
 };
+
+void warn_limit(http_server::core& c, const std::string& what) {
+  ++c.unlogged_limit_closes;
+  auto now = std::chrono::steady_clock::now();
+  if (c.last_limit_warning && now - *c.last_limit_warning < std::chrono::seconds(10))
+    return;
+  c.log->warn("connection limit ({} in all, {} per client address): {} ({} connection(s) closed for the limits "
+              "since the last such warning)",
+              c.options.connections.total, c.options.connections.per_peer, what, c.unlogged_limit_closes);
+  c.unlogged_limit_closes = 0;
+  c.last_limit_warning = now;
+}
 
 // The gateway's answer to `cmd`, or 503 when none comes in time.
 awaitable<actors::api_reply> ask_gateway(const core_ptr& c, actors::api_command& cmd) {
@@ -169,9 +203,9 @@ std::optional<refusal> body_refusal(const error_code& ec, const server_options& 
   return std::nullopt;
 }
 
-awaitable<void> session(core_ptr c, tcp::socket socket) {
-  beast::tcp_stream stream(std::move(socket));
-  live_guard guard(c, &stream);
+awaitable<void> session(std::unique_ptr<connection> conn) {
+  const core_ptr& c = conn->c;
+  beast::tcp_stream& stream = conn->stream;
   auto peer = endpoint_text(stream);
   beast::flat_buffer buffer;
   const auto& o = c->options;
@@ -206,6 +240,7 @@ awaitable<void> session(core_ptr c, tcp::socket socket) {
       co_return;
     }
     auto req = parser.release();
+    conn->set_busy(true);
     auto started = std::chrono::steady_clock::now();
     http_request_parts parts{std::string_view(req.method_string().data(), req.method_string().size()),
                              std::string_view(req.target().data(), req.target().size()),
@@ -238,6 +273,7 @@ awaitable<void> session(core_ptr c, tcp::socket socket) {
     else
       c->log->debug("{} {} {} from {} ({} ms)", parts.method, target, reply.status, peer, ms.count());
     co_await write_response(stream, c, res);
+    conn->set_busy(false);
     if (!keep_alive || !stream.socket().is_open())
       break;
   }
@@ -271,12 +307,22 @@ awaitable<void> accept_loop(core_ptr c) {
       co_await pause.async_wait(asio::redirect_error(use_awaitable, ec));
       continue;
     }
-    if (c->live.size() >= c->options.max_connections) {
-      c->log->warn("{} connections open: closing a new one", c->live.size());
-      socket.close(ec);
+    auto remote = socket.remote_endpoint(ec);
+    if (ec) // gone already
+      continue;
+    auto peer = remote.address().to_string();
+    auto admitted = admit(c->live, peer, c->options.connections);
+    if (!admitted.accept) {
+      warn_limit(*c, "closed a new connection from " + peer + " at once: no idle connection to close instead");
       continue;
     }
-    asio::co_spawn(c->acceptor.get_executor(), session(c, std::move(socket)), asio::detached);
+    if (auto* victim = admitted.close_first ? *admitted.close_first : nullptr) {
+      warn_limit(*c, "closed an idle connection from " + endpoint_text(*victim) + " for a new one from " + peer);
+      victim->socket().close(ec);
+      forget(*c, victim);
+    }
+    auto conn = std::make_unique<connection>(c, std::move(socket), std::move(peer));
+    asio::co_spawn(c->acceptor.get_executor(), session(std::move(conn)), asio::detached);
   }
 }
 
@@ -314,6 +360,10 @@ http_server::http_server(asio::io_context& io, actors::api_gateway_actor gateway
   asio::co_spawn(io, accept_loop(core_), asio::detached);
   core_->log->info("HTTP API listening on {}:{}{}", ep.address().to_string(), core_->port,
                    core_->options.auth.token ? " (mutations need the bearer token)" : "");
+  if (!ep.address().is_loopback() && !core_->options.auth.token)
+    core_->log->warn("HTTP API on {}:{} is reachable from other hosts and api.token_file is not set: anyone "
+                     "who reaches it can promote, demote, pause or change the cluster view; set api.token_file",
+                     ep.address().to_string(), core_->port);
 }
 
 http_server::~http_server() { stop(); }
@@ -344,8 +394,8 @@ void http_server::stop() {
     c.stopping = true;
     error_code ec;
     c.acceptor.close(ec);
-    for (auto* s : c.live)
-      s->socket().close(ec);
+    for (auto& open : c.live)
+      open.handle->socket().close(ec);
   });
   core_.reset();
 }

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "actors/interfaces.hpp"
+#include "app/api/connection_limits.hpp"
 #include "app/api/routes.hpp"
 #include "config/config.hpp"
 
@@ -25,7 +26,7 @@ struct server_options {
   std::chrono::milliseconds header_timeout{10000};       // to receive a request's header (also keep-alive idle)
   std::chrono::milliseconds read_timeout{30000};         // to receive its body
   std::chrono::milliseconds write_timeout{30000};        // to send the answer
-  std::size_t max_connections = 256;                     // more are closed at once
+  connection_limits connections;                         // per client address and in all
   // Added to the gateway's own deadline before the server answers 503 itself.
   std::chrono::milliseconds answer_margin{5000};
 };

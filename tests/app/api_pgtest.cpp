@@ -381,6 +381,28 @@ TEST(api_connections, keep_alive_and_a_stalled_client) {
   EXPECT_LT(std::chrono::steady_clock::now() - started, 8s);
 }
 
+// One client opens 300 connections and sends nothing (more than the 256 the
+// server keeps): the HA manager's POST /promote is still served, from
+// another address and from the same one, and so are reads.
+TEST(api_connections, promote_is_served_while_one_client_holds_many_idle_connections) {
+  api_env e({.replicas = 0});
+  e.a.start(e.c.primary(), view_of(e.c));
+  e.serve("node1", with_token());
+  idle_connections hog;
+  ASSERT_TRUE(hog.open(e.port, 300, "127.0.0.1"));
+  raw_options other;
+  other.source = "127.0.0.2";
+  auto promote = http_request("POST", "/promote", R"({"timeout":"5s"})", bearer);
+  auto p = http_raw(e.port, promote, other);
+  ASSERT_EQ(p.status, 200) << p.error << p.body;
+  EXPECT_EQ(p.json()["role"], "primary");
+  auto same = http_raw(e.port, promote);
+  EXPECT_EQ(same.status, 200) << "from the hogging client's own address: " << same.error << same.body;
+  EXPECT_EQ(http_raw(e.port, http_request("GET", "/status"), other).status, 200);
+  const int per_peer = static_cast<int>(api::connection_limits{}.per_peer);
+  EXPECT_GE(hog.closed(), 300 - per_peer) << "the client keeps at most " << per_peer;
+}
+
 // 50 clients hammer GET /status for ~10 s: all get answers, and the HA loop
 // keeps ticking and cycling meanwhile (the API never blocks it).
 TEST(api_load, fifty_clients_and_the_loop_keeps_its_period) {

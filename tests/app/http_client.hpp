@@ -7,6 +7,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "pg/asio.hpp"
 #include <boost/beast/core/flat_buffer.hpp>
@@ -30,7 +31,23 @@ struct http_answer {
 struct raw_options {
   bool shutdown_after_write = false; // half-close: the server sees EOF after the bytes
   std::chrono::milliseconds timeout{15000};
+  // The client's own address: another loopback address (127.0.0.2) is
+  // another peer for the server.
+  std::string source = "127.0.0.1";
 };
+
+// A socket connected to 127.0.0.1:port from `source` (any port).
+inline boost::system::error_code connect_from(boost::asio::ip::tcp::socket& socket, const std::string& source,
+                                              int port) {
+  namespace asio = boost::asio;
+  boost::system::error_code ec;
+  socket.open(asio::ip::tcp::v4(), ec);
+  if (!ec)
+    socket.bind({asio::ip::make_address(source), 0}, ec);
+  if (!ec)
+    socket.connect({asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(port)}, ec);
+  return ec;
+}
 
 // Connects to 127.0.0.1:port, writes `bytes` while reading the answer (a
 // server may answer before the whole body is sent, e.g. 413).
@@ -41,9 +58,7 @@ inline http_answer http_raw(int port, std::string bytes, raw_options o = {}) {
   asio::io_context io;
   asio::ip::tcp::socket socket(io);
   http_answer out;
-  boost::system::error_code ec;
-  socket.connect({asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(port)}, ec);
-  if (ec) {
+  if (auto ec = connect_from(socket, o.source, port)) {
     out.error = "connect: " + ec.message();
     return out;
   }
@@ -97,6 +112,40 @@ inline std::string http_read_all(int port, const std::string& bytes, std::chrono
   io.run_for(timeout);
   return out;
 }
+
+// Connections that send nothing, as a client hogging the server holds them.
+struct idle_connections {
+  // `n` connections to 127.0.0.1:port from `source`; false if one fails.
+  bool open(int port, int n, const std::string& source = "127.0.0.1") {
+    for (int i = 0; i < n; ++i) {
+      sockets.emplace_back(io);
+      if (connect_from(sockets.back(), source, port))
+        return false;
+    }
+    return true;
+  }
+  // How many the server has closed by now (each is looked at without waiting).
+  int closed() {
+    int n = 0;
+    for (auto& s : sockets) {
+      if (!s.is_open()) {
+        ++n;
+        continue;
+      }
+      boost::system::error_code ec;
+      s.non_blocking(true, ec);
+      std::array<char, 1> byte{};
+      s.read_some(boost::asio::buffer(byte), ec);
+      if (ec && ec != boost::asio::error::would_block) {
+        s.close(ec);
+        ++n;
+      }
+    }
+    return n;
+  }
+  boost::asio::io_context io;
+  std::vector<boost::asio::ip::tcp::socket> sockets;
+};
 
 // A well-formed request.
 inline std::string http_request(const std::string& method, const std::string& target, const std::string& body = "",

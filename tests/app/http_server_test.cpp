@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
@@ -29,13 +30,13 @@ namespace {
 // An http_server on 127.0.0.1 (a free port), its I/O thread, and its "api"
 // log kept in memory.
 struct server_env {
-  explicit server_env(api::server_options o = {}) {
+  explicit server_env(api::server_options o = {}, std::string host = "127.0.0.1") {
     spdlog::drop("api");
     log = std::make_shared<spdlog::logger>("api", sink);
     log->set_level(spdlog::level::trace);
     spdlog::register_logger(log);
     io_thread = std::thread([this] { io.run(); });
-    o.listen = {"127.0.0.1", 0};
+    o.listen = {std::move(host), 0};
     server = std::make_unique<api::http_server>(io, actors::api_gateway_actor{}, std::move(o));
     port = server->port();
   }
@@ -43,6 +44,7 @@ struct server_env {
     server->stop();
     server.reset();
     work.reset();
+    io.stop(); // requests waiting for the (absent) gateway end here
     io_thread.join();
     spdlog::drop("api");
   }
@@ -103,7 +105,113 @@ std::string descriptors_of_an_exec_child() {
   return out;
 }
 
+// Waits up to `limit` for `done`.
+template <class F>
+bool within(std::chrono::milliseconds limit, F done) {
+  auto until = std::chrono::steady_clock::now() + limit;
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > until)
+      return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return true;
+}
+
+api::server_options limited(std::size_t total, std::size_t per_peer) {
+  api::server_options o;
+  o.connections = {total, per_peer};
+  return o;
+}
+
+raw_options from(const std::string& source) {
+  raw_options o;
+  o.source = source;
+  o.timeout = std::chrono::seconds(5);
+  return o;
+}
+
+const std::string unknown_path = http_request("GET", "/nope");
+
 } // namespace
+
+// One client holding connections that send nothing cannot lock the others
+// out: past its own limit, a new connection of that client replaces its
+// longest idle one, and another client is served all along.
+TEST(http_server, a_client_over_its_limit_gives_up_its_longest_idle_connection) {
+  server_env s(limited(256, 4));
+  idle_connections hog;
+  ASSERT_TRUE(hog.open(s.port, 4));
+  EXPECT_EQ(http_raw(s.port, unknown_path, from("127.0.0.2")).status, 404) << "another client";
+  EXPECT_EQ(hog.closed(), 0);
+  auto a = http_raw(s.port, unknown_path, from("127.0.0.1"));
+  EXPECT_EQ(a.status, 404) << a.error;
+  EXPECT_TRUE(within(std::chrono::seconds(2), [&] { return hog.closed() == 1; })) << hog.closed();
+  EXPECT_FALSE(hog.sockets[0].is_open()) << "the one that waited longest";
+}
+
+// All connections taken: a new client is still served, in place of an idle
+// connection of the client that holds the most.
+TEST(http_server, when_all_are_taken_a_new_client_is_served) {
+  server_env s(limited(6, 4));
+  idle_connections hog, other;
+  ASSERT_TRUE(hog.open(s.port, 4, "127.0.0.1"));
+  ASSERT_TRUE(other.open(s.port, 2, "127.0.0.3"));
+  auto a = http_raw(s.port, unknown_path, from("127.0.0.2"));
+  EXPECT_EQ(a.status, 404) << a.error;
+  EXPECT_TRUE(within(std::chrono::seconds(2), [&] { return hog.closed() == 1; })) << hog.closed();
+  EXPECT_EQ(other.closed(), 0);
+  EXPECT_NE(s.log_text().find("connection limit"), std::string::npos) << s.log_text();
+}
+
+// A connection whose request is being answered is never closed to make room:
+// with all of them busy, a new one is closed at once.
+TEST(http_server, with_every_request_being_answered_a_new_connection_is_closed_at_once) {
+  server_env s(limited(2, 32));
+  idle_connections busy;
+  ASSERT_TRUE(busy.open(s.port, 2));
+  // Reads wait for the gateway, which is absent here: busy for 5 s.
+  for (auto& socket : busy.sockets)
+    boost::asio::write(socket, boost::asio::buffer(http_request("GET", "/status")));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  auto started = std::chrono::steady_clock::now();
+  auto a = http_raw(s.port, unknown_path, from("127.0.0.2"));
+  EXPECT_EQ(a.status, 0);
+  EXPECT_NE(a.error, "no answer in time") << "closed at once";
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(2));
+  EXPECT_EQ(busy.closed(), 0);
+}
+
+// A connection that never sends a request ends at the header timeout.
+TEST(http_server, a_connection_that_sends_nothing_ends_at_the_header_timeout) {
+  api::server_options o;
+  o.header_timeout = std::chrono::milliseconds(300);
+  server_env s(o);
+  idle_connections idle;
+  ASSERT_TRUE(idle.open(s.port, 1));
+  auto started = std::chrono::steady_clock::now();
+  EXPECT_TRUE(within(std::chrono::seconds(5), [&] { return idle.closed() == 1; }));
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(2));
+}
+
+// Listening beyond loopback without a token: anyone who reaches the port
+// can promote or demote. Said at start.
+TEST(http_server, warns_when_reachable_from_other_hosts_without_a_token) {
+  const std::string warning = "api.token_file is not set";
+  {
+    server_env s({}, "0.0.0.0");
+    EXPECT_NE(s.log_text().find(warning), std::string::npos) << s.log_text();
+  }
+  {
+    api::server_options o;
+    o.auth.token = "t0ken";
+    server_env s(o, "0.0.0.0");
+    EXPECT_EQ(s.log_text().find(warning), std::string::npos) << s.log_text();
+  }
+  {
+    server_env s;
+    EXPECT_EQ(s.log_text().find(warning), std::string::npos) << s.log_text();
+  }
+}
 
 // slotd starts pg_ctl (and through it the postmaster): without close-on-exec
 // they would inherit the API's sockets, and a postmaster that outlives slotd
