@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "actors/api_replies.hpp"
+#include "actors/json_text.hpp"
 #include "config/cluster_update.hpp"
 #include "config/duration.hpp"
 
@@ -128,7 +129,7 @@ route_result promote_command(std::string_view body) {
     auto& t = j["timeout"];
     if (!t.is_string())
       return error_reply(400, std::string("POST /promote: timeout must be a duration string with a unit, e.g. "
-                                          "\"30s\", not ") + t.type_name() + " " + t.dump());
+                                          "\"30s\", not ") + t.type_name() + " " + actors::json_text(t));
     auto d = config::parse_duration(t.get<std::string>());
     if (!d.value)
       return error_reply(400, "POST /promote: timeout: " + d.error);
@@ -147,7 +148,7 @@ route_result demote_command(std::string_view body) {
   auto& l = j["leader"];
   if (!l.is_string() || l.get<std::string>().empty())
     return error_reply(400, std::string("POST /demote: leader must be a member name (a non-empty string), not ") +
-                                l.type_name() + " " + l.dump());
+                                l.type_name() + " " + actors::json_text(l));
   return api_command{actors::demote_request{l.get<std::string>()}};
 }
 

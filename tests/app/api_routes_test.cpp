@@ -1,6 +1,9 @@
 // The API's routing and request checks without a server (DESIGN.md §5).
 #include <gtest/gtest.h>
 
+#include <string>
+#include <vector>
+
 #include "actors/api_replies.hpp"
 #include "app/api/routes.hpp"
 #include "tests/app/prometheus_parser.hpp"
@@ -55,6 +58,33 @@ TEST(api_routes, the_access_log_shows_no_query_string) {
   EXPECT_EQ(api::loggable_target("/status?"), "/status?…");
   EXPECT_EQ(api::loggable_target("/status"), "/status");
   EXPECT_EQ(api::loggable_target("?token=s3cret"), "?…");
+}
+
+// Bytes that are not UTF-8 (0xE9: 'é' in Latin-1) anywhere in a request
+// never make an answer throw: they come back replaced (U+FFFD), as JSON.
+TEST(api_routes, text_that_is_not_utf8_is_answered_without_throwing) {
+  const std::string e9 = "\xE9";
+  struct request {
+    std::string method, target, body, content_type;
+    int status;
+  };
+  const std::vector<request> requests{
+      {"GET", "/caf" + e9 + "?q=" + e9, "", "", 404},
+      {"P" + e9, "/status", "", "", 405},
+      {"POST", "/pause", "{}", "text/" + e9, 415},
+      {"POST", "/demote", "{\"leader\":\"" + e9 + "\"}", "application/json", 400},
+      {"POST", "/promote", R"({"timeout":["\u00e9"]})", "application/json", 400},
+      {"POST", "/demote", R"({"leader":{"\u00e9":1}})", "application/json", 400},
+  };
+  for (const auto& r : requests) {
+    SCOPED_TRACE(r.method + " " + r.target + " " + r.body);
+    api::route_result routed;
+    ASSERT_NO_THROW(routed = call(r.method, r.target, r.body, r.content_type));
+    auto a = answer(routed);
+    EXPECT_EQ(a.status, r.status) << a.body;
+    auto j = nlohmann::json::parse(a.body, nullptr, false);
+    ASSERT_TRUE(j.is_object()) << a.body;
+  }
 }
 
 TEST(api_routes, promote_timeout_default_and_given) {
