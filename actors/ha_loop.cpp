@@ -764,7 +764,7 @@ ha_loop_private::behavior_type ha_loop(self_ptr self, io_runtime* io, ha_setting
         auto& s = self->state;
         if (rep.ok)
           return;
-        auto action = model::classify_advance_error(rep.sqlstate, rep.message);
+        auto action = model::classify_advance_error(rep.sqlstate);
         auto text = fmt::format("advance of logical slot {} in database {} to {} failed: [{}] {}", rep.slot,
                                 rep.database, rep.target.str(), rep.sqlstate, rep.message);
         switch (action) {
@@ -774,10 +774,6 @@ ha_loop_private::behavior_type ha_loop(self_ptr self, io_runtime* io, ha_setting
             s.recopy_requests.push_back(rep.slot);
           s.full_cycle_due = true;
           break;
-        case model::advance_error_action::skip:
-          if (should_log(s, "skip-" + rep.slot))
-            log_slots()->info("{}: the slot is already past that target", text);
-          return;
         case model::advance_error_action::retry:
           if (should_log(s, "advance-" + rep.slot))
             log_slots()->error("{}", text);

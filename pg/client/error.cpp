@@ -22,9 +22,6 @@ std::string error::what() const {
 bool is_query_canceled(const error& e) { return e.sqlstate == "57014"; }
 bool is_undefined_file(const error& e) { return e.sqlstate == "58P01"; }
 bool is_object_not_in_prerequisite_state(const error& e) { return e.sqlstate == "55000"; }
-bool is_advance_below_minimum(const error& e) {
-  return e.sqlstate == "55000" && e.message.find("minimum is") != std::string::npos;
-}
 bool is_undefined_object(const error& e) { return e.sqlstate == "42704"; }
 bool is_admin_shutdown(const error& e) { return e.sqlstate == "57P01"; }
 bool is_cannot_connect_now(const error& e) { return e.sqlstate == "57P03"; }

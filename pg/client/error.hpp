@@ -24,9 +24,6 @@ struct error {
 bool is_query_canceled(const error& e);               // 57014
 bool is_undefined_file(const error& e);               // 58P01: WAL segment already removed
 bool is_object_not_in_prerequisite_state(const error& e); // 55000
-// 55000 "cannot advance replication slot to X, minimum is Y": the target is
-// behind the slot. Not a reason to re-copy (SLOTS.md, decision 5).
-bool is_advance_below_minimum(const error& e);
 bool is_undefined_object(const error& e);             // 42704
 bool is_admin_shutdown(const error& e);               // 57P01
 bool is_cannot_connect_now(const error& e);           // 57P03

@@ -4,12 +4,9 @@
 
 namespace slotd::model {
 
-advance_error_action classify_advance_error(std::string_view sqlstate, std::string_view message) {
-  if (sqlstate == "58P01")
+advance_error_action classify_advance_error(std::string_view sqlstate) {
+  if (sqlstate == "58P01" || sqlstate == "55000")
     return advance_error_action::recopy;
-  if (sqlstate == "55000")
-    return message.find("minimum is") != std::string_view::npos ? advance_error_action::skip
-                                                                : advance_error_action::recopy;
   return advance_error_action::retry;
 }
 

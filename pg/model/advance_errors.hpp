@@ -14,17 +14,17 @@ namespace slotd::model {
 
 enum class advance_error_action {
   recopy, // the local copy is unusable: copy it again from the leader
-  skip,   // nothing wrong with the slot: try again next cycle with a new target
   retry,  // anything else: log, retry next cycle
 };
 
-// [QUIRK 5] decided:
+// [QUIRK 5] decided, by SQLSTATE alone (messages follow lc_messages):
 // - 58P01 (WAL segment already removed here) → recopy;
-// - 55000 "cannot advance ... minimum is ..." (target behind the slot) → skip,
-//   NOT a recopy: the slot is fine, the target was old (#3386);
-// - 55000 otherwise (slot invalidated, e.g. PG16+ recovery conflict) → recopy;
+// - 55000 (slot invalidated, e.g. PG16+ recovery conflict) → recopy;
 // - any other SQLSTATE → retry.
-advance_error_action classify_advance_error(std::string_view sqlstate, std::string_view message);
+// A target behind the slot is NOT a recopy (the slot is fine, the target was
+// old, Patroni #3386): the advance statement skips it without an error
+// (pg/queries/slots.hpp), so 55000 "minimum is" never reaches this.
+advance_error_action classify_advance_error(std::string_view sqlstate);
 
 // At most `max_recopies` re-copies of one slot within `window`; beyond that
 // the slot is not copied again (and the caller alerts) until old re-copies

@@ -38,13 +38,6 @@ TEST(pg_error, sqlstate_predicates) {
   EXPECT_FALSE(is_server_going_away(with_state("57014")));
 }
 
-TEST(pg_error, advance_below_minimum_is_a_55000_sub_case) {
-  EXPECT_TRUE(is_advance_below_minimum(
-      with_state("55000", "cannot advance replication slot to 0/1000000, minimum is 0/2000000")));
-  EXPECT_FALSE(is_advance_below_minimum(
-      with_state("55000", "cannot advance replication slot \"s\" because it has been invalidated")));
-  EXPECT_FALSE(is_advance_below_minimum(with_state("58P01", "minimum is")));
-}
 
 TEST(pg_error, connection_failures) {
   EXPECT_TRUE(is_connection_failure(with_state("08006")));

@@ -221,10 +221,8 @@ TEST(Scenario, S16_OnPromoteReportsUnsafeSlots) {
 // §6.18: 58P01 and 55000 (invalidated) → re-copy, and the slot is not
 // advanced meanwhile.
 TEST(Scenario, S18_AdvanceErrorsLeadToRecopyWithoutAdvance) {
-  EXPECT_EQ(classify_advance_error("58P01", "requested WAL segment has already been removed"),
-            advance_error_action::recopy);
-  EXPECT_EQ(classify_advance_error("55000", "replication slot \"ls\" was invalidated"),
-            advance_error_action::recopy);
+  EXPECT_EQ(classify_advance_error("58P01"), advance_error_action::recopy);
+  EXPECT_EQ(classify_advance_error("55000"), advance_error_action::recopy);
   auto in = setup_replica();
   in.recopy_requests = {"ls"};
   auto p = plan_cycle(in);
