@@ -142,7 +142,7 @@ advance_worker_actor worker_for(self_ptr self, const std::string& database) {
 // (its intent record, if it held the server, makes the new one start it).
 void start_copier(self_ptr self) {
   auto& st = self->state;
-  st.copier = spawn_slot_copier(self->system(), *st.io, copier_settings_from(st.settings), st.leader_conn,
+  st.copier = spawn_slot_copier(self->system(), *st.io, copier_settings_from(st.settings), st.local, st.leader_conn,
                                 caf::actor_cast<ha_loop_actor>(self));
   self->monitor(st.copier);
 }

@@ -10,6 +10,7 @@
 #include "actors/spawn.hpp"
 #include "actors/sql_lane.hpp"
 #include "pg/client/redact.hpp"
+#include "pg/queries/node_facts.hpp"
 #include "pg/queries/read.hpp"
 #include "pg/queries/slots.hpp"
 
@@ -72,6 +73,12 @@ boost::asio::awaitable<fetched_slot_files> fetch_files(pg::connection& conn, con
     out.error = parsed.error().what();
     co_return out;
   }
+  auto identity = co_await q::read_identity(conn, pg::clock::now() + statement_budget);
+  if (!identity) {
+    out.error = identity.error().what();
+    co_return out;
+  }
+  out.leader = std::move(*identity);
   out.ok = true;
   for (auto& row : *parsed)
     out.files.push_back({row.name, row.database, row.plugin, row.state});

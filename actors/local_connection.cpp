@@ -12,6 +12,7 @@
 #include "actors/sql_lane.hpp"
 #include "pg/model/version_gates.hpp"
 #include "pg/queries/failover.hpp"
+#include "pg/queries/node_facts.hpp"
 #include "pg/queries/node_state.hpp"
 #include "pg/queries/read.hpp"
 #include "pg/queries/slots.hpp"
@@ -185,6 +186,25 @@ local_connection_private::behavior_type local_connection(self_ptr self, io_runti
                                  -> boost::asio::awaitable<sql_lane::continuation> {
           auto res = co_await run_actions(conn, connected, actions);
           co_return [rp, res]() mutable { rp.deliver(std::move(res)); };
+        });
+        return rp;
+      },
+      [=](facts_atom) -> caf::result<local_facts> {
+        auto rp = self->make_response_promise<local_facts>();
+        self->state.lane->submit(self, [rp](pg::connection& conn, const pg::result<void>& connected) mutable
+                                 -> boost::asio::awaitable<sql_lane::continuation> {
+          local_facts out;
+          if (!connected) {
+            out.error = connected.error().what();
+          } else {
+            auto f = co_await q::read_node_facts(conn, pg::clock::now() + statement_budget);
+            out.ok = f.ok();
+            if (f)
+              out.facts = std::move(*f);
+            else
+              out.error = f.error().what();
+          }
+          co_return [rp, out]() mutable { rp.deliver(std::move(out)); };
         });
         return rp;
       },

@@ -18,6 +18,7 @@
 #include "config/cluster_update.hpp"
 #include "config/config.hpp"
 #include "pg/model/cluster_view.hpp"
+#include "pg/model/copy_prerequisites.hpp"
 #include "pg/model/failover_slots.hpp"
 #include "pg/model/local_slot.hpp"
 #include "pg/model/slot_plan.hpp"
@@ -115,6 +116,14 @@ struct fetched_slot_files {
   bool ok = false;
   std::string error;
   std::vector<fetched_slot_file> files;
+  model::node_facts leader; // its version and system identifier
+};
+
+// The local server's facts that a copy's prerequisites are checked against.
+struct local_facts {
+  bool ok = false;
+  std::string error;
+  model::node_facts facts;
 };
 
 // --------------------------------------------------------------- copier
@@ -298,6 +307,7 @@ CAF_ADD_ATOM(slotd, slotd::actors, actors_atom, "actors")
 CAF_ADD_ATOM(slotd, slotd::actors, metrics_atom, "metrics")
 CAF_ADD_ATOM(slotd, slotd::actors, stop_atom, "stop")
 CAF_ADD_ATOM(slotd, slotd::actors, cancel_atom, "cancel")
+CAF_ADD_ATOM(slotd, slotd::actors, facts_atom, "facts")
 CAF_END_TYPE_ID_BLOCK(slotd)
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(slotd::actors::io_done)
@@ -310,6 +320,7 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(slotd::actors::leader_snapshot)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(slotd::actors::fetch_slot_files)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(slotd::actors::fetched_slot_files)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(slotd::actors::copy_order)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(slotd::actors::local_facts)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(slotd::actors::copy_report)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(slotd::actors::advance_targets)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(slotd::actors::advance_report)

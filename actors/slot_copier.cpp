@@ -6,6 +6,8 @@
 // postmaster.pid, and a start that does not bring the server up is retried
 // with backoff until it does. An agent killed between the stop and the
 // start finds the intent record at its next start and starts the server.
+#include <algorithm>
+
 #include <caf/actor_system.hpp>
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
@@ -52,6 +54,7 @@ struct copier_state {
   copier_state() = default;
   copier_settings settings;
   io_runtime* io = nullptr;
+  local_connection_actor local;
   leader_connection_actor leader;
   ha_loop_actor ha;
   copy_report current; // the copy under way (or the last one)
@@ -151,27 +154,69 @@ void retry_start(self_ptr self, unsigned attempts) {
   });
 }
 
+// The copy ends before any stop: nothing was touched.
+void give_up(self_ptr self, std::string why, bool failure = true) {
+  auto& st = self->state;
+  if (failure)
+    ++st.failures;
+  st.current.phase = copy_phase::idle;
+  st.current.finished = true;
+  st.current.error = std::move(why);
+  if (failure)
+    log_slots()->error("copy of logical slot(s) {}: {}", fmt::join(st.current.slots, ", "), st.current.error);
+  report(self);
+  answer_drains(self);
+}
+
+bool cancelled(self_ptr self) {
+  auto& st = self->state;
+  if (!st.cancelled && st.current.phase == copy_phase::fetching)
+    return false;
+  give_up(self, "cancelled before the server was stopped", false);
+  return true;
+}
+
+// Last step before the stop: the prerequisites, from SQL on both servers.
+void on_local_facts(self_ptr self, std::vector<wanted_copy> wanted, std::vector<sf::state_file> files,
+                    model::node_facts leader, local_facts& local) {
+  auto& st = self->state;
+  if (cancelled(self))
+    return;
+  if (!local.ok)
+    return give_up(self, "cannot read the local server's settings before the stop: " + local.error);
+  std::vector<model::copy_candidate> candidates;
+  for (auto& f : files)
+    for (auto& w : wanted)
+      if (w.name == f.name)
+        candidates.push_back({w.name, w.database});
+  auto verdict = model::check_copy_prerequisites(local.facts, leader, candidates);
+  for (auto& r : verdict.refused) {
+    log_slots()->error("will not copy logical slot {}", r);
+    st.current.refused.push_back(r);
+  }
+  if (!verdict.blocking.empty())
+    return give_up(self, fmt::format("not stopping the server: {}", fmt::join(verdict.blocking, "; ")));
+  std::erase_if(files, [&](const sf::state_file& f) {
+    return std::find(verdict.allowed.begin(), verdict.allowed.end(), f.name) == verdict.allowed.end();
+  });
+  if (files.empty())
+    return give_up(self, fmt::format("not stopping the server: {}", fmt::join(verdict.refused, "; ")));
+  st.current.phase = copy_phase::restarting;
+  report(self);
+  auto settings = st.settings;
+  auto* pool = &st.io->blocking_pool();
+  std::function<asio::awaitable<restart_outcome>()> work = [pool, settings, files = std::move(files)]() {
+    return srv::restart_with_slot_files(*pool, settings.server, settings.state_dir, files);
+  };
+  on_io<restart_outcome>(*st.io, self, std::move(work), [self](restart_outcome o) { on_restarted(self, std::move(o)); });
+}
+
 void on_fetched(self_ptr self, std::vector<wanted_copy> wanted, fetched_slot_files& f) {
   auto& st = self->state;
-  if (st.cancelled || st.current.phase != copy_phase::fetching) {
-    st.current.phase = copy_phase::idle;
-    st.current.finished = true;
-    st.current.error = "cancelled before the server was stopped";
-    report(self);
-    answer_drains(self);
+  if (cancelled(self))
     return;
-  }
-  auto give_up = [&](std::string why) {
-    ++st.failures;
-    st.current.phase = copy_phase::idle;
-    st.current.finished = true;
-    st.current.error = std::move(why);
-    log_slots()->error("copy of logical slot(s) {}: {}", fmt::join(st.current.slots, ", "), st.current.error);
-    report(self);
-    answer_drains(self);
-  };
   if (!f.ok)
-    return give_up("cannot read the slot files from the leader: " + f.error);
+    return give_up(self, "cannot read the slot files from the leader: " + f.error);
   std::vector<sf::wanted_slot> want;
   for (auto& w : wanted)
     want.push_back({w.name, w.database, w.plugin});
@@ -183,15 +228,16 @@ void on_fetched(self_ptr self, std::vector<wanted_copy> wanted, fetched_slot_fil
   for (auto& r : sel.refused)
     log_slots()->warn("will not copy logical slot {}", r);
   if (sel.files.empty())
-    return give_up("nothing to install");
-  st.current.phase = copy_phase::restarting;
-  report(self);
-  auto settings = st.settings;
-  auto* pool = &st.io->blocking_pool();
-  std::function<asio::awaitable<restart_outcome>()> work = [pool, settings, files = std::move(sel.files)]() {
-    return srv::restart_with_slot_files(*pool, settings.server, settings.state_dir, files);
-  };
-  on_io<restart_outcome>(*st.io, self, std::move(work), [self](restart_outcome o) { on_restarted(self, std::move(o)); });
+    return give_up(self, "nothing to install: " + fmt::format("{}", fmt::join(sel.refused, "; ")));
+  auto leader = f.leader;
+  self->request(st.local, st.settings.fetch_timeout, facts_atom_v)
+      .then(
+          [self, wanted, files = std::move(sel.files), leader](local_facts& l) {
+            on_local_facts(self, wanted, files, leader, l);
+          },
+          [self](caf::error& e) {
+            give_up(self, "the local connection did not answer before the stop: " + caf::to_string(e));
+          });
 }
 
 void on_order(self_ptr self, copy_order& order) {
@@ -244,10 +290,12 @@ void recover(self_ptr self) {
 }
 
 slot_copier_private::behavior_type slot_copier(self_ptr self, io_runtime* io, copier_settings settings,
-                                               leader_connection_actor leader, ha_loop_actor ha) {
+                                               local_connection_actor local, leader_connection_actor leader,
+                                               ha_loop_actor ha) {
   auto& st = self->state;
   st.io = io;
   st.settings = std::move(settings);
+  st.local = local;
   st.leader = leader;
   st.ha = ha;
   self->monitor(ha); // ends with the HA loop
@@ -296,8 +344,8 @@ slot_copier_private::behavior_type slot_copier(self_ptr self, io_runtime* io, co
 } // namespace
 
 slot_copier_actor spawn_slot_copier(caf::actor_system& sys, io_runtime& io, copier_settings settings,
-                                    leader_connection_actor leader, ha_loop_actor ha) {
-  return caf::actor_cast<slot_copier_actor>(sys.spawn(slot_copier, &io, std::move(settings), leader, ha));
+                                    local_connection_actor local, leader_connection_actor leader, ha_loop_actor ha) {
+  return caf::actor_cast<slot_copier_actor>(sys.spawn(slot_copier, &io, std::move(settings), local, leader, ha));
 }
 
 } // namespace slotd::actors

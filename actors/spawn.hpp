@@ -35,7 +35,7 @@ copier_settings copier_settings_from(const ha_settings& s);
 
 // Reports every change of phase to `ha`, and ends with it.
 slot_copier_actor spawn_slot_copier(caf::actor_system& sys, io_runtime& io, copier_settings settings,
-                                    leader_connection_actor leader, ha_loop_actor ha);
+                                    local_connection_actor local, leader_connection_actor leader, ha_loop_actor ha);
 
 promote_handler_actor spawn_promote_handler(caf::actor_system& sys, ha_loop_actor ha);
 

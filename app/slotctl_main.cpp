@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "actors/json_text.hpp"
 #include "pg/asio.hpp"
 // Beast after Asio (pg/asio.hpp fixes Asio's includes for g++ 12).
 #include <boost/beast/core/flat_buffer.hpp>
@@ -203,13 +204,13 @@ json yaml_to_json(const YAML::Node& n) {
 std::string cluster_body(const std::string& path) {
   auto text = read_file(path, "--file");
   if (auto j = json::parse(text, nullptr, false); !j.is_discarded())
-    return j.dump();
+    return slotd::actors::json_text(j);
   try {
     auto node = YAML::Load(text);
     if (!node.IsMap())
       throw usage_error{"--file " + path + ": expected a mapping of cluster-view keys (members, slots, "
                         "ignore_slots, member_slots_ttl, use_slots)"};
-    return yaml_to_json(node).dump();
+    return slotd::actors::json_text(yaml_to_json(node));
   } catch (const YAML::Exception& e) {
     throw usage_error{"--file " + path + ":" + std::to_string(e.mark.line + 1) + ":" +
                       std::to_string(e.mark.column + 1) + ": not valid YAML or JSON: " + e.msg};
@@ -367,7 +368,7 @@ request_spec make_request(const options& o) {
         throw usage_error{"promote: unexpected argument '" + args[i] + "'"};
       }
     }
-    spec.body = body.dump();
+    spec.body = slotd::actors::json_text(body);
   } else if (cmd == "demote") {
     std::optional<std::string> leader;
     for (std::size_t i = 0; i < args.size(); ++i) {
@@ -380,7 +381,7 @@ request_spec make_request(const options& o) {
       throw usage_error{"demote needs --leader NAME"};
     spec.method = http::verb::post;
     spec.target = "/demote";
-    spec.body = json{{"leader", *leader}}.dump();
+    spec.body = slotd::actors::json_text(json{{"leader", *leader}});
   } else if (cmd == "cluster") {
     std::optional<std::string> file;
     for (std::size_t i = 0; i < args.size(); ++i) {

@@ -182,5 +182,49 @@ TEST(PromoteFaults, ReplyNamesEveryUnreadySlotWithItsReason) {
   EXPECT_EQ(r.reasons["cdc"].rfind("missing", 0), 0u) << r.reasons["cdc"];
 }
 
+// A copy whose next start would fail or misbehave is refused before the
+// stop, with the reason in the errors, and the server is never restarted.
+void expect_refused_without_restart(cdc_pair& t, const std::string& why) {
+  auto started = t.r.scalar("SELECT pg_postmaster_start_time()::text");
+  ASSERT_TRUE(eventually([&] { return t.loop()["errors"].dump().find(why) != std::string::npos; }, 60s))
+      << t.loop().dump(2);
+  EXPECT_EQ(t.r.scalar("SELECT pg_postmaster_start_time()::text"), started) << "the server was restarted";
+  EXPECT_EQ(t.loop()["restarts"], 0);
+  EXPECT_FALSE(slots_of(t.r).contains("cdc"));
+}
+
+TEST(CopyPrerequisites, WalLevelBelowLogicalOnTheReplica) {
+  cdc_pair t;
+  t.r.append_conf("wal_level = replica\n");
+  t.r.restart();
+  ASSERT_NO_FATAL_FAILURE(start_pair_with(t, {}));
+  expect_refused_without_restart(t, "wal_level is 'replica' here");
+}
+
+TEST(CopyPrerequisites, NoFreeReplicationSlotOnTheReplica) {
+  cdc_pair t;
+  t.r.append_conf("max_replication_slots = 0\n");
+  t.r.restart();
+  ASSERT_NO_FATAL_FAILURE(start_pair_with(t, {}));
+  expect_refused_without_restart(t, "no free replication slot here");
+}
+
+// The leader named by the HA manager is another cluster (same slot name,
+// same database name): its slot file must never be installed here.
+TEST(CopyPrerequisites, LeaderOfAnotherCluster) {
+  cdc_pair t;
+  auto& other = t.c.add_standalone("other");
+  other.append_conf("wal_level = logical\n");
+  other.restart();
+  other.exec("CREATE DATABASE app");
+  other.exec("SELECT pg_create_logical_replication_slot('cdc', 'test_decoding')", "app");
+  other.exec("CHECKPOINT");
+  t.view.members["other"] = member_of(other);
+  ASSERT_NO_FATAL_FAILURE(start_pair_with(t, {.role = config::start_role::wait}));
+  auto d = t.a.demote("node2", "other");
+  ASSERT_EQ(d.status, 200) << d.error;
+  expect_refused_without_restart(t, "it is another cluster");
+}
+
 } // namespace
 } // namespace slotd::testing
