@@ -16,6 +16,7 @@
 #include <fstream>
 #include <iostream>
 #include <mutex>
+#include <random>
 #include <regex>
 #include <sstream>
 #include <thread>
@@ -278,20 +279,28 @@ const pg_install& pg_install::current() {
 
 fs::path test_root() { return env_or("SLOTD_TEST_ROOT", "/tmp/slotd-tests"); }
 
+// A port below the ephemeral range (32768-60999 here): a port the OS hands
+// out there may be taken as the source port of some client connection
+// between the choice and the server's bind (a restart reuses the port, so
+// that window is open for the whole test). Chosen at random, checked free.
 int free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  a.sin_port = 0;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+  static std::mt19937 rng(std::random_device{}() ^ static_cast<unsigned>(::getpid()));
+  std::uniform_int_distribution<int> pick(20000, 32767);
+  for (int attempt = 0; attempt < 500; ++attempt) {
+    int port = pick(rng);
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0)
+      throw harness_error("socket: " + std::string(std::strerror(errno)));
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons(static_cast<std::uint16_t>(port));
+    bool free = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
     ::close(fd);
-    throw harness_error("bind: " + std::string(std::strerror(errno)));
+    if (free)
+      return port;
   }
-  socklen_t len = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
+  throw harness_error("no free port in 20000-32767");
 }
 
 int sweep_leftovers() {

@@ -132,7 +132,8 @@ private:
   bool detached_ = false;
 };
 
-// A free TCP port on 127.0.0.1 (not reserved: start() retries on a clash).
+// A free TCP port on 127.0.0.1 below the ephemeral range (not reserved:
+// start() retries on a clash).
 int free_port();
 
 // The root of all test clusters (SLOTD_TEST_ROOT or /tmp/slotd-tests).
