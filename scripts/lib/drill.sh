@@ -82,6 +82,8 @@ drill_prepare_dir() {
   cp -p "$build/app/slotd" "$build/app/slotctl" "$dir/bin/"
   slotd_bin=$dir/bin/slotd
   slotctl_bin=$dir/bin/slotctl
+  "$slotd_bin" --version >/dev/null && "$slotctl_bin" --version >/dev/null ||
+    { say "the copied binaries do not run (a build was linking them?): try again"; return 1; }
   cat > "$dir/stop" <<EOF
 #!/usr/bin/env bash
 # Stops what $drill_name started in $dir (recorded PIDs, servers of its data
@@ -404,7 +406,7 @@ drill_load_stop() { bg_stop writer; bg_stop audit; }
 # The position a replica has received (or replayed, when it is higher).
 wal_end() { sql "$1" "SELECT greatest(pg_last_wal_receive_lsn(), pg_last_wal_replay_lsn())"; }
 replayed_past() { [ "$(sql "$1" "SELECT pg_last_wal_replay_lsn() > '$2'::pg_lsn")" = t ]; }
-best_candidate() { # the replica among $@ that has the most WAL (promotion replays all of it)
+best_candidate() { # the replica among $@ that has the most WAL (promotion replays all of it); ties: the first
   local best="" best_lsn="0/0" n l
   for n in "$@"; do
     l=$(wal_end "$n" 2>/dev/null) || continue
@@ -509,6 +511,8 @@ crash_failover() {
   say "crash failover: kill -9 of $old's postmaster ($pid)"
   kill -9 "$pid"
   sleep 1
+  # In random order: a tie (the usual case) does not always go to the same node.
+  [ $((RANDOM % 2)) = 0 ] || others=("${others[1]}" "${others[0]}")
   failover_to=$(best_candidate "${others[@]}")
   [ -n "$failover_to" ] || { say "no candidate answers"; return 1; }
   local other=${others[0]}
