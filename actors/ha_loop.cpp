@@ -209,12 +209,20 @@ void start_copy(self_ptr self, const std::vector<std::string>& names, const std:
     return;
   st.copying = true;
   st.copy_recopies = recopies;
+  order.recopies = recopies;
   clean_workers(self); // no advance of a slot about to be replaced (#3098)
   self->send(st.copier, std::move(order));
 }
 
 void on_copy_report(self_ptr self, copy_report& r) {
   auto& st = self->state;
+  // At start: re-copies recorded by an earlier run still count (wall clock
+  // to this process's steady clock).
+  for (auto& [slot, times] : r.recopy_history)
+    for (auto t : times)
+      st.recopies.record(slot, steady::now() - std::chrono::duration_cast<steady::duration>(wall_clock::now() - t));
+  if (!r.recopy_history.empty())
+    return;
   st.copying = r.phase == copy_phase::fetching || r.phase == copy_phase::restarting;
   st.restarting = r.phase == copy_phase::restarting || r.phase == copy_phase::server_down;
   bool was_down = st.server_down;

@@ -19,9 +19,6 @@ struct ha_settings {
   // Bounds of the requests the loop makes to the other actors.
   std::chrono::milliseconds request_timeout{15000};
   std::chrono::milliseconds copy_timeout{180000};
-  // slotd's own durable state (the copy intent record); empty: next to the
-  // data directory, "<data_dir>.slotd".
-  std::string state_dir;
 };
 
 } // namespace slotd::actors

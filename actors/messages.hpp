@@ -139,6 +139,7 @@ struct wanted_copy {
 // From the HA loop to the slot copier: copy these slots now.
 struct copy_order {
   std::vector<wanted_copy> slots;
+  std::vector<std::string> recopies; // those that replace a local copy (counted once the server stops)
   std::optional<std::string> leader; // for the logs
 };
 
@@ -160,6 +161,8 @@ struct copy_report {
   std::string error;                  // what went wrong, if anything
   unsigned start_attempts = 0;
   std::chrono::milliseconds stop_ms{0}, install_ms{0}, start_ms{0};
+  // At start: the re-copies of the last hour recorded in state_dir.
+  std::map<std::string, std::vector<wall_clock::time_point>> recopy_history;
 };
 
 // ------------------------------------------------------ advance workers

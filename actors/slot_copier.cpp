@@ -58,6 +58,7 @@ struct copier_state {
   leader_connection_actor leader;
   ha_loop_actor ha;
   copy_report current; // the copy under way (or the last one)
+  std::vector<std::string> recopies; // of the copy under way
   bool cancelled = false;
   std::uint64_t epoch = 0;
   std::chrono::milliseconds backoff{1000};
@@ -205,8 +206,12 @@ void on_local_facts(self_ptr self, std::vector<wanted_copy> wanted, std::vector<
   report(self);
   auto settings = st.settings;
   auto* pool = &st.io->blocking_pool();
-  std::function<asio::awaitable<restart_outcome>()> work = [pool, settings, files = std::move(files)]() {
-    return srv::restart_with_slot_files(*pool, settings.server, settings.state_dir, files);
+  std::vector<std::string> recopies;
+  for (auto& f : files)
+    if (std::find(st.recopies.begin(), st.recopies.end(), f.name) != st.recopies.end())
+      recopies.push_back(f.name);
+  std::function<asio::awaitable<restart_outcome>()> work = [pool, settings, files = std::move(files), recopies]() {
+    return srv::restart_with_slot_files(*pool, settings.server, settings.state_dir, files, recopies);
   };
   on_io<restart_outcome>(*st.io, self, std::move(work), [self](restart_outcome o) { on_restarted(self, std::move(o)); });
 }
@@ -245,6 +250,7 @@ void on_order(self_ptr self, copy_order& order) {
   if (st.current.phase != copy_phase::idle || order.slots.empty())
     return; // one copy at a time; the HA loop plans again
   st.cancelled = false;
+  st.recopies = order.recopies;
   st.current = copy_report{};
   st.current.phase = copy_phase::fetching;
   st.current.started_at = wall_clock::now();
@@ -269,6 +275,16 @@ void on_order(self_ptr self, copy_order& order) {
 // step), so what is left to do is to make sure the server runs.
 void recover(self_ptr self) {
   auto& st = self->state;
+  // The re-copy limit's history survives restarts (small file, read once).
+  if (auto h = sf::read_recopy_history(st.settings.state_dir); !h) {
+    log_slots()->error("cannot read the re-copy history: {}", h.error().what());
+  } else if (!h->empty()) {
+    copy_report r;
+    for (auto& [slot, times] : *h)
+      for (auto t : times)
+        r.recopy_history[slot].push_back(wall_clock::time_point{std::chrono::seconds(t)});
+    self->send(st.ha, std::move(r));
+  }
   auto intent = sf::read_copy_intent(st.settings.state_dir);
   if (!intent) {
     log_slots()->error("cannot read the copy intent record: {}", intent.error().what());
@@ -368,7 +384,8 @@ copier_settings copier_settings_from(const ha_settings& s) {
   c.server.run_as = s.run_as;
   c.server.stop_timeout = std::chrono::seconds(300);
   c.server.start_timeout = std::chrono::seconds(300);
-  c.state_dir = s.state_dir.empty() ? std::filesystem::path(data.string() + ".slotd") : std::filesystem::path(s.state_dir);
+  c.state_dir = s.cfg.state_dir.empty() ? std::filesystem::path(data.string() + ".slotd")
+                                        : std::filesystem::path(s.cfg.state_dir);
   return c;
 }
 

@@ -37,6 +37,13 @@ runs until SIGTERM or SIGINT (clean shutdown). SIGHUP re-reads FILE
 (cluster-view keys set through the API stay in force; api.listen needs a
 restart) and the token in api.token_file (an unreadable file keeps the
 current token); SIGUSR1 prints the state of every actor as JSON on stdout.
+SIGTERM during a slot copy waits until the server runs again.
+
+Faults: before it stops the server for a slot copy, slotd writes a record in
+state_dir (default <data_dir>.slotd); a slotd started after a crash finds it
+and starts the server. A failed core actor ends slotd with exit 1 (let the
+service manager restart it). SLOTD_FAULT_KILL_AT (tests only) makes slotd
+kill itself at a named point of a copy.
 )";
 
 // Exit codes: 0 ok, 1 cannot run, 2 bad usage or bad configuration.

@@ -69,6 +69,9 @@ struct config {
   std::string scope; // cluster name for logs and metric labels
   std::chrono::milliseconds loop_wait = std::chrono::seconds(10);
   start_role role = start_role::automatic;
+  // slotd's own durable state (the record of a slot copy under way); empty:
+  // next to the data directory, "<data_dir>.slotd".
+  std::string state_dir;
   postgresql_config postgresql;
   // members, slots, ignore_slots, member_slots_ttl and postgresql.use_slots:
   // the part PUT /cluster may replace at run time.

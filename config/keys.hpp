@@ -10,7 +10,7 @@ namespace slotd::config::keys {
 
 inline constexpr std::string_view top[] = {"name",  "scope",        "loop_wait",        "role",
                                             "postgresql", "members", "slots", "ignore_slots",
-                                            "member_slots_ttl", "api", "log"};
+                                            "member_slots_ttl", "api", "log", "state_dir"};
 inline constexpr std::string_view postgresql[] = {"conninfo",      "data_dir",    "bin_dir",  "stop_command",
                                                   "start_command", "leader_auth", "use_slots"};
 inline constexpr std::string_view leader_auth[] = {"user", "password_file"};

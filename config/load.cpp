@@ -151,6 +151,9 @@ parse_result<config> parse(std::string_view text, std::string filename, check_sc
       } else if (e.key == "role") {
         if (auto role = r.choice(e, {start_role::automatic, start_role::wait}))
           cfg.role = *role;
+      } else if (e.key == "state_dir") {
+        if (auto dir = r.string(e))
+          cfg.state_dir = *dir;
       } else if (e.key == "postgresql") {
         read_postgresql(r, e, cfg.postgresql, cluster, positions, scope);
       } else if (e.key == "api") {

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include "pg/client/log.hpp"
+#include "pg/model/advance_errors.hpp"
 #include "pg/server/fault_point.hpp"
 #include "pg/server/server_state.hpp"
 #include "pg/slotfile/copy_intent.hpp"
@@ -90,7 +91,8 @@ asio::awaitable<bool> start_until_running(server_options opts, unsigned attempts
 } // namespace
 
 asio::awaitable<restart_outcome> restart_with_slot_files(asio::thread_pool& pool, server_options server,
-                                                         fs::path state_dir, std::vector<sf::state_file> files) {
+                                                         fs::path state_dir, std::vector<sf::state_file> files,
+                                                         std::vector<std::string> recopies) {
   restart_outcome o;
   auto ex = co_await asio::this_coro::executor;
   std::vector<std::string> names;
@@ -120,6 +122,14 @@ asio::awaitable<restart_outcome> restart_with_slot_files(asio::thread_pool& pool
   o.stopped = true;
   if (!stop_ok)
     logger().warn("the stop command failed ({}), but the server is down: installing", describe(stop));
+  if (!recopies.empty()) {
+    auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch());
+    auto window = std::chrono::duration_cast<std::chrono::seconds>(model::recopy_limiter::window);
+    auto recorded = co_await blocking(pool, [&] { return sf::record_recopies(state_dir, recopies, now.count(), window.count()); });
+    if (!recorded)
+      logger().error("cannot record the re-copies of {} in {}: {}", recopies.front(), state_dir.string(),
+                     recorded.error().what());
+  }
   fault_point("copy:after_stop");
 
   t0 = steady::now();

@@ -30,10 +30,14 @@ struct restart_outcome {
 constexpr unsigned copy_start_attempts = 3;
 
 // File work with fsyncs runs on `blocking` (never on the I/O thread).
+// `recopies` (slots replaced in place) are recorded in state_dir once the
+// server is down: only a copy that restarted the server counts toward the
+// re-copy limit.
 boost::asio::awaitable<restart_outcome> restart_with_slot_files(boost::asio::thread_pool& blocking,
                                                                 server_options server,
                                                                 std::filesystem::path state_dir,
-                                                                std::vector<slotfile::state_file> files);
+                                                                std::vector<slotfile::state_file> files,
+                                                                std::vector<std::string> recopies);
 
 // Start the server until it runs (at most `attempts` starts); then remove
 // the intent record. For a start that failed after a copy, and for a copy

@@ -131,6 +131,37 @@ result<std::optional<copy_intent>> read_copy_intent(const fs::path& state_dir) {
   return std::optional<copy_intent>{std::move(out)};
 }
 
+result<recopy_history> read_recopy_history(const fs::path& state_dir) {
+  recopy_history out;
+  auto path = state_dir / "recopies";
+  std::error_code ec;
+  if (!fs::exists(path, ec))
+    return out;
+  std::ifstream in(path);
+  if (!in)
+    return fail("cannot read", path);
+  std::string slot;
+  std::int64_t at = 0;
+  while (in >> slot >> at)
+    out[slot].push_back(at);
+  return out;
+}
+
+result<void> record_recopies(const fs::path& state_dir, const std::vector<std::string>& slots, std::int64_t now,
+                             std::int64_t window_seconds) {
+  auto history = read_recopy_history(state_dir);
+  if (!history)
+    return history.error();
+  for (auto& s : slots)
+    (*history)[s].push_back(now);
+  std::ostringstream out;
+  for (auto& [slot, times] : *history)
+    for (auto t : times)
+      if (t + window_seconds > now)
+        out << slot << " " << t << "\n";
+  return write_file_durably(state_dir / "recopies", out.str());
+}
+
 result<void> remove_copy_intent(const fs::path& state_dir) {
   auto path = copy_intent_path(state_dir);
   if (::unlink(path.c_str()) != 0 && errno != ENOENT)

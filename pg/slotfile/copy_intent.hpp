@@ -10,6 +10,7 @@
 // as seconds since the epoch, pid of the agent that wrote it).
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -33,6 +34,15 @@ result<void> write_copy_intent(const std::filesystem::path& state_dir, const cop
 // nullopt when there is none; an unreadable or malformed file is an error.
 result<std::optional<copy_intent>> read_copy_intent(const std::filesystem::path& state_dir);
 result<void> remove_copy_intent(const std::filesystem::path& state_dir);
+
+// When each slot was last re-copied (seconds since the epoch), kept in
+// state_dir so that the re-copy limit (3 per slot per hour) survives a
+// restart of slotd: the file `recopies`, one "slot seconds" per line.
+using recopy_history = std::map<std::string, std::vector<std::int64_t>>;
+result<recopy_history> read_recopy_history(const std::filesystem::path& state_dir);
+// Adds `slots` at `now` and keeps only the last `window_seconds`.
+result<void> record_recopies(const std::filesystem::path& state_dir, const std::vector<std::string>& slots,
+                             std::int64_t now, std::int64_t window_seconds);
 
 // Blocking (fsyncs): off the I/O thread.
 result<void> write_file_durably(const std::filesystem::path& path, const std::string& text);

@@ -67,6 +67,13 @@ TEST(load, fills_the_documented_defaults) {
   EXPECT_EQ(to_string(expected.api.listen), "127.0.0.1:8010");
   EXPECT_EQ(expected.log.level, log_level::info);
   EXPECT_EQ(expected.log.format, log_format::text);
+  EXPECT_EQ(expected.state_dir, "") << "next to the data directory";
+}
+
+TEST(load, reads_the_state_dir) {
+  auto r = parse_text(std::string(minimal) + "state_dir: /var/lib/slotd/main\n");
+  ASSERT_TRUE(r.ok()) << ::testing::PrintToString(printed(r));
+  EXPECT_EQ(r.value->state_dir, "/var/lib/slotd/main");
 }
 
 TEST(load, reads_the_other_choices) {
@@ -179,7 +186,7 @@ TEST(load, rejects_unknown_keys_at_every_level) {
   auto bad = [](std::string_view line) { return printed(parse_text(std::string(minimal) + std::string(line))); };
   EXPECT_THAT(bad("colour: blue\n"),
               ElementsAre("t.yaml:2:1: unknown key 'colour' at the top level (expected name, scope, loop_wait, "
-                          "role, postgresql, members, slots, ignore_slots, member_slots_ttl, api or log)"));
+                          "role, postgresql, members, slots, ignore_slots, member_slots_ttl, api, log or state_dir)"));
   EXPECT_THAT(bad("postgresql: {datadir: /x}\n"),
               ElementsAre("t.yaml:2:14: unknown key 'datadir' in postgresql (expected conninfo, data_dir, bin_dir, "
                           "stop_command, start_command, leader_auth or use_slots)"));

@@ -45,3 +45,28 @@ TEST_F(copy_intent_test, a_malformed_record_is_an_error_not_nothing) {
 
 } // namespace
 } // namespace slotd::pg::slotfile
+
+namespace slotd::pg::slotfile {
+namespace {
+
+// The re-copy limit survives a restart of slotd: re-copies are kept for
+// the window, older ones are dropped at the next write.
+TEST_F(copy_intent_test, recopy_history_is_kept_for_the_window) {
+  auto dir = root / "main.slotd";
+  auto empty = read_recopy_history(dir);
+  ASSERT_TRUE(empty);
+  EXPECT_TRUE(empty->empty());
+  ASSERT_TRUE(record_recopies(dir, {"cdc"}, 1000, 3600));
+  ASSERT_TRUE(record_recopies(dir, {"cdc", "audit"}, 2000, 3600));
+  auto h = read_recopy_history(dir);
+  ASSERT_TRUE(h);
+  EXPECT_EQ((*h)["cdc"], (std::vector<std::int64_t>{1000, 2000}));
+  EXPECT_EQ((*h)["audit"], (std::vector<std::int64_t>{2000}));
+  ASSERT_TRUE(record_recopies(dir, {"audit"}, 4700, 3600)); // 1000 left the window
+  h = read_recopy_history(dir);
+  EXPECT_EQ((*h)["cdc"], (std::vector<std::int64_t>{2000}));
+  EXPECT_EQ((*h)["audit"], (std::vector<std::int64_t>{2000, 4700}));
+}
+
+} // namespace
+} // namespace slotd::pg::slotfile
