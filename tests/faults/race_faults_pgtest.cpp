@@ -1,0 +1,83 @@
+// Races and crashes around the agent on real servers: the local server
+// killed with `kill -9` while its copies are advanced, promote and demote
+// sent at the same time.
+#include <thread>
+
+#include "tests/actors/agent_fixture.hpp"
+
+namespace slotd::testing {
+namespace {
+
+std::optional<std::string> cdc_confirmed(const node& n) {
+  try {
+    return n.scalar("SELECT confirmed_flush_lsn::text FROM pg_replication_slots WHERE slot_name = 'cdc'");
+  } catch (const harness_error&) {
+    return std::nullopt;
+  }
+}
+
+bool lsn_at_least(const node& n, const std::optional<std::string>& a, const std::string& b) {
+  return a && n.scalar("SELECT '" + *a + "'::pg_lsn >= '" + b + "'::pg_lsn") == "t";
+}
+
+// The replica's server dies (kill -9) while its copy is being advanced; the
+// HA manager (here: the test) starts it again. The agent reconnects, the
+// copy is advanced again (advances on a standby are not persisted until a
+// restartpoint: after the crash it may be back at an older position), and
+// nothing is restarted by slotd.
+TEST(RaceFaults, LocalServerKilledDuringAdvances) {
+  cdc_pair t;
+  t.p.exec("CREATE TABLE t (id int)", "app");
+  t.start();
+  ASSERT_TRUE(t.a.wait_ready("node2")) << t.a.readiness("node2").dump(2);
+  auto consume = [&] {
+    t.p.exec("INSERT INTO t SELECT generate_series(1, 500)", "app");
+    t.p.query("SELECT 1 FROM pg_logical_slot_get_changes('cdc', NULL, NULL)", "app");
+    return *t.p.scalar("SELECT confirmed_flush_lsn::text FROM pg_replication_slots WHERE slot_name = 'cdc'");
+  };
+  consume();
+  auto restarts_before = t.loop()["restarts"].get<int>();
+  t.r.kill9();
+  auto confirmed = consume();
+  t.r.start();
+  EXPECT_TRUE(eventually([&] { return lsn_at_least(t.p, cdc_confirmed(t.r), confirmed); }, 60s))
+      << t.loop().dump(2);
+  EXPECT_TRUE(eventually([&] {
+    bool ok = false;
+    caf::scoped_actor self{t.a.system()};
+    self->request(t.a.of("node2").ha(), 10s, actors::health_atom_v)
+        .receive([&](actors::health_reply& r) { ok = r.ok; }, [&](caf::error&) {});
+    return ok;
+  }, 30s));
+  EXPECT_EQ(t.loop()["restarts"].get<int>(), restarts_before) << "slotd restarted the server itself";
+  EXPECT_TRUE(t.a.wait_ready("node2"));
+}
+
+// promote and demote at the same moment: one of them is refused with 409
+// or they run one after the other; never both half-done. The agent ends in
+// the role of the one that ran last and answers.
+TEST(RaceFaults, PromoteAndDemoteAtOnce) {
+  cdc_pair t;
+  t.start();
+  ASSERT_TRUE(t.a.wait_ready("node2"));
+  for (int round = 0; round < 3; ++round) {
+    actors::promote_reply p;
+    actors::demote_reply d;
+    std::thread a([&] { p = t.a.promote("node2", 5s); });
+    std::thread b([&] { d = t.a.demote("node2", "node1"); });
+    a.join();
+    b.join();
+    EXPECT_TRUE(p.status == 200 || p.status == 409) << p.status << " " << p.error;
+    EXPECT_TRUE(d.status == 200 || d.status == 409) << d.status << " " << d.error;
+    EXPECT_FALSE(p.status == 409 && d.status == 409) << "both refused";
+    // The server was never promoted: whatever was said, demote it back.
+    auto back = t.a.demote("node2", "node1");
+    ASSERT_EQ(back.status, 200) << back.error;
+    EXPECT_TRUE(eventually([&] { return t.a.status("node2")["role"] == "replica"; }, 15s));
+  }
+  EXPECT_TRUE(t.r.running());
+  EXPECT_TRUE(t.a.wait_ready("node2"));
+}
+
+} // namespace
+} // namespace slotd::testing
