@@ -223,8 +223,8 @@ advance_worker_private::behavior_type advance_worker(self_ptr self, io_runtime* 
               continue;
             }
             auto o = co_await advance_one(conn, connected, slot, target, until);
-            if (o.ok)
-              res.advanced[slot] = o.reached.value_or(target);
+            if (o.ok && o.reached)
+              res.advanced[slot] = *o.reached; // no end LSN: the slot was already there
             else
               res.failed[slot] = o.err.what();
           }

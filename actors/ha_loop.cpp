@@ -232,9 +232,12 @@ void on_copy_report(self_ptr self, copy_report& r) {
   if (r.finished && (st.copy.phase == copy_phase::fetching || st.copy.phase == copy_phase::restarting)) {
     if (r.stopped) {
       ++st.restarts;
-      // Only copies that restarted the server count toward the limit.
+      // Only copies that restarted the server count toward the limit (the
+      // slots that were refused before the stop do not).
       for (auto& n : st.copy_recopies)
-        st.recopies.record(n, steady::now());
+        if (std::none_of(r.refused.begin(), r.refused.end(),
+                         [&](const std::string& why) { return why.rfind(n + ":", 0) == 0; }))
+          st.recopies.record(n, steady::now());
     }
     auto now = wall_clock::now();
     for (auto& n : r.installed) {
@@ -805,6 +808,7 @@ ha_loop_private::behavior_type ha_loop(self_ptr self, io_runtime* io, ha_setting
         if (s.view_overrides.contains("use_slots"))
           s.view.use_slots = keep.use_slots;
         log_ha()->info("configuration reloaded");
+        self->send(s.copier, cancel_atom_v);
         set_leader(self, s.leader);
         run_now(self);
       },
@@ -823,6 +827,7 @@ ha_loop_private::behavior_type ha_loop(self_ptr self, io_runtime* io, ha_setting
             return r;
           }
           log_ha()->info("demote: following leader {}", *o.leader);
+          self->send(s.copier, cancel_atom_v); // a copy from the old leader, if it has not stopped the server
           s.told = model::told_role::replica;
           s.role_source = "message";
           s.leader_snap.reset();
@@ -865,6 +870,7 @@ ha_loop_private::behavior_type ha_loop(self_ptr self, io_runtime* io, ha_setting
           s.view_overrides.insert("member_slots_ttl");
         if (u.use_slots)
           s.view_overrides.insert("use_slots");
+        self->send(s.copier, cancel_atom_v); // a copy planned with the old view, if not stopped yet
         log_ha()->info("cluster view updated: {} members, {} permanent slots", s.view.members.size(),
                        s.view.slots.size());
         set_leader(self, s.leader); // the leader's address may have changed

@@ -30,8 +30,8 @@ public:
 
   boost::asio::any_io_executor executor() { return ctx_.get_executor(); }
   boost::asio::io_context& context() { return ctx_; }
-  // For blocking work (fsyncs of slot files): hop there and back with
-  // co_await boost::asio::post(pool, use_awaitable).
+  // For blocking work (fsyncs of slot files): co_await
+  // pg::run_blocking(pool, f) (pg/blocking.hpp) runs f there.
   boost::asio::thread_pool& blocking_pool() { return blocking_; }
   // Lets pending work be dropped and joins the thread.
   void stop();

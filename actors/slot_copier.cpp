@@ -60,6 +60,7 @@ struct copier_state {
   copy_report current; // the copy under way (or the last one)
   std::vector<std::string> recopies; // of the copy under way
   bool cancelled = false;
+  bool draining = false; // the agent is shutting down: no new copy
   std::uint64_t epoch = 0;
   std::chrono::milliseconds backoff{1000};
   std::vector<caf::typed_response_promise<bool>> drains;
@@ -247,7 +248,7 @@ void on_fetched(self_ptr self, std::vector<wanted_copy> wanted, fetched_slot_fil
 
 void on_order(self_ptr self, copy_order& order) {
   auto& st = self->state;
-  if (st.current.phase != copy_phase::idle || order.slots.empty())
+  if (st.current.phase != copy_phase::idle || order.slots.empty() || st.draining)
     return; // one copy at a time; the HA loop plans again
   st.cancelled = false;
   st.recopies = order.recopies;
@@ -332,6 +333,7 @@ slot_copier_private::behavior_type slot_copier(self_ptr self, io_runtime* io, co
       },
       [=](stop_atom) -> caf::result<bool> {
         auto& s = self->state;
+        s.draining = true;
         if (s.current.phase == copy_phase::fetching)
           s.cancelled = true;
         if (s.current.phase != copy_phase::restarting && s.current.phase != copy_phase::fetching)

@@ -5,6 +5,8 @@ namespace slotd::model {
 prerequisites_verdict check_copy_prerequisites(const node_facts& local, const node_facts& leader,
                                                const std::vector<copy_candidate>& slots) {
   prerequisites_verdict v;
+  if (!local.in_recovery)
+    v.blocking.push_back("the local server is not in recovery any more (promoted?): not stopping a primary");
   if (local.wal_level != "logical")
     v.blocking.push_back("wal_level is '" + local.wal_level +
                          "' here: logical slots need wal_level = logical (the server would not start)");

@@ -10,7 +10,9 @@
 //   PANIC "unsupported version" on every start);
 // - the leader's system_identifier is the local one (a foreign cluster's
 //   slot would be bound to whatever local database has that OID);
-// - each slot's database exists here.
+// - each slot's database exists here;
+// - the local server is still a standby (the HA manager may have promoted
+//   it while the files were read: a new primary must not be stopped).
 #include <optional>
 #include <set>
 #include <string>
@@ -26,6 +28,7 @@ struct node_facts {
   std::set<std::string> databases;
   std::optional<std::string> system_identifier; // nullopt: could not be read
   int server_version = 0;                       // server_version_num
+  bool in_recovery = true;                      // a copy goes only into a standby
 };
 
 struct copy_candidate {

@@ -31,7 +31,8 @@ boost::asio::awaitable<result<model::node_facts>> read_node_facts(connection& co
     co_return identity.error();
   auto f = std::move(*identity);
   auto settings = co_await conn.exec("SELECT pg_catalog.current_setting('wal_level'), "
-                                     "pg_catalog.current_setting('max_replication_slots')::int",
+                                     "pg_catalog.current_setting('max_replication_slots')::int, "
+                                     "pg_catalog.pg_is_in_recovery()",
                                      until);
   if (!settings)
     co_return settings.error();
@@ -46,6 +47,7 @@ boost::asio::awaitable<result<model::node_facts>> read_node_facts(connection& co
       co_return parse_error("expected one row of settings");
     f.wal_level = settings->get<std::string>(0, 0).value_or("");
     f.max_replication_slots = settings->get<int>(0, 1).value_or(0);
+    f.in_recovery = settings->get<bool>(0, 2).value_or(false);
     for (int i = 0; i < slots->size(); ++i)
       f.slot_names.insert(slots->get<std::string>(i, 0).value_or(""));
     f.slots_in_use = slots->size();

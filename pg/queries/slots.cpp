@@ -109,25 +109,25 @@ result<drop_outcome> parse_drop(const rows& r) {
 }
 
 // The advance runs only when the slot is behind the target, so that a
-// target behind the slot (an old position, a slot already advanced) is no
-// row instead of the error 55000 "... minimum is ...", which could only be
+// target behind the slot (an old position, a slot already advanced) is a
+// NULL end_lsn instead of the error 55000 "... minimum is ...", which could only be
 // told apart from an invalidated slot (also 55000) by its text, and the text
 // depends on lc_messages. A slot with no position yet is advanced (and
 // fails) as before, and so is a slot that does not exist (its error).
 std::string advance_slot_sql() {
-  return "SELECT a.end_lsn FROM (SELECT $1::name AS slot_name) w "
-         "LEFT JOIN pg_catalog.pg_replication_slots s USING (slot_name) "
-         "CROSS JOIN LATERAL pg_catalog.pg_replication_slot_advance(w.slot_name, $2::pg_lsn) a "
-         "WHERE s.slot_name IS NULL OR COALESCE(CASE WHEN s.slot_type = 'logical' THEN s.confirmed_flush_lsn "
-         "ELSE s.restart_lsn END < $2::pg_lsn, true)";
+  // The call sits in a CASE of the select list: it runs only for the row
+  // that passed, whatever plan the server picks (a call in FROM could run
+  // before a filter).
+  return "SELECT CASE WHEN s.slot_name IS NULL OR COALESCE(CASE WHEN s.slot_type = 'logical' "
+         "THEN s.confirmed_flush_lsn ELSE s.restart_lsn END < $2::pg_lsn, true) "
+         "THEN (pg_catalog.pg_replication_slot_advance(w.slot_name, $2::pg_lsn)).end_lsn END "
+         "FROM (SELECT $1::name AS slot_name) w LEFT JOIN pg_catalog.pg_replication_slots s USING (slot_name)";
 }
 
 pg::params advance_params(const std::string& slot, lsn target) { return pg::params{slot, target.str()}; }
 
 result<std::optional<lsn>> parse_advance(const rows& r) {
   return parse_guarded("advance slot", [&]() -> result<std::optional<lsn>> {
-    if (r.size() == 0)
-      return std::optional<lsn>{}; // already at or past the target (or no such slot): nothing done
     if (r.size() != 1)
       return no_row("advance slot");
     return r.get<lsn>(0, 0);

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include "pg/blocking.hpp"
 #include "pg/client/log.hpp"
 #include "pg/model/advance_errors.hpp"
 #include "pg/server/fault_point.hpp"
@@ -31,10 +32,11 @@ asio::awaitable<void> nap(std::chrono::milliseconds d) {
   co_await t.async_wait(asio::redirect_error(asio::use_awaitable, ec));
 }
 
-// Poll postmaster.pid until the server is (not) running or `until`.
-asio::awaitable<bool> wait_running(std::filesystem::path data_dir, bool running, steady::time_point until) {
+// Poll postmaster.pid until `want(status)` or `until`.
+template <class Want>
+asio::awaitable<bool> wait_status(const fs::path& data_dir, Want want, steady::time_point until) {
   for (;;) {
-    if (running_postmaster(data_dir).has_value() == running)
+    if (want(server_status(data_dir)))
       co_return true;
     if (steady::now() >= until)
       co_return false;
@@ -42,14 +44,13 @@ asio::awaitable<bool> wait_running(std::filesystem::path data_dir, bool running,
   }
 }
 
-// File work with fsyncs runs on the blocking helper thread.
+bool is_up(postmaster_status s) { return s == postmaster_status::up; }
+bool is_down(postmaster_status s) { return s == postmaster_status::down; }
+bool settled(postmaster_status s) { return is_up(s) || is_down(s); }
+
 template <class F>
 asio::awaitable<std::invoke_result_t<F>> blocking(asio::thread_pool& pool, F f) {
-  auto ex = co_await asio::this_coro::executor;
-  co_await asio::post(pool, asio::use_awaitable);
-  auto r = f();
-  co_await asio::post(ex, asio::use_awaitable);
-  co_return r;
+  co_return co_await pg::run_blocking(pool, std::move(f));
 }
 
 std::string describe(const pg::result<command_result>& r) {
@@ -64,22 +65,30 @@ std::string describe(const pg::result<command_result>& r) {
   return text.empty() ? out : out + ": " + text;
 }
 
-// Start the server until it runs, at most `attempts` times with backoff
-// (1 s, 2 s, ...). True when it runs.
+// Start the server until postmaster.pid says it is up, at most `attempts`
+// times with backoff (1 s, 2 s, ...). A server still shutting down or
+// starting up is waited for, never started on top of. True when it is up.
 asio::awaitable<bool> start_until_running(server_options opts, unsigned attempts, unsigned& made,
                                           std::string& error) {
   auto ex = co_await asio::this_coro::executor;
   auto backoff = 1000ms;
   for (unsigned i = 0; i < attempts; ++i) {
-    if (running_postmaster(opts.data_dir))
+    co_await wait_status(opts.data_dir, settled, steady::now() + 10s);
+    auto status = server_status(opts.data_dir);
+    if (is_up(status))
       co_return true;
-    ++made;
-    auto r = co_await start_server(ex, opts);
-    // pg_ctl start -w returns once the server accepts connections; a
-    // custom command may return earlier or fail after a success.
-    if (co_await wait_running(opts.data_dir, true, steady::now() + (r && r->ok() ? 2s : 5s)))
-      co_return true;
-    error = "starting the server failed (" + describe(r) + ")";
+    if (is_down(status)) {
+      ++made;
+      auto r = co_await start_server(ex, opts);
+      // pg_ctl start -w returns once the server accepts connections; a
+      // custom command may return earlier or fail after a success.
+      if (co_await wait_status(opts.data_dir, is_up, steady::now() + (r && r->ok() ? 2s : 5s)))
+        co_return true;
+      error = "starting the server failed (" + describe(r) + ")";
+    } else {
+      error = status == postmaster_status::stopping ? "the server is still shutting down"
+                                                    : "the server is still starting up";
+    }
     if (i + 1 < attempts) {
       co_await nap(backoff);
       backoff = std::min<std::chrono::milliseconds>(backoff * 2, max_backoff);
@@ -103,6 +112,7 @@ asio::awaitable<restart_outcome> restart_with_slot_files(asio::thread_pool& pool
                          static_cast<long>(::getpid())};
   auto written = co_await blocking(pool, [&] { return sf::write_copy_intent(state_dir, intent); });
   if (!written) {
+    o.running = true; // untouched
     o.error = "not stopping the server: cannot write the copy intent record: " + written.error().what();
     co_return o;
   }
@@ -112,11 +122,21 @@ asio::awaitable<restart_outcome> restart_with_slot_files(asio::thread_pool& pool
   auto stop = co_await stop_server(ex, server);
   bool stop_ok = stop && stop->ok();
   // A failed stop may still be shutting the server down: give it time.
-  bool down = co_await wait_running(server.data_dir, false, steady::now() + (stop_ok ? 5s : 15s));
+  bool down = co_await wait_status(server.data_dir, is_down, steady::now() + (stop_ok ? 5s : 15s));
   o.stop_ms = since(t0);
   if (!down) {
-    o.error = "the server still runs after the stop command (" + describe(stop) + "): nothing installed";
-    co_await blocking(pool, [&] { return sf::remove_copy_intent(state_dir); });
+    if (is_up(server_status(server.data_dir))) {
+      // The stop did nothing: the server runs as before.
+      o.running = true;
+      o.error = "the server still runs after the stop command (" + describe(stop) + "): nothing installed";
+      co_await blocking(pool, [&] { return sf::remove_copy_intent(state_dir); });
+    } else {
+      // Still shutting down (a stop that gave up waiting): the record
+      // stays, and the copier starts the server once it is down.
+      o.running = false;
+      o.error = "the server is still shutting down after the stop command (" + describe(stop) +
+                "): nothing installed; it is started again once it is down";
+    }
     co_return o;
   }
   o.stopped = true;

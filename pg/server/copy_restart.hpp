@@ -19,7 +19,7 @@ namespace slotd::pg::server {
 
 struct restart_outcome {
   bool stopped = false;  // the server went down (one restart)
-  bool running = true;   // it runs now
+  bool running = false;  // it runs now (an outcome lost to an exception says "not running": checked again)
   std::vector<std::string> installed;
   std::string error;
   unsigned start_attempts = 0;

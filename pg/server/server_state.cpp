@@ -38,4 +38,21 @@ std::optional<pid_t> running_postmaster(const std::filesystem::path& data_dir) {
   return p;
 }
 
+postmaster_status server_status(const std::filesystem::path& data_dir) {
+  if (!running_postmaster(data_dir))
+    return postmaster_status::down;
+  std::ifstream f(data_dir / "postmaster.pid");
+  std::string line;
+  for (int i = 1; i <= 8 && std::getline(f, line); ++i) {
+    if (i < 8)
+      continue;
+    if (line.rfind("stopping", 0) == 0)
+      return postmaster_status::stopping;
+    if (line.rfind("starting", 0) == 0)
+      return postmaster_status::starting;
+    return postmaster_status::up; // "ready", "standby"
+  }
+  return postmaster_status::starting; // the line is written once the postmaster is set up
+}
+
 } // namespace slotd::pg::server

@@ -16,4 +16,9 @@ namespace slotd::pg::server {
 // it cannot be read, or its process is gone (a stale file after a crash).
 std::optional<pid_t> running_postmaster(const std::filesystem::path& data_dir);
 
+// The postmaster's own word (the status line of postmaster.pid, PostgreSQL
+// 10+): a server that is still shutting down is neither up nor down yet.
+enum class postmaster_status { down, starting, up, stopping };
+postmaster_status server_status(const std::filesystem::path& data_dir);
+
 } // namespace slotd::pg::server

@@ -58,7 +58,9 @@ void killed_at(const std::string& point, bool server_down_after_kill) {
   ASSERT_NO_FATAL_FAILURE(slotd.start());
   EXPECT_TRUE(eventually([&] { return t.runs_with_cdc(); }, 60s)) << slotd.log();
   EXPECT_TRUE(eventually([&] { return t.healthy(); }, 30s)) << slotd.log();
-  EXPECT_FALSE(fs::exists(fs::path(t.r.data_dir().string() + ".slotd") / "copy-intent"));
+  // Removed once the server runs (just after it accepts connections).
+  EXPECT_TRUE(eventually([&] { return !fs::exists(fs::path(t.r.data_dir().string() + ".slotd") / "copy-intent"); },
+                         10s));
   auto log = slotd.log();
   EXPECT_NE(log.find("was interrupted"), std::string::npos) << log;
   auto stopped = slotd.terminate();
@@ -96,12 +98,17 @@ TEST(AgentRestart, SigtermDuringACopyStartsTheServerFirst) {
               t.r.data_dir().string() + " -m fast -w stop\"\n";
   auto& slotd = t.replica_agent(stop);
   ASSERT_NO_FATAL_FAILURE(slotd.start());
-  ASSERT_TRUE(eventually([&] { return slotd.log().find("copying logical slot") != std::string::npos; }, 60s))
-      << slotd.log();
-  std::this_thread::sleep_for(1s); // inside the stop command's sleep
+  // Inside the stop command's sleep: the copy has the server.
+  ASSERT_TRUE(eventually([&] {
+    auto status = http_call(t.api_port, "GET", "/status").json();
+    return status.is_object() && status["copy"].is_object() && status["copy"]["phase"] == "restarting";
+  }, 60s)) << slotd.log();
   auto stopped = slotd.terminate(120s);
   ASSERT_TRUE(stopped.has_value()) << slotd.log();
   EXPECT_TRUE(t.r.running()) << "slotd exited with the server down:\n" << slotd.log();
+  // The copy went through: SIGTERM waited for it rather than dropping it.
+  EXPECT_NE(slotd.log().find("copied logical slot(s) cdc"), std::string::npos) << slotd.log();
+  EXPECT_TRUE(t.runs_with_cdc());
 }
 
 } // namespace

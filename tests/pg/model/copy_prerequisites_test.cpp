@@ -46,6 +46,12 @@ TEST(CopyPrerequisites, WalLevelBelowLogicalBlocksTheCopy) {
   EXPECT_TRUE(has(v.blocking, "wal_level is 'replica'"));
 }
 
+TEST(CopyPrerequisites, APromotedServerIsNeverStopped) {
+  auto local = replica();
+  local.in_recovery = false;
+  EXPECT_TRUE(has(check_copy_prerequisites(local, leader(), {{"cdc", "app"}}).blocking, "not in recovery"));
+}
+
 TEST(CopyPrerequisites, OtherMajorOrOtherClusterBlocksTheCopy) {
   auto l = leader();
   l.server_version = 160003;

@@ -146,7 +146,7 @@ TEST(slots_pgtest, every_slot_statement_on_this_major) {
     auto target = *lsn::parse(primary.current_lsn());
     auto advanced = parse_advance(co_await run(p, advance_slot_sql(), advance_params("cdc", target)));
     EXPECT_TRUE(advanced && *advanced && **advanced > *cdc->confirmed_flush_lsn && **advanced <= target);
-    // A target behind the slot: no row and no error (never the 55000
+    // A target behind the slot: a NULL end LSN and no error (never the 55000
     // "minimum is" that only its language-dependent text tells apart).
     auto behind = parse_advance(co_await run(p, advance_slot_sql(), advance_params("cdc", lsn{1})));
     EXPECT_TRUE(behind && !*behind) << (behind ? "advanced" : behind.error().what());

@@ -39,7 +39,7 @@ TEST(slot_queries, every_statement_is_parameterised) {
   EXPECT_TRUE(contains(create_logical_slot_sql(), "pg_create_logical_replication_slot($1, $2) WHERE NOT EXISTS"));
   EXPECT_TRUE(contains(create_logical_slot_failover_sql(), "$3::boolean"));
   EXPECT_TRUE(contains(drop_slot_sql(), "WHERE NOT active"));
-  EXPECT_TRUE(contains(advance_slot_sql(), "pg_replication_slot_advance(w.slot_name, $2::pg_lsn)"));
+  EXPECT_TRUE(contains(advance_slot_sql(), "THEN (pg_catalog.pg_replication_slot_advance(w.slot_name, $2::pg_lsn))"));
   EXPECT_TRUE(contains(advance_slot_sql(), "< $2::pg_lsn, true)")) << "only a slot behind its target is advanced";
 }
 

@@ -53,3 +53,30 @@ TEST_F(server_state_test, gone_and_zombie_processes_do_not_run) {
 
 } // namespace
 } // namespace slotd::pg::server
+
+namespace slotd::pg::server {
+namespace {
+
+TEST_F(server_state_test, the_status_line_says_up_starting_or_stopping) {
+  auto write = [&](const std::string& status) {
+    std::ofstream f(dir / "postmaster.pid");
+    f << ::getpid() << "\n" << dir.string() << "\n1700000000\n5432\n/tmp\n127.0.0.1\n  1234  5678\n";
+    if (!status.empty())
+      f << status << "\n";
+  };
+  write("ready   ");
+  EXPECT_EQ(server_status(dir), postmaster_status::up);
+  write("standby ");
+  EXPECT_EQ(server_status(dir), postmaster_status::up);
+  write("stopping");
+  EXPECT_EQ(server_status(dir), postmaster_status::stopping);
+  write("starting");
+  EXPECT_EQ(server_status(dir), postmaster_status::starting);
+  write("");
+  EXPECT_EQ(server_status(dir), postmaster_status::starting);
+  std::filesystem::remove(dir / "postmaster.pid");
+  EXPECT_EQ(server_status(dir), postmaster_status::down);
+}
+
+} // namespace
+} // namespace slotd::pg::server
