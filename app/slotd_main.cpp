@@ -37,7 +37,8 @@ runs until SIGTERM or SIGINT (clean shutdown). SIGHUP re-reads FILE
 (cluster-view keys set through the API stay in force; api.listen needs a
 restart) and the token in api.token_file (an unreadable file keeps the
 current token); SIGUSR1 prints the state of every actor as JSON on stdout.
-SIGTERM during a slot copy waits until the server runs again.
+SIGTERM during a slot copy waits (up to 330 s) for its restart to finish; a
+server still down then is started by the next slotd (the record below).
 
 Faults: before it stops the server for a slot copy, slotd writes a record in
 state_dir (default <data_dir>.slotd); a slotd started after a crash finds it
