@@ -226,5 +226,27 @@ TEST(CopyPrerequisites, LeaderOfAnotherCluster) {
   expect_refused_without_restart(t, "it is another cluster");
 }
 
+// The HA manager changes the view (PUT /cluster) and re-points slotd
+// (demote to the same leader) while the copy has the server stopped: the
+// copy is not dropped half-way, the server runs afterwards with the copy.
+TEST(CopyFaults, ViewChangeAndDemoteDuringTheRestart) {
+  cdc_pair t;
+  ASSERT_NO_FATAL_FAILURE(start_pair_with(t, {.stop_command = "sleep 3; " + stop_line(t.r)}));
+  ASSERT_TRUE(eventually([&] {
+    auto c = t.loop()["copy"];
+    return c.is_object() && c["phase"] == "restarting";
+  }, 30s)) << t.loop().dump(2);
+  config::cluster_update u;
+  u.members = t.view.members;
+  auto up = t.a.update("node2", u);
+  EXPECT_EQ(up.status, 200) << up.error;
+  auto d = t.a.demote("node2", "node1");
+  EXPECT_EQ(d.status, 200) << d.error;
+  ASSERT_TRUE(eventually([&] { return runs_with_slot(t.r, "cdc"); }, 60s)) << t.loop().dump(2);
+  EXPECT_TRUE(eventually([&] { return t.loop()["copy"].is_null(); }, 30s));
+  EXPECT_GE(t.loop()["restarts"].get<int>(), 1);
+  EXPECT_TRUE(t.a.wait_ready("node2"));
+}
+
 } // namespace
 } // namespace slotd::testing

@@ -171,12 +171,14 @@ TEST(slots_pgtest, every_slot_statement_on_this_major) {
     EXPECT_TRUE(parse_copy_rows(co_await run(r, copy_slots_sql(version), names))->empty());
     auto position = parse_node_position(co_await run(r, node_position_sql()));
     EXPECT_TRUE(position && position->in_recovery && position->replay_lsn && !position->current_lsn);
-    auto state = parse_node_state(co_await run(r, node_state_sql()));
-    EXPECT_TRUE(state && state->in_recovery && state->sender_port == primary.port());
 
     primary.exec("INSERT INTO t VALUES (3)", "app");
     auto replica_target = *lsn::parse(primary.current_lsn());
     replica.wait_replay(replica_target.str());
+    // Streaming now (right after the start the WAL receiver may not be
+    // connected yet, and pg_stat_wal_receiver is empty).
+    auto state = parse_node_state(co_await run(r, node_state_sql()));
+    EXPECT_TRUE(state && state->in_recovery && state->sender_port == primary.port());
     auto standby_advance = parse_advance(co_await run(r, advance_slot_sql(), advance_params("cdc", replica_target)));
     EXPECT_TRUE(standby_advance && *standby_advance && **standby_advance > *row.confirmed_flush_lsn)
         << "advance of a copied logical slot on a standby";
