@@ -22,6 +22,7 @@
 #include "pg/model/failover_slots.hpp"
 #include "pg/model/local_slot.hpp"
 #include "pg/model/slot_plan.hpp"
+#include "pg/slotfile/copy_selection.hpp"
 #include "pg/types/lsn.hpp"
 
 namespace slotd::actors {
@@ -105,12 +106,8 @@ struct fetch_slot_files {
   std::vector<std::string> names;
 };
 
-struct fetched_slot_file {
-  std::string name;
-  std::string database;
-  std::string plugin;
-  std::string bytes;
-};
+// A slot's state file as the leader has it (name, database, plugin, bytes).
+using fetched_slot_file = pg::slotfile::leader_slot_file;
 
 struct fetched_slot_files {
   bool ok = false;
@@ -130,11 +127,7 @@ struct local_facts {
 
 // A logical slot to copy from the leader, as the configuration wants it
 // (the leader's file must match before the server is stopped).
-struct wanted_copy {
-  std::string name;
-  std::string database;
-  std::string plugin;
-};
+using wanted_copy = pg::slotfile::wanted_slot;
 
 // From the HA loop to the slot copier: copy these slots now.
 struct copy_order {

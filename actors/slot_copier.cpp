@@ -223,13 +223,7 @@ void on_fetched(self_ptr self, std::vector<wanted_copy> wanted, fetched_slot_fil
     return;
   if (!f.ok)
     return give_up(self, "cannot read the slot files from the leader: " + f.error);
-  std::vector<sf::wanted_slot> want;
-  for (auto& w : wanted)
-    want.push_back({w.name, w.database, w.plugin});
-  std::vector<sf::leader_slot_file> files;
-  for (auto& x : f.files)
-    files.push_back({x.name, x.database, x.plugin, x.bytes});
-  auto sel = sf::select_copy_files(want, files);
+  auto sel = sf::select_copy_files(wanted, f.files);
   st.current.refused = sel.refused;
   for (auto& r : sel.refused)
     log_slots()->warn("will not copy logical slot {}", r);
