@@ -1,9 +1,10 @@
 // advance_worker: one per database. Runs pg_replication_slot_advance for
 // the logical slots of its database on a replica, on its own connection
-// with no statement timeout (SLOTS.md §2.2: a slow advance occupies only its
-// worker, never the HA loop). Targets are coalesced (latest wins); a
-// generation counter makes results of cleaned work harmless (quirk 4); a lost
-// connection backs off instead of retrying in a tight loop.
+// with no statement timeout (docs/slot-rules.md §2.2: a slow advance
+// occupies only its worker, never the HA loop). Targets are coalesced (latest
+// wins); a generation counter makes results of cleaned work harmless
+// (docs/slot-rules.md Q4); a lost connection backs off instead of retrying in
+// a tight loop.
 #include <caf/actor_system.hpp>
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
@@ -96,7 +97,7 @@ void on_advanced(self_ptr self, std::uint64_t gen, const std::string& slot, pg::
     return;
   }
   if (!o.connected) {
-    // Keep the target; try again after a backoff (quirk 4).
+    // Keep the target; try again after a backoff (docs/slot-rules.md Q4).
     st.waiting_retry = true;
     auto delay = st.retry_backoff.next_delay();
     spdlog::get("slots")->warn("advance worker {}: cannot reach the database ({}); retrying in {} ms", st.database,
@@ -192,8 +193,8 @@ advance_worker_private::behavior_type advance_worker(self_ptr self, io_runtime* 
             pg::params p{slot.name, slot.plugin};
             if (slot.failover)
               p.push_back("true");
-            // Quirk 8: creation waits for running transactions; it has its
-            // own budget, not the 2 s heartbeat timeout.
+            // docs/slot-rules.md Q8: creation waits for running transactions;
+            // it has its own budget, not the 2 s heartbeat timeout.
             auto sql = slot.failover ? q::create_logical_slot_failover_sql() : q::create_logical_slot_sql();
             auto r = co_await conn.exec(sql, p, pg::clock::now() + model::slot_creation_budget);
             out.ok = r.ok();

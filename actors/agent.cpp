@@ -100,7 +100,7 @@ caf::behavior watchdog(caf::event_based_actor* self, std::vector<caf::actor> wat
 agent::agent(caf::actor_system& sys, io_runtime& io, ha_settings settings, failure_handler on_failure) : sys_(sys) {
   pg::connection_options local_opts;
   local_opts.conninfo = settings.cfg.postgresql.conninfo;
-  local_opts.statement_timeout = std::chrono::milliseconds(2000); // SLOTS.md §2.7: the heartbeat connection
+  local_opts.statement_timeout = std::chrono::milliseconds(2000); // docs/slot-rules.md §2.7: the heartbeat connection
   local_ = spawn_local_connection(sys, io, local_opts);
   leader_ = spawn_leader_connection(sys, io);
   ha_ = spawn_ha_loop(sys, io, std::move(settings), local_, leader_);

@@ -1,6 +1,6 @@
 #pragma once
-// The api gateway (DESIGN.md §2): turns the HTTP API's commands into typed
-// requests to the HA loop and the promote handler, each with a finite
+// The api gateway (docs/design.md §2): turns the HTTP API's commands into
+// typed requests to the HA loop and the promote handler, each with a finite
 // timeout, and their replies into HTTP-level answers. No slot logic here.
 #include <chrono>
 

@@ -1,5 +1,5 @@
 #pragma once
-// The HTTP API's answers (DESIGN.md §5) built from the actors' typed
+// The HTTP API's answers (docs/api.md) built from the actors' typed
 // replies: plain functions, no CAF, no I/O.
 #include <string>
 

@@ -1,6 +1,6 @@
 #pragma once
-// The bridge between CAF actors and the one Asio I/O thread (STYLE.md,
-// "Threading picture"): an actor starts a coroutine on the I/O thread; when
+// The bridge between CAF actors and the one Asio I/O thread (docs/design.md
+// §2.7): an actor starts a coroutine on the I/O thread; when
 // it finishes, its result comes back to the actor as an `io_done` message
 // through a weak handle, and the actor's continuation runs in the actor's
 // own context. If the actor is gone by then, the result is dropped.

@@ -25,7 +25,7 @@ using namespace std::chrono_literals;
 namespace q = pg::queries;
 
 // Reads and slot commands on the heartbeat connection (2 s statement
-// timeout, SLOTS.md §2.7); the deadline is ours, a bit longer.
+// timeout, docs/slot-rules.md §2.7); the deadline is ours, a bit longer.
 constexpr auto statement_budget = 5s;
 
 struct local_state {
@@ -112,7 +112,7 @@ boost::asio::awaitable<action_outcome> set_synchronized_standby_slots(pg::connec
 }
 
 // Each action on its own: one slot's failure never stops the others
-// (SLOTS.md decision 2).
+// (docs/slot-rules.md Q2).
 boost::asio::awaitable<local_actions_result> run_actions(pg::connection& conn, const pg::result<void>& connected,
                                                          local_actions actions) {
   local_actions_result out;

@@ -1,4 +1,4 @@
-// promote_handler: the promote/demote protocol of DESIGN.md §5, one action
+// promote_handler: the promote/demote protocol of docs/api.md, one action
 // at a time (409 while another runs). The work itself is the HA loop's: it
 // owns the slots, the advance workers and the role.
 #include <caf/actor_system.hpp>

@@ -1,4 +1,4 @@
-// slotctl: the command-line client of slotd's HTTP API (DESIGN.md §5).
+// slotctl: the command-line client of slotd's HTTP API (docs/api.md).
 // A blocking client is fine here: one request, then exit.
 #include <unistd.h>
 
@@ -34,7 +34,7 @@ namespace http = beast::http;
 using json = nlohmann::json;
 using tcp = asio::ip::tcp;
 
-// Exit codes (DESIGN.md §5).
+// Exit codes (docs/api.md, slotctl).
 constexpr int exit_ok = 0;
 constexpr int exit_refused = 1;     // the agent answered 4xx/5xx (readiness: 503 = not ready)
 constexpr int exit_usage = 2;       // bad command line or input file

@@ -102,8 +102,8 @@ int main(int argc, char** argv) {
     return 0;
   }
 
-  // DESIGN.md §5: pg_ctl refuses root, and slot files installed into the
-  // data directory must belong to the server's user.
+  // docs/configuration.md, "Running slotd": pg_ctl refuses root, and slot
+  // files installed into the data directory must belong to the server's user.
   if (geteuid() == 0) {
     std::cerr << "slotd: refusing to run as root: run slotd as the OS user that owns the data directory"
                  " (usually postgres); pg_ctl refuses root and installed slot files must belong to that user\n";

@@ -45,7 +45,7 @@ std::vector<view_problem> find_view_problems(const model::cluster_view& view, st
 
   for (const auto& [name, slot] : view.slots) {
     if (slot.type != model::slot_type::logical)
-      continue; // a permanent physical slot named like a member keeps that member's slot (SLOTS.md §3.7)
+      continue; // a permanent physical slot named like a member keeps that member's slot (docs/slot-rules.md §3.7)
     auto owner = slot_owner.find(name);
     if (owner != slot_owner.end())
       add(view_problem::subject::slot, name,

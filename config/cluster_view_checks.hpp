@@ -24,11 +24,12 @@ struct view_problem {
 // - my_name (when given) is not a member while members is non-empty: a typo
 //   here would make the primary keep a slot for this node under another name
 //   and lose track of which member slotd itself is;
-// - two streaming members share a slot name (SLOTS.md §3.1: "a-b" and "a.b"
-//   both map to a_b), so one physical slot would serve two standbys;
-// - a permanent logical slot has a member's physical slot name (SLOTS.md §3.7).
+// - two streaming members share a slot name (docs/slot-rules.md §3.1: "a-b"
+//   and "a.b" both map to a_b), so one physical slot would serve two standbys;
+// - a permanent logical slot has a member's physical slot name
+//   (docs/slot-rules.md §3.7).
 // Warnings (allowed, as in Patroni, which then treats the member as streaming
-// from the primary, SLOTS.md §3.4/§3.5):
+// from the primary, docs/slot-rules.md §3.4/§3.5):
 // - replicatefrom names no member, or the member itself.
 std::vector<view_problem> find_view_problems(const model::cluster_view& view, std::string_view my_name);
 

@@ -95,9 +95,9 @@ std::optional<std::string> bad_plugin_name(const std::string& name) {
   return std::nullopt;
 }
 
-// SLOTS.md §3.2, with one deliberate difference: a map without `type` that
-// has only one of database/plugin is an error here. Patroni makes it a
-// physical slot, which is never what the person who wrote a plugin meant.
+// docs/slot-rules.md §3.2, with one deliberate difference: a map without
+// `type` that has only one of database/plugin is an error here. Patroni makes
+// it a physical slot, which is never what the person who wrote a plugin meant.
 std::optional<model::permanent_slot> read_slot(yaml_reader& r, const yaml_entry& s) {
   model::permanent_slot slot;
   slot.name = s.key;
@@ -176,7 +176,7 @@ model::ignore_matcher read_ignore_matcher(yaml_reader& r, const yaml_entry& item
     return m;
   }
   r.each_known_entry(item, keys::ignore, [&](const yaml_entry& f) {
-    if (f.value.IsNull()) // absent and empty both mean "any" (SLOTS.md §2.3.7)
+    if (f.value.IsNull()) // absent and empty both mean "any" (docs/slot-rules.md §2.3.7)
       return;
     std::optional<std::string> value;
     if (f.key == "type") {
@@ -218,7 +218,8 @@ void read_cluster_key(yaml_reader& r, const yaml_entry& e, cluster_update& into,
   else if (e.key == "ignore_slots")
     into.ignore_slots = read_ignore_slots(r, e);
   else if (e.key == "member_slots_ttl")
-    // 0 turns retention of absent members' slots off (SLOTS.md §3.5 step 4).
+    // 0 turns retention of absent members' slots off
+    // (docs/slot-rules.md §3.5 step 4).
     into.member_slots_ttl = r.duration(e, zero_duration::allowed);
   else if (e.key == "use_slots")
     into.use_slots = r.boolean(e);

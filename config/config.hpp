@@ -1,6 +1,6 @@
 #pragma once
-// slotd.yaml as plain values (DESIGN.md §4). Defaults here are the documented
-// defaults; load.hpp fills these from a file and validates them.
+// slotd.yaml as plain values (docs/configuration.md). Defaults here are the
+// documented defaults; load.hpp fills these from a file and validates them.
 #include <chrono>
 #include <cstdint>
 #include <string>
@@ -10,7 +10,8 @@
 
 namespace slotd::config {
 
-// What the agent does before the first promote/demote message (DESIGN.md §1).
+// What the agent does before the first promote/demote message
+// (docs/design.md §1).
 enum class start_role {
   automatic, // "auto": infer the role from the local server
   wait,      // "wait": do nothing until told
@@ -24,7 +25,7 @@ std::string_view to_string(log_level l);
 std::string_view to_string(log_format f);
 
 // The role slotd uses on the leader connection. Empty user: the user of
-// postgresql.conninfo (DESIGN.md §5).
+// postgresql.conninfo (docs/configuration.md).
 struct leader_auth_config {
   std::string user;
   std::string password_file;

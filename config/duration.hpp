@@ -1,8 +1,9 @@
 #pragma once
 // Durations as written in slotd.yaml and in API bodies ("500ms", "10s",
-// "30min", "1h"). DESIGN.md §5: a duration always carries a unit; bare
-// numbers, negatives, fractions and other units are errors, and so is zero
-// where it means nothing (a loop that waits 0 s, a promote that may take 0 s).
+// "30min", "1h"). docs/configuration.md: a duration always carries a unit;
+// bare numbers, negatives, fractions and other units are errors, and so is
+// zero where it means nothing (a loop that waits 0 s, a promote that may take
+// 0 s).
 // No YAML here: the HTTP API parses its bodies' durations with this too.
 #include <chrono>
 #include <optional>

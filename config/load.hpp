@@ -1,6 +1,7 @@
 #pragma once
-// Loading and validating slotd.yaml (DESIGN.md §4). Bad configuration never
-// starts the agent: every problem is reported, each as FILE:LINE:COL.
+// Loading and validating slotd.yaml (docs/configuration.md). Bad
+// configuration never starts the agent: every problem is reported, each as
+// FILE:LINE:COL.
 //
 // Rules beyond the shapes in config.hpp:
 // - `name` is required; when `members` is non-empty it must be one of them.
@@ -8,8 +9,9 @@
 //   belongs; duplicate keys are errors.
 // - loop_wait > 0; member_slots_ttl may be 0 ("0s", "0min": a unit is still
 //   required), which turns retention of absent members' slots off.
-// - slots follow SLOTS.md §3.2 (see cluster_view_reader.cpp for the one
-//   stricter case); names ^[a-z0-9_]{1,63}$; failover only for logical slots.
+// - slots follow docs/slot-rules.md §3.2 (see cluster_view_reader.cpp for
+//   the one stricter case); names ^[a-z0-9_]{1,63}$; failover only for
+//   logical slots.
 // - `replicatefrom` naming no member is a warning, not an error (Patroni
 //   treats such a member as streaming from the primary).
 // - with check_scope::files, also the paths as they are on this machine

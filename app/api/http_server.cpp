@@ -144,7 +144,8 @@ response make_response(const actors::api_reply& r, unsigned version, bool keep_a
   return res;
 }
 
-// g++ 12 mishandles temporaries inside co_await expressions (NOTES.md):
+// g++ 12 mishandles temporaries inside co_await expressions
+// (docs/implementation-notes.md #6):
 // every coroutine below is called with named arguments only, by reference.
 awaitable<void> write_response(beast::tcp_stream& stream, const core_ptr& c, response& res) {
   stream.expires_after(c->options.write_timeout);

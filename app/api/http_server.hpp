@@ -1,5 +1,5 @@
 #pragma once
-// slotd's HTTP/1.1 API server (DESIGN.md §5) on the agent's Asio I/O
+// slotd's HTTP/1.1 API server (docs/api.md) on the agent's Asio I/O
 // thread. Beast stays inside http_server.cpp: this header is cheap.
 #include <chrono>
 #include <cstddef>

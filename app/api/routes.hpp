@@ -1,5 +1,5 @@
 #pragma once
-// The HTTP API's routing and request checks (DESIGN.md §5), as plain
+// The HTTP API's routing and request checks (docs/api.md), as plain
 // functions over the parts of a request: no Beast, no CAF, no I/O, so every
 // rule is unit-tested without a server. What needs the agent's state
 // (unknown members, the view as a whole) is checked by the actors.

@@ -16,7 +16,7 @@
 // server answered the cancel (57014); otherwise it is closed.
 //
 // g++ 12: name temporaries before co_await (no braced temporaries inside
-// co_await f({...})), see NOTES.md.
+// co_await f({...})), see docs/implementation-notes.md #6.
 #include <chrono>
 #include <memory>
 #include <optional>
@@ -34,7 +34,7 @@ struct connection_options {
   std::string conninfo;                 // key=value or URI; never logged unredacted
   std::optional<std::string> dbname;    // overrides the conninfo's dbname (per-database connections)
   // Sent as options='-c statement_timeout=N' (appended to the conninfo's own
-  // options). 0 disables it (advance connections, SLOTS.md §2.7).
+  // options). 0 disables it (advance connections, docs/slot-rules.md §2.7).
   std::optional<std::chrono::milliseconds> statement_timeout;
   std::string application_name = "slotd"; // used when the conninfo sets none
   std::string name = "pg";                 // in log lines: "local", "leader", "advance app"

@@ -1,8 +1,9 @@
 #pragma once
 // A PostgreSQL failure as a value: which libpq call failed, the SQLSTATE the
 // server (or libpq) gave, the primary message and the detail. The slot logic
-// decides by SQLSTATE class (see SLOTS.md §2.2, decision 5), never by parsing
-// free text, except for the one 55000 sub-case PostgreSQL has no code for.
+// decides by SQLSTATE class (see docs/slot-rules.md §2.2, Q5), never by
+// parsing free text, except for the one 55000 sub-case PostgreSQL has no code
+// for.
 #include <string>
 #include <string_view>
 

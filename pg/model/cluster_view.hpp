@@ -30,12 +30,13 @@ struct member {
   int port = 5432;
   member_tags tags;
   // The member's WAL position as reported by the HA manager (only needed for
-  // cascading members, SLOTS.md §3.5 step 5).
+  // cascading members, docs/slot-rules.md §3.5 step 5).
   std::optional<pg::lsn> xlog_location;
   friend bool operator==(const member&, const member&) = default;
 };
 
-// A permanent slot as configured (Patroni's `slots` format, SLOTS.md §3.2).
+// A permanent slot as configured (Patroni's `slots` format,
+// docs/slot-rules.md §3.2).
 struct permanent_slot {
   std::string name;
   slot_type type = slot_type::physical;
@@ -46,7 +47,7 @@ struct permanent_slot {
 };
 
 // One `ignore_slots` entry: any subset of the four attributes; absent or
-// empty means "any" (SLOTS.md §2.3.7).
+// empty means "any" (docs/slot-rules.md §2.3.7).
 struct ignore_matcher {
   std::optional<std::string> name;
   std::optional<std::string> type;
@@ -65,12 +66,12 @@ struct cluster_view {
   friend bool operator==(const cluster_view&, const cluster_view&) = default;
 };
 
-// SLOTS.md §3.1: lower-case; '-' and '.' become '_'; any other character
-// outside [a-z0-9_] becomes 'u' + its code point in 4+ decimal digits;
-// truncated to 63 characters.
+// docs/slot-rules.md §3.1: lower-case; '-' and '.' become '_'; any other
+// character outside [a-z0-9_] becomes 'u' + its code point in 4+ decimal
+// digits; truncated to 63 characters.
 std::string slot_name_from_member_name(std::string_view member_name);
 
-// SLOTS.md §3.1: permanent slot names must match ^[a-z0-9_]{1,63}$.
+// docs/slot-rules.md §3.1: permanent slot names must match ^[a-z0-9_]{1,63}$.
 bool is_valid_slot_name(std::string_view name);
 
 } // namespace slotd::model

@@ -17,7 +17,7 @@ pg::lsn position(const slot_positions& positions, std::string_view slot) {
   return it == positions.end() ? pg::lsn{} : it->second;
 }
 
-// §3.5 step 3.
+// docs/slot-rules.md §3.5 step 3.
 bool expected_active(const cluster_view& view, const node_context& node, const std::string& member_name,
                      const member& m) {
   const auto& upstream = m.tags.replicatefrom;

@@ -1,8 +1,8 @@
 #pragma once
-// The desired slot set of this node (SLOTS.md §3.3–§3.8): member slots for
-// the other members, permanent slots from the configuration, retained slots
-// of absent members, each with its target position and whether a walsender
-// is expected to use it.
+// The desired slot set of this node (docs/slot-rules.md §3.3–§3.8): member
+// slots for the other members, permanent slots from the configuration,
+// retained slots of absent members, each with its target position and
+// whether a walsender is expected to use it.
 #include <map>
 #include <optional>
 #include <string>
@@ -46,34 +46,34 @@ struct node_context {
   node_role role = node_role::replica;
 };
 
-// SLOTS.md §3.5: physical slots for the other members (nostream members
-// never get one), plus the retained slots of absent members (§3.10) unless
-// I am nofailover. Members whose names normalise to the same slot name are
-// reported (the first by member name keeps the slot); a member whose slot
+// docs/slot-rules.md §3.5: physical slots for the other members (nostream
+// members never get one), plus the retained slots of absent members (§3.10)
+// unless I am nofailover. Members whose names normalise to the same slot name
+// are reported (the first by member name keeps the slot); a member whose slot
 // name equals mine is reported and gets no slot here.
 desired_set member_slots(const cluster_view& view, const node_context& node, const slot_positions& positions,
                          const std::vector<std::string>& retained, std::vector<diagnostic>& diagnostics);
 
-// SLOTS.md §3.6: the permanent slots this node holds: none without
+// docs/slot-rules.md §3.6: the permanent slots this node holds: none without
 // use_slots or on a nofailover node; physical only on a node without a
 // streaming path to the primary (nostream, its cascade, a cycle); all
 // otherwise.
 std::vector<permanent_slot> permanent_slots_for_node(const cluster_view& view, const node_context& node);
 
-// SLOTS.md §3.3 + §3.7: validate and add permanent slots to the member
-// slots. A member slot wins over a same-named permanent physical slot; a
+// docs/slot-rules.md §3.3 + §3.7: validate and add permanent slots to the
+// member slots. A member slot wins over a same-named permanent physical slot; a
 // permanent physical slot named like me is skipped; a permanent logical slot
 // named like a member slot is an error.
 void merge_permanent_slots(desired_set& slots, const std::vector<permanent_slot>& permanent,
                            const cluster_view& view, const node_context& node, const slot_positions& positions,
                            std::vector<diagnostic>& diagnostics);
 
-// SLOTS.md §3.8: member slots merged with permanent slots.
+// docs/slot-rules.md §3.8: member slots merged with permanent slots.
 desired_set desired_slots(const cluster_view& view, const node_context& node, const slot_positions& positions,
                           const std::vector<std::string>& retained, std::vector<diagnostic>& diagnostics);
 
-// SLOTS.md §3.9: whether `name` needs hot_standby_feedback on: it would
-// hold permanent logical slots as a replica, or (with use_slots and a
+// docs/slot-rules.md §3.9: whether `name` needs hot_standby_feedback on: it
+// would hold permanent logical slots as a replica, or (with use_slots and a
 // streaming path to the primary) a non-leader member cascading from it
 // needs it — relays must forward feedback. Cycles end because a cyclic
 // chain has no slot on the primary.

@@ -1,6 +1,7 @@
 #pragma once
 // A message the slot model wants an operator to read: what is wrong, about
-// which slot. Expected outcomes are values, not exceptions (STYLE.md).
+// which slot. Expected outcomes are values, not exceptions (docs/design.md
+// §3). The § and Q numbers below are those of docs/slot-rules.md.
 #include <string>
 
 namespace slotd::model {
@@ -13,11 +14,11 @@ enum class diagnostic_code {
   bad_slot_value,          // §3.7: logical without database/plugin
   conflicts_member_slot,   // §3.7: permanent logical named like a member slot
   unsupported_version,     // §2.6: server major outside 12..18
-  role_mismatch,           // DESIGN.md §1: told replica, server not in recovery
+  role_mismatch,           // docs/design.md §1: told replica, server not in recovery
   not_dropped_paused,      // pause blocks a drop the rules would make
   slot_active,             // a drop the rules would make, but the slot is in use
-  replay_lsn_unknown,      // quirk 9: logical advance skipped this cycle
-  recopy_limited,          // quirk 5: too many re-copies of one slot
+  replay_lsn_unknown,      // Q9: logical advance skipped this cycle
+  recopy_limited,          // Q5: too many re-copies of one slot
   copy_lost,               // §4.5: a replica's copy is lost (13+): copied again
   primary_slot_missing,    // §2.3.18: my physical slot is not on the primary
   hot_standby_feedback_needed, // §2.3.19: primary's slot has no catalog_xmin

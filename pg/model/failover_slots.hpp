@@ -1,5 +1,5 @@
 #pragma once
-// PostgreSQL 17+ native failover slots (SLOTS.md §4.8): permanent
+// PostgreSQL 17+ native failover slots (docs/slot-rules.md §4.8): permanent
 // logical slots declared `failover: true` are created with the failover flag
 // on the primary and kept on the replicas by PostgreSQL's own slotsync
 // worker, not by slotd's copy and advance. slotd's part on the replica is to

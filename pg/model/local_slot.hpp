@@ -1,7 +1,8 @@
 #pragma once
 // A slot as the local server reports it in pg_replication_slots, and the
 // two questions asked about it everywhere: does it match what we want
-// (compare_slots, SLOTS.md §2.1) and is it ignored (ignore_slots, §2.3.7).
+// (compare_slots, docs/slot-rules.md §2.1) and is it ignored (ignore_slots,
+// §2.3.7).
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -39,7 +40,7 @@ using slot_cache = std::map<std::string, local_slot, std::less<>>;
 
 slot_cache make_slot_cache(const std::vector<local_slot>& rows);
 
-// SLOTS.md §2.3.5: the slots every rule works on. Temporary slots (a
+// docs/slot-rules.md §2.3.5: the slots every rule works on. Temporary slots (a
 // pg_basebackup's) are hidden, and on 17+ so are slots that are both
 // failover and synced: PostgreSQL's slotsync worker owns those.
 slot_cache visible_slots(const slot_cache& live, int server_major);
@@ -51,14 +52,14 @@ struct slot_shape {
   std::string_view plugin;
 };
 
-// SLOTS.md §2.1: same type and, when `wanted` is logical, same database and
-// plugin. Asymmetric on purpose: only the wanted type decides whether
-// database and plugin are compared.
+// docs/slot-rules.md §2.1: same type and, when `wanted` is logical, same
+// database and plugin. Asymmetric on purpose: only the wanted type decides
+// whether database and plugin are compared.
 bool compare_slots(const slot_shape& wanted, const local_slot& have);
 
-// SLOTS.md §2.3.7: one matcher matches when every attribute it sets equals
-// the slot's exactly (no globbing). An empty matcher ignores everything; a
-// matcher with a database never matches a physical slot.
+// docs/slot-rules.md §2.3.7: one matcher matches when every attribute it
+// sets equals the slot's exactly (no globbing). An empty matcher ignores
+// everything; a matcher with a database never matches a physical slot.
 bool matches(const ignore_matcher& m, const local_slot& slot);
 bool is_ignored(const std::vector<ignore_matcher>& ignore_slots, const local_slot& slot);
 

@@ -1,9 +1,9 @@
 #pragma once
-// SLOTS.md §3.10, slotd's way: each slotd keeps its own retention clock.
-// A member slot stays desired for member_slots_ttl after the last cycle in
-// which its member was in the view (and did not have nostream); the TTL is
-// refreshed on every cycle the member is present. Patroni keeps this clock
-// on the leader and ships it through the DCS; slotd has no DCS, so every node
+// docs/slot-rules.md §3.10, slotd's way: each slotd keeps its own retention
+// clock. A member slot stays desired for member_slots_ttl after the last cycle
+// in which its member was in the view (and did not have nostream); the TTL is
+// refreshed on every cycle the member is present. Patroni keeps this clock on
+// the leader and ships it through the DCS; slotd has no DCS, so every node
 // keeps its own (it is not persisted: after an agent restart the clock starts
 // with the members present at that time).
 #include <chrono>

@@ -1,5 +1,5 @@
 #pragma once
-// DESIGN.md §1 role safety: slotd acts on the role it was told, checked
+// docs/design.md §1 role safety: slotd acts on the role it was told, checked
 // against what the local server says (pg_is_in_recovery()).
 #include <string_view>
 

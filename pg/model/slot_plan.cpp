@@ -91,8 +91,9 @@ private:
     return true;
   }
 
-  // §3.8 with §3.10: retention clock, then the desired set. The positions
-  // are the leader's; on the leader itself they are its own slots'.
+  // docs/slot-rules.md §3.8 with §3.10: retention clock, then the desired
+  // set. The positions are the leader's; on the leader itself they are its
+  // own slots'.
   void compute_desired() {
     positions_ = holds_leader_role(out_.role) ? positions_of(work_) : in_.leader_positions;
     auto retention = update_retention(in_.retention, in_.view, in_.my_name, in_.now);
@@ -267,7 +268,8 @@ private:
   }
 
   // Pause stops copies (hands-off). A re-copy (the node had the slot) goes
-  // through the rate limit (quirk 5). True when the copy is planned.
+  // through the rate limit (docs/slot-rules.md Q5). True when the copy is
+  // planned.
   bool copy(const std::string& name, bool recopy) {
     if (in_.paused)
       return false;

@@ -1,9 +1,9 @@
 #pragma once
-// One cycle of slot reconciliation as a pure function (SLOTS.md §1.3): from
-// what the cluster should look like and what the local server has, the exact
-// list of drops, creates, advances and copies to perform. The actors perform
-// the plan (each action isolated, quirk 2) and feed the outcome back as the
-// next cycle's input.
+// One cycle of slot reconciliation as a pure function (docs/slot-rules.md
+// §1.3): from what the cluster should look like and what the local server
+// has, the exact list of drops, creates, advances and copies to perform. The
+// actors perform the plan (each action isolated, docs/slot-rules.md Q2) and
+// feed the outcome back as the next cycle's input.
 //
 // Order for the performer: drops first (in plan order), then the rest. Every
 // create, copy or advance of a name that is also dropped in the plan assumes
@@ -11,7 +11,7 @@
 // active since it was read; slots read as active are never planned for a
 // drop, the plan says so in a diagnostic instead).
 //
-// Cache semantics (SLOTS.md §5.2 quirk 2, decided): slotd reads
+// Cache semantics (docs/slot-rules.md §5.2.2, decided): slotd reads
 // pg_replication_slots every cycle and passes it as `local`; Patroni's
 // "cache = desired set" delay does not exist here, so an unknown slot is
 // dropped at the next cycle (unless ignored, active, or paused).
@@ -33,8 +33,9 @@
 
 namespace slotd::model {
 
-// Quirk 8: creating a slot waits for running transactions; it gets its own
-// statement budget instead of the 2 s default (the actors apply it).
+// docs/slot-rules.md Q8: creating a slot waits for running transactions; it
+// gets its own statement budget instead of the 2 s default (the actors apply
+// it).
 inline constexpr std::chrono::seconds slot_creation_budget{60};
 
 struct cycle_input {
@@ -127,12 +128,12 @@ struct plan {
   retention_state retention; // next cycle's input
 };
 
-// SLOTS.md §1.3 with slotd's role safety and pause:
+// docs/slot-rules.md §1.3 with slotd's role safety and pause:
 // - role_mismatch (told replica, not in recovery): nothing at all;
 // - promoting (told primary, in recovery): no xmin drops, no copies, no
 //   logical creates (the server cannot yet);
 // - paused: nothing is dropped (pass 1, pass 2 and the physical drops —
-//   stricter than Patroni, whose pass 2 ignores pause, quirk 3) and nothing
+//   stricter than Patroni, whose pass 2 ignores pause, §5.2.3) and nothing
 //   is copied; creates and advances go on.
 plan plan_cycle(const cycle_input& in);
 

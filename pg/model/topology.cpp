@@ -21,7 +21,7 @@ std::optional<std::string> get_slot_name_on_primary(const cluster_view& view, st
       return std::nullopt;
     const auto& upstream = tags.replicatefrom;
     bool moves = upstream && *upstream != current && view.members.contains(*upstream) &&
-                 upstream != leader; // quirk 7: stop at the leader
+                 upstream != leader; // docs/slot-rules.md Q7: stop at the leader
     if (!moves)
       return slot_name_from_member_name(current);
     current = *upstream;

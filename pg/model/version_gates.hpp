@@ -1,8 +1,8 @@
 #pragma once
-// SLOTS.md §2.6: which server majors slotd supports and which columns and
-// behaviours each one has. slotd supports 12..18, so everything Patroni gates
-// on 11+ (`can_advance_slots`: advance, permanent slots on replicas, logical
-// failover, retention) is always on.
+// docs/slot-rules.md §2.6: which server majors slotd supports and which
+// columns and behaviours each one has. slotd supports 12..18, so everything
+// Patroni gates on 11+ (`can_advance_slots`: advance, permanent slots on
+// replicas, logical failover, retention) is always on.
 
 namespace slotd::model {
 
@@ -14,7 +14,8 @@ constexpr bool is_supported_major(int major) {
 }
 
 // PostgreSQL 13+: pg_replication_slots.wal_status; a desired slot whose
-// wal_status is "lost" is dropped and recreated (SLOTS.md §3.13 rule 2).
+// wal_status is "lost" is dropped and recreated (docs/slot-rules.md §3.13
+// rule 2).
 constexpr bool has_wal_status(int major) { return major >= 13; }
 
 // PostgreSQL 17+: failover/synced columns and native slot synchronisation.

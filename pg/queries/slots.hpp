@@ -1,7 +1,7 @@
 #pragma once
-// The slot SQL of SLOTS.md (§2.3.5, §2.3.8, §2.3.12, §2.3.14, §2.3.18,
-// §2.3.21, §2.6) per server major 12-18, and parsers of their rows into
-// plain structs. Every value travels as a $n parameter: no name is ever
+// The slot SQL of docs/slot-rules.md (§2.3.5, §2.3.8, §2.3.12, §2.3.14,
+// §2.3.18, §2.3.21, §2.6) per server major 12-18, and parsers of their rows
+// into plain structs. Every value travels as a $n parameter: no name is ever
 // spliced into SQL text. `version` is server_version_num (e.g. 150004) of
 // the server that runs the statement.
 #include <cstdint>

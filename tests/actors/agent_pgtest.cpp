@@ -1,4 +1,5 @@
-// Whole agents against real clusters: DESIGN.md §1 per role, SLOTS.md rules.
+// Whole agents against real clusters: docs/design.md §1 per role,
+// docs/slot-rules.md rules.
 #include <libpq-fe.h>
 
 #include <set>
@@ -63,7 +64,7 @@ std::vector<int> pgoutput_ids(const rows& changes) {
 
 } // namespace
 
-// DESIGN.md §1 primary: permanent logical and physical slots and member
+// docs/design.md §1 primary: permanent logical and physical slots and member
 // slots are created; an unknown inactive slot is dropped; an ignored one and
 // an active one are kept; a slot whose plugin changed is recreated.
 TEST(agent_primary, creates_drops_keeps_and_recreates) {
@@ -105,9 +106,9 @@ TEST(agent_primary, creates_drops_keeps_and_recreates) {
   EXPECT_TRUE(slots_of(p).contains("busy"));
 }
 
-// DESIGN.md §1 replica: the permanent logical slot is copied (one restart),
-// then advanced as a consumer on the primary advances: never past the
-// replica's replay LSN, never backwards. Readiness follows feedback.
+// docs/design.md §1 replica: the permanent logical slot is copied (one
+// restart), then advanced as a consumer on the primary advances: never past
+// the replica's replay LSN, never backwards. Readiness follows feedback.
 TEST(agent_replica, copies_once_then_advances_and_becomes_ready) {
   cdc_pair x;
   node& p = x.p;
@@ -157,9 +158,10 @@ TEST(agent_replica, copies_once_then_advances_and_becomes_ready) {
   EXPECT_EQ(st["slots"]["cdc"]["ready"], true);
 }
 
-// DESIGN.md §1 promote + SLOTS.md §4: a consumer on the old primary, a
-// failover to the replica, and the consumer re-attached to the new primary
-// receives every change it had not confirmed (test_decoding and pgoutput).
+// docs/design.md §1 promote + docs/slot-rules.md §4: a consumer on the old
+// primary, a failover to the replica, and the consumer re-attached to the new
+// primary receives every change it had not confirmed (test_decoding and
+// pgoutput).
 TEST(agent_failover, consumer_loses_nothing) {
   cluster c({.replicas = 2});
   auto& p = c.primary();

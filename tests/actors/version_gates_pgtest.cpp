@@ -1,10 +1,10 @@
-// Version gates on real servers (SLOTS.md §2.6).
+// Version gates on real servers (docs/slot-rules.md §2.6).
 #include "tests/actors/agent_fixture.hpp"
 
 using namespace slotd;
 using namespace slotd::testing;
 
-// 13+ (SLOTS.md §3.13 rule 2): a desired slot whose WAL was removed
+// 13+ (docs/slot-rules.md §3.13 rule 2): a desired slot whose WAL was removed
 // (wal_status = lost) is dropped and created again; while paused it is kept.
 TEST(version_gates, lost_slot_is_recreated_on_13_and_later) {
   if (pg_install::current().major < 13)
@@ -98,7 +98,7 @@ void expect_refused_without_restarts(cdc_pair& x, int restarts) {
 
 } // namespace
 
-// 16+ (SLOTS.md §4.5, §7 #3150): a replica's copy of a logical slot
+// 16+ (docs/slot-rules.md §4.5, §7 #3150): a replica's copy of a logical slot
 // invalidated by a recovery conflict is copied again from the leader, one
 // restart per invalidation; after 3 re-copies within an hour it is not
 // copied again and an alert names the cause, so the replica does not
@@ -146,7 +146,7 @@ TEST(version_gates, conflict_invalidated_standby_slot_is_recopied_without_a_rest
   EXPECT_FALSE(ready);
 }
 
-// 13+ (SLOTS.md §4.5): a replica's copy whose WAL the replica removed
+// 13+ (docs/slot-rules.md §4.5): a replica's copy whose WAL the replica removed
 // (max_slot_wal_keep_size there) is lost, and so is every new copy while the
 // primary's slot stays where it was: the agent copies it again at most 3
 // times within the hour, then stops restarting the replica and says why.

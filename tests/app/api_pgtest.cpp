@@ -1,5 +1,5 @@
 // The HTTP API over real sockets against whole agents on real clusters
-// (DESIGN.md §5): each endpoint's effect, hostile requests, load.
+// (docs/api.md): each endpoint's effect, hostile requests, load.
 #include <atomic>
 #include <filesystem>
 #include <thread>

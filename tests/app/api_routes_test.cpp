@@ -1,4 +1,4 @@
-// The API's routing and request checks without a server (DESIGN.md §5).
+// The API's routing and request checks without a server (docs/api.md).
 #include <gtest/gtest.h>
 
 #include <string>

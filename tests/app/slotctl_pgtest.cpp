@@ -73,7 +73,8 @@ TEST(slotctl_commands, each_command_and_its_effect) {
   for (auto& f : {yaml, js, bad, broken})
     fs::remove(f);
 
-  // A resume re-checks readiness (SLOTS.md §1.6): wait until ready again.
+  // A resume re-checks readiness (docs/slot-rules.md §1.6): wait until ready
+  // again.
   ASSERT_TRUE(eventually([&] { return slotctl(port, {"readiness"}).exit == 0; }, 60s))
       << slotctl(port, {"readiness"}).out;
   auto promote = slotctl(port, {"promote", "--timeout", "5s"});

@@ -50,7 +50,7 @@ cluster_view three_nodes() {
                  {logical_slot("cdc", "app", "pgoutput"), physical_slot("archiver")});
 }
 
-// SLOTS.md §3.11, row "primary".
+// docs/slot-rules.md §3.11, row "primary".
 TEST(DesiredSlots, PrimaryHasEveryOtherMemberAndAllPermanentSlots) {
   auto d = compute(three_nodes(), primary_ctx("n1"), {{"n2", L(300)}, {"cdc", L(700)}});
   desired_set want{{"archiver", physical_desired("archiver", std::nullopt, true, slot_origin::permanent)},
@@ -211,8 +211,8 @@ TEST(PermanentSlots, MemberSlotWinsOverSameNamedPermanentPhysical) {
   EXPECT_EQ(d.at("n2"), physical_desired("n2", 10, true, slot_origin::permanent));
 }
 
-// §3.3 + §3.7 (SLOTS.md §6.19): a permanent physical slot named like a
-// member that cascades elsewhere is expected inactive on the primary and
+// §3.3 + §3.7 (docs/slot-rules.md §6.19): a permanent physical slot named like
+// a member that cascades elsewhere is expected inactive on the primary and
 // follows that member's xlog_location.
 TEST(PermanentSlots, NamedLikeCascadingMemberFollowsItsXlog) {
   auto v = view_of({node("test0"), node("test-1", from("other"), 12346), node("other")},
@@ -238,7 +238,7 @@ TEST(PermanentSlots, FailoverFlagIsCarriedToTheDesiredSlot) {
   EXPECT_TRUE(compute(v, primary_ctx("n1")).at("native").failover);
 }
 
-// SLOTS.md §3.9 and §6.12.
+// docs/slot-rules.md §3.9 and §6.12.
 TEST(HotStandbyFeedback, NeededForLogicalSlotsAndForRelaysOfThem) {
   auto v = view_of({node("n1"), node("n2"), node("relay", nofailover()), node("leaf", from("relay"))},
                    {logical_slot("cdc", "app", "pgoutput")});
@@ -260,7 +260,7 @@ TEST(HotStandbyFeedback, ReplicatefromCycleIsFalseAndTerminates) {
   EXPECT_FALSE(should_enforce_hot_standby_feedback(v, "node2", std::string("leader")));
 }
 
-// SLOTS.md §6.10: nostream processing across five nodes.
+// docs/slot-rules.md §6.10: nostream processing across five nodes.
 TEST(DesiredSlots, Scenario10_NostreamProcessing) {
   auto v = view_of({node("leader", {}, 99), node("test_2", nostream()), node("test_3", from("test_2"), 98),
                     node("test_4")},

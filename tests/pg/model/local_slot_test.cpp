@@ -8,7 +8,7 @@ namespace slotd::model {
 namespace {
 using namespace testing;
 
-// SLOTS.md §2.1.
+// docs/slot-rules.md §2.1.
 TEST(CompareSlots, PhysicalComparesTypeOnly) {
   auto have = physical("p", 100);
   have.database = "ignored";

@@ -18,7 +18,7 @@ cluster_view pair_view() {
   return view_of({node("n1"), node("n2")}, {logical_slot("cdc", "app", "pgoutput")});
 }
 
-// ---- §3.13 rule 1 / §2.3.11 pass 1 ----------------------------------------
+// ---- docs/slot-rules.md §3.13 rule 1 / §2.3.11 pass 1 ----------------------
 
 TEST(PlanDrops, UnknownSlotIsDroppedOnThePrimary) {
   auto p = plan_cycle(primary_input(pair_view(), "n1",

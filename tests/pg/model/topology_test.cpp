@@ -68,7 +68,7 @@ TEST(GetSlotNameOnPrimary, NostreamNodeAndItsCascadeHaveNone) {
 }
 
 TEST(GetSlotNameOnPrimary, ReplicatefromCycleTerminatesWithNone) {
-  // SLOTS.md §6.11: node1 ↔ node2.
+  // docs/slot-rules.md §6.11: node1 ↔ node2.
   auto v = view_of({node("leader"), node("node1", from("node2")), node("node2", from("node1"))});
   EXPECT_EQ(get_slot_name_on_primary(v, "node1", std::string("leader")), std::nullopt);
   auto three = view_of({node("a", from("b")), node("b", from("c")), node("c", from("a"))});

@@ -74,7 +74,8 @@ TEST(slot_copy_pgtest, logical_slot_state_copied_from_the_primary_appears_on_the
   primary.exec("CREATE TABLE t (id int)", "app");
   primary.exec("INSERT INTO t VALUES (1)", "app");
   // Consume a change so confirmed_flush moves, then CHECKPOINT: the state
-  // file is rewritten only at checkpoints (NOTES.md).
+  // file is rewritten only at checkpoints
+  // (docs/implementation-notes.md #25).
   primary.exec("SELECT count(*) FROM pg_logical_slot_get_changes('cdc', NULL, NULL)", "app");
   primary.exec("CHECKPOINT");
   auto datoid = primary.scalar("SELECT oid FROM pg_database WHERE datname = 'app'");

@@ -17,7 +17,8 @@ TEST(Xid, RejectsMalformedOrOutOfRange) {
 }
 
 TEST(Xid, ComparesNumericallyNotAsStrings) {
-  // Patroni compared xids as strings: "99999" > "100000" (SLOTS.md §5.2.1).
+  // Patroni compared xids as strings: "99999" > "100000"
+  // (docs/slot-rules.md §5.2.1).
   EXPECT_TRUE(precedes(xid{99999}, xid{100000}));
   EXPECT_FALSE(precedes(xid{100000}, xid{99999}));
 }
