@@ -166,6 +166,8 @@ void give_up(self_ptr self, std::string why, bool failure = true) {
   st.current.error = std::move(why);
   if (failure)
     log_slots()->error("copy of logical slot(s) {}: {}", fmt::join(st.current.slots, ", "), st.current.error);
+  else
+    log_slots()->info("copy of logical slot(s) {}: {}", fmt::join(st.current.slots, ", "), st.current.error);
   report(self);
   answer_drains(self);
 }

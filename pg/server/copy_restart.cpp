@@ -110,15 +110,27 @@ asio::awaitable<restart_outcome> restart_with_slot_files(asio::thread_pool& pool
   sf::copy_intent intent{"stopping", names,
                          std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count(),
                          static_cast<long>(::getpid())};
+  auto data_dir = server.data_dir;
+  // Every byte is written while the server still runs: a full disk or an
+  // unwritable pg_replslot is found here, and costs no restart.
+  auto t0 = steady::now();
+  auto staged = co_await blocking(pool, [&] { return sf::stage_slot_files(data_dir, files); });
+  if (!staged) {
+    o.running = true; // untouched
+    o.error = "not stopping the server: cannot write the slot files: " + staged.error().what();
+    co_return o;
+  }
   auto written = co_await blocking(pool, [&] { return sf::write_copy_intent(state_dir, intent); });
   if (!written) {
+    co_await blocking(pool, [&] { sf::remove_staged_slot_files(data_dir, names); return true; });
     o.running = true; // untouched
     o.error = "not stopping the server: cannot write the copy intent record: " + written.error().what();
     co_return o;
   }
+  o.install_ms = since(t0);
   fault_point("copy:after_intent");
 
-  auto t0 = steady::now();
+  t0 = steady::now();
   auto stop = co_await stop_server(ex, server);
   bool stop_ok = stop && stop->ok();
   // A failed stop may still be shutting the server down: give it time.
@@ -129,6 +141,7 @@ asio::awaitable<restart_outcome> restart_with_slot_files(asio::thread_pool& pool
       // The stop did nothing: the server runs as before.
       o.running = true;
       o.error = "the server still runs after the stop command (" + describe(stop) + "): nothing installed";
+      co_await blocking(pool, [&] { sf::remove_staged_slot_files(data_dir, names); return true; });
       co_await blocking(pool, [&] { return sf::remove_copy_intent(state_dir); });
     } else {
       // Still shutting down (a stop that gave up waiting): the record
@@ -153,9 +166,8 @@ asio::awaitable<restart_outcome> restart_with_slot_files(asio::thread_pool& pool
   fault_point("copy:after_stop");
 
   t0 = steady::now();
-  auto data_dir = server.data_dir;
-  auto installed = co_await blocking(pool, [&] { return sf::install_slot_files(data_dir, files); });
-  o.install_ms = since(t0);
+  auto installed = co_await blocking(pool, [&] { return sf::install_staged_slot_files(data_dir, names); });
+  o.install_ms += since(t0);
   if (installed)
     o.installed = names;
   else

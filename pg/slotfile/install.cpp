@@ -59,9 +59,13 @@ result<void> set_owner_mode(int fd, const fs::path& path, const ownership& o, mo
   return {};
 }
 
-result<void> install_one(const fs::path& replslot, const state_file& f, const ownership& o) {
-  const fs::path tmp = replslot / (f.name + ".tmp");
-  const fs::path final_dir = replslot / f.name;
+// The staging directory of a slot: PostgreSQL removes "*.tmp" entries of
+// pg_replslot at startup, and its own staging name is "<name>.tmp", so a
+// running server never touches this one.
+fs::path staged_dir(const fs::path& replslot, const std::string& name) { return replslot / (name + ".slotd.tmp"); }
+
+result<void> stage_one(const fs::path& replslot, const state_file& f, const ownership& o) {
+  const fs::path tmp = staged_dir(replslot, f.name);
   std::error_code ec;
   fs::remove_all(tmp, ec);
   if (ec)
@@ -98,13 +102,20 @@ result<void> install_one(const fs::path& replslot, const state_file& f, const ow
     if (::close(fd) != 0)
       return fail("cannot close", state);
   }
-  if (auto r = fsync_dir(tmp); !r)
-    return r;
+  return fsync_dir(tmp);
+}
+
+result<void> commit_one(const fs::path& replslot, const std::string& name) {
+  const fs::path tmp = staged_dir(replslot, name);
+  const fs::path final_dir = replslot / name;
+  struct stat st{};
+  if (::stat((tmp / "state").c_str(), &st) != 0)
+    return fail("no staged slot file", tmp / "state");
   // Replace the slot directory in one step: the new one is exchanged with
-  // the old one (which lands at the .tmp name, removed below, or by
+  // the old one (which lands at the staging name, removed below, or by
   // PostgreSQL at its next start). Removing the old one first would leave,
-  // after a crash in between, no slot at all: the .tmp copy is deleted at
-  // startup.
+  // after a crash in between, no slot at all.
+  std::error_code ec;
   if (::renameat2(AT_FDCWD, tmp.c_str(), AT_FDCWD, final_dir.c_str(), RENAME_EXCHANGE) == 0) {
     if (auto r = fsync_dir(replslot); !r)
       return r;
@@ -119,12 +130,7 @@ result<void> install_one(const fs::path& replslot, const state_file& f, const ow
   return fsync_dir(final_dir);
 }
 
-} // namespace
-
-result<void> install_slot_files(const fs::path& data_dir, const std::vector<state_file>& files) {
-  struct stat st{};
-  if (::stat(data_dir.c_str(), &st) != 0)
-    return fail("cannot stat data directory", data_dir);
+ownership ownership_of(const struct stat& st) {
   ownership o{};
   const bool group = (st.st_mode & S_IRWXG) != 0; // initdb --allow-group-access
   o.dir_mode = group ? 0750 : 0700;
@@ -132,7 +138,16 @@ result<void> install_slot_files(const fs::path& data_dir, const std::vector<stat
   o.uid = st.st_uid;
   o.gid = st.st_gid;
   o.chown = ::geteuid() == 0;
+  return o;
+}
 
+} // namespace
+
+result<void> stage_slot_files(const fs::path& data_dir, const std::vector<state_file>& files) {
+  struct stat st{};
+  if (::stat(data_dir.c_str(), &st) != 0)
+    return fail("cannot stat data directory", data_dir);
+  auto o = ownership_of(st);
   for (const auto& f : files) {
     // Re-check here too: a name is a path component.
     if (!valid_slot_name(f.name))
@@ -142,9 +157,41 @@ result<void> install_slot_files(const fs::path& data_dir, const std::vector<stat
   }
   const fs::path replslot = data_dir / "pg_replslot";
   for (const auto& f : files)
-    if (auto r = install_one(replslot, f, o); !r)
+    if (auto r = stage_one(replslot, f, o); !r) {
+      std::vector<std::string> names;
+      for (const auto& g : files)
+        names.push_back(g.name);
+      remove_staged_slot_files(data_dir, names);
       return r;
+    }
   return fsync_dir(replslot);
+}
+
+result<void> install_staged_slot_files(const fs::path& data_dir, const std::vector<std::string>& names) {
+  const fs::path replslot = data_dir / "pg_replslot";
+  for (const auto& n : names) {
+    if (!valid_slot_name(n))
+      return fail("invalid slot name '" + n + "' for", data_dir, 0);
+    if (auto r = commit_one(replslot, n); !r)
+      return r;
+  }
+  return fsync_dir(replslot);
+}
+
+void remove_staged_slot_files(const fs::path& data_dir, const std::vector<std::string>& names) {
+  std::error_code ec;
+  for (const auto& n : names)
+    if (valid_slot_name(n))
+      fs::remove_all(staged_dir(data_dir / "pg_replslot", n), ec);
+}
+
+result<void> install_slot_files(const fs::path& data_dir, const std::vector<state_file>& files) {
+  if (auto r = stage_slot_files(data_dir, files); !r)
+    return r;
+  std::vector<std::string> names;
+  for (const auto& f : files)
+    names.push_back(f.name);
+  return install_staged_slot_files(data_dir, names);
 }
 
 } // namespace slotd::pg::slotfile

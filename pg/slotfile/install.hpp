@@ -1,15 +1,19 @@
 #pragma once
-// Installing slot state files into a STOPPED server's data directory,
-// crash-safely (SLOTS.md §2.3.21 step 4): for each slot
-//   pg_replslot/<name>.tmp/ (mode from the data dir) + state (written, fsynced)
-//   fsync(tmp dir) -> replace pg_replslot/<name> by rename -> fsync(it)
-// then fsync(pg_replslot). PostgreSQL deletes stale "*.tmp" slot directories
-// at startup, so a crash half-way is self-cleaning. Modes follow the data
-// dir (0700/0600, or 0750/0640 with group access); the owner is the data
-// dir's owner (chown when running as root).
+// Installing slot state files into a server's data directory, in two steps
+// so that nothing can fail for want of disk space once the server is
+// stopped:
+//   stage (server running): pg_replslot/<name>.slotd.tmp/ with its state
+//     file, written and fsynced; a full disk or any other error is found
+//     here, before the stop, and what was staged is removed;
+//   install (server stopped): each staged directory replaces
+//     pg_replslot/<name> in one rename (RENAME_EXCHANGE), then fsync.
+// PostgreSQL deletes "*.tmp" entries of pg_replslot at startup, and names
+// its own staging directories "<name>.tmp", so a staged directory is never
+// seen by a running server and a crash half-way is self-cleaning. Modes
+// follow the data dir (0700/0600, or 0750/0640 with group access); the
+// owner is the data dir's owner (chown when running as root).
 //
-// Blocking file I/O with fsyncs: call it off the Asio I/O thread (the copy
-// task's helper thread), with the server stopped.
+// Blocking file I/O with fsyncs: call it off the Asio I/O thread.
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -23,6 +27,17 @@ struct state_file {
   std::string bytes; // validated with validate_slot_state() before the stop
 };
 
+// Server running or not: writes the staging directories. On error,
+// nothing staged is left.
+result<void> stage_slot_files(const std::filesystem::path& data_dir, const std::vector<state_file>& files);
+
+// Server stopped: the staged slots replace the installed ones.
+result<void> install_staged_slot_files(const std::filesystem::path& data_dir, const std::vector<std::string>& names);
+
+// A copy given up between the two steps.
+void remove_staged_slot_files(const std::filesystem::path& data_dir, const std::vector<std::string>& names);
+
+// Both steps at once (the server stopped).
 result<void> install_slot_files(const std::filesystem::path& data_dir, const std::vector<state_file>& files);
 
 } // namespace slotd::pg::slotfile

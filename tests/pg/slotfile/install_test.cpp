@@ -41,13 +41,13 @@ protected:
 TEST_F(install_test, installs_with_owner_only_modes) {
   ::chmod(data_.c_str(), 0700);
   auto bytes = testing::build_slot_file({});
-  fs::create_directories(data_ / "pg_replslot" / "cdc.tmp" / "junk"); // a stale tmp dir
+  fs::create_directories(data_ / "pg_replslot" / "cdc.slotd.tmp" / "junk"); // a stale staging dir
   auto r = install_slot_files(data_, {{"cdc", bytes}});
   ASSERT_TRUE(r) << r.error().what();
   EXPECT_EQ(read(data_ / "pg_replslot" / "cdc" / "state"), bytes);
   EXPECT_EQ(mode_of(data_ / "pg_replslot" / "cdc"), 0700u);
   EXPECT_EQ(mode_of(data_ / "pg_replslot" / "cdc" / "state"), 0600u);
-  EXPECT_FALSE(fs::exists(data_ / "pg_replslot" / "cdc.tmp"));
+  EXPECT_FALSE(fs::exists(data_ / "pg_replslot" / "cdc.slotd.tmp"));
 }
 
 TEST_F(install_test, group_access_data_dir_gives_group_modes_and_replaces_old_slot) {
@@ -93,7 +93,7 @@ namespace {
 
 // A crash between replacing the slot directory and removing the old copy
 // (the process killed at the fault point, as a `kill -9` would): the new
-// copy is in place, the old one waits at the *.tmp name that PostgreSQL
+// copy is in place, the old one waits at the staging (*.tmp) name that PostgreSQL
 // removes at its next start. There is no moment without a slot directory.
 TEST_F(install_test, crash_after_the_exchange_leaves_the_new_copy_in_place) {
   fs::create_directories(data_ / "pg_replslot" / "cdc");
@@ -112,7 +112,39 @@ TEST_F(install_test, crash_after_the_exchange_leaves_the_new_copy_in_place) {
   ASSERT_EQ(::waitpid(pid, &st, 0), pid);
   ASSERT_TRUE(WIFSIGNALED(st)) << "the fault point did not fire";
   EXPECT_EQ(read(data_ / "pg_replslot" / "cdc" / "state"), bytes);
-  EXPECT_EQ(read(data_ / "pg_replslot" / "cdc.tmp" / "state"), "old");
+  EXPECT_EQ(read(data_ / "pg_replslot" / "cdc.slotd.tmp" / "state"), "old");
+}
+
+// Staging writes everything while the installed slot stays as it is (the
+// server may run); only the install replaces it.
+TEST_F(install_test, staging_leaves_the_installed_slot_alone_until_the_install) {
+  fs::create_directories(data_ / "pg_replslot" / "cdc");
+  std::ofstream(data_ / "pg_replslot" / "cdc" / "state") << "old";
+  auto bytes = testing::build_slot_file({});
+  auto staged = stage_slot_files(data_, {{"cdc", bytes}});
+  ASSERT_TRUE(staged) << staged.error().what();
+  EXPECT_EQ(read(data_ / "pg_replslot" / "cdc" / "state"), "old");
+  EXPECT_EQ(read(data_ / "pg_replslot" / "cdc.slotd.tmp" / "state"), bytes);
+  EXPECT_FALSE(fs::exists(data_ / "pg_replslot" / "cdc.tmp")) << "PostgreSQL's own staging name is not used";
+  auto r = install_staged_slot_files(data_, {"cdc"});
+  ASSERT_TRUE(r) << r.error().what();
+  EXPECT_EQ(read(data_ / "pg_replslot" / "cdc" / "state"), bytes);
+  EXPECT_FALSE(fs::exists(data_ / "pg_replslot" / "cdc.slotd.tmp"));
+}
+
+// An install with nothing staged (or a staged copy given up) changes
+// nothing; removing staged copies leaves the installed slots.
+TEST_F(install_test, install_without_a_staged_copy_keeps_the_slot) {
+  fs::create_directories(data_ / "pg_replslot" / "cdc");
+  std::ofstream(data_ / "pg_replslot" / "cdc" / "state") << "old";
+  auto r = install_staged_slot_files(data_, {"cdc"});
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().what().find("no staged slot file"), std::string::npos) << r.error().what();
+  EXPECT_EQ(read(data_ / "pg_replslot" / "cdc" / "state"), "old");
+  ASSERT_TRUE(stage_slot_files(data_, {{"cdc", testing::build_slot_file({})}}));
+  remove_staged_slot_files(data_, {"cdc"});
+  EXPECT_FALSE(fs::exists(data_ / "pg_replslot" / "cdc.slotd.tmp"));
+  EXPECT_EQ(read(data_ / "pg_replslot" / "cdc" / "state"), "old");
 }
 
 } // namespace
