@@ -109,6 +109,7 @@ public:
   }
 
   bool running() const { return pid_ > 0; }
+  pid_t pid() const { return pid_; }
   std::string log() const {
     std::ifstream in(log_);
     std::stringstream ss;
