@@ -7,6 +7,8 @@
 // with backoff until it does. An agent killed between the stop and the
 // start finds the intent record at its next start and starts the server.
 #include <algorithm>
+#include <atomic>
+#include <memory>
 
 #include <caf/actor_system.hpp>
 #include <caf/stateful_actor.hpp>
@@ -60,6 +62,9 @@ struct copier_state {
   copy_report current; // the copy under way (or the last one)
   std::vector<std::string> recopies; // of the copy under way
   bool cancelled = false;
+  // Read by the restart coroutine right before the stop (set by a cancel
+  // that comes while the files are being staged).
+  std::shared_ptr<std::atomic<bool>> cancel_stop;
   bool draining = false; // the agent is shutting down: no new copy
   std::uint64_t epoch = 0;
   std::chrono::milliseconds backoff{1000};
@@ -98,6 +103,7 @@ void on_restarted(self_ptr self, restart_outcome o) {
   auto& c = st.current;
   c.finished = true;
   c.stopped = o.stopped;
+  c.cancelled = o.cancelled;
   c.installed = o.installed;
   c.start_attempts = o.start_attempts;
   c.stop_ms = o.stop_ms;
@@ -112,7 +118,9 @@ void on_restarted(self_ptr self, restart_outcome o) {
                         fmt::join(c.slots, ", "), o.installed.empty() ? "not installed" : "installed",
                         o.stop_ms.count(), o.install_ms.count(), o.start_ms.count(), o.start_attempts,
                         c.error.empty() ? "" : ": " + c.error);
-  if (c.error.empty())
+  if (o.cancelled)
+    log_slots()->info("copy of logical slot(s) {}: {}", fmt::join(c.slots, ", "), c.error);
+  else if (c.error.empty())
     log_slots()->info("copied logical slot(s) {}: stop {} ms, install {} ms, start {} ms", fmt::join(c.slots, ", "),
                       o.stop_ms.count(), o.install_ms.count(), o.start_ms.count());
   else {
@@ -176,6 +184,7 @@ bool cancelled(self_ptr self) {
   auto& st = self->state;
   if (!st.cancelled && st.current.phase == copy_phase::fetching)
     return false;
+  st.current.cancelled = true;
   give_up(self, "cancelled before the server was stopped", false);
   return true;
 }
@@ -213,8 +222,10 @@ void on_local_facts(self_ptr self, std::vector<wanted_copy> wanted, std::vector<
   for (auto& f : files)
     if (std::find(st.recopies.begin(), st.recopies.end(), f.name) != st.recopies.end())
       recopies.push_back(f.name);
-  std::function<asio::awaitable<restart_outcome>()> work = [pool, settings, files = std::move(files), recopies]() {
-    return srv::restart_with_slot_files(*pool, settings.server, settings.state_dir, files, recopies);
+  st.cancel_stop = std::make_shared<std::atomic<bool>>(false);
+  std::function<asio::awaitable<restart_outcome>()> work = [pool, settings, files = std::move(files), recopies,
+                                                            cancel = st.cancel_stop]() {
+    return srv::restart_with_slot_files(*pool, settings.server, settings.state_dir, files, recopies, cancel);
   };
   on_io<restart_outcome>(*st.io, self, std::move(work), [self](restart_outcome o) { on_restarted(self, std::move(o)); });
 }
@@ -318,9 +329,13 @@ slot_copier_private::behavior_type slot_copier(self_ptr self, io_runtime* io, co
       [=](io_done& d) { d.run(); },
       [=](copy_order& o) { on_order(self, o); },
       [=](cancel_atom) {
-        // Only a copy that has not stopped the server yet can be dropped.
-        if (self->state.current.phase == copy_phase::fetching)
-          self->state.cancelled = true;
+        // Only a copy that has not stopped the server yet can be dropped:
+        // while fetching, or while its files are staged before the stop.
+        auto& s = self->state;
+        if (s.current.phase == copy_phase::fetching)
+          s.cancelled = true;
+        else if (s.current.phase == copy_phase::restarting && s.cancel_stop)
+          s.cancel_stop->store(true);
       },
       [=](retry_atom, std::uint64_t epoch) {
         auto& s = self->state;
@@ -332,6 +347,8 @@ slot_copier_private::behavior_type slot_copier(self_ptr self, io_runtime* io, co
         s.draining = true;
         if (s.current.phase == copy_phase::fetching)
           s.cancelled = true;
+        else if (s.current.phase == copy_phase::restarting && s.cancel_stop)
+          s.cancel_stop->store(true);
         if (s.current.phase != copy_phase::restarting && s.current.phase != copy_phase::fetching)
           return true;
         auto rp = self->make_response_promise<bool>();

@@ -101,7 +101,8 @@ asio::awaitable<bool> start_until_running(server_options opts, unsigned attempts
 
 asio::awaitable<restart_outcome> restart_with_slot_files(asio::thread_pool& pool, server_options server,
                                                          fs::path state_dir, std::vector<sf::state_file> files,
-                                                         std::vector<std::string> recopies) {
+                                                         std::vector<std::string> recopies,
+                                                         std::shared_ptr<const std::atomic<bool>> cancel) {
   restart_outcome o;
   auto ex = co_await asio::this_coro::executor;
   std::vector<std::string> names;
@@ -128,6 +129,14 @@ asio::awaitable<restart_outcome> restart_with_slot_files(asio::thread_pool& pool
     co_return o;
   }
   o.install_ms = since(t0);
+  if (cancel && cancel->load()) {
+    co_await blocking(pool, [&] { sf::remove_staged_slot_files(data_dir, names); return true; });
+    co_await blocking(pool, [&] { return sf::remove_copy_intent(state_dir); });
+    o.running = true;
+    o.cancelled = true;
+    o.error = "cancelled before the server was stopped";
+    co_return o;
+  }
   fault_point("copy:after_intent");
 
   t0 = steady::now();
@@ -166,11 +175,22 @@ asio::awaitable<restart_outcome> restart_with_slot_files(asio::thread_pool& pool
   fault_point("copy:after_stop");
 
   t0 = steady::now();
-  auto installed = co_await blocking(pool, [&] { return sf::install_staged_slot_files(data_dir, names); });
+  // A server restarted between the staging and the stop (a crash restart,
+  // the HA manager) has removed the staged directories: stage them again.
+  std::vector<sf::state_file> gone;
+  for (auto& f : files)
+    if (!fs::exists(sf::staged_slot_dir(data_dir, f.name) / "state"))
+      gone.push_back(f);
+  std::vector<std::string> committed;
+  auto installed = co_await blocking(pool, [&]() -> pg::result<void> {
+    if (!gone.empty())
+      if (auto r = sf::stage_slot_files(data_dir, gone); !r)
+        return r;
+    return sf::install_staged_slot_files(data_dir, names, &committed);
+  });
   o.install_ms += since(t0);
-  if (installed)
-    o.installed = names;
-  else
+  o.installed = committed; // a failure half-way has installed some of them
+  if (!installed)
     o.error = "installing the slot files failed: " + installed.error().what();
   fault_point("copy:after_install");
 

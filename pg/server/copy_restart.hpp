@@ -7,7 +7,9 @@
 // happened after a stop, the server is started again (retried with
 // backoff); the intent record is removed once it runs.
 #include <chrono>
+#include <atomic>
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -22,6 +24,7 @@ struct restart_outcome {
   bool running = false;  // it runs now (an outcome lost to an exception says "not running": checked again)
   std::vector<std::string> installed;
   std::string error;
+  bool cancelled = false; // `cancel` was set before the stop: nothing touched
   unsigned start_attempts = 0;
   std::chrono::milliseconds stop_ms{0}, install_ms{0}, start_ms{0};
 };
@@ -32,12 +35,14 @@ constexpr unsigned copy_start_attempts = 3;
 // File work with fsyncs runs on `blocking` (never on the I/O thread).
 // `recopies` (slots replaced in place) are recorded in state_dir once the
 // server is down: only a copy that restarted the server counts toward the
-// re-copy limit.
+// re-copy limit. `cancel` is read once more right before the stop: set, the
+// staged files and the intent record are removed and nothing is stopped.
 boost::asio::awaitable<restart_outcome> restart_with_slot_files(boost::asio::thread_pool& blocking,
                                                                 server_options server,
                                                                 std::filesystem::path state_dir,
                                                                 std::vector<slotfile::state_file> files,
-                                                                std::vector<std::string> recopies);
+                                                                std::vector<std::string> recopies,
+                                                                std::shared_ptr<const std::atomic<bool>> cancel);
 
 // Start the server until it runs (at most `attempts` starts); then remove
 // the intent record. For a start that failed after a copy, and for a copy

@@ -167,15 +167,22 @@ result<void> stage_slot_files(const fs::path& data_dir, const std::vector<state_
   return fsync_dir(replslot);
 }
 
-result<void> install_staged_slot_files(const fs::path& data_dir, const std::vector<std::string>& names) {
+result<void> install_staged_slot_files(const fs::path& data_dir, const std::vector<std::string>& names,
+                                       std::vector<std::string>* committed) {
   const fs::path replslot = data_dir / "pg_replslot";
   for (const auto& n : names) {
     if (!valid_slot_name(n))
       return fail("invalid slot name '" + n + "' for", data_dir, 0);
     if (auto r = commit_one(replslot, n); !r)
       return r;
+    if (committed)
+      committed->push_back(n);
   }
   return fsync_dir(replslot);
+}
+
+fs::path staged_slot_dir(const fs::path& data_dir, const std::string& name) {
+  return staged_dir(data_dir / "pg_replslot", name);
 }
 
 void remove_staged_slot_files(const fs::path& data_dir, const std::vector<std::string>& names) {

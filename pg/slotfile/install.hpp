@@ -31,8 +31,14 @@ struct state_file {
 // nothing staged is left.
 result<void> stage_slot_files(const std::filesystem::path& data_dir, const std::vector<state_file>& files);
 
-// Server stopped: the staged slots replace the installed ones.
-result<void> install_staged_slot_files(const std::filesystem::path& data_dir, const std::vector<std::string>& names);
+// Server stopped: the staged slots replace the installed ones, in order;
+// `committed` (if given) receives each one that is in place, also when a
+// later one fails.
+result<void> install_staged_slot_files(const std::filesystem::path& data_dir, const std::vector<std::string>& names,
+                                       std::vector<std::string>* committed = nullptr);
+
+// Where a slot is staged: pg_replslot/<name>.slotd.tmp.
+std::filesystem::path staged_slot_dir(const std::filesystem::path& data_dir, const std::string& name);
 
 // A copy given up between the two steps.
 void remove_staged_slot_files(const std::filesystem::path& data_dir, const std::vector<std::string>& names);

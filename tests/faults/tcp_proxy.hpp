@@ -143,6 +143,7 @@ private:
       // Held bytes go out once nothing holds their connection.
       for (auto& c : conns_)
         if (!c->frozen && !hold_all_ && c->server < 0) {
+          send_all(c->client, c->to_client); // what the server said before it went
           c->close_both();
         } else if (!c->frozen && !hold_all_ && (!c->to_server.empty() || !c->to_client.empty())) {
           bool ok = send_all(c->server, c->to_server) && send_all(c->client, c->to_client);

@@ -13,26 +13,17 @@
 #include "pg/slotfile/install.hpp"
 #include "pg/slotfile/slot_state.hpp"
 #include "tests/pg/asio_test_support.hpp"
+#include "tests/pg/server_of.hpp"
 #include "tests/support/pg_harness.hpp"
 
 namespace slotd::pg {
 namespace {
 
 using test_support::run_io;
+using test_support::server_of;
 
 using namespace std::chrono_literals;
 namespace asio = boost::asio;
-
-server::server_options server_of(const testing::node& n) {
-  server::server_options o;
-  o.bin_dir = testing::pg_install::current().bin_dir;
-  o.data_dir = n.data_dir();
-  o.log_file = n.log_file();
-  o.run_as = "postgres"; // only used when root
-  o.stop_timeout = 60s;
-  o.start_timeout = 60s;
-  return o;
-}
 
 // The copy step as the copy task runs it: fetch, validate EVERYTHING, only
 // then stop, install and start (start also after a failed install).
