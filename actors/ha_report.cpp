@@ -247,28 +247,21 @@ json readiness_json(const ha_state& st, bool& ready) {
     out["unready"] = json::array();
     return out;
   }
-  std::vector<std::string> unready;
-  json reasons = json::object();
+  model::node_readiness_input in;
+  in.local_seen = st.local_snap.has_value();
+  in.role_known = st.told.has_value();
+  in.told_replica = st.told == model::told_role::replica;
+  in.has_leader = st.leader.has_value();
+  in.planned_with_leader = st.desired_leader == st.leader;
   if (st.told)
-    for (auto& v : verdicts(st))
-      if (!v.ready) {
-        unready.push_back(v.name);
-        reasons[v.name] = v.reason;
-      }
-  // A replica that does not know its leader yet (or has not planned with
-  // it yet) has not planned its copies.
-  const bool leader_known =
-      st.told != model::told_role::replica || (st.leader.has_value() && st.desired_leader == st.leader);
-  ready = st.told.has_value() && st.local_snap.has_value() && leader_known && unready.empty();
+    in.slots = verdicts(st);
+  auto verdict = model::judge_node_readiness(in);
+  ready = verdict.ready;
   out["ready"] = ready;
-  out["unready"] = unready;
-  out["reasons"] = reasons;
-  if (!st.local_snap)
-    out["reason"] = "the local server has not been seen yet";
-  else if (!st.told)
-    out["reason"] = "no role yet";
-  else if (!leader_known)
-    out["reason"] = "the leader is not known yet (the local server streams from no member of the view)";
+  out["unready"] = verdict.unready;
+  out["reasons"] = verdict.reasons.empty() ? json::object() : json(verdict.reasons);
+  if (!verdict.reason.empty())
+    out["reason"] = verdict.reason;
   json pending = json::object();
   for (auto& [name, x] : st.readiness.pending)
     pending[name] = x ? json(x->value()) : json(nullptr);
@@ -381,6 +374,7 @@ json dump_json(const ha_state& st) {
           {"copies", st.copies},
           {"restarts", st.restarts},
           {"copy_failures", st.copy_failures},
+          {"copy_failures_in_row", st.copy_retry.failures_in_row},
           {"last_copy", st.last_copy},
           {"diagnostics", diags},
           {"errors", errors},

@@ -15,6 +15,7 @@
 
 #include "actors/ha_settings.hpp"
 #include "actors/interfaces.hpp"
+#include "config/cluster_update.hpp"
 #include "pg/model/readiness.hpp"
 #include "pg/model/slot_plan.hpp"
 
@@ -34,7 +35,7 @@ struct ha_state {
 
   ha_settings settings;
   model::cluster_view view;           // running view: config, then PUT /cluster
-  std::set<std::string> view_overrides; // keys set by PUT /cluster (kept over SIGHUP)
+  config::cluster_update view_overrides; // what PUT /cluster set (kept over SIGHUP)
   bool paused = false;
 
   // What the HA manager said (or role auto inferred); nullopt: not known yet.
@@ -74,6 +75,8 @@ struct ha_state {
   std::optional<std::string> desired_leader; // the leader `desired` was computed with
   model::retention_state retention;
   model::recopy_limiter recopies;
+  model::copy_retry copy_retry; // the pause after copies that installed nothing
+  std::optional<std::chrono::steady_clock::time_point> copy_due_at; // a full cycle for a copy waiting on it
   std::vector<std::string> recopy_requests;
   std::set<std::string> recopy_refused;
   model::readiness_queue readiness;

@@ -152,6 +152,7 @@ struct copy_report {
   std::vector<std::string> installed; // slot files now in pg_replslot
   std::vector<std::string> refused;   // "slot: why", validated before any stop
   std::string error;                  // what went wrong, if anything
+  bool cancelled = false;             // dropped before the stop (demote, PUT /cluster, SIGHUP, pause)
   unsigned start_attempts = 0;
   std::chrono::milliseconds stop_ms{0}, install_ms{0}, start_ms{0};
   // At start: the re-copies of the last hour recorded in state_dir.
@@ -281,7 +282,7 @@ struct api_reply {
 
 // From the HTTP server (on the I/O thread): run `command`, then call `done`
 // exactly once with the reply. `done` runs on a CAF thread and must hand the
-// reply back to the I/O thread itself (see app/api/gateway_bridge.hpp).
+// reply back to the I/O thread itself (app/api/http_server.cpp posts it to its io_context).
 struct api_call {
   api_command command;
   std::function<void(api_reply)> done;

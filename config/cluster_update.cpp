@@ -18,6 +18,19 @@ void cluster_update::apply_to(model::cluster_view& view) const {
     view.use_slots = *use_slots;
 }
 
+void cluster_update::merge(const cluster_update& later) {
+  if (later.members)
+    members = later.members;
+  if (later.slots)
+    slots = later.slots;
+  if (later.ignore_slots)
+    ignore_slots = later.ignore_slots;
+  if (later.member_slots_ttl)
+    member_slots_ttl = later.member_slots_ttl;
+  if (later.use_slots)
+    use_slots = later.use_slots;
+}
+
 parse_result<cluster_update> parse_cluster_update(std::string_view text, std::string source_name) {
   yaml_reader reader(std::move(source_name), "in the cluster update", keys::cluster_update_homes);
   parse_result<cluster_update> result;

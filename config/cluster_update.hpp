@@ -1,5 +1,5 @@
 #pragma once
-// PUT /cluster (DESIGN.md §5): a JSON body with the same shapes as the
+// PUT /cluster (docs/api.md): a JSON body with the same shapes as the
 // cluster-view keys of slotd.yaml. A key that is present replaces that key
 // whole; absent keys stay as they are. yaml-cpp reads JSON, so the body goes
 // through the same readers as the config file and gets the same messages.
@@ -24,6 +24,9 @@ struct cluster_update {
 
   // Replaces in `view` each part that is present here.
   void apply_to(model::cluster_view& view) const;
+  // Each part present in `later` replaces this one's (updates accumulated
+  // one after the other: what PUT /cluster has set, kept over SIGHUP).
+  void merge(const cluster_update& later);
   friend bool operator==(const cluster_update&, const cluster_update&) = default;
 };
 

@@ -27,4 +27,17 @@ void recopy_limiter::record(const std::string& slot, time_point now) {
   times.push_back(now);
 }
 
+std::chrono::seconds copy_retry::delay(unsigned failures_in_row) {
+  if (failures_in_row == 0)
+    return std::chrono::seconds(0);
+  if (failures_in_row > 6)
+    return max_delay;
+  return std::min(max_delay, std::chrono::seconds(1u << (failures_in_row - 1)));
+}
+
+void copy_retry::failed(time_point now) {
+  ++failures_in_row;
+  not_before = now + delay(failures_in_row);
+}
+
 } // namespace slotd::model

@@ -1,7 +1,7 @@
 #pragma once
 // What a failed pg_replication_slot_advance of a logical slot on a replica
-// means (SLOTS.md §4.5 with quirk 5), and the brake on re-copies that keeps a
-// replica out of a restart loop (#2606, #3150).
+// means (docs/slot-rules.md §4.5 with Q5), and the brake on re-copies that
+// keeps a replica out of a restart loop (#2606, #3150).
 #include <chrono>
 #include <deque>
 #include <map>
@@ -17,7 +17,8 @@ enum class advance_error_action {
   retry,  // anything else: log, retry next cycle
 };
 
-// [QUIRK 5] decided, by SQLSTATE alone (messages follow lc_messages):
+// docs/slot-rules.md Q5: decided by SQLSTATE alone (messages follow
+// lc_messages):
 // - 58P01 (WAL segment already removed here) → recopy;
 // - 55000 (slot invalidated, e.g. PG16+ recovery conflict) → recopy;
 // - any other SQLSTATE → retry.
@@ -46,6 +47,23 @@ struct recopy_limiter {
   int recent(const std::string& slot, time_point now) const;
 
   friend bool operator==(const recopy_limiter&, const recopy_limiter&) = default;
+};
+
+// A copy that installed nothing (refused, failed, cancelled) is tried again
+// after a pause that doubles with each such copy in a row: 1 s, 2 s, 4 s ...
+// up to a minute. A fault that stays (a full disk, a leader that refuses)
+// costs one attempt, and one log line, a minute; one that goes away is
+// noticed within a minute. A copy that installed something resets it.
+struct copy_retry {
+  static constexpr std::chrono::seconds max_delay{60};
+  unsigned failures_in_row = 0;
+  time_point not_before{};
+
+  bool allows(time_point now) const { return now >= not_before; }
+  void failed(time_point now);
+  void succeeded() { *this = {}; }
+  static std::chrono::seconds delay(unsigned failures_in_row);
+  friend bool operator==(const copy_retry&, const copy_retry&) = default;
 };
 
 } // namespace slotd::model

@@ -95,16 +95,6 @@ readiness_result check_readiness(const readiness_queue& queue, const slot_cache&
   return r;
 }
 
-promote_report report_on_promote(const readiness_queue& queue, const slot_cache& local) {
-  promote_report out;
-  for (const auto& [name, slot] : local)
-    if (slot.type == slot_type::logical && !queue.pending.contains(name))
-      out.ready.push_back(name);
-  for (const auto& [name, xmin] : queue.pending)
-    out.unsafe.push_back(name);
-  return out;
-}
-
 std::vector<slot_verdict> judge_desired_logical_slots(const desired_set& desired, const slot_cache& local,
                                                       const readiness_queue& queue, int server_major,
                                                       const std::vector<failover_slot_state>& failover_slots) {
@@ -137,6 +127,29 @@ std::vector<slot_verdict> judge_desired_logical_slots(const desired_set& desired
       v.ready = true;
     out.push_back(std::move(v));
   }
+  return out;
+}
+
+node_readiness judge_node_readiness(const node_readiness_input& in) {
+  node_readiness out;
+  if (in.holds_lead) {
+    out.ready = true;
+    return out;
+  }
+  if (in.role_known)
+    for (const auto& v : in.slots)
+      if (!v.ready) {
+        out.unready.push_back(v.name);
+        out.reasons[v.name] = v.reason;
+      }
+  const bool leader_known = !in.told_replica || (in.has_leader && in.planned_with_leader);
+  out.ready = in.role_known && in.local_seen && leader_known && out.unready.empty();
+  if (!in.local_seen)
+    out.reason = "the local server has not been seen yet";
+  else if (!in.role_known)
+    out.reason = "no role yet";
+  else if (!leader_known)
+    out.reason = "the leader is not known yet (the local server streams from no member of the view)";
   return out;
 }
 

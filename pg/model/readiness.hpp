@@ -1,8 +1,9 @@
 #pragma once
-// Failover readiness of copied logical slots on a replica (SLOTS.md
-// §2.3.18–§2.3.20, §2.3.23). Informational: it never blocks promotion, it
-// feeds GET /readiness and the promote reply. xids are compared modulo 2^32
-// (quirk 1); a NULL anywhere means "not ready yet", never an error.
+// Failover readiness of copied logical slots on a replica
+// (docs/slot-rules.md §2.3.18–§2.3.20, §2.3.23). Informational: it never
+// blocks promotion, it feeds GET /readiness and the promote reply. xids are
+// compared modulo 2^32 (docs/slot-rules.md Q1); a NULL anywhere means "not
+// ready yet", never an error.
 #include <map>
 #include <optional>
 #include <string>
@@ -62,15 +63,6 @@ readiness_result check_readiness(const readiness_queue& queue, const slot_cache&
 bool is_safe_after_failover(std::optional<pg::xid> primary_logical_xmin, std::optional<pg::xid> physical_xmin,
                             std::optional<pg::xid> local_xmin);
 
-// §2.3.23 / DESIGN.md POST /promote: which local logical slots are ready
-// and which are still unproven (unsafe to use after the promotion).
-struct promote_report {
-  std::vector<std::string> ready;
-  std::vector<std::string> unsafe;
-  friend bool operator==(const promote_report&, const promote_report&) = default;
-};
-promote_report report_on_promote(const readiness_queue& queue, const slot_cache& local);
-
 // One desired logical slot's failover readiness on a replica, with the
 // reason when it is not ready. What GET /readiness and the promote reply
 // both say (they must never disagree):
@@ -86,5 +78,27 @@ struct slot_verdict {
 std::vector<slot_verdict> judge_desired_logical_slots(const desired_set& desired, const slot_cache& local,
                                                       const readiness_queue& queue, int server_major,
                                                       const std::vector<failover_slot_state>& failover_slots);
+
+// The node's answer to GET /readiness: may it take over without a consumer
+// losing changes? A node holding the lead is ready. A replica is ready once
+// its role and leader are known, it has planned with that leader, the local
+// server has been seen, and every desired logical slot's verdict is ready.
+struct node_readiness_input {
+  bool local_seen = false;       // a snapshot of the local server exists
+  bool role_known = false;       // told, or inferred by role auto
+  bool holds_lead = false;       // primary or promoting
+  bool told_replica = false;
+  bool has_leader = false;
+  bool planned_with_leader = false; // the desired set was computed with the leader in force
+  std::vector<slot_verdict> slots;  // judge_desired_logical_slots
+};
+struct node_readiness {
+  bool ready = false;
+  std::vector<std::string> unready;
+  std::map<std::string, std::string> reasons; // unready slot → why
+  std::string reason;                         // why the node as a whole cannot say (empty: it can)
+  friend bool operator==(const node_readiness&, const node_readiness&) = default;
+};
+node_readiness judge_node_readiness(const node_readiness_input& in);
 
 } // namespace slotd::model

@@ -65,6 +65,26 @@ TEST(parse_cluster_update, leaves_absent_keys_absent_and_replaces_present_ones_w
   EXPECT_EQ(*empty.value, cluster_update{});
 }
 
+// Updates accumulate: a later one replaces only the parts it has; applied
+// to a reloaded file's view they win over it, part by part.
+TEST(cluster_update, merged_updates_win_over_a_reloaded_view_part_by_part) {
+  cluster_update first, second;
+  first.use_slots = false;
+  first.member_slots_ttl = std::chrono::milliseconds(1000);
+  second.member_slots_ttl = std::chrono::milliseconds(2000);
+  first.merge(second);
+  EXPECT_EQ(first.use_slots, false);
+  EXPECT_EQ(first.member_slots_ttl, std::chrono::milliseconds(2000));
+  EXPECT_FALSE(first.members);
+  model::cluster_view reloaded;
+  reloaded.members["a"] = {};
+  reloaded.use_slots = true;
+  first.apply_to(reloaded);
+  EXPECT_FALSE(reloaded.use_slots);
+  EXPECT_EQ(reloaded.member_slots_ttl, std::chrono::milliseconds(2000));
+  EXPECT_TRUE(reloaded.members.contains("a")) << "a part no update set comes from the file";
+}
+
 TEST(parse_cluster_update, reports_problems_with_their_position) {
   EXPECT_THAT(printed(parse_cluster_update(R"({"members": {"n1": {"host": "h", "port": 70000}}, "name": "x"})",
                                            source)),

@@ -5,7 +5,7 @@
 namespace slotd::model {
 namespace {
 
-// Quirk 5 / SLOTS.md §4.5, §6.18.
+// docs/slot-rules.md Q5, §4.5, §6.18.
 TEST(ClassifyAdvanceError, MissingWalSegmentMeansRecopy) {
   EXPECT_EQ(classify_advance_error("58P01"), advance_error_action::recopy);
 }
@@ -52,6 +52,25 @@ TEST(RecopyLimiter, AllowsRecordsNothing) {
   for (int i = 0; i < 10; ++i)
     EXPECT_TRUE(l.allows("ls", t0));
   EXPECT_EQ(l.recent("ls", t0), 0);
+}
+
+TEST(CopyRetry, DoublesUpToAMinuteAndResetsOnSuccess) {
+  copy_retry r;
+  time_point t0{};
+  EXPECT_TRUE(r.allows(t0));
+  r.failed(t0);
+  EXPECT_FALSE(r.allows(t0 + std::chrono::milliseconds(999)));
+  EXPECT_TRUE(r.allows(t0 + std::chrono::seconds(1)));
+  std::vector<long> delays;
+  for (int i = 0; i < 9; ++i) {
+    delays.push_back(copy_retry::delay(r.failures_in_row).count());
+    r.failed(t0);
+  }
+  EXPECT_EQ(delays, (std::vector<long>{1, 2, 4, 8, 16, 32, 60, 60, 60}));
+  EXPECT_FALSE(r.allows(t0 + std::chrono::seconds(59)));
+  r.succeeded();
+  EXPECT_TRUE(r.allows(t0));
+  EXPECT_EQ(r.failures_in_row, 0u);
 }
 
 } // namespace

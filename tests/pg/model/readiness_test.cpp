@@ -10,7 +10,7 @@ using namespace testing;
 
 readiness_queue queue_of(std::map<std::string, std::optional<pg::xid>> pending) { return {std::move(pending)}; }
 
-// §1.3 step 4.
+// docs/slot-rules.md §1.3 step 4.
 TEST(ReadinessQueue, RebuiltFromLocalLogicalSlots) {
   auto native = logical("native", "app", "pgoutput");
   native.failover = true;
@@ -26,7 +26,7 @@ TEST(ReadinessQueue, LookupNamesAreUncapturedSlotsPlusMyPhysicalSlot) {
   EXPECT_EQ(readiness_lookup_names(q, "n2"), (names{"a", "c", "n2"}));
 }
 
-// §2.3.20 with quirk 1: modulo 2^32, NULL = not ready.
+// §2.3.20 with Q1: modulo 2^32, NULL = not ready.
 TEST(IsSafeAfterFailover, OrderedCatalogXmins) {
   EXPECT_TRUE(is_safe_after_failover(X(100), X(100), X(100)));
   EXPECT_TRUE(is_safe_after_failover(X(100), X(150), X(200)));
@@ -96,7 +96,7 @@ TEST(CheckReadiness, MissingPhysicalSlotOnPrimaryWarns) {
   EXPECT_EQ(none.queue, q);
 }
 
-// A NULL local catalog_xmin keeps the slot pending (no exception, quirk 1).
+// A NULL local catalog_xmin keeps the slot pending (no exception, Q1).
 TEST(CheckReadiness, NullLocalCatalogXminStaysPending) {
   auto local = cache_of({logical("ls", "a", "b", 500, std::nullopt)});
   auto q = queue_of({{"ls", X(90)}});
@@ -111,13 +111,6 @@ TEST(CheckReadiness, WithoutLeaderOnlyPrunesVanishedSlots) {
   auto r = check_readiness(q, local, std::nullopt, std::string("n2"));
   EXPECT_EQ(r.queue, queue_of({{"ls", X(1)}}));
   EXPECT_TRUE(r.became_ready.empty());
-}
-
-// §2.3.23 / §6.16.
-TEST(ReportOnPromote, ListsReadyAndUnsafeSlots) {
-  auto local = cache_of({logical("ls", "a", "b"), logical("ls2", "a", "b"), physical("p", 1)});
-  auto report = report_on_promote(queue_of({{"ls2", std::nullopt}}), local);
-  EXPECT_EQ(report, (promote_report{{"ls"}, {"ls2"}}));
 }
 
 // What /readiness and the promote reply say, slot by slot: a desired slot
@@ -172,6 +165,34 @@ TEST(JudgeDesiredLogicalSlots, FailoverSlotsOn17AreJudgedBySyncState) {
   EXPECT_FALSE(ready["absent"]);
   // before 17 the flag means nothing: judged as copies (none here: missing)
   EXPECT_FALSE(judge_desired_logical_slots(desired, {}, queue_of({}), 16, f).at(0).ready);
+}
+
+TEST(JudgeNodeReadiness, TheLeadIsReadyAReplicaNeedsItsLeaderAndEverySlot) {
+  node_readiness_input in;
+  in.holds_lead = true;
+  EXPECT_TRUE(judge_node_readiness(in).ready) << "a primary is ready before it has seen anything";
+  in = {};
+  EXPECT_FALSE(judge_node_readiness(in).ready);
+  EXPECT_EQ(judge_node_readiness(in).reason, "the local server has not been seen yet");
+  in.local_seen = true;
+  EXPECT_EQ(judge_node_readiness(in).reason, "no role yet");
+  in.role_known = true;
+  in.told_replica = true;
+  in.slots = {{"cdc", true, ""}};
+  EXPECT_FALSE(judge_node_readiness(in).ready);
+  EXPECT_EQ(judge_node_readiness(in).reason.rfind("the leader is not known yet", 0), 0u);
+  in.has_leader = true;
+  EXPECT_FALSE(judge_node_readiness(in).ready) << "not planned with this leader yet";
+  in.planned_with_leader = true;
+  auto ok = judge_node_readiness(in);
+  EXPECT_TRUE(ok.ready);
+  EXPECT_TRUE(ok.reason.empty());
+  in.slots.push_back({"td", false, "missing here"});
+  auto r = judge_node_readiness(in);
+  EXPECT_FALSE(r.ready);
+  EXPECT_EQ(r.unready, std::vector<std::string>{"td"});
+  EXPECT_EQ(r.reasons.at("td"), "missing here");
+  EXPECT_TRUE(r.reason.empty()) << "the node can say; a slot is not ready";
 }
 
 } // namespace

@@ -1,14 +1,15 @@
-// SLOTS.md §6: the scenarios of Patroni's tests/test_slots.py, translated to
-// slotd's inputs. Setup (§6): PostgreSQL 17; permanent slots ls (logical,
-// database a, plugin b) and ls2 (physical); the leader publishes
-// {ls: 12345, ls2: 12345}; members test0 (me), test-1 (replicatefrom
-// leader) and leader; the local server has physical blabla and foobar and
-// logical ls (a/b, catalog_xmin 100, confirmed_flush 500).
+// docs/slot-rules.md §6: the scenarios of Patroni's tests/test_slots.py,
+// translated to slotd's inputs. Setup (§6): PostgreSQL 17; permanent slots ls
+// (logical, database a, plugin b) and ls2 (physical); the leader publishes
+// {ls: 12345, ls2: 12345}; members test0 (me), test-1 (replicatefrom leader)
+// and leader; the local server has physical blabla and foobar and logical ls
+// (a/b, catalog_xmin 100, confirmed_flush 500).
 // Scenarios that are pure I/O (1: query errors, 17: fsync, 22: drop
 // outcomes) belong to the actors; 6 (PG 9.6) becomes "unsupported major".
 #include <gtest/gtest.h>
 
 #include "model_fixtures.hpp"
+#include "pg/model/promotion.hpp"
 #include "pg/model/readiness.hpp"
 #include "pg/model/topology.hpp"
 
@@ -215,7 +216,7 @@ TEST(Scenario, S15_ReadinessAfterACopy) {
 // §6.16: on promote with an unready copied slot: it is reported unsafe.
 TEST(Scenario, S16_OnPromoteReportsUnsafeSlots) {
   readiness_queue q{{{"ls", std::nullopt}}};
-  EXPECT_EQ(report_on_promote(q, setup_local()), (promote_report{{}, {"ls"}}));
+  EXPECT_EQ(judge_promotion({}, setup_local(), q, 15, {}), (promote_verdict{{}, {"ls"}, {}}));
 }
 
 // §6.18: 58P01 and 55000 (invalidated) → re-copy, and the slot is not

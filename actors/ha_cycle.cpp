@@ -1,0 +1,353 @@
+// The HA loop's cycle. Every tick (advance_interval) it observes the local
+// server and the leader and runs the slot model; every loop_wait (or at
+// once after a message) it performs the whole plan: drops, creates,
+// physical advances, copies. Logical advances are sent on every tick so
+// that the replicas' copies stay fresh between full cycles. Nothing here
+// blocks: every step is a request to another actor, with a timeout.
+#include "actors/ha_steps.hpp"
+#include "pg/model/auto_role.hpp"
+#include "pg/model/topology.hpp"
+
+namespace slotd::actors::ha {
+
+// ---------------------------------------------------------------- readiness
+
+void schedule_tick(self_ptr self, std::chrono::milliseconds delay) {
+  self->delayed_send(self, delay, tick_atom_v, self->state.epoch);
+}
+
+namespace {
+
+void update_readiness(self_ptr self) {
+  auto& st = self->state;
+  if (st.role != model::node_role::replica || !st.local_snap)
+    return;
+  auto local = model::visible_slots(st.local_snap->slots, server_major(st));
+  if (st.rebuild_readiness) {
+    st.readiness = model::rebuild_readiness_queue(local, st.view.ignore_slots, server_major(st));
+    st.rebuild_readiness = false;
+    auto now = wall_clock::now();
+    for (auto& [name, x] : st.readiness.pending)
+      st.pending_since.try_emplace(name, now);
+  }
+  auto phys = model::get_slot_name_on_primary(st.view, st.my_name(), st.leader);
+  std::optional<model::leader_catalog_xmins> leader;
+  if (st.leader_snap && st.leader_error.empty() && !st.readiness.pending.empty()) {
+    model::leader_catalog_xmins xmins;
+    if (!st.leader_snap->in_recovery) {
+      for (auto& name : model::readiness_lookup_names(st.readiness, phys.value_or("")))
+        if (auto it = st.leader_snap->slots.find(name); it != st.leader_snap->slots.end())
+          xmins[name] = it->second.catalog_xmin;
+    }
+    leader = std::move(xmins);
+  }
+  auto res = model::check_readiness(st.readiness, local, leader, phys);
+  st.readiness = std::move(res.queue);
+  log_diagnostics(st, res.diagnostics);
+  for (auto& name : res.became_ready) {
+    auto it = st.pending_since.find(name);
+    if (it != st.pending_since.end()) {
+      auto secs = std::chrono::duration<double>(wall_clock::now() - it->second).count();
+      st.ready_after_seconds[name] = secs;
+      st.pending_since.erase(it);
+      log_slots()->info("logical slot {} is safe to use after a failover ({:.1f} s after its copy or "
+                        "the switch to this leader)", name, secs);
+    } else {
+      log_slots()->info("logical slot {} is safe to use after a failover", name);
+    }
+  }
+  std::erase_if(st.pending_since, [&](const auto& kv) { return !st.readiness.pending.contains(kv.first); });
+  if (res.check_hot_standby_feedback && st.local_snap->hot_standby_feedback == false &&
+      should_log(st, "hsf-off")) {
+    log_slots()->error("logical slot failover requires hot_standby_feedback = on on this replica "
+                       "(check postgresql.auto.conf: ALTER SYSTEM may override it)");
+    record_error(st, "config", "", "hot_standby_feedback is off");
+  }
+}
+
+// -------------------------------------------------------------------- cycle
+
+void end_tick(self_ptr self, bool full) {
+  auto& st = self->state;
+  st.tick_running = false;
+  auto took = std::chrono::duration_cast<std::chrono::microseconds>(steady::now() - st.tick_started);
+  if (full) {
+    ++st.cycles;
+    st.last_cycle_duration = took;
+    st.max_cycle_duration = std::max(st.max_cycle_duration, took);
+    st.total_cycle_duration += took;
+    st.last_cycle_end = wall_clock::now();
+    log_ha()->debug("cycle {} done in {} us (role {})", st.cycles, took.count(), role_name(st));
+  }
+}
+
+// Role auto (pg/model/auto_role.hpp): the decision, then its effects.
+void infer_role(self_ptr self, const local_snapshot& snap) {
+  auto& st = self->state;
+  model::auto_role_input in;
+  in.role_auto = st.settings.cfg.role == config::start_role::automatic;
+  in.told = st.told;
+  in.told_by_auto = st.role_source == "auto";
+  in.leader = st.leader;
+  in.in_recovery = snap.in_recovery;
+  in.streams_from = model::member_streamed_from(st.view.members, snap.sender_host, snap.sender_port);
+  auto d = model::infer_auto_role(in);
+  switch (d.action) {
+  case model::auto_role_action::keep:
+    return;
+  case model::auto_role_action::follow:
+    log_ha()->info("role auto: the local server now streams from {}: acting as its replica", *d.leader);
+    break;
+  case model::auto_role_action::act_as_primary:
+    st.told = model::told_role::primary;
+    log_ha()->info("role auto: the local server is not in recovery: acting as primary");
+    break;
+  case model::auto_role_action::act_as_replica:
+    st.told = model::told_role::replica;
+    if (d.leader)
+      log_ha()->info("role auto: the local server streams from {}: acting as its replica", *d.leader);
+    else if (should_log(st, "auto-no-leader"))
+      log_ha()->warn("role auto: the local server is in recovery but streams from no member of the view ({}:{})",
+                     snap.sender_host.value_or("-"), snap.sender_port.value_or(0));
+    break;
+  }
+  st.role_source = "auto";
+  set_leader(self, d.leader);
+}
+
+model::cycle_input make_input(const ha_state& st, const local_snapshot& snap) {
+  model::cycle_input in;
+  in.view = st.view;
+  in.my_name = st.my_name();
+  in.leader = st.leader;
+  in.told = *st.told;
+  in.in_recovery = snap.in_recovery;
+  in.server_major = snap.server_version / 10000;
+  in.paused = st.paused;
+  in.local = snap.slots;
+  if (*st.told == model::told_role::replica && st.leader_snap && st.leader_error.empty() &&
+      st.leader_snap->leader == st.leader.value_or("")) {
+    std::optional<std::pair<std::string, pg::lsn>> own;
+    if (st.leader_snap->current_lsn)
+      own = std::make_pair(model::slot_name_from_member_name(st.leader_snap->leader), *st.leader_snap->current_lsn);
+    in.leader_positions = model::positions_of(st.leader_snap->slots, own);
+  }
+  in.replay_lsn = snap.replay_lsn;
+  in.recopy_requests = st.recopy_requests;
+  in.now = steady::now();
+  in.retention = st.retention;
+  in.recopies = st.recopies;
+  in.synchronized_standby_slots = snap.synchronized_standby_slots;
+  in.failover_slots = snap.failover_slots;
+  return in;
+}
+
+void send_advances(self_ptr self, const model::logical_advance_map& advances) {
+  for (auto& [db, targets] : advances)
+    self->send(worker_for(self, db), advance_targets{targets});
+}
+
+void apply_full(self_ptr self, model::plan p) {
+  auto& st = self->state;
+  local_actions la{p.drops, p.physical_creates, p.physical_advances, p.synchronized_standby_slots};
+  bool nothing_local = la.drops.empty() && la.physical_creates.empty() && la.physical_advances.empty() &&
+                       !la.synchronized_standby_slots;
+  auto rest = [self, p](const std::set<std::string>& not_dropped) {
+    auto& s = self->state;
+    for (auto& c : p.logical_creates) {
+      if (not_dropped.contains(c.name))
+        continue;
+      self->request(worker_for(self, c.database), model::slot_creation_budget + 10s, create_logical_request{c})
+          .then(
+              [self, c](action_outcome& o) {
+                if (o.ok) {
+                  log_slots()->info("created logical slot {} in database {} (plugin {})", c.name, c.database,
+                                    c.plugin);
+                } else if (should_log(self->state, "create-" + c.name)) {
+                  log_slots()->error("failed to create logical slot {} in database {} (plugin {}): {}", c.name,
+                                     c.database, c.plugin, o.detail);
+                  record_error(self->state, "create", c.name, o.detail);
+                }
+              },
+              [self, c](caf::error& e) {
+                record_error(self->state, "create", c.name, caf::to_string(e));
+              });
+    }
+    std::vector<std::string> copies;
+    for (auto& n : p.logical_copies)
+      if (!not_dropped.contains(n))
+        copies.push_back(n);
+    // Re-copy requests are consumed by a copy order (kept while a copy is
+    // under way, paused, or waiting after failed copies).
+    const bool replica = s.role == model::node_role::replica;
+    const bool ordered = !copies.empty() && replica && !s.paused && start_copy(self, copies, p.logical_recopies);
+    if (ordered || copies.empty() || !replica)
+      s.recopy_requests.clear();
+    send_advances(self, p.logical_advances);
+    end_tick(self, true);
+  };
+  if (nothing_local) {
+    rest({});
+    return;
+  }
+  self->request(st.local, st.settings.request_timeout, std::move(la))
+      .then(
+          [self, rest](local_actions_result& r) {
+            auto& s = self->state;
+            std::set<std::string> not_dropped;
+            for (auto& o : r.outcomes) {
+              if (o.ok) {
+                if (o.action == "drop") {
+                  if (o.detail.empty())
+                    log_slots()->info("dropped replication slot {}", o.slot);
+                  s.readiness.pending.erase(o.slot);
+                } else if (o.action == "create physical") {
+                  log_slots()->info("created physical replication slot {}", o.slot);
+                } else if (o.action == "set synchronized_standby_slots") {
+                  log_slots()->info("set synchronized_standby_slots to '{}'", o.slot);
+                } else {
+                  log_slots()->debug("{} of slot {} done", o.action, o.slot);
+                }
+                continue;
+              }
+              if (o.action == "drop")
+                not_dropped.insert(o.slot);
+              if (o.detail == "active") {
+                if (should_log(s, "active-" + o.slot))
+                  log_slots()->warn("unable to drop replication slot {}: it is active", o.slot);
+                continue;
+              }
+              if (should_log(s, o.action + "-" + o.slot))
+                log_slots()->error("{} of replication slot {} failed: {}", o.action, o.slot, o.detail);
+              record_error(s, o.action.substr(0, o.action.find(' ')), o.slot, o.detail);
+            }
+            rest(not_dropped);
+          },
+          [self](caf::error& e) {
+            record_error(self->state, "local", "", "slot actions: " + caf::to_string(e));
+            end_tick(self, true);
+          });
+}
+
+void plan_and_apply(self_ptr self, const local_snapshot& snap, bool full) {
+  auto& st = self->state;
+  if (!st.told) {
+    end_tick(self, full);
+    return;
+  }
+  auto in = make_input(st, snap);
+  auto p = model::plan_cycle(in);
+  st.role = p.role;
+  st.desired = p.desired;
+  st.desired_leader = in.leader;
+  if (p.role == model::node_role::replica)
+    update_readiness(self);
+  else
+    st.readiness.pending.clear();
+  if (!full) {
+    // Between full cycles only the logical advances (freshness).
+    send_advances(self, p.logical_advances);
+    end_tick(self, false);
+    return;
+  }
+  st.retention = p.retention;
+  st.diagnostics = p.diagnostics;
+  log_diagnostics(st, p.diagnostics);
+  for (auto& d : p.diagnostics)
+    if (d.code == model::diagnostic_code::recopy_limited)
+      st.recopy_refused.insert(d.slot);
+  if (p.role == model::node_role::role_mismatch) {
+    if (should_log(st, "role-mismatch"))
+      log_ha()->error("told replica but the local server is not in recovery: doing nothing destructive");
+    end_tick(self, true);
+    return;
+  }
+  if (st.copying) {
+    p.logical_copies.clear(); // one copy at a time
+    p.logical_advances.clear();
+  }
+  apply_full(self, std::move(p));
+}
+
+void after_local(self_ptr self, local_snapshot snap, bool full) {
+  auto& st = self->state;
+  if (!snap.reachable) {
+    if (st.local_error.empty() || should_log(st, "local-down"))
+      log_ha()->warn("local server unreachable: {}", snap.error);
+    st.local_error = snap.error.empty() ? "unreachable" : snap.error;
+    if (!st.restarting)
+      record_error(st, "local", "", st.local_error);
+    end_tick(self, full);
+    return;
+  }
+  if (!st.local_error.empty())
+    log_ha()->info("local server reachable again");
+  st.local_error.clear();
+  if (snap.started_at != st.server_started_at) {
+    if (!st.server_started_at.empty())
+      log_ha()->info("the local server (re)started at {}: re-checking slots", snap.started_at);
+    st.server_started_at = snap.started_at;
+    st.rebuild_readiness = true; // docs/slot-rules.md §1.6: a restart re-checks readiness
+    full = true;
+  }
+  st.local_snap = snap;
+  infer_role(self, snap);
+  bool need_leader = st.told == model::told_role::replica && st.leader.has_value();
+  if (!need_leader) {
+    plan_and_apply(self, snap, full);
+    return;
+  }
+  self->request(st.leader_conn, st.settings.request_timeout, snapshot_atom_v)
+      .then(
+          [self, snap, full](leader_snapshot& ls) {
+            auto& s = self->state;
+            if (ls.reachable) {
+              if (!s.leader_error.empty())
+                log_ha()->info("leader {} reachable again", ls.leader);
+              s.leader_error.clear();
+              s.leader_snap = std::move(ls);
+            } else {
+              if (s.leader_error.empty() || should_log(s, "leader-down"))
+                log_ha()->warn("leader {} unreachable: {}", ls.leader, ls.error);
+              s.leader_error = ls.error.empty() ? "unreachable" : ls.error;
+            }
+            plan_and_apply(self, snap, full);
+          },
+          [self, snap, full](caf::error& e) {
+            self->state.leader_error = caf::to_string(e);
+            plan_and_apply(self, snap, full);
+          });
+}
+
+} // namespace
+
+void run_tick(self_ptr self) {
+  auto& st = self->state;
+  if (st.tick_running)
+    return;
+  auto now = steady::now();
+  bool copy_due = st.copy_due_at && now >= *st.copy_due_at;
+  bool full = st.full_cycle_due || copy_due || now - st.last_full_cycle >= st.settings.cfg.loop_wait;
+  if (full) {
+    st.full_cycle_due = false;
+    st.copy_due_at.reset();
+    st.last_full_cycle = now;
+  }
+  st.tick_running = true;
+  st.tick_started = now;
+  ++st.ticks;
+  self->request(st.local, st.settings.request_timeout, snapshot_atom_v)
+      .then([self, full](local_snapshot& snap) { after_local(self, std::move(snap), full); },
+            [self, full](caf::error& e) {
+              local_snapshot snap;
+              snap.error = "no answer from the local connection: " + caf::to_string(e);
+              after_local(self, std::move(snap), full);
+            });
+}
+
+void run_now(self_ptr self) {
+  self->state.full_cycle_due = true;
+  run_tick(self);
+}
+
+} // namespace slotd::actors::ha

@@ -1,0 +1,155 @@
+// POST /promote on the HA loop: refused while a copy holds the server;
+// otherwise the final advance of the local copies (pg/model/promotion:
+// plan_final_advance) on the advance workers, within the request's
+// deadline, then the verdict (judge_promotion): what /readiness said just
+// before, slot by slot, with the reasons.
+#include <memory>
+
+#include "actors/ha_steps.hpp"
+#include "pg/model/promotion.hpp"
+
+namespace slotd::actors::ha {
+
+namespace {
+
+// What the reply judges by: the replica's desired slots and readiness as
+// they stood when the promote came (ticks during the final advance already
+// run the primary rules, which clear the readiness queue).
+struct promotion {
+  promote_request req;
+  caf::typed_response_promise<promote_reply> rp;
+  steady::time_point started;
+  model::desired_set desired;
+  model::readiness_queue readiness;
+  std::optional<model::slot_cache> leader_slots; // the old leader's last known slots
+  std::size_t waiting = 0;                       // final advances not answered yet
+  std::map<std::string, std::string> advanced;   // slot → position after the final advance
+  std::map<std::string, std::string> failed;     // slot → why its final advance failed
+};
+
+promote_reply refused_during_copy(const ha_state& st) {
+  promote_reply r;
+  r.status = 409;
+  r.error = fmt::format("a slot copy is under way since {} (phase {}, slots {}): the local server is {}; "
+                        "retry when it is done",
+                        iso_time(st.copy.started_at), to_string(st.copy.phase), fmt::join(st.copy.slots, ", "),
+                        st.server_down ? "down and being started again" : "stopped or about to be");
+  return r;
+}
+
+void finish(self_ptr self, std::shared_ptr<promotion> p) {
+  auto& st = self->state;
+  st.promote_in_progress = false;
+  auto local = st.local_snap ? model::visible_slots(st.local_snap->slots, server_major(st)) : model::slot_cache{};
+  static const std::vector<model::failover_slot_state> no_failover;
+  auto& failover = st.local_snap ? st.local_snap->failover_slots : no_failover;
+  auto verdict = model::judge_promotion(p->desired, local, p->readiness, server_major(st), failover);
+  promote_reply r;
+  r.role = "primary";
+  r.advanced = p->advanced;
+  r.ready = std::move(verdict.ready);
+  r.unsafe = std::move(verdict.unsafe);
+  r.reasons = std::move(verdict.reasons);
+  for (auto& [slot, why] : p->failed)
+    log_slots()->error("promote: final advance of {} failed: {}", slot, why);
+  if (!r.unsafe.empty())
+    log_slots()->warn("logical replication slots that might be unsafe to use after promote: {}",
+                      fmt::join(r.unsafe, ", "));
+  log_ha()->info("promote: done in {} ms; ready: [{}], unsafe: [{}]",
+                 std::chrono::duration_cast<std::chrono::milliseconds>(steady::now() - p->started).count(),
+                 fmt::join(r.ready, ", "), fmt::join(r.unsafe, ", "));
+  st.readiness.pending.clear();
+  run_now(self);
+  p->rp.deliver(std::move(r));
+}
+
+void final_advance(self_ptr self, std::shared_ptr<promotion> p, const local_snapshot& snap) {
+  auto& st = self->state;
+  if (snap.reachable)
+    st.local_snap = snap;
+  const auto& local = st.local_snap ? st.local_snap->slots : model::slot_cache{};
+  for (auto& [name, slot] : local)
+    if (slot.type == model::slot_type::logical && slot.confirmed_flush_lsn)
+      p->advanced[name] = slot.confirmed_flush_lsn->str();
+  auto targets = model::plan_final_advance(local, p->leader_slots, snap.replay_lsn);
+  if (targets.empty())
+    return finish(self, p);
+  p->waiting = targets.size();
+  for (auto& [db, slots] : targets) {
+    final_advance_request far{slots, p->req.timeout};
+    self->request(worker_for(self, db), p->req.timeout + 5s, far)
+        .then(
+            [self, p](final_advance_result& res) {
+              for (auto& [slot, lsn] : res.advanced)
+                p->advanced[slot] = lsn.str();
+              for (auto& [slot, why] : res.failed)
+                p->failed[slot] = why;
+              if (--p->waiting == 0)
+                finish(self, p);
+            },
+            [self, p, slots](caf::error& e) {
+              for (auto& [slot, lsn] : slots)
+                p->failed[slot] = caf::to_string(e);
+              if (--p->waiting == 0)
+                finish(self, p);
+            });
+  }
+}
+
+} // namespace
+
+void on_promote(self_ptr self, promote_request req, caf::typed_response_promise<promote_reply> rp) {
+  auto& st = self->state;
+  // Idempotent: a primary answers at once.
+  if (st.told == model::told_role::primary && st.local_snap && !st.local_snap->in_recovery) {
+    promote_reply r;
+    r.role = "primary";
+    for (auto& [name, s] : st.local_snap->slots)
+      if (s.type == model::slot_type::logical)
+        r.ready.push_back(name);
+    rp.deliver(std::move(r));
+    return;
+  }
+  // A copy holds the local server (stopped, or about to be): promoting now
+  // would fail, or the promote signal would be lost when the server starts
+  // again. The HA manager decides: retry, or choose another candidate.
+  if (st.copying || st.restarting) {
+    auto r = refused_during_copy(st);
+    log_ha()->warn("promote refused: {}", r.error);
+    rp.deliver(std::move(r));
+    return;
+  }
+  log_ha()->info("promote: final advance of the logical slots (timeout {} ms)", req.timeout.count());
+  auto p = std::make_shared<promotion>();
+  p->req = req;
+  p->rp = rp;
+  p->started = steady::now();
+  p->desired = st.desired;
+  p->readiness = st.readiness;
+  if (st.leader_snap)
+    p->leader_slots = st.leader_snap->slots;
+  st.told = model::told_role::primary;
+  st.role_source = "message";
+  st.promote_in_progress = true;
+  // /status says "promoting" from now until the server leaves recovery
+  // (the next cycle confirms it from pg_is_in_recovery()).
+  if (!st.local_snap || st.local_snap->in_recovery)
+    st.role = model::node_role::promoting;
+  set_leader(self, std::nullopt);
+  clean_workers(self);
+  self->request(st.local, st.settings.request_timeout, snapshot_atom_v)
+      .then([self, p](local_snapshot& snap) { final_advance(self, p, snap); },
+            [self, p](caf::error& e) {
+              // The agent keeps the primary role (a promote never blocks the
+              // promotion): the HA manager may promote the server anyway.
+              self->state.promote_in_progress = false;
+              log_ha()->error("promote: the local server did not answer ({}): no final advance", caf::to_string(e));
+              promote_reply r;
+              r.role = "primary";
+              r.status = 503;
+              r.error = "local server did not answer: " + caf::to_string(e);
+              p->rp.deliver(std::move(r));
+            });
+}
+
+} // namespace slotd::actors::ha

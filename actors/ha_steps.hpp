@@ -1,0 +1,53 @@
+#pragma once
+// The HA loop's steps, shared by its files (internal to actors/):
+//   ha_loop.cpp     the actor: its messages, one handler each;
+//   ha_cycle.cpp    ticks and full cycles: observe, plan (pg/model), perform;
+//   ha_support.cpp  the actors it drives (leader connection, advance
+//                   workers, slot copier) and the copier's reports;
+//   ha_promote.cpp  POST /promote: the final advance and the verdict.
+// Every function runs on the HA loop actor (it takes `self`).
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <caf/stateful_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+#include <caf/typed_response_promise.hpp>
+#include <spdlog/spdlog.h>
+
+#include "actors/ha_state.hpp"
+
+namespace slotd::actors::ha {
+
+using namespace std::chrono_literals;
+using steady = std::chrono::steady_clock;
+using self_ptr = ha_loop_private::stateful_pointer<ha_state>;
+
+inline std::shared_ptr<spdlog::logger> log_ha() { return spdlog::get("ha"); }
+inline std::shared_ptr<spdlog::logger> log_slots() { return spdlog::get("slots"); }
+
+// ha_support.cpp
+bool should_log(ha_state& st, const std::string& key, std::chrono::seconds every = 60s);
+void record_error(ha_state& st, const std::string& kind, const std::string& slot, const std::string& text);
+void log_diagnostics(ha_state& st, const std::vector<model::diagnostic>& ds);
+int server_major(const ha_state& st);
+void set_leader(self_ptr self, std::optional<std::string> leader);
+advance_worker_actor worker_for(self_ptr self, const std::string& database);
+void start_copier(self_ptr self);
+void on_worker_down(self_ptr self, caf::down_msg& msg);
+void clean_workers(self_ptr self);
+// Sends a copy order; false when none went (one under way, nothing to copy,
+// or the pause after failed copies: then a full cycle is due when it ends).
+bool start_copy(self_ptr self, const std::vector<std::string>& names, const std::vector<std::string>& recopies);
+void on_copy_report(self_ptr self, copy_report& r);
+
+// ha_cycle.cpp
+void schedule_tick(self_ptr self, std::chrono::milliseconds delay);
+void run_tick(self_ptr self);
+void run_now(self_ptr self);
+
+// ha_promote.cpp
+void on_promote(self_ptr self, promote_request req, caf::typed_response_promise<promote_reply> rp);
+
+} // namespace slotd::actors::ha

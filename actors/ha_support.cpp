@@ -1,0 +1,263 @@
+// The HA loop's support: rate-limited logs and the error ring, the leader
+// connection's target, the advance workers (one per database) and the slot
+// copier, which it monitors and replaces when they fail, and the copier's
+// reports.
+#include <fstream>
+
+#include <caf/actor_system.hpp>
+
+#include "actors/ha_steps.hpp"
+#include "actors/spawn.hpp"
+#include "pg/client/conninfo.hpp"
+
+namespace slotd::actors::ha {
+
+// Repeated messages at most once a minute per key.
+bool should_log(ha_state& st, const std::string& key, std::chrono::seconds every) {
+  auto now = steady::now();
+  auto it = st.log_limits.find(key);
+  if (it != st.log_limits.end() && now - it->second < every)
+    return false;
+  st.log_limits[key] = now;
+  return true;
+}
+
+void record_error(ha_state& st, const std::string& kind, const std::string& slot, const std::string& text) {
+  st.errors.push_back({wall_clock::now(), kind, slot, text});
+  while (st.errors.size() > 50)
+    st.errors.pop_front();
+  ++st.errors_by_kind[kind];
+}
+
+void log_diagnostics(ha_state& st, const std::vector<model::diagnostic>& ds) {
+  for (auto& d : ds) {
+    if (d.code == model::diagnostic_code::slot_ready)
+      continue; // logged by update_readiness, with the time since the copy
+    if (!should_log(st, d.text))
+      continue;
+    switch (d.level) {
+    case model::severity::info:
+      log_slots()->info("{}", d.text);
+      break;
+    case model::severity::warning:
+      log_slots()->warn("{}", d.text);
+      break;
+    case model::severity::error:
+      log_slots()->error("{}", d.text);
+      record_error(st, "model", d.slot, d.text);
+      break;
+    }
+  }
+}
+
+int server_major(const ha_state& st) {
+  return st.local_snap ? st.local_snap->server_version / 10000 : 0;
+}
+
+// ------------------------------------------------------------ leader target
+
+namespace {
+
+std::optional<std::string> read_password_file(const std::string& path) {
+  if (path.empty())
+    return std::nullopt;
+  std::ifstream f(path);
+  std::string line;
+  if (!f || !std::getline(f, line))
+    return std::nullopt;
+  while (!line.empty() && (line.back() == '\r' || line.back() == ' '))
+    line.pop_back();
+  return line;
+}
+
+leader_target target_for(const ha_state& st, const std::optional<std::string>& leader) {
+  leader_target t;
+  if (!leader || *leader == st.my_name())
+    return t;
+  auto it = st.view.members.find(*leader);
+  if (it == st.view.members.end())
+    return t;
+  std::map<std::string, std::string> over{{"host", it->second.host},
+                                          {"port", std::to_string(it->second.port)},
+                                          {"hostaddr", ""},
+                                          {"service", ""}};
+  auto& auth = st.settings.cfg.postgresql.leader_auth;
+  if (!auth.user.empty())
+    over["user"] = auth.user;
+  if (auto pw = read_password_file(auth.password_file))
+    over["password"] = *pw;
+  auto ci = pg::conninfo_with(st.settings.cfg.postgresql.conninfo, over);
+  if (!ci) {
+    log_ha()->error("cannot build the leader conninfo: {}", ci.error().what());
+    return t;
+  }
+  t.name = leader;
+  t.conninfo = *ci;
+  return t;
+}
+
+} // namespace
+
+void set_leader(self_ptr self, std::optional<std::string> leader) {
+  auto& st = self->state;
+  st.leader = std::move(leader);
+  self->send(st.leader_conn, target_for(st, st.leader));
+}
+
+// ------------------------------------------------------------------ workers
+
+advance_worker_actor worker_for(self_ptr self, const std::string& database) {
+  auto& st = self->state;
+  auto it = st.workers.find(database);
+  if (it != st.workers.end())
+    return it->second;
+  pg::connection_options opts;
+  opts.conninfo = st.settings.cfg.postgresql.conninfo;
+  auto w = spawn_advance_worker(self->system(), *st.io, opts, database,
+                                caf::actor_cast<ha_loop_actor>(self));
+  self->monitor(w);
+  st.workers.emplace(database, w);
+  log_ha()->info("started the advance worker for database {}", database);
+  return w;
+}
+
+// The slot copier, monitored like the workers: one that fails is replaced
+// (its intent record, if it held the server, makes the new one start it).
+void start_copier(self_ptr self) {
+  auto& st = self->state;
+  st.copier = spawn_slot_copier(self->system(), *st.io, copier_settings_from(st.settings), st.local, st.leader_conn,
+                                caf::actor_cast<ha_loop_actor>(self));
+  self->monitor(st.copier);
+}
+
+namespace {
+
+void on_copier_down(self_ptr self, caf::down_msg& msg) {
+  auto& st = self->state;
+  if (!msg.reason || msg.reason == caf::exit_reason::user_shutdown)
+    return;
+  log_ha()->error("the slot copier ended ({}): starting a new one", caf::to_string(msg.reason));
+  record_error(st, "copier", "", "slot copier ended: " + caf::to_string(msg.reason));
+  st.copying = st.restarting = st.server_down = false;
+  st.copy = copy_report{};
+  start_copier(self);
+}
+
+} // namespace
+
+// The HA loop monitors its workers, and each worker monitors the loop and
+// ends with it. A worker that fails (any reason but a shutdown, even a kill)
+// does not take the loop with it: it is forgotten, and the next advance or
+// create for its database starts a new one.
+void on_worker_down(self_ptr self, caf::down_msg& msg) {
+  auto& st = self->state;
+  if (caf::actor_cast<caf::actor_addr>(st.copier) == msg.source) {
+    on_copier_down(self, msg);
+    return;
+  }
+  for (auto it = st.workers.begin(); it != st.workers.end(); ++it) {
+    if (caf::actor_cast<caf::actor_addr>(it->second) != msg.source)
+      continue;
+    if (!msg.reason || msg.reason == caf::exit_reason::user_shutdown) {
+      st.workers.erase(it);
+      return;
+    }
+    ++st.worker_failures;
+    log_ha()->error("the advance worker for database {} ended ({}); a new one starts when needed", it->first,
+                    caf::to_string(msg.reason));
+    record_error(st, "worker", "", "advance worker for database " + it->first + " ended: " +
+                                       caf::to_string(msg.reason));
+    st.workers.erase(it);
+    st.full_cycle_due = true;
+    return;
+  }
+}
+
+void clean_workers(self_ptr self) {
+  for (auto& [db, w] : self->state.workers)
+    self->send(w, clean_atom_v);
+}
+
+// --------------------------------------------------------------------- copy
+
+bool start_copy(self_ptr self, const std::vector<std::string>& names, const std::vector<std::string>& recopies) {
+  auto& st = self->state;
+  if (st.copying || names.empty())
+    return false;
+  if (!st.copy_retry.allows(steady::now())) {
+    st.copy_due_at = st.copy_retry.not_before; // a full cycle then, not a loop_wait later
+    return false;
+  }
+  copy_order order;
+  order.leader = st.leader;
+  for (auto& n : names) {
+    auto d = st.desired.find(n);
+    if (d == st.desired.end() || d->second.type != model::slot_type::logical)
+      continue;
+    order.slots.push_back({n, d->second.database, d->second.plugin});
+  }
+  if (order.slots.empty())
+    return false;
+  st.copying = true;
+  st.copy_recopies = recopies;
+  order.recopies = recopies;
+  clean_workers(self); // no advance of a slot about to be replaced (#3098)
+  self->send(st.copier, std::move(order));
+  return true;
+}
+
+void on_copy_report(self_ptr self, copy_report& r) {
+  auto& st = self->state;
+  // At start: re-copies recorded by an earlier run still count (wall clock
+  // to this process's steady clock).
+  for (auto& [slot, times] : r.recopy_history)
+    for (auto t : times)
+      st.recopies.record(slot, steady::now() - std::chrono::duration_cast<steady::duration>(wall_clock::now() - t));
+  if (!r.recopy_history.empty())
+    return;
+  st.copying = r.phase == copy_phase::fetching || r.phase == copy_phase::restarting;
+  st.restarting = r.phase == copy_phase::restarting || r.phase == copy_phase::server_down;
+  bool was_down = st.server_down;
+  st.server_down = r.phase == copy_phase::server_down;
+  if (st.server_down && !was_down)
+    record_error(st, "server", "", "the local server is down after a slot copy: " + r.error);
+  if (r.finished && (st.copy.phase == copy_phase::fetching || st.copy.phase == copy_phase::restarting)) {
+    if (r.stopped) {
+      ++st.restarts;
+      // Only copies that restarted the server count toward the limit (the
+      // slots that were refused before the stop do not).
+      for (auto& n : st.copy_recopies)
+        if (std::none_of(r.refused.begin(), r.refused.end(),
+                         [&](const std::string& why) { return why.rfind(n + ":", 0) == 0; }))
+          st.recopies.record(n, steady::now());
+    }
+    auto now = wall_clock::now();
+    for (auto& n : r.installed) {
+      st.readiness.pending[n] = std::nullopt; // not proven safe yet
+      st.pending_since[n] = now;
+      st.recopy_refused.erase(n);
+    }
+    st.copies += r.installed.size();
+    if (!r.installed.empty())
+      st.copy_retry.succeeded();
+    else if (!r.cancelled) {
+      st.copy_retry.failed(steady::now());
+      if (st.copy_retry.failures_in_row > 1)
+        log_slots()->info("{} copies in a row installed nothing: the next attempt in {} s",
+                          st.copy_retry.failures_in_row,
+                          model::copy_retry::delay(st.copy_retry.failures_in_row).count());
+    }
+    if (!r.error.empty()) {
+      ++st.copy_failures;
+      record_error(st, "copy", fmt::format("{}", fmt::join(r.slots, ",")), r.error);
+    }
+    st.last_copy = fmt::format("{}: {}{}", fmt::join(r.slots, ", "),
+                               r.installed.empty() ? "not installed" : "installed " + fmt::format("{}", fmt::join(r.installed, ", ")),
+                               r.error.empty() ? "" : ": " + r.error);
+    st.copy_recopies.clear();
+    st.full_cycle_due = true;
+  }
+  st.copy = std::move(r);
+}
+
+} // namespace slotd::actors::ha
