@@ -201,7 +201,7 @@ bool start_copy(self_ptr self, const std::vector<std::string>& names, const std:
   st.copying = true;
   st.copy_recopies = recopies;
   order.recopies = recopies;
-  clean_workers(self); // no advance of a slot about to be replaced (#3098)
+  clean_workers(self); // no advance of a slot about to be replaced (patroni#3098)
   self->send(st.copier, std::move(order));
   return true;
 }

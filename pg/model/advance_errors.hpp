@@ -1,7 +1,7 @@
 #pragma once
 // What a failed pg_replication_slot_advance of a logical slot on a replica
 // means (docs/slot-rules.md §4.5 with Q5), and the brake on re-copies that
-// keeps a replica out of a restart loop (#2606, #3150).
+// keeps a replica out of a restart loop (patroni#2606, patroni#3150).
 #include <chrono>
 #include <deque>
 #include <map>
@@ -23,7 +23,7 @@ enum class advance_error_action {
 // - 55000 (slot invalidated, e.g. PG16+ recovery conflict) → recopy;
 // - any other SQLSTATE → retry.
 // A target behind the slot is NOT a recopy (the slot is fine, the target was
-// old, Patroni #3386): the advance statement skips it without an error
+// old, patroni#3386): the advance statement skips it without an error
 // (pg/queries/slots.hpp), so 55000 "minimum is" never reaches this.
 advance_error_action classify_advance_error(std::string_view sqlstate);
 

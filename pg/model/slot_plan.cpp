@@ -74,7 +74,7 @@ private:
   bool drop(const std::string& name, drop_reason reason) {
     if (auto it = work_.find(name); it != work_.end() && it->second.active) {
       // Never drop an active slot: PostgreSQL would refuse and its consumer
-      // would lose its position; retried every cycle until inactive (#2502).
+      // would lose its position; retried every cycle until inactive (patroni#2502).
       report(severity::warning, diagnostic_code::slot_active, name,
              "unable to drop replication slot " + name + " (" + std::string(to_string(reason)) +
                  "): slot is active");
@@ -147,8 +147,8 @@ private:
   }
 
   // §2.3.12: an inactive slot's frozen xmin pins the primary's horizon
-  // through hot_standby_feedback (#3146); drop it only when a leader exists
-  // and it is not me still in recovery (#3244).
+  // through hot_standby_feedback (patroni#3146); drop it only when a leader exists
+  // and it is not me still in recovery (patroni#3244).
   bool clean_inactive() const {
     return out_.role == node_role::primary ||
            (out_.role == node_role::replica && node_.leader && *node_.leader != in_.my_name);
@@ -177,7 +177,7 @@ private:
         continue;
       if (!have.restart_lsn || have.restart_lsn->is_zero()) {
         // Created by someone else without reserving WAL: advancing it errors
-        // "cannot be advanced" (#3388); recreated next cycle with reservation.
+        // "cannot be advanced" (patroni#3388); recreated next cycle with reservation.
         drop(name, drop_reason::no_restart_lsn);
         continue;
       }
@@ -198,7 +198,7 @@ private:
 
   // §2.3.15 and §4.3: copy a missing slot once the leader publishes it;
   // advance an existing one to min(leader position, replay LSN) when that is
-  // ahead of its confirmed_flush_lsn (never backwards, #3356).
+  // ahead of its confirmed_flush_lsn (never backwards, patroni#3356).
   void ensure_logical_slots_replica() {
     for (const auto& [name, d] : out_.desired) {
       if (d.type != slot_type::logical)
@@ -219,7 +219,7 @@ private:
           report(severity::warning, diagnostic_code::copy_lost, name,
                  "logical slot " + name + " is lost here (its WAL was removed on this replica, or from 16 a "
                  "recovery conflict invalidated it): copying it again from the leader");
-        continue; // a slot about to be re-copied is not advanced (#3098)
+        continue; // a slot about to be re-copied is not advanced (patroni#3098)
       }
       if (pos == positions_.end())
         continue;
@@ -243,7 +243,7 @@ private:
   // invalidated by a recovery conflict) is not dropped: the re-copy
   // overwrites it, and it goes through the re-copy limit. Dropped, it would
   // come back next cycle as a first copy that the limit does not count, and
-  // the replica would restart in a loop (#3150).
+  // the replica would restart in a loop (patroni#3150).
   bool recopied_in_place(const std::string& name) const {
     if (out_.role != node_role::replica)
       return false;

@@ -1,7 +1,7 @@
 #pragma once
 // Which of the slot files read from the leader may be installed, decided
 // before the local server is stopped (a file that cannot be used must never
-// cost a restart, Patroni #2274): the slot must be wanted as a logical
+// cost a restart, patroni#2274): the slot must be wanted as a logical
 // slot, the leader's database and plugin must be the configured ones, and
 // the state file must be a valid, persistent logical slot of that name.
 #include <string>

@@ -98,7 +98,7 @@ void expect_refused_without_restarts(cdc_pair& x, int restarts) {
 
 } // namespace
 
-// 16+ (docs/slot-rules.md §4.5, §7 #3150): a replica's copy of a logical slot
+// 16+ (docs/slot-rules.md §4.5, §7 patroni#3150): a replica's copy of a logical slot
 // invalidated by a recovery conflict is copied again from the leader, one
 // restart per invalidation; after 3 re-copies within an hour it is not
 // copied again and an alert names the cause, so the replica does not

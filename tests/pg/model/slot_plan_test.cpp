@@ -183,7 +183,7 @@ TEST(PlanPhysical, XminSlotOnReplicaDroppedOnlyWhileFollowingALeader) {
   EXPECT_EQ(with_leader.physical_creates, (names{"n1"}));
 
   auto no_leader = replica_input(v, "n2", "n1", local);
-  no_leader.leader.reset(); // #3244: full outage, nobody leads
+  no_leader.leader.reset(); // patroni#3244: full outage, nobody leads
   auto p = plan_cycle(no_leader);
   EXPECT_TRUE(p.drops.empty());
   EXPECT_TRUE(p.physical_creates.empty());
@@ -385,7 +385,7 @@ TEST(PlanLogicalReplica, LostLogicalSlotIsRecopiedInPlace) {
   EXPECT_TRUE(has_code(p.diagnostics, diagnostic_code::copy_lost, "cdc"));
 }
 
-// #3150: a copy invalidated again and again (16+ recovery conflicts) is
+// patroni#3150: a copy invalidated again and again (16+ recovery conflicts) is
 // re-copied 3 times within the hour, then kept as it is: not dropped (a
 // dropped slot would come back as an uncounted first copy), not copied.
 TEST(PlanLogicalReplica, LostLogicalSlotBeyondTheRecopyLimitIsKept) {
