@@ -15,6 +15,7 @@
 #include "actors/io_bridge.hpp"
 #include "app/api/api_service.hpp"
 #include "config/load.hpp"
+#include "config/reload.hpp"
 #include "slotd/version.hpp"
 
 namespace slotd::app {
@@ -111,6 +112,8 @@ int run_agent(const config::config& cfg, const std::string& config_path) {
         continue;
       }
       log->info("SIGHUP: reloading {}", config_path);
+      for (auto& key : config::keys_needing_restart(cfg, *loaded.value))
+        log->warn("SIGHUP: {} changed: the running value stays until slotd restarts", key);
       caf::anon_send(agent->ha(), actors::config_reload{*loaded.value});
       try {
         if (!api->reload(loaded.value->api))

@@ -34,8 +34,10 @@ errors) and refuses to run as root (exit 1): run it as the user that owns
 the data directory. Then it serves the HTTP API on api.listen (default
 127.0.0.1:8010; exit 1 when it cannot listen there; see slotctl --help) and
 runs until SIGTERM or SIGINT (clean shutdown). SIGHUP re-reads FILE
-(cluster-view keys set through the API stay in force; api.listen needs a
-restart) and the token in api.token_file (an unreadable file keeps the
+(cluster-view keys set through the API stay in force; api.listen, log.*,
+state_dir and postgresql.* other than the leader connection and use_slots
+need a restart,
+and a changed one is logged) and the token in api.token_file (an unreadable file keeps the
 current token); SIGUSR1 prints the state of every actor as JSON on stdout.
 SIGTERM during a slot copy waits (up to 330 s) for its restart to finish; a
 server still down then is started by the next slotd (the record below).

@@ -1,0 +1,27 @@
+// SIGHUP: which changed keys wait for a restart.
+#include "config/reload.hpp"
+
+#include <gtest/gtest.h>
+
+namespace slotd::config {
+namespace {
+
+TEST(keys_needing_restart, lists_only_the_changed_keys_a_reload_cannot_apply) {
+  config running;
+  running.postgresql.data_dir = "/var/lib/postgresql/15/main";
+  running.loop_wait = std::chrono::seconds(10);
+  auto reloaded = running;
+  EXPECT_TRUE(keys_needing_restart(running, reloaded).empty());
+  reloaded.loop_wait = std::chrono::seconds(2); // applied at once
+  reloaded.cluster.use_slots = false;           // applied at once
+  reloaded.api.listen.port = 9000;              // reported by the API service
+  EXPECT_TRUE(keys_needing_restart(running, reloaded).empty());
+  reloaded.postgresql.data_dir = "/srv/pg";
+  reloaded.postgresql.stop_command = "pg_ctlcluster 15 main stop";
+  reloaded.log.level = log_level::debug;
+  EXPECT_EQ(keys_needing_restart(running, reloaded),
+            (std::vector<std::string>{"postgresql.data_dir", "postgresql.stop_command", "log.level"}));
+}
+
+} // namespace
+} // namespace slotd::config
