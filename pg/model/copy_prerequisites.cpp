@@ -14,7 +14,11 @@ prerequisites_verdict check_copy_prerequisites(const node_facts& local, const no
     v.blocking.push_back("the leader runs PostgreSQL " + std::to_string(leader.server_version / 10000) +
                          " and this server " + std::to_string(local.server_version / 10000) +
                          ": slot files do not cross majors (PANIC at every start)");
-  if (local.system_identifier && leader.system_identifier && *local.system_identifier != *leader.system_identifier)
+  if (!local.system_identifier || !leader.system_identifier)
+    v.blocking.push_back("cannot compare the system identifiers (unknown " +
+                         std::string(local.system_identifier ? "on the leader" : "here") +
+                         "): a slot from another cluster must never be installed");
+  else if (*local.system_identifier != *leader.system_identifier)
     v.blocking.push_back("the leader's system identifier " + *leader.system_identifier + " is not this server's " +
                          *local.system_identifier + ": it is another cluster");
   int free = local.max_replication_slots - local.slots_in_use;

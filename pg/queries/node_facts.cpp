@@ -16,7 +16,8 @@ pg::error parse_error(const std::string& what) {
 boost::asio::awaitable<result<model::node_facts>> read_identity(connection& conn, deadline until) {
   model::node_facts f;
   f.server_version = conn.server_version();
-  // pg_control_system() may be refused to a non-superuser: then unknown.
+  // pg_control_system() is open to every role; unknown only when the query
+  // fails (then no copy is made: the prerequisites need it).
   auto id = co_await conn.exec("SELECT system_identifier::text FROM pg_catalog.pg_control_system()", until);
   if (id && id->size() == 1)
     f.system_identifier = id->get<std::string>(0, 0);

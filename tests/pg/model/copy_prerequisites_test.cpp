@@ -59,8 +59,12 @@ TEST(CopyPrerequisites, OtherMajorOrOtherClusterBlocksTheCopy) {
   l = leader();
   l.system_identifier = "7300000000000000999";
   EXPECT_TRUE(has(check_copy_prerequisites(replica(), l, {{"cdc", "app"}}).blocking, "another cluster"));
-  l.system_identifier.reset(); // unreadable: not checked
-  EXPECT_TRUE(check_copy_prerequisites(replica(), l, {{"cdc", "app"}}).ok());
+  // Unknown on either side: the check cannot be made, so no stop.
+  l.system_identifier.reset();
+  EXPECT_TRUE(has(check_copy_prerequisites(replica(), l, {{"cdc", "app"}}).blocking, "cannot compare"));
+  auto r = replica();
+  r.system_identifier.reset();
+  EXPECT_TRUE(has(check_copy_prerequisites(r, leader(), {{"cdc", "app"}}).blocking, "cannot compare"));
 }
 
 TEST(CopyPrerequisites, MissingDatabaseAndNoFreeSlotRefuseSingleSlots) {
