@@ -49,6 +49,14 @@ TEST(DiskFaults, FullDiskOnTheInstallCostsNoRestart) {
   ASSERT_TRUE(disk.mounted) << "mount tmpfs on " << disk.dir << ": " << std::strerror(errno);
   disk.fill();
   t.r.start();
+  // A standby accepts connections once its recovery is consistent.
+  ASSERT_TRUE(eventually([&] {
+    try {
+      return !start_time(t.r).empty();
+    } catch (const std::exception&) {
+      return false;
+    }
+  }, 60s));
   t.start(t.p);
   ASSERT_TRUE(eventually([&] { return slots_of(t.p).contains("cdc"); }));
   auto started = start_time(t.r);
