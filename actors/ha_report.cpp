@@ -134,56 +134,6 @@ std::string role_name(const ha_state& st) {
   return std::string(model::to_string(st.role));
 }
 
-json view_json(const model::cluster_view& view) {
-  json members = json::object();
-  for (auto& [name, m] : view.members) {
-    json tags = json::object();
-    if (m.tags.replicatefrom)
-      tags["replicatefrom"] = *m.tags.replicatefrom;
-    if (m.tags.nofailover)
-      tags["nofailover"] = true;
-    if (m.tags.nostream)
-      tags["nostream"] = true;
-    json jm = {{"host", m.host}, {"port", m.port}};
-    if (!tags.empty())
-      jm["tags"] = tags;
-    if (m.xlog_location)
-      jm["xlog_location"] = m.xlog_location->str();
-    members[name] = jm;
-  }
-  json slots = json::object();
-  for (auto& [name, s] : view.slots) {
-    json js = {{"type", std::string(model::to_string(s.type))}};
-    if (s.type == model::slot_type::logical) {
-      js["database"] = s.database;
-      js["plugin"] = s.plugin;
-      if (s.failover)
-        js["failover"] = true;
-    }
-    slots[name] = js;
-  }
-  json ignore = json::array();
-  for (auto& m : view.ignore_slots) {
-    json jm = json::object();
-    if (m.name)
-      jm["name"] = *m.name;
-    if (m.type)
-      jm["type"] = *m.type;
-    if (m.database)
-      jm["database"] = *m.database;
-    if (m.plugin)
-      jm["plugin"] = *m.plugin;
-    ignore.push_back(jm);
-  }
-  auto ttl_ms = view.member_slots_ttl.count();
-  std::string ttl = ttl_ms % 1000 == 0 ? std::to_string(ttl_ms / 1000) + "s" : std::to_string(ttl_ms) + "ms";
-  return {{"members", members},
-          {"slots", slots},
-          {"ignore_slots", ignore},
-          {"member_slots_ttl", ttl},
-          {"use_slots", view.use_slots}};
-}
-
 // The slot copy under way, or null.
 static json copy_json(const ha_state& st) {
   if (st.copy.phase == copy_phase::idle)
