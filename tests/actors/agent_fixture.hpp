@@ -252,6 +252,23 @@ inline std::map<std::string, row> slots_of(const node& n) {
   return out;
 }
 
+// When the postmaster of `n` started (changes at every restart).
+inline std::string started_at(const node& n) { return n.scalar("SELECT pg_postmaster_start_time()::text").value(); }
+
+// The server of `n` runs and has `slot` (false while it is down).
+inline bool runs_with_slot(const node& n, const std::string& slot) {
+  try {
+    return n.running() && slots_of(n).contains(slot);
+  } catch (const harness_error&) {
+    return false;
+  }
+}
+
+// a <= b as pg_lsn, compared by the server `on`.
+inline bool lsn_le(const node& on, const std::string& a, const std::string& b) {
+  return on.scalar("SELECT '" + a + "'::pg_lsn <= '" + b + "'::pg_lsn") == "t";
+}
+
 // Inserted ids in test_decoding output ("table public.t: INSERT: id[integer]:17").
 inline std::vector<int> decoded_ids(const rows& changes) {
   std::vector<int> ids;

@@ -37,10 +37,6 @@ std::optional<std::string> slot_attr(const node& n, const std::string& slot, con
   return n.scalar("SELECT " + column + " FROM pg_replication_slots WHERE slot_name = '" + slot + "'");
 }
 
-bool lsn_le(const node& n, const std::string& a, const std::string& b) {
-  return n.scalar("SELECT '" + a + "'::pg_lsn <= '" + b + "'::pg_lsn") == "t";
-}
-
 // Inserted ids in pgoutput (protocol 1) binary output: 'I', relid, 'N',
 // ncols, then 't', len, text per column. `data` is bytea in hex ("\x49...").
 std::vector<int> pgoutput_ids(const rows& changes) {

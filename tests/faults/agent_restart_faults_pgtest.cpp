@@ -25,13 +25,7 @@ struct agent_pair {
 
   bool healthy() { return http_call(api_port, "GET", "/health").status == 200; }
 
-  bool runs_with_cdc() {
-    try {
-      return r.running() && slots_of(r).contains("cdc");
-    } catch (const harness_error&) {
-      return false;
-    }
-  }
+  bool runs_with_cdc() { return runs_with_slot(r, "cdc"); }
 
   cluster c;
   node& p;

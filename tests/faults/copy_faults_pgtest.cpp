@@ -42,14 +42,6 @@ struct counter_file {
   fs::path path;
 };
 
-bool runs_with_slot(const node& n, const std::string& slot) {
-  try {
-    return n.running() && slots_of(n).contains(slot);
-  } catch (const harness_error&) {
-    return false;
-  }
-}
-
 // The primary with slot cdc, then the replica's agent with `o`.
 void start_pair_with(cdc_pair& t, agent_options o) {
   t.start(t.p);
@@ -75,15 +67,14 @@ TEST(CopyFaults, StopCommandFailingAfterStoppingLeavesTheServerRunning) {
 // installed, the server keeps running, and the agent says why.
 TEST(CopyFaults, StopCommandThatStopsNothingCostsNoRestart) {
   cdc_pair t;
-  auto started = [&] { return t.r.scalar("SELECT pg_postmaster_start_time()::text"); };
-  auto before = started();
+  auto before = started_at(t.r);
   ASSERT_NO_FATAL_FAILURE(start_pair_with(t, {.stop_command = "echo refusing to stop; exit 3"}));
   ASSERT_TRUE(eventually([&] {
     auto e = t.loop()["errors"];
     return e.dump().find("still runs after the stop command") != std::string::npos;
   }, 60s)) << t.loop().dump(2);
   EXPECT_TRUE(t.r.running());
-  EXPECT_EQ(started(), before) << "the server was restarted";
+  EXPECT_EQ(started_at(t.r), before) << "the server was restarted";
   EXPECT_FALSE(slots_of(t.r).contains("cdc"));
 }
 
@@ -185,10 +176,10 @@ TEST(PromoteFaults, ReplyNamesEveryUnreadySlotWithItsReason) {
 // A copy whose next start would fail or misbehave is refused before the
 // stop, with the reason in the errors, and the server is never restarted.
 void expect_refused_without_restart(cdc_pair& t, const std::string& why) {
-  auto started = t.r.scalar("SELECT pg_postmaster_start_time()::text");
+  auto started = started_at(t.r);
   ASSERT_TRUE(eventually([&] { return t.loop()["errors"].dump().find(why) != std::string::npos; }, 60s))
       << t.loop().dump(2);
-  EXPECT_EQ(t.r.scalar("SELECT pg_postmaster_start_time()::text"), started) << "the server was restarted";
+  EXPECT_EQ(started_at(t.r), started) << "the server was restarted";
   EXPECT_EQ(t.loop()["restarts"], 0);
   EXPECT_FALSE(slots_of(t.r).contains("cdc"));
 }

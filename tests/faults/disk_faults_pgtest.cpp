@@ -12,8 +12,6 @@
 namespace slotd::testing {
 namespace {
 
-std::string start_time(const node& n) { return n.scalar("SELECT pg_postmaster_start_time()::text").value(); }
-
 // A tmpfs of `kib` KiB mounted on `dir` (owned by the data directory's
 // owner), unmounted when the object goes (before the cluster is removed).
 struct small_fs {
@@ -52,14 +50,14 @@ TEST(DiskFaults, FullDiskOnTheInstallCostsNoRestart) {
   // A standby accepts connections once its recovery is consistent.
   ASSERT_TRUE(eventually([&] {
     try {
-      return !start_time(t.r).empty();
+      return !started_at(t.r).empty();
     } catch (const std::exception&) {
       return false;
     }
   }, 60s));
   t.start(t.p);
   ASSERT_TRUE(eventually([&] { return slots_of(t.p).contains("cdc"); }));
-  auto started = start_time(t.r);
+  auto started = started_at(t.r);
   t.start(t.r);
   ASSERT_TRUE(eventually([&] {
     auto e = t.loop()["errors"].dump();
@@ -74,7 +72,7 @@ TEST(DiskFaults, FullDiskOnTheInstallCostsNoRestart) {
   EXPECT_GE(failures, 2) << "a failed copy is tried again";
   EXPECT_LE(failures, 5) << "failed copies are retried with a growing pause";
   EXPECT_TRUE(t.r.running());
-  EXPECT_EQ(start_time(t.r), started) << "the replica was restarted while the disk was full: " << t.loop().dump(2);
+  EXPECT_EQ(started_at(t.r), started) << "the replica was restarted while the disk was full: " << t.loop().dump(2);
   EXPECT_EQ(t.loop()["restarts"], 0);
   EXPECT_FALSE(slots_of(t.r).contains("cdc"));
 

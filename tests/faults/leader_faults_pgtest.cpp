@@ -11,22 +11,8 @@
 namespace slotd::testing {
 namespace {
 
-std::string start_time(const node& n) { return n.scalar("SELECT pg_postmaster_start_time()::text").value(); }
-
 std::optional<std::string> cdc_flush(const node& n) {
   return n.scalar("SELECT confirmed_flush_lsn::text FROM pg_replication_slots WHERE slot_name = 'cdc'");
-}
-
-bool lsn_le(const node& on, const std::string& a, const std::string& b) {
-  return on.scalar("SELECT '" + a + "'::pg_lsn <= '" + b + "'::pg_lsn") == "t";
-}
-
-bool runs_with_cdc(const node& n) {
-  try {
-    return n.running() && slots_of(n).contains("cdc");
-  } catch (const harness_error&) {
-    return false;
-  }
 }
 
 // Changes on the primary, consumed by a test_decoding consumer there: the
@@ -71,7 +57,7 @@ TEST(LeaderFaults, LeaderBlackholedForSixtySeconds) {
   write_and_consume(t.p, 1, 100);
   auto leader_cf = cdc_flush(t.p).value();
   ASSERT_TRUE(eventually([&] { return lsn_le(t.p, leader_cf, cdc_flush(t.r).value_or("0/0")); }, 30s));
-  auto started = start_time(t.r);
+  auto started = started_at(t.r);
   auto before = cdc_flush(t.r).value();
 
   x.proxy.hold_all(true);
@@ -84,8 +70,8 @@ TEST(LeaderFaults, LeaderBlackholedForSixtySeconds) {
     auto st = t.a.status("node2"); // answers within the fixture's deadline, or the test fails here
     ASSERT_TRUE(st.contains("role")) << st.dump(2);
     alerted = alerted || st["alerts"].dump().find("leader unreachable") != std::string::npos;
-    ASSERT_TRUE(runs_with_cdc(t.r)) << "the copy went away while the leader was unreachable: " << t.loop().dump(2);
-    EXPECT_EQ(start_time(t.r), started) << "the replica was restarted";
+    ASSERT_TRUE(runs_with_slot(t.r, "cdc")) << "the copy went away while the leader was unreachable: " << t.loop().dump(2);
+    EXPECT_EQ(started_at(t.r), started) << "the replica was restarted";
     // The copy never moves past what the leader last said.
     EXPECT_TRUE(lsn_le(t.p, cdc_flush(t.r).value(), before));
     std::this_thread::sleep_for(5s);
@@ -98,7 +84,7 @@ TEST(LeaderFaults, LeaderBlackholedForSixtySeconds) {
       << "the copy did not follow the leader after the network came back: " << t.loop().dump(2);
   EXPECT_TRUE(eventually([&] { return t.a.status("node2")["alerts"].dump().find("leader unreachable") ==
                                       std::string::npos; }, 30s));
-  EXPECT_EQ(start_time(t.r), started);
+  EXPECT_EQ(started_at(t.r), started);
   EXPECT_EQ(t.loop()["restarts"], 1) << "only the first copy restarts the replica";
 
   // The failover case: the leader is unreachable when the HA manager
@@ -111,7 +97,7 @@ TEST(LeaderFaults, LeaderBlackholedForSixtySeconds) {
   EXPECT_LT(std::chrono::steady_clock::now() - t0, 31s);
   // Told primary; the server leaves recovery when the HA manager promotes it.
   EXPECT_EQ(t.a.status("node2")["role"], "promoting") << t.a.status("node2").dump(2);
-  EXPECT_TRUE(runs_with_cdc(t.r));
+  EXPECT_TRUE(runs_with_slot(t.r, "cdc"));
 }
 
 // The leader restarts while a copy's fetch waits on it: the copy ends
@@ -124,11 +110,11 @@ TEST(LeaderFaults, LeaderRestartedDuringTheFetch) {
   ASSERT_TRUE(eventually([&] { return x.proxy.held(); }, 30s)) << t.loop().dump(2);
   auto c = t.loop()["copy"];
   ASSERT_TRUE(c.is_object() && c["phase"] == "fetching") << t.loop().dump(2);
-  auto started = start_time(t.r);
+  auto started = started_at(t.r);
   t.p.restart();
   x.proxy.release();
-  ASSERT_TRUE(eventually([&] { return runs_with_cdc(t.r); }, 90s)) << t.loop().dump(2);
-  EXPECT_NE(start_time(t.r), started) << "the copy after the failed fetch restarts the replica once";
+  ASSERT_TRUE(eventually([&] { return runs_with_slot(t.r, "cdc"); }, 90s)) << t.loop().dump(2);
+  EXPECT_NE(started_at(t.r), started) << "the copy after the failed fetch restarts the replica once";
   // The copier reports just after the server accepts connections.
   EXPECT_TRUE(eventually([&] { return t.a.dump("node2")["ha_loop"]["restarts"] == 1; }, 10s));
   auto d = t.a.dump("node2");
@@ -167,15 +153,15 @@ TEST(LeaderFaults, SighupMovingTheLeaderDuringTheFetch) {
   auto d = http_call(api, "POST", "/demote", R"({"leader":"node1"})");
   ASSERT_EQ(d.status, 200) << d.body;
   ASSERT_TRUE(eventually([&] { return proxy.held(); }, 30s)) << slotd.log();
-  auto started = start_time(t.r);
+  auto started = started_at(t.r);
 
   write_config(cfg, moved); // node1 now at its own port
   ::kill(slotd.pid(), SIGHUP);
   ASSERT_TRUE(eventually([&] { return slotd.log().find("configuration reloaded") != std::string::npos; }, 10s))
       << slotd.log();
   proxy.release(); // the old fetch completes now: too late
-  ASSERT_TRUE(eventually([&] { return runs_with_cdc(t.r); }, 90s)) << slotd.log();
-  EXPECT_NE(start_time(t.r), started);
+  ASSERT_TRUE(eventually([&] { return runs_with_slot(t.r, "cdc"); }, 90s)) << slotd.log();
+  EXPECT_NE(started_at(t.r), started);
   auto log = slotd.log();
   EXPECT_NE(log.find("cancelled before the server was stopped"), std::string::npos) << log;
   auto status = json::parse(http_call(api, "GET", "/status").body);
