@@ -278,6 +278,16 @@ void on_order(self_ptr self, copy_order& order) {
             });
 }
 
+// Drops the copy under way if it has not stopped the server yet: while it
+// fetches, or while its files are staged (read right before the stop).
+void cancel_before_stop(self_ptr self) {
+  auto& st = self->state;
+  if (st.current.phase == copy_phase::fetching)
+    st.cancelled = true;
+  else if (st.current.phase == copy_phase::restarting && st.cancel_stop)
+    st.cancel_stop->store(true);
+}
+
 // At start: a copy record left by an agent that died between a stop and a
 // start. The install is crash-safe (each slot directory is replaced in one
 // step), so what is left to do is to make sure the server runs.
@@ -329,13 +339,7 @@ slot_copier_private::behavior_type slot_copier(self_ptr self, io_runtime* io, co
       [=](io_done& d) { d.run(); },
       [=](copy_order& o) { on_order(self, o); },
       [=](cancel_atom) {
-        // Only a copy that has not stopped the server yet can be dropped:
-        // while fetching, or while its files are staged before the stop.
-        auto& s = self->state;
-        if (s.current.phase == copy_phase::fetching)
-          s.cancelled = true;
-        else if (s.current.phase == copy_phase::restarting && s.cancel_stop)
-          s.cancel_stop->store(true);
+        cancel_before_stop(self);
       },
       [=](retry_atom, std::uint64_t epoch) {
         auto& s = self->state;
@@ -345,10 +349,7 @@ slot_copier_private::behavior_type slot_copier(self_ptr self, io_runtime* io, co
       [=](stop_atom) -> caf::result<bool> {
         auto& s = self->state;
         s.draining = true;
-        if (s.current.phase == copy_phase::fetching)
-          s.cancelled = true;
-        else if (s.current.phase == copy_phase::restarting && s.cancel_stop)
-          s.cancel_stop->store(true);
+        cancel_before_stop(self);
         if (s.current.phase != copy_phase::restarting && s.current.phase != copy_phase::fetching)
           return true;
         auto rp = self->make_response_promise<bool>();
