@@ -92,11 +92,15 @@ TEST(AgentRestart, SigtermDuringACopyStartsTheServerFirst) {
               t.r.data_dir().string() + " -m fast -w stop\"\n";
   auto& slotd = t.replica_agent(stop);
   ASSERT_NO_FATAL_FAILURE(slotd.start());
-  // Inside the stop command's sleep: the copy has the server.
+  // Inside the stop command's sleep: the copy has the server. (Before the
+  // intent record is written the files are still being staged, and a
+  // SIGTERM then drops the copy without stopping anything.)
   ASSERT_TRUE(eventually([&] {
     auto status = http_call(t.api_port, "GET", "/status").json();
-    return status.is_object() && status["copy"].is_object() && status["copy"]["phase"] == "restarting";
+    return status.is_object() && status["copy"].is_object() && status["copy"]["phase"] == "restarting" &&
+           fs::exists(fs::path(t.r.data_dir().string() + ".slotd") / "copy-intent");
   }, 60s)) << slotd.log();
+  std::this_thread::sleep_for(500ms); // past the last cancel check, into the 3 s sleep
   auto stopped = slotd.terminate(120s);
   ASSERT_TRUE(stopped.has_value()) << slotd.log();
   EXPECT_TRUE(t.r.running()) << "slotd exited with the server down:\n" << slotd.log();
