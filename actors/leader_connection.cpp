@@ -13,6 +13,8 @@
 #include "pg/queries/node_facts.hpp"
 #include "pg/queries/read.hpp"
 #include "pg/queries/slots.hpp"
+#include "pg/slotfile/slot_state.hpp"
+#include "pg/slotfile/snapshot_file.hpp"
 
 namespace slotd::actors {
 
@@ -79,9 +81,26 @@ boost::asio::awaitable<fetched_slot_files> fetch_files(pg::connection& conn, con
     co_return out;
   }
   out.leader = std::move(*identity);
-  out.ok = true;
-  for (auto& row : *parsed)
+  for (auto& row : *parsed) {
     out.files.push_back({row.name, row.database, row.plugin, row.state});
+    // The snapshot serialized at the restart_lsn of the state file (not
+    // of pg_replication_slots: the file is what the copy restarts from).
+    // None there (a slot that never moved) is fine; an invalid state file
+    // is refused later, before the stop.
+    auto state = pg::slotfile::parse_slot_state(row.state);
+    if (!state || state->restart_lsn.is_zero())
+      continue;
+    pg::params path{pg::slotfile::snapshot_file_path(state->restart_lsn)};
+    auto snap = co_await q::query_parsed(conn, q::read_file_sql(), path, pg::clock::now() + copy_budget,
+                                         q::parse_file_bytes);
+    if (snap)
+      out.files.back().snapshot = std::move(*snap);
+    else if (!pg::is_undefined_file(snap.error())) {
+      out.error = "reading " + *path.front() + " for slot " + row.name + ": " + snap.error().what();
+      co_return out;
+    }
+  }
+  out.ok = true;
   co_return out;
 }
 

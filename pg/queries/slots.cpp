@@ -219,6 +219,16 @@ result<std::vector<slot_copy_row>> parse_copy_rows(const rows& r) {
   });
 }
 
+std::string read_file_sql() { return "SELECT pg_catalog.pg_read_binary_file($1)"; }
+
+result<std::string> parse_file_bytes(const rows& r) {
+  return parse_guarded("file", [&]() -> result<std::string> {
+    if (r.size() != 1 || r.is_null(0, 0))
+      return no_row("file");
+    return r.get<bytea>(0, 0).value_or(bytea{}).data;
+  });
+}
+
 std::string text_array(const std::vector<std::string>& items) {
   std::string out = "{";
   for (std::size_t i = 0; i < items.size(); ++i) {

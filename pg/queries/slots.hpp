@@ -109,6 +109,12 @@ struct slot_copy_row {
 };
 result<std::vector<slot_copy_row>> parse_copy_rows(const rows& r);
 
+// One file of the data directory, $1 its relative path, as bytea; needs
+// the same privilege as copy_slots_sql (EXECUTE on pg_read_binary_file(text)).
+// A missing file is an error with SQLSTATE 58P01 (is_undefined_file).
+std::string read_file_sql();
+result<std::string> parse_file_bytes(const rows& r);
+
 // A text[] parameter: {"a","b"} with quotes and backslashes escaped.
 std::string text_array(const std::vector<std::string>& items);
 

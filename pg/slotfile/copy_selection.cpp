@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "pg/slotfile/slot_state.hpp"
+#include "pg/slotfile/snapshot_file.hpp"
 
 namespace slotd::pg::slotfile {
 
@@ -24,7 +25,12 @@ copy_selection select_copy_files(const std::vector<wanted_slot>& wanted, const s
       out.refused.push_back(w.name + ": invalid state file from the leader: " + valid.error().what());
       continue;
     }
-    out.files.push_back({f->name, f->bytes});
+    if (!f->snapshot.empty())
+      if (auto snap = validate_snapshot_file(f->snapshot); !snap) {
+        out.refused.push_back(w.name + ": invalid snapshot file from the leader: " + snap.error().what());
+        continue;
+      }
+    out.files.push_back({f->name, f->bytes, f->snapshot});
   }
   return out;
 }

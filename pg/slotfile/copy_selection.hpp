@@ -2,8 +2,9 @@
 // Which of the slot files read from the leader may be installed, decided
 // before the local server is stopped (a file that cannot be used must never
 // cost a restart, patroni#2274): the slot must be wanted as a logical
-// slot, the leader's database and plugin must be the configured ones, and
-// the state file must be a valid, persistent logical slot of that name.
+// slot, the leader's database and plugin must be the configured ones, the
+// state file must be a valid, persistent logical slot of that name, and its
+// snapshot, when the leader has one, a valid snapshot file.
 #include <string>
 #include <vector>
 
@@ -22,6 +23,7 @@ struct leader_slot_file {
   std::string database;
   std::string plugin;
   std::string bytes;
+  std::string snapshot = {}; // its snapshot at restart_lsn (snapshot_file.hpp); empty: none there
 };
 
 struct copy_selection {

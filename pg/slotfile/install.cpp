@@ -5,12 +5,16 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <fstream>
+#include <iterator>
 #include <system_error>
 
 #include "pg/server/fault_point.hpp"
 #include "pg/slotfile/slot_state.hpp"
+#include "pg/slotfile/snapshot_file.hpp"
 
 namespace slotd::pg::slotfile {
 
@@ -64,6 +68,32 @@ result<void> set_owner_mode(int fd, const fs::path& path, const ownership& o, mo
 // running server never touches this one.
 fs::path staged_dir(const fs::path& replslot, const std::string& name) { return replslot / (name + ".slotd.tmp"); }
 
+constexpr const char* staged_snapshot = "snapshot.slotd";
+
+result<void> write_durably(const fs::path& path, const std::string& bytes, const ownership& o) {
+  fd_guard w{::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, o.file_mode)};
+  if (w.fd < 0)
+    return fail("cannot create", path);
+  if (auto r = set_owner_mode(w.fd, path, o, o.file_mode); !r)
+    return r;
+  std::size_t done = 0;
+  while (done < bytes.size()) {
+    auto n = ::write(w.fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      return fail("cannot write", path);
+    done += static_cast<std::size_t>(n);
+  }
+  if (::fsync(w.fd) != 0)
+    return fail("cannot fsync", path);
+  int fd = w.fd;
+  w.fd = -1;
+  if (::close(fd) != 0)
+    return fail("cannot close", path);
+  return {};
+}
+
 result<void> stage_one(const fs::path& replslot, const state_file& f, const ownership& o) {
   const fs::path tmp = staged_dir(replslot, f.name);
   std::error_code ec;
@@ -79,38 +109,52 @@ result<void> stage_one(const fs::path& replslot, const state_file& f, const owne
     if (auto r = set_owner_mode(d.fd, tmp, o, o.dir_mode); !r)
       return r;
   }
-  const fs::path state = tmp / "state";
-  {
-    fd_guard w{::open(state.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, o.file_mode)};
-    if (w.fd < 0)
-      return fail("cannot create", state);
-    if (auto r = set_owner_mode(w.fd, state, o, o.file_mode); !r)
+  if (auto r = write_durably(tmp / "state", f.bytes, o); !r)
+    return r;
+  if (!f.snapshot.empty())
+    if (auto r = write_durably(tmp / staged_snapshot, f.snapshot, o); !r)
       return r;
-    std::size_t done = 0;
-    while (done < f.bytes.size()) {
-      auto n = ::write(w.fd, f.bytes.data() + done, f.bytes.size() - done);
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n <= 0)
-        return fail("cannot write", state);
-      done += static_cast<std::size_t>(n);
-    }
-    if (::fsync(w.fd) != 0)
-      return fail("cannot fsync", state);
-    int fd = w.fd;
-    w.fd = -1;
-    if (::close(fd) != 0)
-      return fail("cannot close", state);
-  }
   return fsync_dir(tmp);
 }
 
-result<void> commit_one(const fs::path& replslot, const std::string& name) {
+// The staged snapshot goes to pg_logical/snapshots/<restart_lsn>.snap, the
+// position read from the staged state file. A file already there is the
+// server's own, serialized at that position from the same WAL: it stays.
+result<void> place_snapshot(const fs::path& data_dir, const fs::path& tmp) {
+  const fs::path staged = tmp / staged_snapshot;
+  struct stat st{};
+  if (::stat(staged.c_str(), &st) != 0)
+    return {}; // none for this slot
+  std::string bytes;
+  {
+    std::ifstream in(tmp / "state", std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  auto state = parse_slot_state(bytes);
+  if (!state)
+    return state.error();
+  const fs::path dir = data_dir / "pg_logical" / "snapshots";
+  const fs::path target = data_dir / snapshot_file_path(state->restart_lsn);
+  if (::lstat(target.c_str(), &st) == 0) {
+    ::unlink(staged.c_str());
+    return {};
+  }
+  if (::rename(staged.c_str(), target.c_str()) != 0)
+    return fail("cannot rename the snapshot to", target);
+  return fsync_dir(dir);
+}
+
+result<void> commit_one(const fs::path& data_dir, const std::string& name) {
+  const fs::path replslot = data_dir / "pg_replslot";
   const fs::path tmp = staged_dir(replslot, name);
   const fs::path final_dir = replslot / name;
   struct stat st{};
   if (::stat((tmp / "state").c_str(), &st) != 0)
     return fail("no staged slot file", tmp / "state");
+  // The snapshot first: a crash right after leaves an unused snapshot file
+  // (removed by a later checkpoint), never a slot without it.
+  if (auto r = place_snapshot(data_dir, tmp); !r)
+    return r;
   // Replace the slot directory in one step: the new one is exchanged with
   // the old one (which lands at the staging name, removed below, or by
   // PostgreSQL at its next start). Removing the old one first would leave,
@@ -152,10 +196,27 @@ result<void> stage_slot_files(const fs::path& data_dir, const std::vector<state_
     // Re-check here too: a name is a path component.
     if (!valid_slot_name(f.name))
       return fail("invalid slot name '" + f.name + "' for", data_dir, 0);
-    if (auto parsed = parse_slot_state(f.bytes); !parsed)
+    auto parsed = parse_slot_state(f.bytes);
+    if (!parsed)
       return parsed.error();
+    if (!f.snapshot.empty())
+      if (auto valid = validate_snapshot_file(f.snapshot); !valid)
+        return valid.error();
   }
   const fs::path replslot = data_dir / "pg_replslot";
+  // A snapshot is moved, not copied, into pg_logical/snapshots once the
+  // server is down: both directories must be on one file system. Found
+  // here, it costs no restart.
+  if (std::any_of(files.begin(), files.end(), [](const state_file& f) { return !f.snapshot.empty(); })) {
+    const fs::path snapshots = data_dir / "pg_logical" / "snapshots";
+    struct stat a{}, b{};
+    if (::stat(replslot.c_str(), &a) != 0)
+      return fail("cannot stat", replslot);
+    if (::stat(snapshots.c_str(), &b) != 0)
+      return fail("cannot stat", snapshots);
+    if (a.st_dev != b.st_dev)
+      return fail("not on the file system of pg_replslot:", snapshots, 0);
+  }
   for (const auto& f : files)
     if (auto r = stage_one(replslot, f, o); !r) {
       std::vector<std::string> names;
@@ -173,7 +234,7 @@ result<void> install_staged_slot_files(const fs::path& data_dir, const std::vect
   for (const auto& n : names) {
     if (!valid_slot_name(n))
       return fail("invalid slot name '" + n + "' for", data_dir, 0);
-    if (auto r = commit_one(replslot, n); !r)
+    if (auto r = commit_one(data_dir, n); !r)
       return r;
     if (committed)
       committed->push_back(n);

@@ -7,6 +7,9 @@
 //     here, before the stop, and what was staged is removed;
 //   install (server stopped): each staged directory replaces
 //     pg_replslot/<name> in one rename (RENAME_EXCHANGE), then fsync.
+// A slot's serialized decoding snapshot (snapshot_file.hpp), when given, is
+// staged in the same directory and moved to pg_logical/snapshots/ right
+// before the slot itself (kept there if the server has its own already).
 // PostgreSQL deletes "*.tmp" entries of pg_replslot at startup, and names
 // its own staging directories "<name>.tmp", so a staged directory is never
 // seen by a running server and a crash half-way is self-cleaning. Modes
@@ -25,6 +28,9 @@ namespace slotd::pg::slotfile {
 struct state_file {
   std::string name;  // slot name
   std::string bytes; // validated with validate_slot_state() before the stop
+  // The leader's snapshot at the slot's restart_lsn (validated with
+  // validate_snapshot_file()); empty when it has none.
+  std::string snapshot = {};
 };
 
 // Server running or not: writes the staging directories. On error,

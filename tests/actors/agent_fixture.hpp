@@ -252,6 +252,12 @@ inline std::map<std::string, row> slots_of(const node& n) {
   return out;
 }
 
+// One column of `slot` in pg_replication_slots on `n`, as text (nullopt: no
+// slot, or NULL).
+inline std::optional<std::string> slot_attr(const node& n, const std::string& slot, const std::string& column) {
+  return n.scalar("SELECT (" + column + ")::text FROM pg_replication_slots WHERE slot_name = '" + slot + "'");
+}
+
 // When the postmaster of `n` started (changes at every restart).
 inline std::string started_at(const node& n) { return n.scalar("SELECT pg_postmaster_start_time()::text").value(); }
 

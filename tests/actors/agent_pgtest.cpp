@@ -33,10 +33,6 @@ private:
   PGconn* conn_;
 };
 
-std::optional<std::string> slot_attr(const node& n, const std::string& slot, const std::string& column) {
-  return n.scalar("SELECT " + column + " FROM pg_replication_slots WHERE slot_name = '" + slot + "'");
-}
-
 // Inserted ids in pgoutput (protocol 1) binary output: 'I', relid, 'N',
 // ncols, then 't', len, text per column. `data` is bytea in hex ("\x49...").
 std::vector<int> pgoutput_ids(const rows& changes) {

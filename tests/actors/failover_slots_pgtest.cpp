@@ -30,10 +30,6 @@ model::permanent_slot failover_slot(const std::string& name) {
   return s;
 }
 
-std::optional<std::string> slot_attr(const node& n, const std::string& slot, const std::string& column) {
-  return n.scalar("SELECT " + column + "::text FROM pg_replication_slots WHERE slot_name = '" + slot + "'");
-}
-
 std::set<int> consume(node& n, const std::string& slot) {
   auto ids = decoded_ids(n.query("SELECT data FROM pg_logical_slot_get_changes('" + slot + "', NULL, NULL)", "app"));
   return {ids.begin(), ids.end()};

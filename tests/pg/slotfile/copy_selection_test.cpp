@@ -39,5 +39,22 @@ TEST(CopySelection, FileOfAnotherSlotIsRefused) {
   ASSERT_EQ(sel.refused.size(), 1u);
 }
 
+// The leader's snapshot goes with its slot; an invalid one refuses the slot.
+TEST(CopySelection, SnapshotGoesWithItsSlotAndAnInvalidOneIsRefused) {
+  testing::slot_file_spec a, b;
+  a.name = "a";
+  b.name = "b";
+  auto snap = testing::build_snapshot_file(1);
+  auto bad = snap;
+  bad[0] = 0;
+  auto sel = select_copy_files({{"a", "app", "pgoutput"}, {"b", "app", "pgoutput"}},
+                               {{"a", "app", "pgoutput", testing::build_slot_file(a), snap},
+                                {"b", "app", "pgoutput", testing::build_slot_file(b), bad}});
+  ASSERT_EQ(sel.files.size(), 1u);
+  EXPECT_EQ(sel.files[0].snapshot, snap);
+  ASSERT_EQ(sel.refused.size(), 1u);
+  EXPECT_NE(sel.refused[0].find("b: invalid snapshot file"), std::string::npos) << sel.refused[0];
+}
+
 } // namespace
 } // namespace slotd::pg::slotfile

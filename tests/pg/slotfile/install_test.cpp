@@ -9,6 +9,7 @@
 
 #include <gtest/gtest.h>
 
+#include "pg/slotfile/snapshot_file.hpp"
 #include "tests/pg/slotfile/slot_file_builder.hpp"
 
 namespace slotd::pg::slotfile {
@@ -84,7 +85,6 @@ TEST_F(install_test, owner_follows_the_data_dir_when_root) {
   ::stat((data_ / "pg_replslot" / "cdc").c_str(), &st);
   EXPECT_EQ(st.st_uid, 101u);
 }
-
 } // namespace
 } // namespace slotd::pg::slotfile
 
@@ -145,6 +145,49 @@ TEST_F(install_test, install_without_a_staged_copy_keeps_the_slot) {
   remove_staged_slot_files(data_, {"cdc"});
   EXPECT_FALSE(fs::exists(data_ / "pg_replslot" / "cdc.slotd.tmp"));
   EXPECT_EQ(read(data_ / "pg_replslot" / "cdc" / "state"), "old");
+}
+
+// A copy's snapshot is staged with its slot and lands in
+// pg_logical/snapshots under the name of the state file's restart_lsn; one
+// the server has already is kept.
+TEST_F(install_test, snapshot_is_placed_at_the_restart_lsn_of_the_slot) {
+  fs::create_directories(data_ / "pg_logical" / "snapshots");
+  testing::slot_file_spec a, b;
+  a.name = "a";
+  a.restart_lsn = 0x3000028;
+  b.name = "b";
+  b.restart_lsn = 0x4000100;
+  auto snap_a = testing::build_snapshot_file(3);
+  auto snap_b = testing::build_snapshot_file(4);
+  const auto dir = data_ / "pg_logical" / "snapshots";
+  std::ofstream(dir / "0-4000100.snap") << "the server's own";
+  auto staged = stage_slot_files(data_, {{"a", testing::build_slot_file(a), snap_a},
+                                         {"b", testing::build_slot_file(b), snap_b}});
+  ASSERT_TRUE(staged) << staged.error().what();
+  EXPECT_FALSE(fs::exists(dir / "0-3000028.snap")) << "nothing in place before the install";
+  auto r = install_staged_slot_files(data_, {"a", "b"});
+  ASSERT_TRUE(r) << r.error().what();
+  EXPECT_EQ(read(dir / "0-3000028.snap"), snap_a);
+  EXPECT_EQ(mode_of(dir / "0-3000028.snap"), 0600u);
+  EXPECT_EQ(read(dir / "0-4000100.snap"), "the server's own");
+  EXPECT_EQ(std::distance(fs::directory_iterator(data_ / "pg_replslot" / "a"), fs::directory_iterator{}), 1)
+      << "only the state file in the slot directory";
+  EXPECT_FALSE(fs::exists(data_ / "pg_replslot" / "b.slotd.tmp"));
+}
+
+// An invalid snapshot, or no pg_logical/snapshots, is found while staging.
+TEST_F(install_test, bad_snapshot_is_refused_while_staging) {
+  auto bytes = testing::build_slot_file({});
+  auto snap = testing::build_snapshot_file(2);
+  auto r = stage_slot_files(data_, {{"cdc", bytes, snap}});
+  ASSERT_FALSE(r) << "no pg_logical/snapshots here";
+  EXPECT_NE(r.error().what().find("pg_logical/snapshots"), std::string::npos) << r.error().what();
+  fs::create_directories(data_ / "pg_logical" / "snapshots");
+  snap[20] ^= 1;
+  r = stage_slot_files(data_, {{"cdc", bytes, snap}});
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().what().find("checksum mismatch"), std::string::npos) << r.error().what();
+  EXPECT_FALSE(fs::exists(data_ / "pg_replslot" / "cdc.slotd.tmp"));
 }
 
 } // namespace

@@ -5,7 +5,9 @@
 #include <cstring>
 #include <string>
 
+#include "pg/slotfile/crc32c.hpp"
 #include "pg/slotfile/slot_state.hpp"
+#include "pg/slotfile/snapshot_file.hpp"
 
 namespace slotd::pg::slotfile::testing {
 
@@ -46,6 +48,19 @@ inline std::string build_slot_file(const slot_file_spec& s) {
   put64(b, cfl, s.confirmed_flush);
   std::memcpy(b.data() + plugin, s.plugin.data(), std::min<std::size_t>(s.plugin.size(), 63));
   write_checksum(b);
+  return b;
+}
+
+// A serialized decoding snapshot (pg/slotfile/snapshot_file.hpp): magic,
+// CRC-32C over the rest, and `xids` committed xids after a zeroed builder.
+inline std::string build_snapshot_file(std::uint32_t xids) {
+  std::string b(16 + 112 + 4 * xids, '\0');
+  put32(b, 0, snapshot_magic);
+  put32(b, 8, 6); // version
+  put32(b, 12, static_cast<std::uint32_t>(b.size()));
+  for (std::uint32_t i = 0; i < xids; ++i)
+    put32(b, 128 + 4 * i, 1000 + i);
+  put32(b, 4, crc32c(std::string_view(b).substr(8)));
   return b;
 }
 
