@@ -18,7 +18,6 @@ struct ha_settings {
   std::chrono::milliseconds advance_interval{1000};
   // Bounds of the requests the loop makes to the other actors.
   std::chrono::milliseconds request_timeout{15000};
-  std::chrono::milliseconds copy_timeout{180000};
 };
 
 } // namespace slotd::actors

@@ -138,24 +138,24 @@ private:
     };
     std::weak_ptr<core> weak = c;
     on_io<outcome>(*c->io, self, std::move(work), [weak, self, generation](outcome o) {
-      auto c = weak.lock();
-      if (c) {
-        c->busy = false;
-        if (generation == c->generation) { // not the connection of before a reset
-          c->connected = o.connected;
+      auto live = weak.lock();
+      if (live) {
+        live->busy = false;
+        if (generation == live->generation) { // not the connection of before a reset
+          live->connected = o.connected;
           if (o.server_version)
-            c->server_version = o.server_version;
-          c->failures = o.failures;
+            live->server_version = o.server_version;
+          live->failures = o.failures;
           if (!o.error.empty())
-            c->last_error = o.error;
+            live->last_error = o.error;
           if (!o.description.empty())
-            c->description = o.description;
+            live->description = o.description;
         }
       }
       if (o.next)
         o.next();
-      if (c)
-        pump(self, c);
+      if (live)
+        pump(self, live);
     });
   }
 
