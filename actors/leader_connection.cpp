@@ -85,20 +85,17 @@ boost::asio::awaitable<fetched_slot_files> fetch_files(pg::connection& conn, con
     out.files.push_back({row.name, row.database, row.plugin, row.state});
     // The snapshot serialized at the restart_lsn of the state file (not
     // of pg_replication_slots: the file is what the copy restarts from).
-    // None there (a slot that never moved) is fine; an invalid state file
-    // is refused later, before the stop.
+    // An invalid state file is refused later, before the stop.
     auto state = pg::slotfile::parse_slot_state(row.state);
     if (!state || state->restart_lsn.is_zero())
       continue;
-    pg::params path{pg::slotfile::snapshot_file_path(state->restart_lsn)};
-    auto snap = co_await q::query_parsed(conn, q::read_file_sql(), path, pg::clock::now() + copy_budget,
-                                         q::parse_file_bytes);
-    if (snap)
-      out.files.back().snapshot = std::move(*snap);
-    else if (!pg::is_undefined_file(snap.error())) {
-      out.error = "reading " + *path.front() + " for slot " + row.name + ": " + snap.error().what();
+    auto snap = co_await q::read_snapshot_at(conn, row.name, state->restart_lsn, pg::clock::now() + copy_budget);
+    if (!snap) {
+      out.error = "reading the decoding snapshot of slot " + row.name + ": " + snap.error().what();
       co_return out;
     }
+    out.files.back().snapshot = std::move(snap->bytes);
+    out.files.back().unusable = std::move(snap->unusable);
   }
   out.ok = true;
   co_return out;

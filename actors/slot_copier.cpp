@@ -244,8 +244,8 @@ void on_fetched(self_ptr self, std::vector<wanted_copy> wanted, fetched_slot_fil
     return give_up(self, "nothing to install: " + fmt::format("{}", fmt::join(sel.refused, "; ")));
   for (auto& file : sel.files)
     if (file.snapshot.empty())
-      log_slots()->info("logical slot {}: the leader has no decoding snapshot at its restart_lsn "
-                        "(the copy decodes from scratch there, as the leader would)", file.name);
+      log_slots()->info("logical slot {}: no decoding snapshot at its restart_lsn on the leader, where it has "
+                        "not moved since its creation (decoding there needs none)", file.name);
   auto leader = f.leader;
   self->request(st.local, st.settings.fetch_timeout, facts_atom_v)
       .then(

@@ -42,4 +42,22 @@ boost::asio::awaitable<result<node_read<State>>> read_node(connection& conn, std
   co_return node_read<State>{std::move(*state), std::move(*slots)};
 }
 
+// The leader's serialized decoding snapshot at `restart` (the restart_lsn
+// of `slot`'s state file, docs/slot-rules.md Q10):
+// - the file's bytes;
+// - none (empty bytes), when there is no file and the slot's restart_lsn
+//   is still `restart`: the slot never serialized one there (it has not
+//   moved since its creation), and decoding from there is consistent at or
+//   before its confirmed_flush_lsn, on the leader as on a copy;
+// - `unusable` with the reason otherwise: the slot moved on while its files
+//   were read and a checkpoint removed the file (the copy must not go
+//   without it), or the file could not be read.
+// The result's error is a failure of the connection itself.
+struct snapshot_read {
+  std::string bytes;
+  std::string unusable;
+};
+boost::asio::awaitable<result<snapshot_read>> read_snapshot_at(connection& conn, std::string slot, lsn restart,
+                                                               deadline until);
+
 } // namespace slotd::pg::queries

@@ -134,14 +134,6 @@ result<std::optional<lsn>> parse_advance(const rows& r) {
   });
 }
 
-std::string in_recovery_sql() { return "SELECT pg_catalog.pg_is_in_recovery()"; }
-
-std::string hot_standby_feedback_sql() {
-  return "SELECT pg_catalog.current_setting('hot_standby_feedback')::boolean";
-}
-
-std::string server_version_sql() { return "SELECT pg_catalog.current_setting('server_version_num')::integer"; }
-
 std::string node_position_sql() {
   return "SELECT pg_catalog.pg_is_in_recovery(), "
          "CASE WHEN pg_catalog.pg_is_in_recovery() THEN NULL ELSE pg_catalog.pg_current_wal_lsn() END, "
@@ -158,36 +150,6 @@ result<node_position> parse_node_position(const rows& r) {
     p.replay_lsn = r.get<lsn>(0, 2);
     p.receive_lsn = r.get<lsn>(0, 3);
     return p;
-  });
-}
-
-result<bool> parse_bool(const rows& r) {
-  return parse_guarded("bool", [&]() -> result<bool> {
-    if (r.size() != 1 || r.is_null(0, 0))
-      return no_row("bool");
-    return *r.get<bool>(0, 0);
-  });
-}
-
-result<int> parse_int(const rows& r) {
-  return parse_guarded("integer", [&]() -> result<int> {
-    if (r.size() != 1 || r.is_null(0, 0))
-      return no_row("integer");
-    return *r.get<int>(0, 0);
-  });
-}
-
-std::string leader_catalog_xmin_sql() {
-  return "SELECT slot_name, catalog_xmin FROM pg_catalog.pg_get_replication_slots() "
-         "WHERE NOT pg_catalog.pg_is_in_recovery() AND slot_name = ANY($1::text[])";
-}
-
-result<std::vector<slot_catalog_xmin>> parse_catalog_xmins(const rows& r) {
-  return parse_guarded("catalog_xmin", [&]() -> result<std::vector<slot_catalog_xmin>> {
-    std::vector<slot_catalog_xmin> out;
-    for (int i = 0; i < r.size(); ++i)
-      out.push_back({r.get<std::string>(i, 0).value_or(""), r.get<xid>(i, 1)});
-    return out;
   });
 }
 
@@ -226,6 +188,18 @@ result<std::string> parse_file_bytes(const rows& r) {
     if (r.size() != 1 || r.is_null(0, 0))
       return no_row("file");
     return r.get<bytea>(0, 0).value_or(bytea{}).data;
+  });
+}
+
+std::string slot_restart_lsn_sql() {
+  return "SELECT restart_lsn FROM pg_catalog.pg_replication_slots WHERE slot_name = $1";
+}
+
+result<std::optional<lsn>> parse_restart_lsn(const rows& r) {
+  return parse_guarded("restart_lsn", [&]() -> result<std::optional<lsn>> {
+    if (r.size() != 1)
+      return std::optional<lsn>{}; // the slot is gone
+    return r.get<lsn>(0, 0);
   });
 }
 

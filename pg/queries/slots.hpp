@@ -68,9 +68,6 @@ pg::params advance_params(const std::string& slot, lsn target);
 result<std::optional<lsn>> parse_advance(const rows& r);
 
 // ---- node state ----
-std::string in_recovery_sql();          // one bool
-std::string hot_standby_feedback_sql(); // one bool
-std::string server_version_sql();       // one int
 // in_recovery, current WAL LSN (primary) or NULL, replay LSN, receive LSN.
 std::string node_position_sql();
 struct node_position {
@@ -82,19 +79,8 @@ struct node_position {
   std::optional<lsn> position() const { return in_recovery ? replay_lsn : current_lsn; }
 };
 result<node_position> parse_node_position(const rows& r);
-result<bool> parse_bool(const rows& r);
-result<int> parse_int(const rows& r);
 
 // ---- leader queries ----
-// Readiness (§2.3.18): $1 text[] of slot names. No rows when the leader is in
-// recovery.
-std::string leader_catalog_xmin_sql();
-struct slot_catalog_xmin {
-  std::string name;
-  std::optional<xid> catalog_xmin;
-};
-result<std::vector<slot_catalog_xmin>> parse_catalog_xmins(const rows& r);
-
 // Copy (§2.3.21): $1 text[] of slot names; each slot's attributes and its
 // on-disk state file. On 17+ native failover slots are excluded.
 std::string copy_slots_sql(int version);
@@ -114,6 +100,10 @@ result<std::vector<slot_copy_row>> parse_copy_rows(const rows& r);
 // A missing file is an error with SQLSTATE 58P01 (is_undefined_file).
 std::string read_file_sql();
 result<std::string> parse_file_bytes(const rows& r);
+
+// $1 slot name: its restart_lsn now (in memory; the state file may lag).
+std::string slot_restart_lsn_sql();
+result<std::optional<lsn>> parse_restart_lsn(const rows& r);
 
 // A text[] parameter: {"a","b"} with quotes and backslashes escaped.
 std::string text_array(const std::vector<std::string>& items);

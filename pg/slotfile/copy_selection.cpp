@@ -20,6 +20,10 @@ copy_selection select_copy_files(const std::vector<wanted_slot>& wanted, const s
                             ", the configuration says " + w.database + " / " + w.plugin);
       continue;
     }
+    if (!f->unusable.empty()) {
+      out.refused.push_back(w.name + ": " + f->unusable);
+      continue;
+    }
     expected_slot want{f->name, true, std::nullopt, f->plugin};
     if (auto valid = validate_slot_state(f->bytes, want); !valid) {
       out.refused.push_back(w.name + ": invalid state file from the leader: " + valid.error().what());

@@ -24,6 +24,7 @@ struct leader_slot_file {
   std::string plugin;
   std::string bytes;
   std::string snapshot = {}; // its snapshot at restart_lsn (snapshot_file.hpp); empty: none there
+  std::string unusable = {}; // why its files cannot be used this time (empty: they can)
 };
 
 struct copy_selection {

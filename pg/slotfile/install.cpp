@@ -5,7 +5,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -118,13 +117,17 @@ result<void> stage_one(const fs::path& replslot, const state_file& f, const owne
 }
 
 // The staged snapshot goes to pg_logical/snapshots/<restart_lsn>.snap, the
-// position read from the staged state file. A file already there is the
-// server's own, serialized at that position from the same WAL: it stays.
+// position read from the staged state file. It replaces a file of that name:
+// the leader's is the one of the WAL this replica follows (a file left here
+// from a timeline this server has left would not be).
 result<void> place_snapshot(const fs::path& data_dir, const fs::path& tmp) {
   const fs::path staged = tmp / staged_snapshot;
   struct stat st{};
-  if (::stat(staged.c_str(), &st) != 0)
-    return {}; // none for this slot
+  if (::stat(staged.c_str(), &st) != 0) {
+    if (errno == ENOENT)
+      return {}; // none for this slot
+    return fail("cannot stat", staged);
+  }
   std::string bytes;
   {
     std::ifstream in(tmp / "state", std::ios::binary);
@@ -135,13 +138,20 @@ result<void> place_snapshot(const fs::path& data_dir, const fs::path& tmp) {
     return state.error();
   const fs::path dir = data_dir / "pg_logical" / "snapshots";
   const fs::path target = data_dir / snapshot_file_path(state->restart_lsn);
-  if (::lstat(target.c_str(), &st) == 0) {
-    ::unlink(staged.c_str());
-    return {};
-  }
   if (::rename(staged.c_str(), target.c_str()) != 0)
     return fail("cannot rename the snapshot to", target);
   return fsync_dir(dir);
+}
+
+// The probe's name parses as the snapshot at LSN 0/0: a server that finds
+// it left over (a crash right here) removes it at its next checkpoint.
+result<void> probe_snapshot_move(const fs::path& data_dir, const fs::path& staged) {
+  const fs::path probe = data_dir / "pg_logical" / "snapshots" / "0-0.snap.slotd.tmp";
+  ::unlink(probe.c_str());
+  if (::link(staged.c_str(), probe.c_str()) != 0)
+    return fail("cannot move a decoding snapshot into", probe.parent_path());
+  ::unlink(probe.c_str());
+  return {};
 }
 
 result<void> commit_one(const fs::path& data_dir, const std::string& name) {
@@ -204,27 +214,22 @@ result<void> stage_slot_files(const fs::path& data_dir, const std::vector<state_
         return valid.error();
   }
   const fs::path replslot = data_dir / "pg_replslot";
-  // A snapshot is moved, not copied, into pg_logical/snapshots once the
-  // server is down: both directories must be on one file system. Found
-  // here, it costs no restart.
-  if (std::any_of(files.begin(), files.end(), [](const state_file& f) { return !f.snapshot.empty(); })) {
-    const fs::path snapshots = data_dir / "pg_logical" / "snapshots";
-    struct stat a{}, b{};
-    if (::stat(replslot.c_str(), &a) != 0)
-      return fail("cannot stat", replslot);
-    if (::stat(snapshots.c_str(), &b) != 0)
-      return fail("cannot stat", snapshots);
-    if (a.st_dev != b.st_dev)
-      return fail("not on the file system of pg_replslot:", snapshots, 0);
-  }
-  for (const auto& f : files)
-    if (auto r = stage_one(replslot, f, o); !r) {
+
+  for (const auto& f : files) {
+    auto r = stage_one(replslot, f, o);
+    // A snapshot is moved, not copied, into pg_logical/snapshots once the
+    // server is down: try it now with a hard link (another file system, a
+    // read-only mount, no permission), so that it costs no restart.
+    if (r && !f.snapshot.empty())
+      r = probe_snapshot_move(data_dir, staged_dir(replslot, f.name) / staged_snapshot);
+    if (!r) {
       std::vector<std::string> names;
       for (const auto& g : files)
         names.push_back(g.name);
       remove_staged_slot_files(data_dir, names);
       return r;
     }
+  }
   return fsync_dir(replslot);
 }
 

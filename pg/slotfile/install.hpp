@@ -9,7 +9,8 @@
 //     pg_replslot/<name> in one rename (RENAME_EXCHANGE), then fsync.
 // A slot's serialized decoding snapshot (snapshot_file.hpp), when given, is
 // staged in the same directory and moved to pg_logical/snapshots/ right
-// before the slot itself (kept there if the server has its own already).
+// before the slot itself (replacing a file of that name). Staging checks that
+// the move will work (a hard link into pg_logical/snapshots, removed again).
 // PostgreSQL deletes "*.tmp" entries of pg_replslot at startup, and names
 // its own staging directories "<name>.tmp", so a staged directory is never
 // seen by a running server and a crash half-way is self-cleaning. Modes

@@ -11,6 +11,7 @@
 
 #include <set>
 
+#include "pg/slotfile/snapshot_file.hpp"
 #include "tests/actors/agent_fixture.hpp"
 
 using namespace slotd;
@@ -40,10 +41,9 @@ private:
   PGconn* conn_;
 };
 
+// From 18 an LSN prints as %X/%08X; snapshot files stay named %X-%X.
 std::string snapshot_file(const std::string& lsn) {
-  auto s = lsn;
-  s[s.find('/')] = '-';
-  return "pg_logical/snapshots/" + s + ".snap";
+  return pg::slotfile::snapshot_file_path(pg::lsn::parse(lsn).value());
 }
 
 bool has_file(const node& n, const std::string& path) {

@@ -31,7 +31,7 @@ TEST(slot_queries, listing_columns_follow_the_version_gates) {
 
 TEST(slot_queries, every_statement_is_parameterised) {
   for (const auto& sql : {create_physical_slot_sql(), create_logical_slot_sql(), create_logical_slot_failover_sql(),
-                          drop_slot_sql(), advance_slot_sql(), leader_catalog_xmin_sql(), copy_slots_sql(150000)}) {
+                          drop_slot_sql(), advance_slot_sql(), read_file_sql(), copy_slots_sql(150000)}) {
     EXPECT_TRUE(contains(sql, "$1")) << sql;
     EXPECT_FALSE(contains(sql, "'%s'")) << sql;
   }
@@ -139,20 +139,14 @@ TEST(slot_queries, parse_node_position_and_scalars) {
   EXPECT_EQ(primary->position()->str(), "0/3000060");
   auto standby = parse_node_position(fake_rows({"r", "c", "rp", "rc"}, {{"t", std::nullopt, "0/5", "0/6"}}));
   EXPECT_EQ(standby->position()->str(), "0/5");
-  EXPECT_EQ(*parse_bool(fake_rows({"b"}, {{"on"}})), true);
-  EXPECT_EQ(*parse_int(fake_rows({"v"}, {{"150004"}})), 150004);
-  EXPECT_FALSE(parse_int(fake_rows({"v"}, {})));
+  EXPECT_EQ(*parse_file_bytes(fake_rows({"f"}, {{"\\x51a1"}})), std::string("\x51\xa1", 2));
+  EXPECT_FALSE(parse_file_bytes(fake_rows({"f"}, {})));
   auto adv = parse_advance(fake_rows({"end_lsn"}, {{"0/30000D8"}}));
   ASSERT_TRUE(adv);
   EXPECT_EQ((*adv)->str(), "0/30000D8");
 }
 
 TEST(slot_queries, parse_leader_rows) {
-  auto x = parse_catalog_xmins(fake_rows({"slot_name", "catalog_xmin"}, {{"node2", "731"}, {"cdc", std::nullopt}}));
-  ASSERT_TRUE(x);
-  ASSERT_EQ(x->size(), 2u);
-  EXPECT_EQ((*x)[0].catalog_xmin->value(), 731u);
-  EXPECT_FALSE((*x)[1].catalog_xmin);
   auto c = parse_copy_rows(fake_rows({"slot_name", "slot_type", "datname", "plugin", "catalog_xmin", "cfl", "state"},
                                      {{"cdc", "logical", "app", "pgoutput", "745", "0/1A", "\\xa11c0501"}}));
   ASSERT_TRUE(c);

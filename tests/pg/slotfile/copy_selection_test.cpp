@@ -39,7 +39,8 @@ TEST(CopySelection, FileOfAnotherSlotIsRefused) {
   ASSERT_EQ(sel.refused.size(), 1u);
 }
 
-// The leader's snapshot goes with its slot; an invalid one refuses the slot.
+// The leader's snapshot goes with its slot; an invalid one, or files the
+// leader could not give whole (`unusable`), refuse the slot.
 TEST(CopySelection, SnapshotGoesWithItsSlotAndAnInvalidOneIsRefused) {
   testing::slot_file_spec a, b;
   a.name = "a";
@@ -47,13 +48,17 @@ TEST(CopySelection, SnapshotGoesWithItsSlotAndAnInvalidOneIsRefused) {
   auto snap = testing::build_snapshot_file(1);
   auto bad = snap;
   bad[0] = 0;
-  auto sel = select_copy_files({{"a", "app", "pgoutput"}, {"b", "app", "pgoutput"}},
+  testing::slot_file_spec c = a;
+  c.name = "c";
+  auto sel = select_copy_files({{"a", "app", "pgoutput"}, {"b", "app", "pgoutput"}, {"c", "app", "pgoutput"}},
                                {{"a", "app", "pgoutput", testing::build_slot_file(a), snap},
-                                {"b", "app", "pgoutput", testing::build_slot_file(b), bad}});
+                                {"b", "app", "pgoutput", testing::build_slot_file(b), bad},
+                                {"c", "app", "pgoutput", testing::build_slot_file(c), "", "the slot moved on"}});
   ASSERT_EQ(sel.files.size(), 1u);
   EXPECT_EQ(sel.files[0].snapshot, snap);
-  ASSERT_EQ(sel.refused.size(), 1u);
+  ASSERT_EQ(sel.refused.size(), 2u);
   EXPECT_NE(sel.refused[0].find("b: invalid snapshot file"), std::string::npos) << sel.refused[0];
+  EXPECT_EQ(sel.refused[1], "c: the slot moved on");
 }
 
 } // namespace

@@ -148,8 +148,9 @@ TEST_F(install_test, install_without_a_staged_copy_keeps_the_slot) {
 }
 
 // A copy's snapshot is staged with its slot and lands in
-// pg_logical/snapshots under the name of the state file's restart_lsn; one
-// the server has already is kept.
+// pg_logical/snapshots under the name of the state file's restart_lsn,
+// replacing a file of that name (the leader's is the one of the WAL the
+// replica follows).
 TEST_F(install_test, snapshot_is_placed_at_the_restart_lsn_of_the_slot) {
   fs::create_directories(data_ / "pg_logical" / "snapshots");
   testing::slot_file_spec a, b;
@@ -160,7 +161,7 @@ TEST_F(install_test, snapshot_is_placed_at_the_restart_lsn_of_the_slot) {
   auto snap_a = testing::build_snapshot_file(3);
   auto snap_b = testing::build_snapshot_file(4);
   const auto dir = data_ / "pg_logical" / "snapshots";
-  std::ofstream(dir / "0-4000100.snap") << "the server's own";
+  std::ofstream(dir / "0-4000100.snap") << "left from another timeline";
   auto staged = stage_slot_files(data_, {{"a", testing::build_slot_file(a), snap_a},
                                          {"b", testing::build_slot_file(b), snap_b}});
   ASSERT_TRUE(staged) << staged.error().what();
@@ -169,7 +170,8 @@ TEST_F(install_test, snapshot_is_placed_at_the_restart_lsn_of_the_slot) {
   ASSERT_TRUE(r) << r.error().what();
   EXPECT_EQ(read(dir / "0-3000028.snap"), snap_a);
   EXPECT_EQ(mode_of(dir / "0-3000028.snap"), 0600u);
-  EXPECT_EQ(read(dir / "0-4000100.snap"), "the server's own");
+  EXPECT_EQ(read(dir / "0-4000100.snap"), snap_b);
+  EXPECT_FALSE(fs::exists(dir / "0-0.snap.slotd.tmp")) << "the staging probe is gone";
   EXPECT_EQ(std::distance(fs::directory_iterator(data_ / "pg_replslot" / "a"), fs::directory_iterator{}), 1)
       << "only the state file in the slot directory";
   EXPECT_FALSE(fs::exists(data_ / "pg_replslot" / "b.slotd.tmp"));
