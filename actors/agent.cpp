@@ -47,11 +47,8 @@ protected:
 } // namespace
 
 void tune_scheduler(caf::actor_system_config& cfg) {
-  cfg.set("scheduler.max-threads", 2);
-  cfg.set("work-stealing.aggressive-poll-attempts", 5);
-  cfg.set("work-stealing.moderate-poll-attempts", 10);
-  cfg.set("work-stealing.moderate-sleep-duration", caf::timespan{std::chrono::microseconds(200)});
-  cfg.set("work-stealing.relaxed-sleep-duration", caf::timespan{std::chrono::milliseconds(10)});
+  cfg.set("scheduler.policy", caf::atom("sharing"));
+  cfg.set("scheduler.max-threads", 1);
 }
 
 void make_loggers(const std::string& level, bool json) {

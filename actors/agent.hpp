@@ -50,10 +50,15 @@ private:
   bool down_ = false;
 };
 
-// CAF's work-stealing workers poll for a while after every message (by
-// default 100 aggressive + 500 moderate attempts, ~25 ms of spinning per
-// burst): slotd's load is a few messages per second, so poll briefly and
-// sleep instead. Call before constructing the actor system.
+// One worker on CAF's "sharing" policy: it blocks on the job queue's
+// condition variable until a message arrives, with no polling. CAF's default
+// work-stealing workers poll after every message and, even tuned down, wake
+// every relaxed-sleep period with nothing to do (about 200 wake-ups a second
+// for two workers at 10 ms). A second worker only adds wake-ups: every
+// message enqueued wakes the idle one. slotd's actors never block (SQL and
+// file work run on the I/O thread and its pool) and handle a few messages a
+// second, so one worker costs nothing in latency. Call before constructing
+// the actor system.
 void tune_scheduler(caf::actor_system_config& cfg);
 
 // Loggers "ha", "slots", "pg", "api" on stderr, text or JSON lines.

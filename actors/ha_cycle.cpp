@@ -1,22 +1,65 @@
-// The HA loop's cycle. Every tick (advance_interval) it observes the local
-// server and the leader and runs the slot model; every loop_wait (or at
-// once after a message) it performs the whole plan: drops, creates,
-// physical advances, copies. Logical advances are sent on every tick so
-// that the replicas' copies stay fresh between full cycles. Nothing here
-// blocks: every step is a request to another actor, with a timeout.
+// The HA loop's cycle. Every loop_wait (or at once after a message) a full
+// cycle observes the local server and, on a replica, the leader, runs the
+// slot model and performs the whole plan: drops, creates, physical
+// advances, copies, logical advances. In between, a replica samples its
+// leader (pg/model/sampling.hpp): when the leader's logical slots moved, it
+// reads the local server too and sends the logical advances, so that the
+// copies stay fresh; when a sample shows a slot to copy, the copy starts at
+// once. Nothing here blocks: every step is a request to another actor, with
+// a timeout.
 #include "actors/ha_steps.hpp"
 #include "pg/model/auto_role.hpp"
+#include "pg/model/sampling.hpp"
 #include "pg/model/topology.hpp"
 
 namespace slotd::actors::ha {
 
-// ---------------------------------------------------------------- readiness
+namespace {
 
-void schedule_tick(self_ptr self, std::chrono::milliseconds delay) {
-  self->delayed_send(self, delay, tick_atom_v, self->state.epoch);
+// A replica that knows its leader samples it between full cycles.
+bool samples_leader(const ha_state& st) {
+  return st.told == model::told_role::replica && st.leader.has_value();
 }
 
-namespace {
+void schedule_next_tick(self_ptr self) {
+  auto& st = self->state;
+  auto now = steady::now();
+  auto next_full = st.full_cycle_due ? now : st.last_full_cycle + st.settings.cfg.loop_wait;
+  std::optional<std::chrono::milliseconds> sample;
+  if (samples_leader(st))
+    sample = st.sample_delay;
+  auto delay = model::next_tick_delay(now, next_full, st.copy_due_at, sample);
+  self->delayed_send(self, delay, tick_atom_v, ++st.epoch);
+}
+
+// Takes a leader sample (of a full cycle or between cycles) and paces the
+// next one. Returns whether the leader's logical slots moved.
+bool take_leader_sample(self_ptr self, leader_snapshot ls) {
+  auto& s = self->state;
+  bool moved = false;
+  if (ls.reachable) {
+    if (!s.leader_error.empty())
+      log_ha()->info("leader {} reachable again", ls.leader);
+    s.leader_error.clear();
+    moved = !s.leader_snap || s.leader_snap->leader != ls.leader ||
+            model::logical_slots_moved(s.leader_snap->slots, ls.slots);
+    s.leader_snap = std::move(ls);
+  } else {
+    if (s.leader_error.empty() || should_log(s, "leader-down"))
+      log_ha()->warn("leader {} unreachable: {}", ls.leader, ls.error);
+    s.leader_error = ls.error.empty() ? "unreachable" : ls.error;
+  }
+  ++s.samples;
+  if (moved)
+    ++s.samples_moved;
+  // Copies still to be proven safe wait on the leader's catalog_xmin: keep
+  // sampling fast until they are.
+  s.sample_delay = model::next_sample_delay(s.sample_delay, moved || !s.readiness.pending.empty(),
+                                            s.settings.sampling);
+  return moved;
+}
+
+// ---------------------------------------------------------------- readiness
 
 void update_readiness(self_ptr self) {
   auto& st = self->state;
@@ -79,6 +122,7 @@ void end_tick(self_ptr self, bool full) {
     st.last_cycle_end = wall_clock::now();
     log_ha()->debug("cycle {} done in {} us (role {})", st.cycles, took.count(), role_name(st));
   }
+  schedule_next_tick(self);
 }
 
 // Role auto (pg/model/auto_role.hpp): the decision, then its effects.
@@ -245,10 +289,18 @@ void plan_and_apply(self_ptr self, const local_snapshot& snap, bool full) {
   else
     st.readiness.pending.clear();
   if (!full) {
-    // Between full cycles only the logical advances (freshness).
-    send_advances(self, p.logical_advances);
-    end_tick(self, false);
-    return;
+    const bool copy_now = p.role == model::node_role::replica && !p.logical_copies.empty() && !st.copying &&
+                          !st.paused && st.copy_retry.allows(steady::now());
+    if (!copy_now) {
+      // Between full cycles only the logical advances (freshness).
+      send_advances(self, p.logical_advances);
+      end_tick(self, false);
+      return;
+    }
+    // A sample shows a slot to copy: this tick becomes a full cycle, and the
+    // copy starts now rather than at the next one.
+    full = true;
+    st.last_full_cycle = steady::now();
   }
   st.retention = p.retention;
   st.diagnostics = p.diagnostics;
@@ -269,7 +321,8 @@ void plan_and_apply(self_ptr self, const local_snapshot& snap, bool full) {
   apply_full(self, std::move(p));
 }
 
-void after_local(self_ptr self, local_snapshot snap, bool full) {
+// `leader_sampled`: this tick has sampled the leader already.
+void after_local(self_ptr self, local_snapshot snap, bool full, bool leader_sampled) {
   auto& st = self->state;
   if (!snap.reachable) {
     if (st.local_error.empty() || should_log(st, "local-down"))
@@ -292,30 +345,53 @@ void after_local(self_ptr self, local_snapshot snap, bool full) {
   }
   st.local_snap = snap;
   infer_role(self, snap);
-  bool need_leader = st.told == model::told_role::replica && st.leader.has_value();
-  if (!need_leader) {
+  if (leader_sampled || !samples_leader(st)) {
     plan_and_apply(self, snap, full);
     return;
   }
   self->request(st.leader_conn, st.settings.request_timeout, snapshot_atom_v)
       .then(
           [self, snap, full](leader_snapshot& ls) {
-            auto& s = self->state;
-            if (ls.reachable) {
-              if (!s.leader_error.empty())
-                log_ha()->info("leader {} reachable again", ls.leader);
-              s.leader_error.clear();
-              s.leader_snap = std::move(ls);
-            } else {
-              if (s.leader_error.empty() || should_log(s, "leader-down"))
-                log_ha()->warn("leader {} unreachable: {}", ls.leader, ls.error);
-              s.leader_error = ls.error.empty() ? "unreachable" : ls.error;
-            }
+            take_leader_sample(self, std::move(ls));
             plan_and_apply(self, snap, full);
           },
           [self, snap, full](caf::error& e) {
             self->state.leader_error = caf::to_string(e);
             plan_and_apply(self, snap, full);
+          });
+}
+
+void observe_local(self_ptr self, bool full, bool leader_sampled) {
+  auto& st = self->state;
+  self->request(st.local, st.settings.request_timeout, snapshot_atom_v)
+      .then([self, full, leader_sampled](local_snapshot& snap) { after_local(self, std::move(snap), full, leader_sampled); },
+            [self, full, leader_sampled](caf::error& e) {
+              local_snapshot snap;
+              snap.error = "no answer from the local connection: " + caf::to_string(e);
+              after_local(self, std::move(snap), full, leader_sampled);
+            });
+}
+
+// Between full cycles, a replica reads its leader first, and the local
+// server only when the leader's logical slots moved (or a copy waits to be
+// proven safe): an idle cluster costs one query per sample.
+void sample_between_cycles(self_ptr self) {
+  auto& st = self->state;
+  self->request(st.leader_conn, st.settings.request_timeout, snapshot_atom_v)
+      .then(
+          [self](leader_snapshot& ls) {
+            bool moved = take_leader_sample(self, std::move(ls));
+            if (!moved && self->state.readiness.pending.empty()) {
+              end_tick(self, false);
+              return;
+            }
+            observe_local(self, false, true);
+          },
+          [self](caf::error& e) {
+            auto& s = self->state;
+            s.leader_error = caf::to_string(e);
+            s.sample_delay = model::next_sample_delay(s.sample_delay, false, s.settings.sampling);
+            end_tick(self, false);
           });
 }
 
@@ -336,13 +412,12 @@ void run_tick(self_ptr self) {
   st.tick_running = true;
   st.tick_started = now;
   ++st.ticks;
-  self->request(st.local, st.settings.request_timeout, snapshot_atom_v)
-      .then([self, full](local_snapshot& snap) { after_local(self, std::move(snap), full); },
-            [self, full](caf::error& e) {
-              local_snapshot snap;
-              snap.error = "no answer from the local connection: " + caf::to_string(e);
-              after_local(self, std::move(snap), full);
-            });
+  if (full)
+    observe_local(self, true, false);
+  else if (samples_leader(st))
+    sample_between_cycles(self);
+  else
+    end_tick(self, false); // a primary has nothing to do between full cycles
 }
 
 void run_now(self_ptr self) {

@@ -34,6 +34,7 @@ ha_loop_private::behavior_type ha_loop(self_ptr self, io_runtime* io, ha_setting
   start_copier(self);
   if (st.settings.cfg.role == config::start_role::wait)
     log_ha()->info("role wait: doing nothing until promote or demote");
+  st.sample_delay = st.settings.sampling.fastest;
   self->send(self, tick_atom_v, st.epoch);
   return {
       [=](io_done& d) { d.run(); },
@@ -41,8 +42,7 @@ ha_loop_private::behavior_type ha_loop(self_ptr self, io_runtime* io, ha_setting
         auto& s = self->state;
         if (epoch != s.epoch)
           return; // a stale tick (delayed_send cannot be cancelled)
-        run_tick(self);
-        schedule_tick(self, std::min(s.settings.advance_interval, s.settings.cfg.loop_wait));
+        run_tick(self); // schedules the next tick when it ends
       },
       [=](copy_report& r) { on_copy_report(self, r); },
       // Shutdown: answers once no slot copy holds the local server.
@@ -61,7 +61,7 @@ ha_loop_private::behavior_type ha_loop(self_ptr self, io_runtime* io, ha_setting
           log_slots()->error("{}: the slot will be copied again from the leader", text);
           if (std::find(s.recopy_requests.begin(), s.recopy_requests.end(), rep.slot) == s.recopy_requests.end())
             s.recopy_requests.push_back(rep.slot);
-          s.full_cycle_due = true;
+          run_now(self);
           break;
         case model::advance_error_action::retry:
           if (should_log(s, "advance-" + rep.slot))

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "config/config.hpp"
+#include "pg/model/sampling.hpp"
 
 namespace slotd::actors {
 
@@ -13,9 +14,10 @@ struct ha_settings {
   // Run the server's stop/start commands through `runuser -u USER --` (only
   // meaningful when the agent runs as root, i.e. in tests).
   std::optional<std::string> run_as;
-  // How often leader positions are refreshed and logical advances scheduled,
-  // independently of loop_wait (freshness of the replicas' copies).
-  std::chrono::milliseconds advance_interval{1000};
+  // How often a replica samples its leader's slot positions between full
+  // cycles (pg/model/sampling.hpp): the fastest while they move, backing off
+  // to the slowest while they don't (freshness of the replicas' copies).
+  model::sampling_limits sampling;
   // Bounds of the requests the loop makes to the other actors.
   std::chrono::milliseconds request_timeout{15000};
 };

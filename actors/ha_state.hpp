@@ -49,8 +49,14 @@ struct ha_state {
   std::map<std::string, advance_worker_actor> workers; // by database
   std::uint64_t worker_failures = 0; // workers that ended abnormally (each started again when needed)
 
-  // Ticks: every advance_interval; a full cycle every loop_wait.
+  // Ticks: a full cycle every loop_wait (or at once after a message); on a
+  // replica, samples of the leader in between, every sample_delay. Each
+  // tick schedules the next one; `epoch` numbers them, and a tick that is
+  // not the last one scheduled is dropped (delayed_send cannot be cancelled).
   std::uint64_t epoch = 0;
+  std::chrono::milliseconds sample_delay{0};
+  std::uint64_t samples = 0;       // leader samples, in full cycles or between them
+  std::uint64_t samples_moved = 0; // of which showed the leader's logical slots moved
   bool tick_running = false;
   bool full_cycle_due = true;
   std::chrono::steady_clock::time_point last_full_cycle{};

@@ -43,7 +43,6 @@ bool start_copy(self_ptr self, const std::vector<std::string>& names, const std:
 void on_copy_report(self_ptr self, copy_report& r);
 
 // ha_cycle.cpp
-void schedule_tick(self_ptr self, std::chrono::milliseconds delay);
 void run_tick(self_ptr self);
 void run_now(self_ptr self);
 

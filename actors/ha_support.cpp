@@ -168,7 +168,7 @@ void on_worker_down(self_ptr self, caf::down_msg& msg) {
     record_error(st, "worker", "", "advance worker for database " + it->first + " ended: " +
                                        caf::to_string(msg.reason));
     st.workers.erase(it);
-    st.full_cycle_due = true;
+    run_now(self);
     return;
   }
 }
@@ -221,6 +221,7 @@ void on_copy_report(self_ptr self, copy_report& r) {
   st.server_down = r.phase == copy_phase::server_down;
   if (st.server_down && !was_down)
     record_error(st, "server", "", "the local server is down after a slot copy: " + r.error);
+  bool ended = false;
   if (r.finished && (st.copy.phase == copy_phase::fetching || st.copy.phase == copy_phase::restarting)) {
     if (r.stopped) {
       ++st.restarts;
@@ -255,9 +256,11 @@ void on_copy_report(self_ptr self, copy_report& r) {
                                r.installed.empty() ? "not installed" : "installed " + fmt::format("{}", fmt::join(r.installed, ", ")),
                                r.error.empty() ? "" : ": " + r.error);
     st.copy_recopies.clear();
-    st.full_cycle_due = true;
+    ended = true;
   }
   st.copy = std::move(r);
+  if (ended)
+    run_now(self); // a full cycle at once after a copy
 }
 
 } // namespace slotd::actors::ha

@@ -45,7 +45,7 @@ inline model::member member_of(const node& n) {
 
 struct agent_options {
   std::chrono::milliseconds loop_wait = 1s;
-  std::chrono::milliseconds advance_interval = 200ms;
+  model::sampling_limits sampling{200ms, 5000ms};
   config::start_role role = config::start_role::automatic;
   std::string stop_command;  // postgresql.stop_command (empty: pg_ctl)
   std::string start_command; // postgresql.start_command
@@ -83,7 +83,7 @@ public:
     s.cfg.cluster = std::move(view);
     if (::geteuid() == 0)
       s.run_as = "postgres";
-    s.advance_interval = o.advance_interval;
+    s.sampling = o.sampling;
     auto a = std::make_unique<actors::agent>(sys_, io_, std::move(s));
     auto& ref = *a;
     agents_[n.name()] = std::move(a);

@@ -404,7 +404,7 @@ TEST(api_connections, promote_is_served_while_one_client_holds_many_idle_connect
 }
 
 // 50 clients hammer GET /status for ~10 s: all get answers, and the HA loop
-// keeps ticking and cycling meanwhile (the API never blocks it).
+// keeps cycling meanwhile (the API never blocks it).
 TEST(api_load, fifty_clients_and_the_loop_keeps_its_period) {
   api_env e({.replicas = 0});
   e.a.start(e.c.primary(), view_of(e.c, {logical_slot("cdc", "app", "test_decoding")}));
@@ -435,8 +435,7 @@ TEST(api_load, fifty_clients_and_the_loop_keeps_its_period) {
   for (int i = 0; i < 50; ++i)
     EXPECT_GT(per_client[i], 0) << "client " << i << " got no answer";
   EXPECT_GT(answers.load(), 500);
-  // loop_wait 1 s, advance interval 200 ms: ~10 cycles and ~50 ticks in 10 s.
+  // loop_wait 1 s: ~10 full cycles in 10 s (a primary ticks only for them).
   EXPECT_GE(after["cycles"].get<int>() - before["cycles"].get<int>(), 5) << before.dump() << after.dump();
-  EXPECT_GE(after["ticks"].get<int>() - before["ticks"].get<int>(), 20);
   EXPECT_EQ(e.get("/health").status, 200);
 }

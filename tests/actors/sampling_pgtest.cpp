@@ -1,0 +1,95 @@
+// A replica samples its leader between full cycles (pg/model/sampling.hpp):
+// fast while the leader's logical slots move, backing off while they don't,
+// and a slot that appears on the leader is copied at once rather than at
+// the next full cycle. Real servers; loop_wait is long so that full cycles
+// do not hide what the samples do.
+#include <atomic>
+#include <thread>
+
+#include "tests/actors/agent_fixture.hpp"
+
+namespace slotd::testing {
+namespace {
+
+long sampling(cdc_pair& x, const char* field) { return x.loop()["sampling"][field].get<long>(); }
+
+// Samples taken over `d`, from the state dump's counter.
+long samples_during(cdc_pair& x, std::chrono::milliseconds d) {
+  auto before = sampling(x, "samples");
+  std::this_thread::sleep_for(d);
+  return sampling(x, "samples") - before;
+}
+
+TEST(sampling, fast_while_the_leader_slot_moves_slow_while_it_does_not) {
+  cdc_pair x;
+  x.p.exec("CREATE TABLE t (id serial primary key)", "app");
+  agent_options o;
+  o.loop_wait = 60s;
+  o.sampling = {200ms, 2000ms};
+  x.start(x.p, o);
+  x.start(x.r, o);
+  ASSERT_TRUE(x.a.wait_ready("node2", 90s)) << x.a.readiness("node2").dump(2);
+
+  // Idle: the samples back off to the slowest.
+  ASSERT_TRUE(eventually([&] { return sampling(x, "next_ms") == 2000; }, 30s)) << x.loop().dump(2);
+  auto idle = samples_during(x, 6s);
+  EXPECT_LE(idle, 5) << "one sample per 2 s while nothing moves";
+
+  // A consumer on the primary moves the slot every 100 ms.
+  std::atomic<bool> stop{false};
+  std::thread consumer([&] {
+    while (!stop) {
+      x.p.exec("INSERT INTO t DEFAULT VALUES", "app");
+      x.p.exec("SELECT count(*) FROM pg_logical_slot_get_changes('cdc', NULL, NULL)", "app");
+      std::this_thread::sleep_for(100ms);
+    }
+  });
+  bool snapped_back = eventually([&] { return sampling(x, "next_ms") == 200; }, 10s);
+  auto busy = samples_during(x, 6s);
+  auto moved_before = sampling(x, "moved");
+  std::this_thread::sleep_for(2s);
+  auto moved_after = sampling(x, "moved");
+  stop = true;
+  consumer.join();
+  EXPECT_TRUE(snapped_back) << x.loop().dump(2);
+  EXPECT_GE(busy, 15) << "about one sample per 200 ms while the slot moves (" << idle << " while idle)";
+  EXPECT_GT(moved_after, moved_before);
+
+  // The copy follows the primary's slot without a full cycle (loop_wait 60 s).
+  auto target = slot_attr(x.p, "cdc", "confirmed_flush_lsn").value();
+  auto cycles = x.loop()["cycles"].get<long>();
+  EXPECT_TRUE(eventually([&] {
+    return x.p.scalar("SELECT '" + slot_attr(x.r, "cdc", "confirmed_flush_lsn").value_or("0/0") + "'::pg_lsn >= '" +
+                      target + "'::pg_lsn") == "t";
+  }, 15s));
+  EXPECT_EQ(x.loop()["cycles"].get<long>(), cycles) << "advanced by samples, not by a full cycle";
+
+  // Still again: back off.
+  EXPECT_TRUE(eventually([&] { return sampling(x, "next_ms") == 2000; }, 30s)) << x.loop().dump(2);
+}
+
+TEST(sampling, a_slot_that_appears_on_the_leader_is_copied_before_the_next_full_cycle) {
+  cdc_pair x;
+  agent_options o;
+  o.loop_wait = 120s;
+  o.sampling = {200ms, 2000ms};
+  // Only the replica's agent: the slot appears on the primary when the test
+  // creates it, between two of the replica's full cycles.
+  x.start(x.r, o);
+  ASSERT_TRUE(eventually([&] { return x.loop()["cycles"].get<long>() >= 1 && x.loop()["role"] == "replica"; }, 30s))
+      << x.loop().dump(2);
+  ASSERT_TRUE(eventually([&] { return sampling(x, "next_ms") == 2000; }, 30s)) << x.loop().dump(2);
+  auto cycles = x.loop()["cycles"].get<long>();
+  x.p.exec("SELECT pg_create_logical_replication_slot('cdc', 'test_decoding')", "app");
+  auto t0 = std::chrono::steady_clock::now();
+  ASSERT_TRUE(eventually([&] { return x.loop()["copies"].get<long>() >= 1; }, 60s)) << x.loop().dump(2);
+  auto took = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  std::printf("copied %.1f s after the slot appeared on the leader (loop_wait 120 s)\n", took);
+  EXPECT_TRUE(slots_of(x.r).contains("cdc"));
+  // The copy came from a sample that became a full cycle, then the full
+  // cycle that follows every copy: not from a loop_wait timer.
+  EXPECT_LE(x.loop()["cycles"].get<long>() - cycles, 3) << x.loop().dump(2);
+}
+
+} // namespace
+} // namespace slotd::testing

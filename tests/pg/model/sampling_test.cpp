@@ -1,0 +1,97 @@
+// How often a replica samples its leader, and when the HA loop ticks next
+// (pg/model/sampling.hpp).
+#include <gtest/gtest.h>
+
+#include "model_fixtures.hpp"
+#include "pg/model/sampling.hpp"
+
+namespace slotd::model {
+namespace {
+
+using namespace testing;
+using namespace std::chrono_literals;
+using ms = std::chrono::milliseconds;
+
+slot_cache cache(std::initializer_list<local_slot> slots) {
+  return make_slot_cache(std::vector<local_slot>(slots));
+}
+
+TEST(LogicalSlotsMoved, SameSlotsAtTheSamePositionsDidNotMove) {
+  auto a = cache({logical("cdc", "app", "pgoutput", 500, 100), physical("node2", 900)});
+  EXPECT_FALSE(logical_slots_moved(a, a));
+  EXPECT_FALSE(logical_slots_moved({}, {}));
+}
+
+TEST(LogicalSlotsMoved, AnyPositionOfALogicalSlotCounts) {
+  auto a = cache({logical("cdc", "app", "pgoutput", 500, 100)});
+  auto flushed = cache({logical("cdc", "app", "pgoutput", 600, 100)});
+  EXPECT_TRUE(logical_slots_moved(a, flushed));
+  auto xmin = cache({logical("cdc", "app", "pgoutput", 500, 101)});
+  EXPECT_TRUE(logical_slots_moved(a, xmin));
+  auto restart = a;
+  restart["cdc"].restart_lsn = L(450);
+  EXPECT_TRUE(logical_slots_moved(a, restart));
+}
+
+TEST(LogicalSlotsMoved, ALogicalSlotThatAppearsOrGoesAwayCounts) {
+  auto one = cache({logical("cdc", "app", "pgoutput")});
+  auto two = cache({logical("cdc", "app", "pgoutput"), logical("audit", "app", "test_decoding")});
+  EXPECT_TRUE(logical_slots_moved(one, two));
+  EXPECT_TRUE(logical_slots_moved(two, one));
+  EXPECT_TRUE(logical_slots_moved({}, one));
+  EXPECT_TRUE(logical_slots_moved(one, {}));
+  auto renamed = cache({logical("cdc2", "app", "pgoutput")});
+  EXPECT_TRUE(logical_slots_moved(one, renamed));
+}
+
+TEST(LogicalSlotsMoved, PhysicalSlotsAreLeftOut) {
+  auto a = cache({physical("node2", 900), logical("cdc", "app", "pgoutput")});
+  auto b = cache({physical("node2", 1900), physical("node3", 10), logical("cdc", "app", "pgoutput")});
+  EXPECT_FALSE(logical_slots_moved(a, b));
+  EXPECT_FALSE(logical_slots_moved(cache({physical("node2", 900)}), {}));
+}
+
+TEST(NextSampleDelay, BacksOffByDoublingUpToTheSlowest) {
+  sampling_limits lim{200ms, 5000ms};
+  ms d = lim.fastest;
+  std::vector<ms> seen;
+  for (int i = 0; i < 8; ++i)
+    seen.push_back(d = next_sample_delay(d, false, lim));
+  EXPECT_EQ(seen, (std::vector<ms>{400ms, 800ms, 1600ms, 3200ms, 5000ms, 5000ms, 5000ms, 5000ms}));
+}
+
+TEST(NextSampleDelay, SnapsBackToTheFastestOnTheFirstMove) {
+  sampling_limits lim{200ms, 5000ms};
+  EXPECT_EQ(next_sample_delay(5000ms, true, lim), 200ms);
+  EXPECT_EQ(next_sample_delay(200ms, true, lim), 200ms);
+  EXPECT_EQ(next_sample_delay(ms{0}, false, lim), 200ms) << "never below the fastest";
+}
+
+TEST(NextSampleDelay, ASlowestBelowTheFastestMeansTheFastest) {
+  sampling_limits lim{500ms, 100ms};
+  EXPECT_EQ(next_sample_delay(500ms, false, lim), 500ms);
+}
+
+TEST(NextTickDelay, TheEarliestOfFullCycleCopyAndSample) {
+  auto now = clock::now();
+  EXPECT_EQ(next_tick_delay(now, now + 2s, std::nullopt, std::nullopt), 2000ms) << "a primary: full cycles only";
+  EXPECT_EQ(next_tick_delay(now, now + 2s, std::nullopt, 200ms), 200ms);
+  EXPECT_EQ(next_tick_delay(now, now + 2s, std::nullopt, 5000ms), 2000ms) << "a sample never delays a cycle";
+  EXPECT_EQ(next_tick_delay(now, now + 10s, now + 3s, 5000ms), 3000ms) << "a copy waiting for its retry time";
+  EXPECT_EQ(next_tick_delay(now, now + 10s, now + 3s, 200ms), 200ms);
+}
+
+TEST(NextTickDelay, OverdueMeansNow) {
+  auto now = clock::now();
+  EXPECT_EQ(next_tick_delay(now, now - 1s, std::nullopt, std::nullopt), ms{0});
+  EXPECT_EQ(next_tick_delay(now, now + 1s, now - 5ms, std::nullopt), ms{0});
+}
+
+TEST(NextTickDelay, RoundsUpToWholeMilliseconds) {
+  auto now = clock::now();
+  EXPECT_EQ(next_tick_delay(now, now + std::chrono::microseconds(1500), std::nullopt, std::nullopt), 2ms)
+      << "a tick that comes early would find the cycle not due yet";
+}
+
+} // namespace
+} // namespace slotd::model
