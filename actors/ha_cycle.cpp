@@ -52,9 +52,10 @@ bool take_leader_sample(self_ptr self, leader_snapshot ls) {
   ++s.samples;
   if (moved)
     ++s.samples_moved;
-  // Copies still to be proven safe wait on the leader's catalog_xmin: keep
-  // sampling fast until they are.
-  s.sample_delay = model::next_sample_delay(s.sample_delay, moved || !s.readiness.pending.empty(),
+  // Copies still to be proven safe wait on the leader's catalog_xmin, and
+  // copies behind the leader wait for their advance: keep sampling fast
+  // until neither.
+  s.sample_delay = model::next_sample_delay(s.sample_delay, moved || !s.readiness.pending.empty() || s.copies_behind,
                                             s.settings.sampling);
   return moved;
 }
@@ -75,7 +76,8 @@ void update_readiness(self_ptr self) {
   }
   auto phys = model::get_slot_name_on_primary(st.view, st.my_name(), st.leader);
   std::optional<model::leader_catalog_xmins> leader;
-  if (st.leader_snap && st.leader_error.empty() && !st.readiness.pending.empty()) {
+  if (st.leader_snap && st.leader_error.empty() && st.leader_snap->leader == st.leader.value_or("") &&
+      !st.readiness.pending.empty()) {
     model::leader_catalog_xmins xmins;
     if (!st.leader_snap->in_recovery) {
       for (auto& name : model::readiness_lookup_names(st.readiness, phys.value_or("")))
@@ -288,12 +290,15 @@ void plan_and_apply(self_ptr self, const local_snapshot& snap, bool full) {
     update_readiness(self);
   else
     st.readiness.pending.clear();
+  st.copies_behind = p.role == model::node_role::replica && model::copies_behind(snap.slots, in.leader_positions);
   if (!full) {
     const bool copy_now = p.role == model::node_role::replica && !p.logical_copies.empty() && !st.copying &&
-                          !st.paused && st.copy_retry.allows(steady::now());
+                          !st.restarting && !st.paused && st.copy_retry.allows(steady::now());
     if (!copy_now) {
-      // Between full cycles only the logical advances (freshness).
-      send_advances(self, p.logical_advances);
+      // Between full cycles only the logical advances (freshness); none
+      // while a copy is under way (a slot about to be replaced).
+      if (!st.copying)
+        send_advances(self, p.logical_advances);
       end_tick(self, false);
       return;
     }
@@ -328,6 +333,7 @@ void after_local(self_ptr self, local_snapshot snap, bool full, bool leader_samp
     if (st.local_error.empty() || should_log(st, "local-down"))
       log_ha()->warn("local server unreachable: {}", snap.error);
     st.local_error = snap.error.empty() ? "unreachable" : snap.error;
+    st.copies_behind = true; // not known: read it again at the next sample
     if (!st.restarting)
       record_error(st, "local", "", st.local_error);
     end_tick(self, full);
@@ -344,7 +350,10 @@ void after_local(self_ptr self, local_snapshot snap, bool full, bool leader_samp
     full = true;
   }
   st.local_snap = snap;
+  auto leader_before = st.leader;
   infer_role(self, snap);
+  if (st.leader != leader_before)
+    leader_sampled = false; // that sample was of the previous leader
   if (leader_sampled || !samples_leader(st)) {
     plan_and_apply(self, snap, full);
     return;
@@ -373,10 +382,17 @@ void observe_local(self_ptr self, bool full, bool leader_sampled) {
 }
 
 // Between full cycles, a replica reads its leader first, and the local
-// server only when the leader's logical slots moved (or a copy waits to be
-// proven safe): an idle cluster costs one query per sample.
+// server only when the leader's logical slots moved: an idle cluster costs
+// one query per sample. While a copy waits to be proven safe or is behind
+// the leader, every sample reads both, local first as in a full cycle (a
+// readiness proof compares the local catalog_xmin with the leader's read
+// after it).
 void sample_between_cycles(self_ptr self) {
   auto& st = self->state;
+  if (!st.readiness.pending.empty() || st.copies_behind) {
+    observe_local(self, false, false);
+    return;
+  }
   self->request(st.leader_conn, st.settings.request_timeout, snapshot_atom_v)
       .then(
           [self](leader_snapshot& ls) {

@@ -57,6 +57,9 @@ struct ha_state {
   std::chrono::milliseconds sample_delay{0};
   std::uint64_t samples = 0;       // leader samples, in full cycles or between them
   std::uint64_t samples_moved = 0; // of which showed the leader's logical slots moved
+  // The last plan left a copy below the leader's position (or the local
+  // server could not be read): samples read the local server until not.
+  bool copies_behind = false;
   bool tick_running = false;
   bool full_cycle_due = true;
   std::chrono::steady_clock::time_point last_full_cycle{};

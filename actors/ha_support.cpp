@@ -168,7 +168,7 @@ void on_worker_down(self_ptr self, caf::down_msg& msg) {
     record_error(st, "worker", "", "advance worker for database " + it->first + " ended: " +
                                        caf::to_string(msg.reason));
     st.workers.erase(it);
-    run_now(self);
+    st.full_cycle_due = true; // at the next tick (a worker that keeps dying is not restarted in a loop)
     return;
   }
 }
@@ -221,7 +221,9 @@ void on_copy_report(self_ptr self, copy_report& r) {
   st.server_down = r.phase == copy_phase::server_down;
   if (st.server_down && !was_down)
     record_error(st, "server", "", "the local server is down after a slot copy: " + r.error);
-  bool ended = false;
+  // The server back after a failed start (server_down → idle) or a copy that
+  // ended: a full cycle at once.
+  bool ended = was_down && !st.server_down;
   if (r.finished && (st.copy.phase == copy_phase::fetching || st.copy.phase == copy_phase::restarting)) {
     if (r.stopped) {
       ++st.restarts;

@@ -32,6 +32,19 @@ bool logical_slots_moved(const slot_cache& before, const slot_cache& after) {
   }
 }
 
+bool copies_behind(const slot_cache& local, const slot_positions& leader) {
+  for (auto& [name, slot] : local) {
+    if (slot.type != slot_type::logical)
+      continue;
+    auto it = leader.find(name);
+    if (it == leader.end())
+      continue;
+    if (!slot.confirmed_flush_lsn || *slot.confirmed_flush_lsn < it->second)
+      return true;
+  }
+  return false;
+}
+
 std::chrono::milliseconds next_sample_delay(std::chrono::milliseconds previous, bool moved,
                                             const sampling_limits& limits) {
   if (moved)

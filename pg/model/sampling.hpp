@@ -22,6 +22,14 @@ struct sampling_limits {
 // on them, and they move with any WAL the leader writes.
 bool logical_slots_moved(const slot_cache& before, const slot_cache& after);
 
+// Whether a replica's copies are behind the leader: a logical slot on the
+// replica whose confirmed_flush_lsn is below the leader's published
+// position for it (positions_of). While they are, every sample reads the
+// local server and plans again, whether the leader moved or not: an advance
+// that failed, or was held back by the replica's replay position, is sent
+// again at the next sample rather than at the next full cycle.
+bool copies_behind(const slot_cache& local, const slot_positions& leader);
+
 // The wait before the next sample: the fastest after a sample that moved
 // (or while something waits on the leader, such as a copy to be proven
 // safe), otherwise twice the previous one, up to the slowest.

@@ -95,3 +95,30 @@ TEST(NextTickDelay, RoundsUpToWholeMilliseconds) {
 
 } // namespace
 } // namespace slotd::model
+
+namespace slotd::model {
+namespace {
+
+using namespace testing;
+
+TEST(CopiesBehind, ALogicalCopyBelowTheLeadersPosition) {
+  auto local = make_slot_cache({logical("cdc", "app", "pgoutput", 500), logical("audit", "app", "test_decoding", 700)});
+  EXPECT_FALSE(copies_behind(local, {{"cdc", L(500)}, {"audit", L(700)}}));
+  EXPECT_TRUE(copies_behind(local, {{"cdc", L(501)}, {"audit", L(700)}}));
+  EXPECT_FALSE(copies_behind(local, {{"cdc", L(400)}})) << "ahead of the leader is not behind";
+}
+
+TEST(CopiesBehind, OnlyLogicalCopiesTheLeaderPublishes) {
+  auto local = make_slot_cache({physical("node1", 100), logical("cdc", "app", "pgoutput", 500)});
+  EXPECT_FALSE(copies_behind(local, {{"node1", L(900)}})) << "physical slots are moved by full cycles";
+  EXPECT_FALSE(copies_behind(local, {{"other", L(900)}}));
+  EXPECT_FALSE(copies_behind({}, {{"cdc", L(900)}}));
+}
+
+TEST(CopiesBehind, ACopyWithoutAPositionIsBehind) {
+  auto local = make_slot_cache({logical("cdc", "app", "pgoutput", std::nullopt)});
+  EXPECT_TRUE(copies_behind(local, {{"cdc", L(1)}}));
+}
+
+} // namespace
+} // namespace slotd::model
