@@ -20,8 +20,9 @@ long samples_during(cdc_pair& x, std::chrono::milliseconds d) {
   return sampling(x, "samples") - before;
 }
 
-TEST(sampling, fast_while_the_leader_slot_moves_slow_while_it_does_not) {
-  cdc_pair x;
+// Table t on the primary; both agents with a long loop_wait (full cycles do
+// not hide what samples do) and samples backing off to 2 s; node2 ready.
+void start_both(cdc_pair& x) {
   x.p.exec("CREATE TABLE t (id serial primary key)", "app");
   agent_options o;
   o.loop_wait = 300s;
@@ -29,6 +30,13 @@ TEST(sampling, fast_while_the_leader_slot_moves_slow_while_it_does_not) {
   x.start(x.p, o);
   x.start(x.r, o);
   ASSERT_TRUE(x.a.wait_ready("node2", 90s)) << x.a.readiness("node2").dump(2);
+}
+
+TEST(sampling, fast_while_the_leader_slot_moves_slow_while_it_does_not) {
+  cdc_pair x;
+  start_both(x);
+  if (HasFatalFailure())
+    return;
 
   // Idle: the samples back off to the slowest.
   ASSERT_TRUE(eventually([&] { return sampling(x, "next_ms") == 2000; }, 30s)) << x.loop().dump(2);
@@ -94,13 +102,9 @@ TEST(sampling, a_slot_that_appears_on_the_leader_is_copied_before_the_next_full_
 // next full cycle.
 TEST(sampling, a_copy_held_back_by_replay_catches_up_while_the_leader_is_idle) {
   cdc_pair x;
-  x.p.exec("CREATE TABLE t (id serial primary key)", "app");
-  agent_options o;
-  o.loop_wait = 300s;
-  o.sampling = {200ms, 2000ms};
-  x.start(x.p, o);
-  x.start(x.r, o);
-  ASSERT_TRUE(x.a.wait_ready("node2", 90s)) << x.a.readiness("node2").dump(2);
+  start_both(x);
+  if (HasFatalFailure())
+    return;
   auto cycles = x.loop()["cycles"].get<long>();
 
   x.r.exec("SELECT pg_wal_replay_pause()");
