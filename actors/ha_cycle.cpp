@@ -32,6 +32,14 @@ void schedule_next_tick(self_ptr self) {
   self->delayed_send(self, delay, tick_atom_v, ++st.epoch);
 }
 
+// A leader sample for a request the leader connection did not answer.
+leader_snapshot no_answer(const ha_state& st, const caf::error& e) {
+  leader_snapshot ls;
+  ls.leader = st.leader.value_or("");
+  ls.error = "no answer from the leader connection: " + caf::to_string(e);
+  return ls;
+}
+
 // Takes a leader sample (of a full cycle or between cycles) and paces the
 // next one. Returns whether the leader's logical slots moved.
 bool take_leader_sample(self_ptr self, leader_snapshot ls) {
@@ -365,7 +373,7 @@ void after_local(self_ptr self, local_snapshot snap, bool full, bool leader_samp
             plan_and_apply(self, snap, full);
           },
           [self, snap, full](caf::error& e) {
-            self->state.leader_error = caf::to_string(e);
+            take_leader_sample(self, no_answer(self->state, e));
             plan_and_apply(self, snap, full);
           });
 }
@@ -396,17 +404,13 @@ void sample_between_cycles(self_ptr self) {
   self->request(st.leader_conn, st.settings.request_timeout, snapshot_atom_v)
       .then(
           [self](leader_snapshot& ls) {
-            bool moved = take_leader_sample(self, std::move(ls));
-            if (!moved && self->state.readiness.pending.empty()) {
+            if (take_leader_sample(self, std::move(ls)))
+              observe_local(self, false, true);
+            else
               end_tick(self, false);
-              return;
-            }
-            observe_local(self, false, true);
           },
           [self](caf::error& e) {
-            auto& s = self->state;
-            s.leader_error = caf::to_string(e);
-            s.sample_delay = model::next_sample_delay(s.sample_delay, false, s.settings.sampling);
+            take_leader_sample(self, no_answer(self->state, e));
             end_tick(self, false);
           });
 }
