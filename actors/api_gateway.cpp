@@ -41,6 +41,7 @@ const char* read_name(api_read r) {
   case api_read::state: return "state";
   case api_read::status: return "status";
   case api_read::readiness: return "readiness";
+  case api_read::candidate: return "candidate";
   case api_read::health: return "health";
   case api_read::metrics: return "metrics";
   }
@@ -165,6 +166,9 @@ void run(self_ptr self, api_command cmd, deliver_fn deliver) {
             return;
           case api_read::readiness:
             ask(self, st.ha, t.read, ready_atom_v, "the HA loop", converted<readiness_reply>, done);
+            return;
+          case api_read::candidate:
+            ask(self, st.ha, t.read, candidate_atom_v, "the HA loop", status_body, done);
             return;
           case api_read::health:
             ask(self, st.ha, t.read, health_atom_v, "the HA loop", converted<health_reply>, done);

@@ -101,6 +101,7 @@ ha_loop_private::behavior_type ha_loop(self_ptr self, io_runtime* io, ha_setting
           s.told = model::told_role::replica;
           s.role_source = "message";
           s.leader_snap.reset();
+          s.leader_positions = {};
           s.leader_error.clear();
           s.rebuild_readiness = true;
           set_leader(self, o.leader);
@@ -157,6 +158,10 @@ ha_loop_private::behavior_type ha_loop(self_ptr self, io_runtime* io, ha_setting
         readiness_reply r;
         r.json = json_text(readiness_json(self->state, r.ready));
         return r;
+      },
+      [=](candidate_atom) -> status_reply {
+        bool loses_nothing = false;
+        return {json_text(candidate_json(self->state, loses_nothing))};
       },
       [=](health_atom) -> health_reply {
         health_reply r;

@@ -21,11 +21,7 @@ json opt_xid(const std::optional<pg::xid>& x) { return x ? json(x->value()) : js
 
 int major_of(const ha_state& st) { return st.local_snap ? st.local_snap->server_version / 10000 : 0; }
 
-model::slot_cache visible(const ha_state& st) {
-  if (!st.local_snap)
-    return {};
-  return model::visible_slots(st.local_snap->slots, major_of(st));
-}
+model::slot_cache visible(const ha_state& st) { return visible_local_slots(st); }
 
 std::optional<pg::lsn> position_of(const model::local_slot& s) {
   return s.type == model::slot_type::logical ? s.confirmed_flush_lsn : s.restart_lsn;
@@ -63,13 +59,6 @@ bool logical_slot_ready(const ha_state& st, const std::string& name) {
                                                          : !st.readiness.pending.contains(name));
 }
 
-// Permanent logical slots this node should hold, each ready or not with
-// the reason (the model's rule, shared with the promote reply).
-std::vector<model::slot_verdict> verdicts(const ha_state& st) {
-  static const std::vector<model::failover_slot_state> none;
-  return model::judge_desired_logical_slots(st.desired, visible(st), st.readiness, major_of(st),
-                                            st.local_snap ? st.local_snap->failover_slots : none);
-}
 
 // 17+ with failover permanent slots: on a replica, each failover slot's sync
 // state and the slotsync prerequisites, each missing one by name; on a
@@ -116,6 +105,31 @@ std::string escape_label(const std::string& v) {
 }
 
 } // namespace
+
+model::slot_cache visible_local_slots(const ha_state& st) {
+  if (!st.local_snap)
+    return {};
+  return model::visible_slots(st.local_snap->slots, major_of(st));
+}
+
+std::vector<model::slot_verdict> desired_verdicts(const ha_state& st) {
+  static const std::vector<model::failover_slot_state> none;
+  return model::judge_desired_logical_slots(st.desired, visible(st), st.readiness, major_of(st),
+                                            st.local_snap ? st.local_snap->failover_slots : none);
+}
+
+model::node_readiness node_readiness_of(const ha_state& st) {
+  model::node_readiness_input in;
+  in.local_seen = st.local_snap.has_value();
+  in.role_known = st.told.has_value();
+  in.holds_lead = holds_lead(st);
+  in.told_replica = st.told == model::told_role::replica;
+  in.has_leader = st.leader.has_value();
+  in.planned_with_leader = st.desired_leader == st.leader;
+  if (st.told)
+    in.slots = desired_verdicts(st);
+  return model::judge_node_readiness(in);
+}
 
 std::string iso_time(wall_clock::time_point t) {
   if (t == wall_clock::time_point{})
@@ -197,15 +211,7 @@ json readiness_json(const ha_state& st, bool& ready) {
     out["unready"] = json::array();
     return out;
   }
-  model::node_readiness_input in;
-  in.local_seen = st.local_snap.has_value();
-  in.role_known = st.told.has_value();
-  in.told_replica = st.told == model::told_role::replica;
-  in.has_leader = st.leader.has_value();
-  in.planned_with_leader = st.desired_leader == st.leader;
-  if (st.told)
-    in.slots = verdicts(st);
-  auto verdict = model::judge_node_readiness(in);
+  auto verdict = node_readiness_of(st);
   ready = verdict.ready;
   out["ready"] = ready;
   out["unready"] = verdict.unready;

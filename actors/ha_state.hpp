@@ -16,6 +16,7 @@
 #include "actors/ha_settings.hpp"
 #include "actors/interfaces.hpp"
 #include "config/cluster_update.hpp"
+#include "pg/model/candidate.hpp"
 #include "pg/model/readiness.hpp"
 #include "pg/model/slot_plan.hpp"
 
@@ -75,6 +76,7 @@ struct ha_state {
   std::optional<local_snapshot> local_snap; // last reachable
   std::string local_error;                  // last failure ("" when fine)
   std::optional<leader_snapshot> leader_snap; // last reachable
+  model::position_history leader_positions;   // its logical slots over time (lag in seconds)
   std::string leader_error;
   std::string server_started_at;
 
@@ -121,11 +123,16 @@ struct ha_state {
 // JSON and text views of the state (ha_report.cpp).
 nlohmann::json status_json(const ha_state& st);
 nlohmann::json readiness_json(const ha_state& st, bool& ready);
+nlohmann::json candidate_json(const ha_state& st, bool& loses_nothing); // ha_candidate.cpp
 nlohmann::json health_json(const ha_state& st, bool& ok);
 nlohmann::json view_json(const model::cluster_view& view);
 nlohmann::json dump_json(const ha_state& st);
 std::string metrics_text(const ha_state& st);
 std::string role_name(const ha_state& st);
 std::string iso_time(wall_clock::time_point t);
+// What /readiness, /candidate and /status judge by.
+model::slot_cache visible_local_slots(const ha_state& st);
+std::vector<model::slot_verdict> desired_verdicts(const ha_state& st); // permanent logical slots
+model::node_readiness node_readiness_of(const ha_state& st);
 
 } // namespace slotd::actors

@@ -80,6 +80,8 @@ boost::asio::awaitable<local_snapshot> read_snapshot(pg::connection& conn, const
   snap.in_recovery = state.in_recovery;
   snap.current_lsn = state.current_lsn;
   snap.replay_lsn = state.replay_lsn;
+  snap.receive_lsn = state.receive_lsn;
+  snap.timeline = state.timeline;
   snap.hot_standby_feedback = state.hot_standby_feedback;
   snap.sender_host = state.sender_host;
   snap.sender_port = state.sender_port;

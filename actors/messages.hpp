@@ -46,6 +46,8 @@ struct local_snapshot {
   model::slot_cache slots;
   std::optional<pg::lsn> current_lsn; // primary
   std::optional<pg::lsn> replay_lsn;  // standby
+  std::optional<pg::lsn> receive_lsn; // standby: the last WAL received
+  std::optional<std::int64_t> timeline; // a standby's while it streams
   std::optional<bool> hot_standby_feedback;
   // pg_stat_wal_receiver: whom a standby streams from (role: auto).
   std::optional<std::string> sender_host;
@@ -268,7 +270,7 @@ struct dump_reply {
 
 // What the HTTP API asks the api gateway (one alternative per endpoint
 // group); the gateway turns it into typed requests with finite timeouts.
-enum class api_read { state, status, readiness, health, metrics };
+enum class api_read { state, status, readiness, candidate, health, metrics };
 struct api_command {
   std::variant<api_read, promote_request, demote_request, cluster_update_request, pause_request> what;
 };
@@ -305,6 +307,7 @@ CAF_ADD_ATOM(slotd, slotd::actors, metrics_atom, "metrics")
 CAF_ADD_ATOM(slotd, slotd::actors, stop_atom, "stop")
 CAF_ADD_ATOM(slotd, slotd::actors, cancel_atom, "cancel")
 CAF_ADD_ATOM(slotd, slotd::actors, facts_atom, "facts")
+CAF_ADD_ATOM(slotd, slotd::actors, candidate_atom, "candidate")
 CAF_END_TYPE_ID_BLOCK(slotd)
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(slotd::actors::io_done)

@@ -21,6 +21,8 @@ json view_json(const model::cluster_view& view) {
       jm["tags"] = tags;
     if (m.xlog_location)
       jm["xlog_location"] = m.xlog_location->str();
+    if (m.api)
+      jm["api"] = *m.api;
     members[name] = jm;
   }
   json slots = json::object();

@@ -10,35 +10,24 @@
 #include <sstream>
 #include <string>
 #include <string_view>
+#include <variant>
 #include <vector>
 
 #include "actors/json_text.hpp"
-#include "pg/asio.hpp"
-// Beast after Asio (pg/asio.hpp fixes Asio's includes for g++ 12).
-#include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
-#include <boost/beast/http/read.hpp>
-#include <boost/beast/http/string_body.hpp>
-#include <boost/beast/http/write.hpp>
+#include "app/slotctl_candidates.hpp"
+#include "app/slotctl_http.hpp"
 #include <nlohmann/json.hpp>
 #include <yaml-cpp/yaml.h>
 
+#include "config/api_url.hpp"
 #include "config/duration.hpp"
 #include "slotd/version.hpp"
 
 namespace {
 
-namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace http = beast::http;
 using json = nlohmann::json;
-using tcp = asio::ip::tcp;
+using namespace slotd::slotctl;
 
-// Exit codes (docs/api.md, slotctl).
-constexpr int exit_ok = 0;
-constexpr int exit_refused = 1;     // the agent answered 4xx/5xx (readiness: 503 = not ready)
-constexpr int exit_usage = 2;       // bad command line or input file
-constexpr int exit_unreachable = 3; // no answer from the agent
 
 constexpr std::string_view default_api = "http://127.0.0.1:8010";
 
@@ -69,10 +58,15 @@ Commands:
   resume                  end a pause (POST /resume)
   health                  is the loop running and the server answering? (GET /health)
   readiness               are the logical slots here failover-ready? (GET /readiness)
+  candidate [--timeout D] can this node be promoted without any consumer
+                          losing changes? (GET /candidate)
+  candidates [--members NAME=URL,...] [--json] [--timeout D]
+                          every member's verdict, best candidate first
 
-Exit status: 0 success (readiness: ready, health: healthy), 1 the agent
-refused or answered an error (readiness: not ready, health: unhealthy),
-2 usage error, 3 the agent cannot be reached.
+Exit status: 0 success (readiness: ready, health: healthy, candidate: loses
+nothing, candidates: a member can be promoted without loss), 1 the agent
+refused or answered an error (readiness: not ready, health: unhealthy,
+candidate(s): no such member), 2 usage error, 3 the agent cannot be reached.
 )";
 
 struct command_help {
@@ -101,6 +95,25 @@ constexpr command_help command_helps[] = {
                "answers, 1 otherwise.\n"},
     {"readiness", "Usage: slotctl [OPTIONS] readiness\n\nGET /readiness: exit 0 when every permanent logical slot "
                   "here is failover-ready\n(always on a primary), 1 otherwise (the answer lists the unready ones).\n"},
+    {"candidate",
+     "Usage: slotctl [OPTIONS] candidate [--timeout D]\n\n"
+     "GET /candidate: can this node be promoted without any consumer of a permanent\n"
+     "logical slot losing changes? Prints the verdict with its reasons, each slot's\n"
+     "readiness and how far (bytes, seconds) it is behind the leader's last known\n"
+     "position, the received and replayed LSN, the timeline and the age of the last\n"
+     "leader sample (the answer stands when the leader is gone). D bounds the wait\n"
+     "(default 5s). Exit 0 when loses_nothing is true, 1 when not, 3 no answer.\n"},
+    {"candidates",
+     "Usage: slotctl [OPTIONS] candidates [--members NAME=URL,...] [--json] [--timeout D]\n\n"
+     "Asks every member's agent GET /candidate at once, each within D (default 5s),\n"
+     "and ranks the replicas: loses nothing first, then the highest received LSN,\n"
+     "the fewest slots and bytes behind, not nofailover, the name. The leader and\n"
+     "members that do not answer are listed last, never left out.\n\n"
+     "The members are those of --members (name=URL pairs, comma-separated), or else\n"
+     "those of the --api agent's cluster view, at each member's `api` address.\n"
+     "Prints a table (--json: JSON with the choice and every answer).\n"
+     "Exit 0 when at least one member can be promoted without loss, 1 otherwise,\n"
+     "3 when the --api agent cannot be reached to learn the members.\n"},
 };
 
 const command_help* find_command(std::string_view name) {
@@ -110,42 +123,14 @@ const command_help* find_command(std::string_view name) {
   return nullptr;
 }
 
-struct usage_error {
-  std::string message;
-};
 
-struct api_url {
-  std::string host;
-  std::string port;
-};
+using slotd::config::api_url;
 
 api_url parse_url(std::string_view url) {
-  std::string_view rest = url;
-  if (rest.starts_with("http://"))
-    rest.remove_prefix(7);
-  else if (rest.find("://") != std::string_view::npos)
-    throw usage_error{"--api " + std::string(url) + ": only http:// URLs are supported"};
-  if (auto slash = rest.find('/'); slash != std::string_view::npos) {
-    if (rest.substr(slash) != "/")
-      throw usage_error{"--api " + std::string(url) + ": give http://HOST:PORT without a path"};
-    rest = rest.substr(0, slash);
-  }
-  api_url out;
-  if (rest.starts_with('[')) {
-    auto close = rest.find(']');
-    if (close == std::string_view::npos)
-      throw usage_error{"--api " + std::string(url) + ": unclosed '[' in the host"};
-    out.host = std::string(rest.substr(1, close - 1));
-    rest = rest.substr(close + 1);
-    out.port = rest.starts_with(':') ? std::string(rest.substr(1)) : "80";
-  } else {
-    auto colon = rest.rfind(':');
-    out.host = std::string(rest.substr(0, colon));
-    out.port = colon == std::string_view::npos ? "80" : std::string(rest.substr(colon + 1));
-  }
-  if (out.host.empty() || out.port.empty() || out.port.find_first_not_of("0123456789") != std::string::npos)
-    throw usage_error{"--api " + std::string(url) + ": expected http://HOST:PORT"};
-  return out;
+  auto parsed = slotd::config::parse_api_url(url);
+  if (auto* why = std::get_if<std::string>(&parsed))
+    throw usage_error{"--api " + std::string(url) + ": " + *why};
+  return std::get<api_url>(parsed);
 }
 
 std::string read_file(const std::string& path, const char* what) {
@@ -217,82 +202,6 @@ std::string cluster_body(const std::string& path) {
   }
 }
 
-struct request_spec {
-  http::verb method = http::verb::get;
-  std::string target;
-  std::optional<std::string> body;
-  std::chrono::milliseconds timeout{60000};
-};
-
-struct http_answer {
-  int status = 0;
-  std::string content_type;
-  std::string body;
-};
-
-struct unreachable {
-  std::string message;
-};
-
-asio::awaitable<void> exchange(const api_url& url, const request_spec& spec, const std::optional<std::string>& token,
-                               http_answer& out, std::string& error) {
-  auto ex = co_await asio::this_coro::executor;
-  tcp::resolver resolver(ex);
-  boost::system::error_code ec;
-  auto endpoints = co_await resolver.async_resolve(url.host, url.port, asio::redirect_error(asio::use_awaitable, ec));
-  if (ec) {
-    error = "cannot resolve " + url.host + ": " + ec.message();
-    co_return;
-  }
-  beast::tcp_stream stream(ex);
-  stream.expires_after(std::chrono::seconds(5));
-  co_await stream.async_connect(endpoints, asio::redirect_error(asio::use_awaitable, ec));
-  if (ec) {
-    error = "cannot connect to " + url.host + ":" + url.port + ": " + ec.message();
-    co_return;
-  }
-  http::request<http::string_body> req{spec.method, spec.target, 11};
-  req.set(http::field::host, url.host + ":" + url.port);
-  req.set(http::field::user_agent, std::string("slotctl/") + slotd::version);
-  req.set(http::field::accept, "application/json");
-  if (token)
-    req.set(http::field::authorization, "Bearer " + *token);
-  if (spec.body) {
-    req.set(http::field::content_type, "application/json");
-    req.body() = *spec.body;
-  }
-  req.keep_alive(false);
-  req.prepare_payload();
-  stream.expires_after(spec.timeout);
-  co_await http::async_write(stream, req, asio::redirect_error(asio::use_awaitable, ec));
-  if (ec) {
-    error = "sending the request failed: " + ec.message();
-    co_return;
-  }
-  beast::flat_buffer buffer;
-  http::response<http::string_body> res;
-  co_await http::async_read(stream, buffer, res, asio::redirect_error(asio::use_awaitable, ec));
-  if (ec) {
-    error = ec == beast::error::timeout ? "no answer within " + std::to_string(spec.timeout.count() / 1000) + " s"
-                                        : "no answer: " + ec.message();
-    co_return;
-  }
-  out.status = static_cast<int>(res.result_int());
-  out.content_type = std::string(res[http::field::content_type]);
-  out.body = std::move(res.body());
-}
-
-http_answer perform(const api_url& url, const request_spec& spec, const std::optional<std::string>& token) {
-  asio::io_context io;
-  http_answer answer;
-  std::string error;
-  asio::co_spawn(io, exchange(url, spec, token, answer, error), asio::detached);
-  io.run();
-  if (!error.empty() || answer.status == 0)
-    throw unreachable{error.empty() ? "no answer" : error};
-  return answer;
-}
-
 void print_answer(const http_answer& a, std::string_view what) {
   auto j = json::parse(a.body, nullptr, false);
   if (j.is_discarded()) {
@@ -350,10 +259,10 @@ request_spec make_request(const options& o) {
     spec.target = "/" + cmd;
   } else if (cmd == "pause" || cmd == "resume") {
     no_args();
-    spec.method = http::verb::post;
+    spec.method = "POST";
     spec.target = "/" + cmd;
   } else if (cmd == "promote") {
-    spec.method = http::verb::post;
+    spec.method = "POST";
     spec.target = "/promote";
     json body = json::object();
     for (std::size_t i = 0; i < args.size(); ++i) {
@@ -379,7 +288,7 @@ request_spec make_request(const options& o) {
     }
     if (!leader || leader->empty())
       throw usage_error{"demote needs --leader NAME"};
-    spec.method = http::verb::post;
+    spec.method = "POST";
     spec.target = "/demote";
     spec.body = slotd::actors::json_text(json{{"leader", *leader}});
   } else if (cmd == "cluster") {
@@ -392,7 +301,7 @@ request_spec make_request(const options& o) {
     }
     if (!file)
       throw usage_error{"cluster needs --file FILE"};
-    spec.method = http::verb::put;
+    spec.method = "PUT";
     spec.target = "/cluster";
     spec.body = cluster_body(*file);
   } else {
@@ -452,13 +361,17 @@ int main(int argc, char** argv) {
       return exit_ok;
     }
     auto url = parse_url(o.api);
-    auto spec = make_request(o);
     std::optional<std::string> token;
     if (o.token_file) {
       token = trimmed(read_file(*o.token_file, "--token-file"));
       if (token->empty())
         throw usage_error{"--token-file " + *o.token_file + " is empty"};
     }
+    if (o.command == "candidate")
+      return run_candidate({url, o.api, token}, o.args);
+    if (o.command == "candidates")
+      return run_candidates({url, o.api, token}, o.args);
+    auto spec = make_request(o);
     auto answer = perform(url, spec, token);
     print_answer(answer, o.command);
     return answer.status >= 400 ? exit_refused : exit_ok;

@@ -4,7 +4,9 @@
 #include <cctype>
 #include <charconv>
 #include <optional>
+#include <variant>
 
+#include "config/api_url.hpp"
 #include "config/keys.hpp"
 
 namespace slotd::config {
@@ -63,6 +65,14 @@ std::map<std::string, model::member> read_members(yaml_reader& r, const yaml_ent
           member.port = *port;
       } else if (f.key == "tags") {
         read_tags(r, f, member.tags);
+      } else if (f.key == "api") {
+        if (auto url = r.non_empty_string(f)) {
+          auto parsed = parse_api_url(*url);
+          if (auto* why = std::get_if<std::string>(&parsed))
+            r.error(f.at(), f.path + ": '" + *url + "': " + *why);
+          else
+            member.api = *url;
+        }
       } else if (auto position = read_lsn(r, f)) {
         member.xlog_location = *position;
       }

@@ -19,7 +19,7 @@ using json = nlohmann::json;
 using actors::api_command;
 using actors::error_reply;
 
-enum class endpoint { promote, demote, cluster, pause, resume, state, status, readiness, health, metrics };
+enum class endpoint { promote, demote, cluster, pause, resume, state, status, readiness, candidate, health, metrics };
 
 struct route_entry {
   std::string_view path;
@@ -27,7 +27,7 @@ struct route_entry {
   endpoint what;
 };
 
-constexpr std::array<route_entry, 10> routes{{
+constexpr std::array<route_entry, 11> routes{{
     {"/promote", "POST", endpoint::promote},
     {"/demote", "POST", endpoint::demote},
     {"/cluster", "PUT", endpoint::cluster},
@@ -36,6 +36,7 @@ constexpr std::array<route_entry, 10> routes{{
     {"/state", "GET", endpoint::state},
     {"/status", "GET", endpoint::status},
     {"/readiness", "GET", endpoint::readiness},
+    {"/candidate", "GET", endpoint::candidate},
     {"/health", "GET", endpoint::health},
     {"/metrics", "GET", endpoint::metrics},
 }};
@@ -198,7 +199,7 @@ route_result route(const http_request_parts& req, const auth_policy& auth) {
   if (!r)
     return error_reply(404, "unknown path '" + std::string(path) +
                                 "': the API has /promote, /demote, /cluster, /pause, /resume, /state, /status, "
-                                "/readiness, /health, /metrics");
+                                "/readiness, /candidate, /health, /metrics");
   // HEAD is GET without the body (the server drops it).
   const bool head_of_get = req.method == "HEAD" && r->method == "GET";
   if (req.method != r->method && !head_of_get)
@@ -222,6 +223,7 @@ route_result route(const http_request_parts& req, const auth_policy& auth) {
   case endpoint::state: return api_command{actors::api_read::state};
   case endpoint::status: return api_command{actors::api_read::status};
   case endpoint::readiness: return api_command{actors::api_read::readiness};
+  case endpoint::candidate: return api_command{actors::api_read::candidate};
   case endpoint::health: return api_command{actors::api_read::health};
   case endpoint::metrics: return api_command{actors::api_read::metrics};
   }

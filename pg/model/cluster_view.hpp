@@ -32,6 +32,9 @@ struct member {
   // The member's WAL position as reported by the HA manager (only needed for
   // cascading members, docs/slot-rules.md §3.5 step 5).
   std::optional<pg::lsn> xlog_location;
+  // The member's slotd API, http://HOST:PORT (slotctl candidates asks it;
+  // a promote with handover_from fetches the old primary's final positions).
+  std::optional<std::string> api;
   friend bool operator==(const member&, const member&) = default;
 };
 

@@ -9,7 +9,11 @@ std::string node_state_sql() {
          "pg_catalog.current_setting('hot_standby_feedback')::boolean, "
          "(SELECT sender_host FROM pg_catalog.pg_stat_wal_receiver), "
          "(SELECT sender_port FROM pg_catalog.pg_stat_wal_receiver), "
-         "pg_catalog.pg_postmaster_start_time()::text";
+         "pg_catalog.pg_postmaster_start_time()::text, "
+         "pg_catalog.pg_last_wal_receive_lsn(), "
+         "CASE WHEN pg_catalog.pg_is_in_recovery() THEN (SELECT received_tli FROM pg_catalog.pg_stat_wal_receiver) "
+         "ELSE ('x' || pg_catalog.substr(pg_catalog.pg_walfile_name(pg_catalog.pg_current_wal_lsn()), 1, 8))"
+         "::bit(32)::int8 END";
 }
 
 result<node_state> parse_node_state(const rows& r) {
@@ -29,6 +33,8 @@ result<node_state> parse_node_state(const rows& r) {
     if (auto p = r.get<std::int64_t>(0, 5))
       s.sender_port = static_cast<int>(*p);
     s.started_at = r.get<std::string>(0, 6).value_or("");
+    s.receive_lsn = r.get<lsn>(0, 7);
+    s.timeline = r.get<std::int64_t>(0, 8);
     return s;
   } catch (const std::exception& ex) {
     pg::error e;

@@ -1,6 +1,7 @@
 #pragma once
 // The local server's state for one HA-loop cycle in one round trip, and the
 // conversion of slot rows into the slot model's values.
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -14,7 +15,9 @@ namespace slotd::pg::queries {
 
 // in_recovery, current WAL LSN (primary), replay LSN (standby),
 // hot_standby_feedback, the WAL receiver's sender host and port (standby),
-// postmaster start time (a change means the server restarted).
+// postmaster start time (a change means the server restarted), the last
+// WAL received (standby) and the timeline (a standby's: the one its WAL
+// receiver streams, null when it does not stream).
 std::string node_state_sql();
 
 struct node_state {
@@ -25,6 +28,8 @@ struct node_state {
   std::optional<std::string> sender_host;
   std::optional<int> sender_port;
   std::string started_at;
+  std::optional<lsn> receive_lsn;
+  std::optional<std::int64_t> timeline;
 };
 
 result<node_state> parse_node_state(const rows& r);

@@ -45,6 +45,7 @@ TEST(api_routes, reads_route_to_their_commands) {
   EXPECT_EQ(std::get<actors::api_read>(command(call("GET", "/status")).what), actors::api_read::status);
   EXPECT_EQ(std::get<actors::api_read>(command(call("GET", "/status?verbose=1")).what), actors::api_read::status);
   EXPECT_EQ(std::get<actors::api_read>(command(call("GET", "/readiness")).what), actors::api_read::readiness);
+  EXPECT_EQ(std::get<actors::api_read>(command(call("GET", "/candidate")).what), actors::api_read::candidate);
   EXPECT_EQ(std::get<actors::api_read>(command(call("GET", "/health")).what), actors::api_read::health);
   EXPECT_EQ(std::get<actors::api_read>(command(call("GET", "/metrics")).what), actors::api_read::metrics);
   EXPECT_EQ(std::get<actors::api_read>(command(call("HEAD", "/health")).what), actors::api_read::health);

@@ -104,6 +104,17 @@ TEST(parse_cluster_update, reports_problems_with_their_position) {
                           "quotes)"));
 }
 
+TEST(parse_cluster_update, reads_a_members_agent_api_and_refuses_one_that_is_not_http_host_port) {
+  auto r = parse_cluster_update(R"({"members": {"n1": {"host": "h", "api": "http://10.0.0.1:8010"}}})", source);
+  ASSERT_TRUE(r.ok()) << ::testing::PrintToString(printed(r));
+  EXPECT_EQ(r.value->members->at("n1").api, "http://10.0.0.1:8010");
+  EXPECT_THAT(printed(parse_cluster_update(R"({"members": {"n1": {"host": "h", "api": "https://h:1"}}})", source)),
+              ElementsAre("PUT /cluster:1:41: members.n1.api: 'https://h:1': only http:// URLs are supported"));
+  EXPECT_THAT(printed(parse_cluster_update(R"({"members": {"n1": {"host": "h", "api": "http://h:80/x"}}})", source)),
+              ElementsAre("PUT /cluster:1:41: members.n1.api: 'http://h:80/x': give http://HOST:PORT without a "
+                          "path"));
+}
+
 TEST(parse_cluster_update, rejects_a_body_that_is_not_an_object) {
   EXPECT_THAT(printed(parse_cluster_update("[1]", source)),
               ElementsAre("PUT /cluster:1:1: the cluster update must be an object with any of members, slots, "

@@ -198,8 +198,8 @@ TEST(load, rejects_unknown_keys_at_every_level) {
   EXPECT_THAT(bad("log: {file: /x}\n"),
               ElementsAre("t.yaml:2:7: unknown key 'file' in log (expected level or format)"));
   EXPECT_THAT(bad("members: {node1: {host: h, hots: h}}\n"),
-              ElementsAre("t.yaml:2:28: unknown key 'hots' in members.node1 (expected host, port, tags or "
-                          "xlog_location)"));
+              ElementsAre("t.yaml:2:28: unknown key 'hots' in members.node1 (expected host, port, tags, "
+                          "xlog_location or api)"));
   EXPECT_THAT(bad("members: {node1: {host: h, tags: {nosync: true}}}\n"),
               ElementsAre("t.yaml:2:35: unknown key 'nosync' in members.node1.tags (expected replicatefrom, "
                           "nofailover or nostream)"));

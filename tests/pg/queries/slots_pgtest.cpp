@@ -182,6 +182,10 @@ TEST(slots_pgtest, every_slot_statement_on_this_major) {
     // connected yet, and pg_stat_wal_receiver is empty).
     auto state = parse_node_state(co_await run(r, node_state_sql()));
     EXPECT_TRUE(state && state->in_recovery && state->sender_port == primary.port());
+    EXPECT_TRUE(state && state->receive_lsn && *state->receive_lsn >= replica_target);
+    EXPECT_TRUE(state && state->timeline == 1) << "a fresh cluster's standby streams timeline 1";
+    auto on_primary = parse_node_state(co_await run(p, node_state_sql()));
+    EXPECT_TRUE(on_primary && !on_primary->in_recovery && on_primary->timeline == 1 && !on_primary->receive_lsn);
     auto standby_advance = parse_advance(co_await run(r, advance_slot_sql(), advance_params("cdc", replica_target)));
     EXPECT_TRUE(standby_advance && *standby_advance && **standby_advance > *row.confirmed_flush_lsn)
         << "advance of a copied logical slot on a standby";
