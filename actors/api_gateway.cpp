@@ -42,6 +42,7 @@ const char* read_name(api_read r) {
   case api_read::status: return "status";
   case api_read::readiness: return "readiness";
   case api_read::candidate: return "candidate";
+  case api_read::final_positions: return "final_positions";
   case api_read::health: return "health";
   case api_read::metrics: return "metrics";
   }
@@ -169,6 +170,9 @@ void run(self_ptr self, api_command cmd, deliver_fn deliver) {
             return;
           case api_read::candidate:
             ask(self, st.ha, t.read, candidate_atom_v, "the HA loop", status_body, done);
+            return;
+          case api_read::final_positions:
+            ask(self, st.ha, t.read, final_atom_v, "the HA loop", converted<final_positions_reply>, done);
             return;
           case api_read::health:
             ask(self, st.ha, t.read, health_atom_v, "the HA loop", converted<health_reply>, done);

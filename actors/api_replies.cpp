@@ -23,7 +23,15 @@ api_reply json_reply(int status, const json& body) {
 api_reply to_api_reply(const promote_reply& r) {
   if (r.status != 200)
     return error_reply(r.status, r.error);
-  return json_reply(200, json{{"role", r.role}, {"ready", r.ready}, {"unsafe", r.unsafe}, {"reasons", r.reasons}, {"advanced", r.advanced}});
+  json body{{"role", r.role}, {"ready", r.ready}, {"unsafe", r.unsafe}, {"reasons", r.reasons}, {"advanced", r.advanced}};
+  if (r.handover)
+    body["handover"] = {{"from", r.handover->from},
+                        {"handed_over", r.handover->handed_over},
+                        {"from_samples", r.handover->from_samples},
+                        {"checkpoint_lsn", r.handover->checkpoint_lsn.empty() ? json(nullptr)
+                                                                              : json(r.handover->checkpoint_lsn)},
+                        {"error", r.handover->error.empty() ? json(nullptr) : json(r.handover->error)}};
+  return json_reply(200, body);
 }
 
 api_reply to_api_reply(const demote_reply& r) {
@@ -39,6 +47,12 @@ api_reply to_api_reply(const cluster_update_reply& r) {
 }
 
 api_reply to_api_reply(const readiness_reply& r) { return raw_json(r.ready ? 200 : 503, r.json); }
+
+api_reply to_api_reply(const final_positions_reply& r) {
+  if (r.status != 200)
+    return error_reply(r.status, r.error);
+  return raw_json(200, r.json);
+}
 
 api_reply to_api_reply(const health_reply& r) { return raw_json(r.ok ? 200 : 503, r.json); }
 

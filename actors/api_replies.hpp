@@ -22,6 +22,7 @@ api_reply to_api_reply(const demote_reply& r);
 api_reply to_api_reply(const cluster_update_reply& r);
 // 200 when ready, else 503; the HA loop's JSON (ready, unready, as_of) either way.
 api_reply to_api_reply(const readiness_reply& r);
+api_reply to_api_reply(const final_positions_reply& r);
 // 200 when the loop runs and the local server answers, else 503.
 api_reply to_api_reply(const health_reply& r);
 

@@ -159,6 +159,11 @@ ha_loop_private::behavior_type ha_loop(self_ptr self, io_runtime* io, ha_setting
         r.json = json_text(readiness_json(self->state, r.ready));
         return r;
       },
+      [=](final_atom) -> caf::result<final_positions_reply> {
+        auto rp = self->make_response_promise<final_positions_reply>();
+        ha::on_final_positions(self, rp);
+        return rp;
+      },
       [=](candidate_atom) -> status_reply {
         bool loses_nothing = false;
         return {json_text(candidate_json(self->state, loses_nothing))};

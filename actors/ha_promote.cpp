@@ -25,6 +25,9 @@ struct promotion {
   std::size_t waiting = 0;                       // final advances not answered yet
   std::map<std::string, std::string> advanced;   // slot → position after the final advance
   std::map<std::string, std::string> failed;     // slot → why its final advance failed
+  // handover_from: what the old primary's agent handed over (nullopt: none).
+  std::optional<std::map<std::string, pg::lsn>> handed;
+  std::optional<handover_report> handover;
 };
 
 promote_reply refused_during_copy(const ha_state& st) {
@@ -50,6 +53,7 @@ void finish(self_ptr self, std::shared_ptr<promotion> p) {
   r.ready = std::move(verdict.ready);
   r.unsafe = std::move(verdict.unsafe);
   r.reasons = std::move(verdict.reasons);
+  r.handover = p->handover;
   for (auto& [slot, why] : p->failed)
     log_slots()->error("promote: final advance of {} failed: {}", slot, why);
   if (!r.unsafe.empty())
@@ -71,7 +75,17 @@ void final_advance(self_ptr self, std::shared_ptr<promotion> p, const local_snap
   for (auto& [name, slot] : local)
     if (slot.type == model::slot_type::logical && slot.confirmed_flush_lsn)
       p->advanced[name] = slot.confirmed_flush_lsn->str();
-  auto targets = model::plan_final_advance(local, p->leader_slots, snap.replay_lsn);
+  auto aims = model::apply_handover(local, p->leader_slots, p->handed);
+  if (p->handover) {
+    p->handover->handed_over = aims.handed_over;
+    p->handover->from_samples = aims.from_samples;
+    auto checkpoint = pg::lsn::parse(p->handover->checkpoint_lsn);
+    if (checkpoint && snap.replay_lsn && *snap.replay_lsn < *checkpoint)
+      log_ha()->warn("promote: replayed up to {} only, before the old primary's shutdown checkpoint {}: handed-over "
+                     "positions past it are cut to it",
+                     snap.replay_lsn->str(), checkpoint->str());
+  }
+  auto targets = model::plan_final_advance(local, aims.leader_slots, snap.replay_lsn);
   if (targets.empty())
     return finish(self, p);
   p->waiting = targets.size();
@@ -96,6 +110,8 @@ void final_advance(self_ptr self, std::shared_ptr<promotion> p, const local_snap
   }
 }
 
+void read_and_advance(self_ptr self, std::shared_ptr<promotion> p);
+
 } // namespace
 
 void on_promote(self_ptr self, promote_request req, caf::typed_response_promise<promote_reply> rp) {
@@ -119,7 +135,21 @@ void on_promote(self_ptr self, promote_request req, caf::typed_response_promise<
     rp.deliver(std::move(r));
     return;
   }
-  log_ha()->info("promote: final advance of the logical slots (timeout {} ms)", req.timeout.count());
+  if (req.handover_from) {
+    const auto& from = *req.handover_from;
+    std::string bad = !st.view.members.contains(from) ? "unknown member '" + from + "': handover_from must be a member"
+                      : from == st.my_name()         ? "'" + from + "' is this agent: handover_from names the old primary"
+                                                     : "";
+    if (!bad.empty()) {
+      promote_reply r;
+      r.status = 400;
+      r.error = bad;
+      rp.deliver(std::move(r));
+      return;
+    }
+  }
+  log_ha()->info("promote: final advance of the logical slots (timeout {} ms{})", req.timeout.count(),
+                 req.handover_from ? ", positions handed over from " + *req.handover_from : std::string());
   auto p = std::make_shared<promotion>();
   p->req = req;
   p->rp = rp;
@@ -137,6 +167,24 @@ void on_promote(self_ptr self, promote_request req, caf::typed_response_promise<
     st.role = model::node_role::promoting;
   set_leader(self, std::nullopt);
   clean_workers(self);
+  if (!req.handover_from)
+    return read_and_advance(self, p);
+  auto bound = std::min<std::chrono::milliseconds>(req.timeout / 3, 5s);
+  fetch_handover(self, *req.handover_from, bound, [self, p](handover_fetch f) {
+    p->handover = handover_report{*p->req.handover_from, {}, {}, f.error, f.checkpoint_lsn};
+    if (f.positions)
+      p->handed = std::move(f.positions);
+    else
+      log_ha()->warn("promote: no final positions from {} ({}): the final advance uses the last samples",
+                     *p->req.handover_from, f.error);
+    read_and_advance(self, p);
+  });
+}
+
+namespace {
+
+void read_and_advance(self_ptr self, std::shared_ptr<promotion> p) {
+  auto& st = self->state;
   self->request(st.local, st.settings.request_timeout, snapshot_atom_v)
       .then([self, p](local_snapshot& snap) { final_advance(self, p, snap); },
             [self, p](caf::error& e) {
@@ -151,5 +199,7 @@ void on_promote(self_ptr self, promote_request req, caf::typed_response_promise<
               p->rp.deliver(std::move(r));
             });
 }
+
+} // namespace
 
 } // namespace slotd::actors::ha

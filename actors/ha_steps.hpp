@@ -49,4 +49,15 @@ void run_now(self_ptr self);
 // ha_promote.cpp
 void on_promote(self_ptr self, promote_request req, caf::typed_response_promise<promote_reply> rp);
 
+// ha_handover.cpp: GET /final-positions on a stopped old primary, and a
+// promote's fetch of them from the old primary's agent.
+void on_final_positions(self_ptr self, caf::typed_response_promise<final_positions_reply> rp);
+struct handover_fetch {
+  std::optional<std::map<std::string, pg::lsn>> positions; // nullopt: none (see error)
+  std::string error;
+  std::string checkpoint_lsn;
+};
+void fetch_handover(self_ptr self, const std::string& from, std::chrono::milliseconds timeout,
+                    std::function<void(handover_fetch)> done);
+
 } // namespace slotd::actors::ha

@@ -51,6 +51,7 @@ using ha_loop_actor = caf::typed_actor<                                    //
     caf::replies_to<status_atom>::with<status_reply>,                      //
     caf::replies_to<ready_atom>::with<readiness_reply>,                    //
     caf::replies_to<candidate_atom>::with<status_reply>,                   //
+    caf::replies_to<final_atom>::with<final_positions_reply>,              //
     caf::replies_to<health_atom>::with<health_reply>,                      //
     caf::replies_to<metrics_atom>::with<status_reply>,                     //
     caf::replies_to<actors_atom>::with<std::vector<caf::actor>>,           //

@@ -197,6 +197,18 @@ struct create_logical_request {
 
 struct promote_request {
   std::chrono::milliseconds timeout{30000};
+  // A switchover: the old primary's member name; its agent's final slot
+  // positions (GET /final-positions) are the final advance's targets.
+  std::optional<std::string> handover_from;
+};
+
+// What a promote with handover_from got from the old primary's agent.
+struct handover_report {
+  std::string from;
+  std::vector<std::string> handed_over;  // copies advanced to a handed-over position
+  std::vector<std::string> from_samples; // copies advanced to last samples only
+  std::string error;                     // why nothing was handed over ("" when it was)
+  std::string checkpoint_lsn;            // the old primary's shutdown checkpoint
 };
 
 struct promote_reply {
@@ -207,6 +219,14 @@ struct promote_reply {
   std::vector<std::string> unsafe;
   std::map<std::string, std::string> reasons;  // unsafe slot → why
   std::map<std::string, std::string> advanced; // slot → LSN text
+  std::optional<handover_report> handover;
+};
+
+// GET /final-positions (a stopped old primary's last slot positions).
+struct final_positions_reply {
+  int status = 200;
+  std::string error;
+  std::string json;
 };
 
 struct demote_request {
@@ -270,7 +290,7 @@ struct dump_reply {
 
 // What the HTTP API asks the api gateway (one alternative per endpoint
 // group); the gateway turns it into typed requests with finite timeouts.
-enum class api_read { state, status, readiness, candidate, health, metrics };
+enum class api_read { state, status, readiness, candidate, final_positions, health, metrics };
 struct api_command {
   std::variant<api_read, promote_request, demote_request, cluster_update_request, pause_request> what;
 };
@@ -308,6 +328,7 @@ CAF_ADD_ATOM(slotd, slotd::actors, stop_atom, "stop")
 CAF_ADD_ATOM(slotd, slotd::actors, cancel_atom, "cancel")
 CAF_ADD_ATOM(slotd, slotd::actors, facts_atom, "facts")
 CAF_ADD_ATOM(slotd, slotd::actors, candidate_atom, "candidate")
+CAF_ADD_ATOM(slotd, slotd::actors, final_atom, "final")
 CAF_END_TYPE_ID_BLOCK(slotd)
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(slotd::actors::io_done)
@@ -336,6 +357,7 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(slotd::actors::cluster_update_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(slotd::actors::cluster_update_reply)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(slotd::actors::status_reply)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(slotd::actors::readiness_reply)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(slotd::actors::final_positions_reply)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(slotd::actors::health_reply)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(slotd::actors::pause_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(slotd::actors::dump_reply)

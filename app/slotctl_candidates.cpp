@@ -49,13 +49,13 @@ struct answer {
 
 answer read_answer(std::string name, std::string api, const call_result& r) {
   answer a{std::move(name), std::move(api), std::nullopt, ""};
-  if (!r.answer) {
+  if (!r.reply) {
     a.error = r.error;
     return a;
   }
-  auto j = json::parse(r.answer->body, nullptr, false);
-  if (r.answer->status != 200) {
-    a.error = "answered " + std::to_string(r.answer->status) +
+  auto j = json::parse(r.reply->body, nullptr, false);
+  if (r.reply->status != 200) {
+    a.error = "answered " + std::to_string(r.reply->status) +
               (j.is_object() && j.contains("error") && j["error"].is_string() ? ": " + j["error"].get<std::string>()
                                                                                : "");
   } else if (!j.is_object() || !j.contains("loses_nothing") || !j["loses_nothing"].is_boolean()) {
@@ -83,6 +83,8 @@ model::candidate_summary summarize(const answer& a) {
   auto received = lsn_field(j, "receive_lsn");
   auto replayed = lsn_field(j, "replay_lsn");
   c.receive_lsn = received && replayed ? std::max(*received, *replayed) : received ? received : replayed;
+  if (c.leader) // a primary writes its WAL: its position is its own
+    c.receive_lsn = lsn_field(j, "current_lsn");
   c.slots_behind = j.value("slots_behind", std::size_t{0});
   c.bytes_behind = j.value("bytes_behind", std::uint64_t{0});
   c.nofailover = j.value("nofailover", false);
@@ -129,7 +131,7 @@ int run_candidate(const agent_address& agent, const std::vector<std::string>& ar
   }
   auto results = perform_all({call{agent.url, spec}}, agent.token);
   auto a = read_answer("", agent.text, results.front());
-  if (!results.front().answer)
+  if (!results.front().reply)
     throw unreachable{results.front().error};
   if (!a.body) {
     std::cerr << "slotctl: candidate: " << a.error << '\n';
@@ -188,7 +190,7 @@ int run_candidates(const agent_address& agent, const std::vector<std::string>& a
     if (!a.body) {
       std::cerr << "slotctl: candidates: cannot learn the members from slotd at " << agent.text << ": " << a.error
                 << " (give --members NAME=URL,...)\n";
-      return first.front().answer ? exit_refused : exit_unreachable;
+      return first.front().reply ? exit_refused : exit_unreachable;
     }
     a.name = a.body->value("name", "");
     for (auto& [name, m] : (*a.body)["members"].items())

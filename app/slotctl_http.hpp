@@ -1,11 +1,12 @@
 #pragma once
 // slotctl's HTTP client: one request to an agent, or several at once (each
-// with its own deadline). Blocking is fine in a command-line client.
-#include <chrono>
+// with its own deadline), on actors/http_client. Blocking is fine in a
+// command-line client.
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "actors/http_client.hpp"
 #include "config/api_url.hpp"
 
 namespace slotd::slotctl {
@@ -21,18 +22,9 @@ struct usage_error {
   std::string message;
 };
 
-struct request_spec {
-  std::string method = "GET";
-  std::string target;
-  std::optional<std::string> body; // JSON
-  std::chrono::milliseconds timeout{60000}; // for the answer, after the connection
-};
-
-struct http_answer {
-  int status = 0;
-  std::string content_type;
-  std::string body;
-};
+using request_spec = actors::http::request_spec;
+using http_answer = actors::http::answer;
+using call_result = actors::http::result;
 
 struct unreachable {
   std::string message;
@@ -42,14 +34,10 @@ struct unreachable {
 http_answer perform(const config::api_url& url, const request_spec& spec, const std::optional<std::string>& token);
 
 // Several requests at once. Each ends with its answer or with why there is
-// none (`error`); none waits for another.
+// none; none waits for another.
 struct call {
   config::api_url url;
   request_spec spec;
-};
-struct call_result {
-  std::optional<http_answer> answer;
-  std::string error;
 };
 std::vector<call_result> perform_all(const std::vector<call>& calls, const std::optional<std::string>& token);
 

@@ -48,8 +48,11 @@ Options:
 Commands:
   state                   every actor's state (GET /state)
   status                  role, leader, optime, slots (GET /status)
-  promote [--timeout D]   final advance before the server is promoted;
-                          D like 30s (default), 500ms, 2min (POST /promote)
+  promote [--timeout D] [--from OLD]
+                          final advance before the server is promoted;
+                          D like 30s (default), 500ms, 2min; --from: a
+                          switchover from member OLD, whose agent hands
+                          over its final slot positions (POST /promote)
   demote --leader NAME    follow member NAME as a replica (POST /demote)
   cluster --file FILE     replace cluster-view keys (members, slots,
                           ignore_slots, member_slots_ttl, use_slots) with
@@ -78,10 +81,15 @@ constexpr command_help command_helps[] = {
     {"state", "Usage: slotctl [OPTIONS] state\n\nPrints the state dump of every actor of the agent (GET /state).\n"},
     {"status", "Usage: slotctl [OPTIONS] status\n\nPrints the agent's role, leader, optime, paused, my_slot_name\n"
                "and each slot's type, position and readiness (GET /status).\n"},
-    {"promote", "Usage: slotctl [OPTIONS] promote [--timeout D]\n\n"
+    {"promote", "Usage: slotctl [OPTIONS] promote [--timeout D] [--from OLD]\n\n"
                 "Tells the agent that its server is about to be promoted (POST /promote):\n"
                 "a final advance of every logical slot, bounded by D (default 30s; units\n"
                 "ms, s, min, h). Prints which slots are ready and which are unsafe.\n"
+                "--from OLD (a planned switchover, after OLD's server was stopped): the\n"
+                "agent fetches OLD's final slot positions from OLD's agent (its `api` in\n"
+                "the cluster view) and advances each copy exactly there, capped at what\n"
+                "this node replayed; without an answer it uses its last samples. The\n"
+                "reply's `handover` says which slots were handed over.\n"
                 "Exit 1 when refused (409 while another promote or demote runs).\n"},
     {"demote", "Usage: slotctl [OPTIONS] demote --leader NAME\n\nTells the agent to follow member NAME as a replica "
                "(POST /demote). NAME must be\na member of the agent's cluster view (exit 1 otherwise).\n"},
@@ -273,6 +281,11 @@ request_spec make_request(const options& o) {
           throw usage_error{"promote --timeout: " + d.error};
         body["timeout"] = text;
         spec.timeout = *d.value + std::chrono::seconds(60);
+      } else if (args[i] == "--from") {
+        auto from = flag_value(args, i, "--from");
+        if (from.empty())
+          throw usage_error{"promote --from needs the old primary's member name"};
+        body["handover_from"] = from;
       } else {
         throw usage_error{"promote: unexpected argument '" + args[i] + "'"};
       }

@@ -19,7 +19,9 @@ using json = nlohmann::json;
 using actors::api_command;
 using actors::error_reply;
 
-enum class endpoint { promote, demote, cluster, pause, resume, state, status, readiness, candidate, health, metrics };
+enum class endpoint {
+  promote, demote, cluster, pause, resume, state, status, readiness, candidate, final_positions, health, metrics
+};
 
 struct route_entry {
   std::string_view path;
@@ -27,7 +29,7 @@ struct route_entry {
   endpoint what;
 };
 
-constexpr std::array<route_entry, 11> routes{{
+constexpr std::array<route_entry, 12> routes{{
     {"/promote", "POST", endpoint::promote},
     {"/demote", "POST", endpoint::demote},
     {"/cluster", "PUT", endpoint::cluster},
@@ -37,6 +39,7 @@ constexpr std::array<route_entry, 11> routes{{
     {"/status", "GET", endpoint::status},
     {"/readiness", "GET", endpoint::readiness},
     {"/candidate", "GET", endpoint::candidate},
+    {"/final-positions", "GET", endpoint::final_positions},
     {"/health", "GET", endpoint::health},
     {"/metrics", "GET", endpoint::metrics},
 }};
@@ -121,7 +124,7 @@ std::variant<json, actors::api_reply> checked_object(std::string_view body, std:
 }
 
 route_result promote_command(std::string_view body) {
-  auto parsed = checked_object(body, "POST /promote", false, {"timeout"});
+  auto parsed = checked_object(body, "POST /promote", false, {"timeout", "handover_from"});
   if (auto* err = std::get_if<actors::api_reply>(&parsed))
     return *err;
   auto& j = std::get<json>(parsed);
@@ -135,6 +138,13 @@ route_result promote_command(std::string_view body) {
     if (!d.value)
       return error_reply(400, "POST /promote: timeout: " + d.error);
     req.timeout = *d.value;
+  }
+  if (j.contains("handover_from")) {
+    auto& h = j["handover_from"];
+    if (!h.is_string() || h.get<std::string>().empty())
+      return error_reply(400, std::string("POST /promote: handover_from must be the old primary's member name, not ") +
+                                  h.type_name() + " " + actors::json_text(h));
+    req.handover_from = h.get<std::string>();
   }
   return api_command{req};
 }
@@ -199,7 +209,7 @@ route_result route(const http_request_parts& req, const auth_policy& auth) {
   if (!r)
     return error_reply(404, "unknown path '" + std::string(path) +
                                 "': the API has /promote, /demote, /cluster, /pause, /resume, /state, /status, "
-                                "/readiness, /candidate, /health, /metrics");
+                                "/readiness, /candidate, /final-positions, /health, /metrics");
   // HEAD is GET without the body (the server drops it).
   const bool head_of_get = req.method == "HEAD" && r->method == "GET";
   if (req.method != r->method && !head_of_get)
@@ -224,6 +234,7 @@ route_result route(const http_request_parts& req, const auth_policy& auth) {
   case endpoint::status: return api_command{actors::api_read::status};
   case endpoint::readiness: return api_command{actors::api_read::readiness};
   case endpoint::candidate: return api_command{actors::api_read::candidate};
+  case endpoint::final_positions: return api_command{actors::api_read::final_positions};
   case endpoint::health: return api_command{actors::api_read::health};
   case endpoint::metrics: return api_command{actors::api_read::metrics};
   }

@@ -27,6 +27,35 @@ using final_advance_targets = std::map<std::string, std::map<std::string, pg::ls
 final_advance_targets plan_final_advance(const slot_cache& local, const std::optional<slot_cache>& leader_slots,
                                          std::optional<pg::lsn> replay_lsn);
 
+// GET /final-positions on a stopped old primary: each logical slot's last
+// confirmed_flush_lsn. The state files a clean shutdown leaves are exact for
+// consumers of the SQL interface on every major, and for all consumers on
+// 17+ (the shutdown checkpoint writes a slot whose confirmed_flush moved);
+// on 12-16 a position only a walsender's consumer confirmed is not written,
+// so the agent's last live sample counts where it is higher.
+struct final_position {
+  pg::lsn confirmed_flush;
+  std::optional<pg::lsn> restart_lsn;
+  bool from_sample = false; // the live sample was higher than the file
+  friend bool operator==(const final_position&, const final_position&) = default;
+};
+using final_positions = std::map<std::string, final_position>;
+final_positions merge_final_positions(const final_positions& files, const slot_cache& last_sample);
+
+// A promote with handover_from: the old leader's positions the final
+// advance aims at: its last sampled slots, each raised to the handed-over
+// position where that is higher (never lowered: both are positions the
+// consumer confirmed). Which local copies got a handed-over position and
+// which only a sampled one.
+struct handover_targets {
+  std::optional<slot_cache> leader_slots;
+  std::vector<std::string> handed_over;
+  std::vector<std::string> from_samples;
+  friend bool operator==(const handover_targets&, const handover_targets&) = default;
+};
+handover_targets apply_handover(const slot_cache& local, const std::optional<slot_cache>& sampled,
+                                const std::optional<std::map<std::string, pg::lsn>>& handed);
+
 // The promote reply: the desired logical slots judged as GET /readiness
 // judges them (the two never disagree), and the other local logical slots
 // (created by hand, not desired): ready unless still unproven.

@@ -257,7 +257,9 @@ EOF
 # --------------------------------------------------------------- slotd
 slotd_config() { # slotd_config NODE: writes $dir/NODE.yaml
   local n=$1 m members=""
-  for m in "${nodes[@]}"; do members+="  $m: {host: 127.0.0.1, port: $(port "$m")}"$'\n'; done
+  for m in "${nodes[@]}"; do
+    members+="  $m: {host: 127.0.0.1, port: $(port "$m"), api: \"http://127.0.0.1:$(api_port "$m")\"}"$'\n'
+  done
   cat > "$dir/$n.yaml" <<EOF
 name: $n
 scope: $drill_name
@@ -386,7 +388,7 @@ read_audit() {
 }
 audit_loop() {
   local i=0
-  while bg_running audit; do read_audit; echo $((i += 1)) > "$dir/bg/audit.iter"; sleep 0.5; done
+  while bg_running audit; do read_audit; echo $((i += 1)) > "$dir/bg/audit.iter"; sleep "${audit_interval:-0.5}"; done
 }
 # audit_settle: waits until the audit loop has finished two more reads, so
 # that what its slot confirmed is in $dir/audit.rows.
@@ -454,19 +456,21 @@ rejoin() {
   return $rc
 }
 
-# promote CANDIDATE OLD_PRIMARY OTHER [KILLED_PID]: the HA manager's
-# promotion: slotctl promote (final advance of the copies), pg_ctl promote,
-# the consumer re-pointed, the others demoted and following, the old primary
-# rewound. $promote_reply keeps slotd's answer.
+# promote CANDIDATE OLD_PRIMARY OTHER [KILLED_PID] [HANDOVER]: the HA
+# manager's promotion: slotctl promote (final advance of the copies; with
+# HANDOVER=1, a switchover, to the old primary's final positions: promote
+# --from), pg_ctl promote, the consumer re-pointed, the others demoted and
+# following, the old primary rewound. $promote_reply keeps slotd's answer.
 promote() {
-  local cand=$1 old=$2 other=$3 killed=${4:-} t0 s
+  local cand=$1 old=$2 other=$3 killed=${4:-} handover=${5:-0} t0 s from=()
   t0=$(date +%s.%N)
   promote_reply=""
   if [ "$noslotd" = 0 ]; then
-    say "slotctl promote on $cand (final advance of its slot copies)"
+    [ "$handover" = 1 ] && from=(--from "$old")
+    say "slotctl promote${from:+ ${from[*]}} on $cand (final advance of its slot copies)"
     # The reply goes to a file, not through $(...): a drill_tick in a
     # subshell could not start an agent again for good.
-    ctl_retry 60 "$cand" promote --timeout 30s > "$dir/promote.json" || say "slotctl promote on $cand failed: promoting anyway"
+    ctl_retry 60 "$cand" promote --timeout 30s "${from[@]}" > "$dir/promote.json" || say "slotctl promote on $cand failed: promoting anyway"
     promote_reply=$(cat "$dir/promote.json")
     sed 's/^/    /' "$dir/promote.json"
   fi
@@ -499,7 +503,7 @@ switchover() {
   pg_stop "$old" || { say "could not stop $old"; return 1; }
   ckpt=$(as_pg "$pgbin/pg_controldata" -D "$dir/cluster/$old" | sed -n 's/^Latest checkpoint location: *//p')
   wait_for 30 "$cand to replay $old's shutdown checkpoint $ckpt" replayed_past "$cand" "$ckpt" || return 1
-  promote "$cand" "$old" "$other"
+  promote "$cand" "$old" "$other" "" 1
 }
 
 # crash_failover OLD: kill -9 of the primary's postmaster; the replica with
@@ -513,11 +517,23 @@ crash_failover() {
   sleep 1
   # In random order: a tie (the usual case) does not always go to the same node.
   [ $((RANDOM % 2)) = 0 ] || others=("${others[1]}" "${others[0]}")
-  failover_to=$(best_candidate "${others[@]}")
+  failover_to=""
+  if [ "$noslotd" = 0 ]; then
+    # slotd's verdicts, every member asked at once (the old primary's agent
+    # still answers: it is listed as the leader, not as a candidate).
+    if ctl "${others[0]}" candidates > "$dir/candidates.txt"; then
+      failover_to=$(sed -n 's/^choose: //p' "$dir/candidates.txt")
+      sed 's/^/    /' "$dir/candidates.txt"
+    else
+      sed 's/^/    /' "$dir/candidates.txt"
+      say "no candidate loses nothing: taking the one with the most WAL"
+    fi
+  fi
+  [ -n "$failover_to" ] || failover_to=$(best_candidate "${others[@]}")
   [ -n "$failover_to" ] || { say "no candidate answers"; return 1; }
   local other=${others[0]}
   [ "$other" = "$failover_to" ] && other=${others[1]}
-  say "candidate: $failover_to (most WAL)"
+  say "candidate: $failover_to"
   promote "$failover_to" "$old" "$other" "$pid"
 }
 

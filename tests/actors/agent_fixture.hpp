@@ -137,10 +137,11 @@ public:
     return out;
   }
 
-  actors::promote_reply promote(const std::string& name, std::chrono::milliseconds timeout = 30s) {
+  actors::promote_reply promote(const std::string& name, std::chrono::milliseconds timeout = 30s,
+                                std::optional<std::string> handover_from = std::nullopt) {
     caf::scoped_actor self{sys_};
     actors::promote_reply out;
-    self->request(of(name).promote_handler(), timeout + 30s, actors::promote_request{timeout})
+    self->request(of(name).promote_handler(), timeout + 30s, actors::promote_request{timeout, handover_from})
         .receive([&](actors::promote_reply& r) { out = std::move(r); },
                  [&](caf::error& e) {
                    out.status = 599;

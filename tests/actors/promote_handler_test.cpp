@@ -63,6 +63,8 @@ ha_loop_actor::behavior_type fake_ha(ha_loop_actor::stateful_pointer<fake_ha_sta
       [=](pause_request&) -> status_reply { return {}; },
       [=](status_atom) -> status_reply { return {}; },
       [=](ready_atom) -> readiness_reply { return {}; },
+      [=](candidate_atom) -> status_reply { return {}; },
+      [=](final_atom) -> final_positions_reply { return {}; },
       [=](health_atom) -> health_reply { return {}; },
       [=](metrics_atom) -> status_reply { return {}; },
       [=](actors_atom) -> std::vector<caf::actor> { return {}; },

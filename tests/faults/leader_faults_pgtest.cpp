@@ -11,19 +11,6 @@
 namespace slotd::testing {
 namespace {
 
-std::optional<std::string> cdc_flush(const node& n) {
-  return n.scalar("SELECT confirmed_flush_lsn::text FROM pg_replication_slots WHERE slot_name = 'cdc'");
-}
-
-// Changes on the primary, consumed by a test_decoding consumer there: the
-// leader's slot moves.
-void write_and_consume(node& p, int from, int n) {
-  p.exec("INSERT INTO t SELECT g FROM generate_series(" + std::to_string(from) + ", " + std::to_string(from + n - 1) +
-             ") g",
-         "app");
-  p.exec("SELECT count(*) FROM pg_logical_slot_get_changes('cdc', NULL, NULL)", "app");
-}
-
 // node1's agent as usual; node2's agent reaches node1 through `proxy` and
 // follows it once told (demote), as an HA manager would tell it.
 struct proxied_pair {

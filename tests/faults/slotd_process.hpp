@@ -34,6 +34,20 @@ inline std::string slotd_yaml(cluster& c, const node& n, int api_port, const std
   return y.str();
 }
 
+// The confirmed_flush_lsn of slot cdc on `n`.
+inline std::optional<std::string> cdc_flush(const node& n) {
+  return n.scalar("SELECT confirmed_flush_lsn::text FROM pg_replication_slots WHERE slot_name = 'cdc'");
+}
+
+// Rows from..from+n-1 inserted into table t on the primary, then consumed by
+// a test_decoding consumer there: the leader's slot cdc moves.
+inline void write_and_consume(node& p, int from, int n) {
+  p.exec("INSERT INTO t SELECT g FROM generate_series(" + std::to_string(from) + ", " + std::to_string(from + n - 1) +
+             ") g",
+         "app");
+  p.exec("SELECT count(*) FROM pg_logical_slot_get_changes('cdc', NULL, NULL)", "app");
+}
+
 class slotd_process {
 public:
   slotd_process(fs::path config, fs::path log) : config_(std::move(config)), log_(std::move(log)) {}

@@ -263,3 +263,60 @@ TEST(IsSafeChoice, OnlyAReachableReplicaThatLosesNothingAndMayFailOver) {
 
 } // namespace
 } // namespace slotd::model
+
+// The handover at a switchover (pg/model/promotion.hpp).
+#include "pg/model/promotion.hpp"
+
+namespace slotd::model {
+namespace {
+
+using namespace testing;
+
+TEST(MergeFinalPositions, TheLiveSampleCountsWhereItIsHigherThanTheFile) {
+  final_positions files{{"cdc", {L(500), L(400), false}}, {"audit", {L(700), L(600), false}}};
+  auto sample = make_slot_cache({logical("cdc", "app", "pgoutput", 550, 100),
+                                 logical("audit", "app", "test_decoding", 650, 100)});
+  auto merged = merge_final_positions(files, sample);
+  EXPECT_EQ(merged.at("cdc"), (final_position{L(550), L(400), true})) << "a walsender's position 12-16 do not write";
+  EXPECT_EQ(merged.at("audit"), (final_position{L(700), L(600), false})) << "the file is newer than the sample";
+  EXPECT_EQ(merge_final_positions(files, {}), files);
+}
+
+TEST(ApplyHandover, HandedPositionsRaiseTheSampledOnesAndSayWhichCameFromWhere) {
+  auto local = make_slot_cache({logical("cdc", "app", "pgoutput", 300, 100),
+                                logical("audit", "app", "test_decoding", 300, 100),
+                                logical("other", "app", "test_decoding", 300, 100), physical("node3", 300)});
+  auto sampled = make_slot_cache({logical("cdc", "app", "pgoutput", 400, 100),
+                                  logical("audit", "app", "test_decoding", 900, 100),
+                                  logical("other", "app", "test_decoding", 450, 100)});
+  std::map<std::string, pg::lsn> handed{{"cdc", L(800)}, {"audit", L(850)}};
+  auto t = apply_handover(local, sampled, handed);
+  ASSERT_TRUE(t.leader_slots);
+  EXPECT_EQ(t.leader_slots->at("cdc").confirmed_flush_lsn, L(800));
+  EXPECT_EQ(t.leader_slots->at("audit").confirmed_flush_lsn, L(900)) << "never lowered";
+  EXPECT_EQ(t.leader_slots->at("other").confirmed_flush_lsn, L(450));
+  EXPECT_EQ(t.handed_over, (std::vector<std::string>{"audit", "cdc"}));
+  EXPECT_EQ(t.from_samples, (std::vector<std::string>{"other"}));
+  // Through the final-advance rule: capped at replay.
+  auto targets = plan_final_advance(local, t.leader_slots, L(820));
+  EXPECT_EQ(targets["app"]["cdc"], L(800));
+  EXPECT_EQ(targets["app"]["audit"], L(820));
+}
+
+TEST(ApplyHandover, WithoutSamplesTheHandedPositionsAloneCountAndWithoutAHandoverNothingChanges) {
+  auto local = make_slot_cache({logical("cdc", "app", "pgoutput", 300, 100)});
+  std::map<std::string, pg::lsn> handed{{"cdc", L(800)}};
+  auto t = apply_handover(local, std::nullopt, handed);
+  ASSERT_TRUE(t.leader_slots);
+  EXPECT_EQ(t.leader_slots->at("cdc").confirmed_flush_lsn, L(800));
+  EXPECT_EQ(t.leader_slots->at("cdc").type, slot_type::logical);
+  EXPECT_EQ(t.handed_over, std::vector<std::string>{"cdc"});
+  auto sampled = make_slot_cache({logical("cdc", "app", "pgoutput", 400, 100)});
+  auto none = apply_handover(local, sampled, std::nullopt);
+  EXPECT_EQ(none.leader_slots, sampled);
+  EXPECT_TRUE(none.handed_over.empty());
+  EXPECT_EQ(none.from_samples, std::vector<std::string>{"cdc"});
+}
+
+} // namespace
+} // namespace slotd::model

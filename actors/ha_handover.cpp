@@ -1,0 +1,182 @@
+// The handover of final slot positions at a planned switchover:
+// - on the old primary, GET /final-positions: once its server is stopped,
+//   each logical slot's last confirmed_flush_lsn from the state files the
+//   shutdown checkpoint wrote, raised to the last live sample where that is
+//   higher (pg/model/promotion: merge_final_positions), with the shutdown
+//   checkpoint from pg_controldata;
+// - on the candidate, a promote with handover_from fetches them from the
+//   old primary's agent (its `api` in the cluster view), within a bound.
+#include <functional>
+
+#include <nlohmann/json.hpp>
+
+#include "actors/ha_steps.hpp"
+#include "actors/http_client.hpp"
+#include "actors/io_bridge.hpp"
+#include "actors/json_text.hpp"
+#include "pg/blocking.hpp"
+#include "pg/server/server_state.hpp"
+#include "pg/server/stopped_server.hpp"
+
+namespace slotd::actors::ha {
+
+namespace {
+
+using json = nlohmann::json;
+
+// What the I/O thread found in the stopped server's data directory.
+struct stopped_reading {
+  std::string refusal; // non-empty: answer 409 with it
+  std::string error;   // non-empty: answer 503 with it
+  model::final_positions files;
+  pg::server::control_data control;
+};
+
+boost::asio::awaitable<stopped_reading> read_stopped(io_runtime* io, std::filesystem::path data_dir,
+                                                     std::filesystem::path bin_dir, std::optional<std::string> run_as) {
+  stopped_reading out;
+  auto& pool = io->blocking_pool();
+  // g++ 12: temporaries in a co_await expression may be destroyed twice;
+  // every argument is named first.
+  auto read_status = [data_dir] { return pg::server::server_status(data_dir); };
+  auto status = co_await pg::run_blocking(pool, read_status);
+  if (status != pg::server::postmaster_status::down) {
+    out.refusal = "the local server is not stopped: final positions are read once it is (stop it first, then "
+                  "promote the candidate)";
+    co_return out;
+  }
+  auto read_files = [data_dir] {
+    auto read = pg::server::read_logical_slot_files(data_dir);
+    return read ? std::make_pair(std::move(*read), std::string())
+                : std::make_pair(model::final_positions{}, read.error().what());
+  };
+  auto files = co_await pg::run_blocking(pool, read_files);
+  if (!files.second.empty()) {
+    out.error = files.second;
+    co_return out;
+  }
+  out.files = std::move(files.first);
+  auto executor = co_await boost::asio::this_coro::executor;
+  auto controldata = pg::server::controldata_command(bin_dir, data_dir, run_as);
+  auto ran = co_await pg::server::run_command(executor, controldata);
+  if (!ran || !ran->ok()) {
+    out.error = "pg_controldata failed: " + (ran ? ran->output : ran.error().what());
+    co_return out;
+  }
+  auto control = pg::server::parse_controldata(ran->output);
+  if (!control) {
+    out.error = control.error().what();
+    co_return out;
+  }
+  out.control = *control;
+  co_return out;
+}
+
+json final_json(const ha_state& st, const model::final_positions& positions, const pg::server::control_data& control) {
+  json slots = json::object();
+  for (auto& [name, p] : positions)
+    slots[name] = {{"confirmed_flush_lsn", p.confirmed_flush.str()},
+                   {"restart_lsn", p.restart_lsn ? json(p.restart_lsn->str()) : json(nullptr)},
+                   {"source", p.from_sample ? "last sample" : "state file"}};
+  return {{"name", st.my_name()},
+          {"cluster_state", control.cluster_state},
+          {"clean_shutdown", control.clean_shutdown()},
+          {"checkpoint_lsn", control.checkpoint ? json(control.checkpoint->str()) : json(nullptr)},
+          {"slots", slots},
+          {"as_of", iso_time(wall_clock::now())}};
+}
+
+// The /final-positions answer as the candidate reads it.
+handover_fetch parse_final(const http::result& r) {
+  handover_fetch out;
+  if (!r.reply) {
+    out.error = r.error;
+    return out;
+  }
+  auto j = json::parse(r.reply->body, nullptr, false);
+  if (r.reply->status != 200) {
+    out.error = "answered " + std::to_string(r.reply->status) +
+                (j.is_object() && j["error"].is_string() ? ": " + j["error"].get<std::string>() : "");
+    return out;
+  }
+  if (!j.is_object() || !j["slots"].is_object()) {
+    out.error = "the answer has no slots";
+    return out;
+  }
+  if (!j.value("clean_shutdown", false)) {
+    out.error = "the old primary did not shut down cleanly (" + j.value("cluster_state", "?") +
+                "): its state files may be behind";
+    return out;
+  }
+  out.checkpoint_lsn = j["checkpoint_lsn"].is_string() ? j["checkpoint_lsn"].get<std::string>() : "";
+  std::map<std::string, pg::lsn> positions;
+  for (auto& [name, s] : j["slots"].items()) {
+    auto text = s.is_object() && s["confirmed_flush_lsn"].is_string() ? s["confirmed_flush_lsn"].get<std::string>() : "";
+    auto l = pg::lsn::parse(text);
+    if (!l) {
+      out.error = "slot " + name + ": '" + text + "' is not an LSN";
+      return out;
+    }
+    positions[name] = *l;
+  }
+  out.positions = std::move(positions);
+  return out;
+}
+
+} // namespace
+
+void on_final_positions(self_ptr self, caf::typed_response_promise<final_positions_reply> rp) {
+  auto& st = self->state;
+  if (st.role != model::node_role::primary) {
+    rp.deliver(final_positions_reply{409, "this node is not the primary (role " + role_name(st) +
+                                              "): only the old primary hands its final positions over",
+                                     ""});
+    return;
+  }
+  const auto& pgc = st.settings.cfg.postgresql;
+  on_io<stopped_reading>(
+      *st.io, self,
+      [io = st.io, data_dir = std::filesystem::path(pgc.data_dir), bin_dir = std::filesystem::path(pgc.bin_dir),
+       run_as = st.settings.run_as] { return read_stopped(io, data_dir, bin_dir, run_as); },
+      [self, rp](stopped_reading r) mutable {
+        const auto& state = self->state;
+        if (!r.refusal.empty()) {
+          rp.deliver(final_positions_reply{409, r.refusal, ""});
+        } else if (!r.error.empty()) {
+          log_ha()->error("final positions: {}", r.error);
+          rp.deliver(final_positions_reply{503, r.error, ""});
+        } else {
+          auto last =
+              state.local_snap && !state.local_snap->in_recovery ? state.local_snap->slots : model::slot_cache{};
+          auto positions = model::merge_final_positions(r.files, last);
+          log_ha()->info("final positions handed over ({} slots, {}, checkpoint {})", positions.size(),
+                         r.control.cluster_state, r.control.checkpoint ? r.control.checkpoint->str() : "?");
+          rp.deliver(final_positions_reply{200, "", json_text(final_json(state, positions, r.control))});
+        }
+      });
+}
+
+void fetch_handover(self_ptr self, const std::string& from, std::chrono::milliseconds timeout,
+                    std::function<void(handover_fetch)> done) {
+  auto& st = self->state;
+  auto m = st.view.members.find(from);
+  if (m == st.view.members.end() || !m->second.api) {
+    done({std::nullopt, "member " + from + " has no api address in the cluster view (members." + from + ".api)", ""});
+    return;
+  }
+  auto parsed = config::parse_api_url(*m->second.api);
+  if (auto* why = std::get_if<std::string>(&parsed)) {
+    done({std::nullopt, "members." + from + ".api: " + *why, ""});
+    return;
+  }
+  http::request_spec spec;
+  spec.target = "/final-positions";
+  spec.timeout = timeout;
+  spec.connect_timeout = timeout;
+  on_io<http::result>(
+      *st.io, self,
+      [url = std::get<config::api_url>(parsed), spec] { return http::exchange(url, spec, std::nullopt); },
+      [done = std::move(done)](http::result r) { done(parse_final(r)); });
+}
+
+} // namespace slotd::actors::ha
