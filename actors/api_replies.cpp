@@ -28,6 +28,7 @@ api_reply to_api_reply(const promote_reply& r) {
     body["handover"] = {{"from", r.handover->from},
                         {"handed_over", r.handover->handed_over},
                         {"from_samples", r.handover->from_samples},
+                        {"not_reached", r.handover->not_reached},
                         {"checkpoint_lsn", r.handover->checkpoint_lsn.empty() ? json(nullptr)
                                                                               : json(r.handover->checkpoint_lsn)},
                         {"error", r.handover->error.empty() ? json(nullptr) : json(r.handover->error)}};

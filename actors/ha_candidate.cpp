@@ -46,6 +46,7 @@ json candidate_json(const ha_state& st, bool& loses_nothing) {
   model::candidate_input in;
   in.holds_lead = holds_lead(st);
   in.local_reachable = st.local_snap.has_value() && st.local_error.empty();
+  in.in_recovery = !st.local_snap || st.local_snap->in_recovery;
   in.copying = st.copying;
   in.restarting = st.restarting;
   in.server_down = st.server_down;
@@ -54,9 +55,13 @@ json candidate_json(const ha_state& st, bool& loses_nothing) {
   if (st.told)
     in.verdicts = desired_verdicts(st);
   in.local = visible_local_slots(st);
-  if (st.leader_snap && st.leader_snap->leader == st.leader)
+  // Figures only against the leader this node follows (after a leader
+  // change the last sample may still be the previous leader's).
+  bool sampled_leader = st.leader_snap && st.leader && st.leader_snap->leader == *st.leader;
+  if (sampled_leader) {
     in.leader_slots = st.leader_snap->slots;
-  in.history = &st.leader_positions;
+    in.history = &st.leader_positions;
+  }
   if (st.local_snap)
     in.failover_slots = st.local_snap->failover_slots;
   auto v = model::judge_candidate(in);

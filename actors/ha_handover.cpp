@@ -26,6 +26,7 @@ using json = nlohmann::json;
 
 // What the I/O thread found in the stopped server's data directory.
 struct stopped_reading {
+  bool done = false;   // false: the reading failed with an exception
   std::string refusal; // non-empty: answer 409 with it
   std::string error;   // non-empty: answer 503 with it
   model::final_positions files;
@@ -41,6 +42,7 @@ boost::asio::awaitable<stopped_reading> read_stopped(io_runtime* io, std::filesy
   auto read_status = [data_dir] { return pg::server::server_status(data_dir); };
   auto status = co_await pg::run_blocking(pool, read_status);
   if (status != pg::server::postmaster_status::down) {
+    out.done = true;
     out.refusal = "the local server is not stopped: final positions are read once it is (stop it first, then "
                   "promote the candidate)";
     co_return out;
@@ -69,6 +71,7 @@ boost::asio::awaitable<stopped_reading> read_stopped(io_runtime* io, std::filesy
     co_return out;
   }
   out.control = *control;
+  out.done = true;
   co_return out;
 }
 
@@ -86,35 +89,46 @@ json final_json(const ha_state& st, const model::final_positions& positions, con
           {"as_of", iso_time(wall_clock::now())}};
 }
 
-// The /final-positions answer as the candidate reads it.
-handover_fetch parse_final(const http::result& r) {
+// The /final-positions answer as the candidate reads it: from member
+// `from` (an address that answers as another member is refused), after a
+// clean shutdown (a crash leaves state files behind what consumers
+// confirmed).
+handover_fetch parse_final(const http::result& r, const std::string& from) {
   handover_fetch out;
   if (!r.reply) {
-    out.error = r.error;
+    out.error = r.error.empty() ? "no answer" : r.error;
     return out;
   }
   auto j = json::parse(r.reply->body, nullptr, false);
+  auto text = [&](const char* key) {
+    return j.is_object() && j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : std::string();
+  };
   if (r.reply->status != 200) {
-    out.error = "answered " + std::to_string(r.reply->status) +
-                (j.is_object() && j["error"].is_string() ? ": " + j["error"].get<std::string>() : "");
+    out.error = "answered " + std::to_string(r.reply->status) + (text("error").empty() ? "" : ": " + text("error"));
     return out;
   }
-  if (!j.is_object() || !j["slots"].is_object()) {
+  if (!j.is_object() || !j.contains("slots") || !j["slots"].is_object()) {
     out.error = "the answer has no slots";
     return out;
   }
-  if (!j.value("clean_shutdown", false)) {
-    out.error = "the old primary did not shut down cleanly (" + j.value("cluster_state", "?") +
-                "): its state files may be behind";
+  if (text("name") != from) {
+    out.error = "the agent at members." + from + ".api is '" + text("name") + "', not " + from;
     return out;
   }
-  out.checkpoint_lsn = j["checkpoint_lsn"].is_string() ? j["checkpoint_lsn"].get<std::string>() : "";
+  if (!j.contains("clean_shutdown") || !j["clean_shutdown"].is_boolean() || !j["clean_shutdown"].get<bool>()) {
+    out.error = "the old primary did not shut down cleanly (" + text("cluster_state") + "): its state files may be "
+                "behind what its consumers confirmed";
+    return out;
+  }
+  out.checkpoint_lsn = text("checkpoint_lsn");
   std::map<std::string, pg::lsn> positions;
   for (auto& [name, s] : j["slots"].items()) {
-    auto text = s.is_object() && s["confirmed_flush_lsn"].is_string() ? s["confirmed_flush_lsn"].get<std::string>() : "";
-    auto l = pg::lsn::parse(text);
+    auto at = s.is_object() && s.contains("confirmed_flush_lsn") && s["confirmed_flush_lsn"].is_string()
+                  ? s["confirmed_flush_lsn"].get<std::string>()
+                  : std::string();
+    auto l = pg::lsn::parse(at);
     if (!l) {
-      out.error = "slot " + name + ": '" + text + "' is not an LSN";
+      out.error = "slot " + name + ": '" + at + "' is not an LSN";
       return out;
     }
     positions[name] = *l;
@@ -140,6 +154,8 @@ void on_final_positions(self_ptr self, caf::typed_response_promise<final_positio
        run_as = st.settings.run_as] { return read_stopped(io, data_dir, bin_dir, run_as); },
       [self, rp](stopped_reading r) mutable {
         const auto& state = self->state;
+        if (!r.done && r.error.empty())
+          r.error = "reading the stopped server's data directory failed (see the log)";
         if (!r.refusal.empty()) {
           rp.deliver(final_positions_reply{409, r.refusal, ""});
         } else if (!r.error.empty()) {
@@ -171,12 +187,13 @@ void fetch_handover(self_ptr self, const std::string& from, std::chrono::millise
   }
   http::request_spec spec;
   spec.target = "/final-positions";
-  spec.timeout = timeout;
-  spec.connect_timeout = timeout;
+  // Connecting and answering share the bound.
+  spec.connect_timeout = timeout / 2;
+  spec.timeout = timeout / 2;
   on_io<http::result>(
       *st.io, self,
       [url = std::get<config::api_url>(parsed), spec] { return http::exchange(url, spec, std::nullopt); },
-      [done = std::move(done)](http::result r) { done(parse_final(r)); });
+      [done = std::move(done), from](http::result r) { done(parse_final(r, from)); });
 }
 
 } // namespace slotd::actors::ha

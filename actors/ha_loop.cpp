@@ -96,6 +96,8 @@ ha_loop_private::behavior_type ha_loop(self_ptr self, io_runtime* io, ha_setting
             return r;
           }
           log_ha()->info("demote: following leader {}", *o.leader);
+          ++s.promote_generation; // a promote still under way is superseded
+          s.promote_in_progress = false;
           self->send(s.copier, cancel_atom_v); // a copy from the old leader, if it has not stopped the server
           s.copy_retry = {};                    // a new leader: copy at once
           s.told = model::told_role::replica;

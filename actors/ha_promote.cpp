@@ -16,6 +16,8 @@ namespace {
 // they stood when the promote came (ticks during the final advance already
 // run the primary rules, which clear the readiness queue).
 struct promotion {
+  std::uint64_t generation = 0;
+  std::string leader; // the leader this node followed when the promote came
   promote_request req;
   caf::typed_response_promise<promote_reply> rp;
   steady::time_point started;
@@ -30,6 +32,19 @@ struct promotion {
   std::optional<handover_report> handover;
 };
 
+// A step of a promote that a demote (or another promote) overtook: it
+// answers the caller and changes nothing.
+bool superseded(self_ptr self, const std::shared_ptr<promotion>& p) {
+  auto& st = self->state;
+  if (p->generation == st.promote_generation && st.told == model::told_role::primary)
+    return false;
+  promote_reply r;
+  r.status = 409;
+  r.error = "this promote was overtaken by a demote or another promote: nothing more was done";
+  p->rp.deliver(std::move(r));
+  return true;
+}
+
 promote_reply refused_during_copy(const ha_state& st) {
   promote_reply r;
   r.status = 409;
@@ -41,8 +56,25 @@ promote_reply refused_during_copy(const ha_state& st) {
 }
 
 void finish(self_ptr self, std::shared_ptr<promotion> p) {
+  if (superseded(self, p))
+    return;
   auto& st = self->state;
   st.promote_in_progress = false;
+  if (p->handover && p->handed) {
+    // Handed over = the copy is now exactly at (or past) the handed-over
+    // position; the others were cut at replay, or their advance failed.
+    auto handed = std::move(p->handover->handed_over);
+    p->handover->handed_over.clear();
+    for (auto& slot : handed) {
+      auto at = p->advanced.find(slot);
+      auto reached = at != p->advanced.end() ? pg::lsn::parse(at->second) : std::nullopt;
+      auto want = p->handed->find(slot);
+      if (reached && want != p->handed->end() && *reached >= want->second)
+        p->handover->handed_over.push_back(slot);
+      else
+        p->handover->not_reached.push_back(slot);
+    }
+  }
   auto local = st.local_snap ? model::visible_slots(st.local_snap->slots, server_major(st)) : model::slot_cache{};
   static const std::vector<model::failover_slot_state> no_failover;
   auto& failover = st.local_snap ? st.local_snap->failover_slots : no_failover;
@@ -68,6 +100,8 @@ void finish(self_ptr self, std::shared_ptr<promotion> p) {
 }
 
 void final_advance(self_ptr self, std::shared_ptr<promotion> p, const local_snapshot& snap) {
+  if (superseded(self, p))
+    return;
   auto& st = self->state;
   if (snap.reachable)
     st.local_snap = snap;
@@ -154,9 +188,13 @@ void on_promote(self_ptr self, promote_request req, caf::typed_response_promise<
   p->req = req;
   p->rp = rp;
   p->started = steady::now();
+  p->generation = ++st.promote_generation;
+  p->leader = st.leader.value_or("");
   p->desired = st.desired;
   p->readiness = st.readiness;
-  if (st.leader_snap)
+  // Only a sample of the leader this node follows: after a leader change
+  // (role auto) the last sample may still be the previous leader's.
+  if (st.leader_snap && st.leader && st.leader_snap->leader == *st.leader)
     p->leader_slots = st.leader_snap->slots;
   st.told = model::told_role::primary;
   st.role_source = "message";
@@ -170,8 +208,21 @@ void on_promote(self_ptr self, promote_request req, caf::typed_response_promise<
   if (!req.handover_from)
     return read_and_advance(self, p);
   auto bound = std::min<std::chrono::milliseconds>(req.timeout / 3, 5s);
+  if (*req.handover_from != p->leader) {
+    // Only the leader this node followed can hand its positions over: any
+    // other server's slots are not the ones this node's copies follow.
+    p->handover = handover_report{*req.handover_from, {}, {}, {},
+                                  "handover_from " + *req.handover_from + " is not the leader this node follows (" +
+                                      (p->leader.empty() ? std::string("none known") : p->leader) +
+                                      "): nothing handed over",
+                                  ""};
+    log_ha()->warn("promote: {}", p->handover->error);
+    return read_and_advance(self, p);
+  }
   fetch_handover(self, *req.handover_from, bound, [self, p](handover_fetch f) {
-    p->handover = handover_report{*p->req.handover_from, {}, {}, f.error, f.checkpoint_lsn};
+    if (superseded(self, p))
+      return;
+    p->handover = handover_report{*p->req.handover_from, {}, {}, {}, f.error, f.checkpoint_lsn};
     if (f.positions)
       p->handed = std::move(f.positions);
     else
@@ -188,6 +239,8 @@ void read_and_advance(self_ptr self, std::shared_ptr<promotion> p) {
   self->request(st.local, st.settings.request_timeout, snapshot_atom_v)
       .then([self, p](local_snapshot& snap) { final_advance(self, p, snap); },
             [self, p](caf::error& e) {
+              if (superseded(self, p))
+                return;
               // The agent keeps the primary role (a promote never blocks the
               // promotion): the HA manager may promote the server anyway.
               self->state.promote_in_progress = false;

@@ -111,6 +111,9 @@ struct ha_state {
   std::string last_copy;
 
   bool promote_in_progress = false;
+  // Numbers promotes; a demote or a new promote moves it on, and a promote
+  // step that comes back under an older number is dropped.
+  std::uint64_t promote_generation = 0;
 
   // Errors, for status, metrics and the dump.
   std::deque<error_entry> errors;

@@ -207,6 +207,7 @@ struct handover_report {
   std::string from;
   std::vector<std::string> handed_over;  // copies advanced to a handed-over position
   std::vector<std::string> from_samples; // copies advanced to last samples only
+  std::vector<std::string> not_reached;  // handed over, but cut at replay or not advanced
   std::string error;                     // why nothing was handed over ("" when it was)
   std::string checkpoint_lsn;            // the old primary's shutdown checkpoint
 };

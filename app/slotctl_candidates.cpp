@@ -58,7 +58,8 @@ answer read_answer(std::string name, std::string api, const call_result& r) {
     a.error = "answered " + std::to_string(r.reply->status) +
               (j.is_object() && j.contains("error") && j["error"].is_string() ? ": " + j["error"].get<std::string>()
                                                                                : "");
-  } else if (!j.is_object() || !j.contains("loses_nothing") || !j["loses_nothing"].is_boolean()) {
+  } else if (!j.is_object() || !j.contains("loses_nothing") || !j["loses_nothing"].is_boolean() ||
+             !j.contains("name") || !j["name"].is_string()) {
     a.error = "the answer is not a /candidate answer (an older slotd?)";
   } else {
     a.body = std::move(j);
@@ -75,7 +76,11 @@ model::candidate_summary summarize(const answer& a) {
   }
   const auto& j = *a.body;
   c.reachable = true;
-  auto role = j.value("role", "");
+  auto text = [&](const char* key) { return j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : ""; };
+  auto count = [&](const char* key) {
+    return j.contains(key) && j[key].is_number_unsigned() ? j[key].get<std::uint64_t>() : std::uint64_t{0};
+  };
+  auto role = text("role");
   c.leader = role == "primary" || role == "promoting";
   c.loses_nothing = j["loses_nothing"].get<bool>();
   // What the node has received; a standby whose WAL receiver has not run
@@ -85,9 +90,9 @@ model::candidate_summary summarize(const answer& a) {
   c.receive_lsn = received && replayed ? std::max(*received, *replayed) : received ? received : replayed;
   if (c.leader) // a primary writes its WAL: its position is its own
     c.receive_lsn = lsn_field(j, "current_lsn");
-  c.slots_behind = j.value("slots_behind", std::size_t{0});
-  c.bytes_behind = j.value("bytes_behind", std::uint64_t{0});
-  c.nofailover = j.value("nofailover", false);
+  c.slots_behind = count("slots_behind");
+  c.bytes_behind = count("bytes_behind");
+  c.nofailover = j.contains("nofailover") && j["nofailover"].is_boolean() && j["nofailover"].get<bool>();
   return c;
 }
 
@@ -107,13 +112,18 @@ std::string note_of(const model::candidate_summary& c, const answer& a) {
   if (!a.body)
     return "";
   std::string note;
-  for (auto& r : (*a.body)["reasons"])
-    if (r.is_string())
-      note += (note.empty() ? "" : "; ") + r.get<std::string>();
-  const auto& sample = (*a.body)["leader_sample"];
-  if (sample.is_object() && sample["age_seconds"].is_number())
-    note += fmt::format("{}leader sample {:.1f} s old{}", note.empty() ? "" : "; ", sample["age_seconds"].get<double>(),
-                        sample["error"].is_string() ? " (leader unreachable)" : "");
+  const auto& body = *a.body;
+  if (body.contains("reasons") && body["reasons"].is_array())
+    for (auto& r : body["reasons"])
+      if (r.is_string())
+        note += (note.empty() ? "" : "; ") + r.get<std::string>();
+  if (body.contains("leader_sample") && body["leader_sample"].is_object()) {
+    const auto& sample = body["leader_sample"];
+    if (sample.contains("age_seconds") && sample["age_seconds"].is_number())
+      note += fmt::format("{}leader sample {:.1f} s old{}", note.empty() ? "" : "; ",
+                          sample["age_seconds"].get<double>(),
+                          sample.contains("error") && sample["error"].is_string() ? " (leader unreachable)" : "");
+  }
   return note;
 }
 
@@ -192,8 +202,11 @@ int run_candidates(const agent_address& agent, const std::vector<std::string>& a
                 << " (give --members NAME=URL,...)\n";
       return first.front().reply ? exit_refused : exit_unreachable;
     }
-    a.name = a.body->value("name", "");
-    for (auto& [name, m] : (*a.body)["members"].items())
+    a.name = (*a.body)["name"].get<std::string>();
+    auto listed = (*a.body)["members"];
+    if (!listed.is_object())
+      listed = json::object();
+    for (auto& [name, m] : listed.items())
       members[name] = m.is_object() && m["api"].is_string() ? m["api"].get<std::string>() : "";
     members.erase(a.name);
     answers.push_back(std::move(a));
@@ -217,8 +230,8 @@ int run_candidates(const agent_address& agent, const std::vector<std::string>& a
   auto results = perform_all(calls, agent.token);
   for (std::size_t i = 0; i < results.size(); ++i) {
     auto a = read_answer(asked[i], members[asked[i]], results[i]);
-    if (a.body && a.body->value("name", asked[i]) != asked[i]) {
-      a.error = "the agent at " + a.api + " is " + a.body->value("name", "") + ", not " + asked[i];
+    if (a.body && (*a.body)["name"].get<std::string>() != asked[i]) {
+      a.error = "the agent at " + a.api + " is " + (*a.body)["name"].get<std::string>() + ", not " + asked[i];
       a.body.reset();
     }
     answers.push_back(std::move(a));

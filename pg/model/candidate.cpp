@@ -78,6 +78,8 @@ candidate_verdict judge_candidate(const candidate_input& in) {
   }
   if (!in.local_reachable)
     v.reasons.push_back("the local server does not answer");
+  else if (!in.in_recovery)
+    v.reasons.push_back("the local server is not in recovery: it is a primary, not a replica that could be promoted");
   if (in.server_down)
     v.reasons.push_back("the local server is down after a slot copy and being started again");
   else if (in.restarting)

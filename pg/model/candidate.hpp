@@ -66,6 +66,7 @@ std::optional<lag> lag_behind(const position_history& h, const std::string& slot
 struct candidate_input {
   bool holds_lead = false;      // primary or promoting: it is the leader
   bool local_reachable = false; // the last read of the local server worked
+  bool in_recovery = true;      // the local server, as last read
   bool copying = false;         // a slot copy is under way
   bool restarting = false;      // the server is stopped for a copy
   bool server_down = false;     // a start after a copy failed

@@ -32,7 +32,7 @@ command controldata_command(const std::filesystem::path& bin_dir, const std::fil
   command c;
   c.argv = {"env", "LC_ALL=C", (bin_dir / "pg_controldata").string(), "-D", data_dir.string()};
   c.run_as = std::move(run_as);
-  c.timeout = std::chrono::seconds(10);
+  c.timeout = std::chrono::seconds(4); // within the API's 5 s for a read
   return c;
 }
 

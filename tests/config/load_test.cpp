@@ -39,8 +39,8 @@ TEST(load, reads_every_value_of_the_example_file) {
   model::cluster_view view;
   view.use_slots = true;
   view.member_slots_ttl = 30min;
-  view.members["node1"] = {"node1", "10.0.0.1", 5432, {}, std::nullopt};
-  view.members["node2"] = {"node2", "10.0.0.2", 5432, {}, std::nullopt};
+  view.members["node1"] = {"node1", "10.0.0.1", 5432, {}, std::nullopt, "http://10.0.0.1:8010"};
+  view.members["node2"] = {"node2", "10.0.0.2", 5432, {}, std::nullopt, "http://10.0.0.2:8010"};
   view.members["node3"] = {"node3", "10.0.0.3", 5432, {"node2", true, false}, std::nullopt};
   view.slots["cdc"] = {"cdc", model::slot_type::logical, "app", "pgoutput", false};
   view.slots["archiver"] = {"archiver", model::slot_type::physical, "", "", false};

@@ -175,6 +175,15 @@ TEST(JudgeCandidate, ACopyHoldingTheServerOrAnUnreachableServerLoses) {
   EXPECT_FALSE(judge_candidate(in).loses_nothing);
 }
 
+TEST(JudgeCandidate, AServerOutOfRecoveryIsNoCandidate) {
+  auto in = ready_replica();
+  in.in_recovery = false; // told replica, but its server is a primary (not fenced)
+  auto v = judge_candidate(in);
+  EXPECT_FALSE(v.loses_nothing);
+  ASSERT_EQ(v.reasons.size(), 1u);
+  EXPECT_NE(v.reasons[0].find("not in recovery"), std::string::npos);
+}
+
 TEST(JudgeCandidate, ANodeThatCannotSayLosesWithTheReason) {
   auto in = ready_replica();
   in.readiness.ready = false;
