@@ -8,12 +8,15 @@
 
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
+#include <caf/scoped_actor.hpp>
 #include <caf/send.hpp>
+#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
 #include "actors/agent.hpp"
 #include "actors/io_bridge.hpp"
 #include "app/api/api_service.hpp"
+#include "app/service_notify.hpp"
 #include "config/load.hpp"
 #include "config/reload.hpp"
 #include "slotd/version.hpp"
@@ -31,9 +34,11 @@ public:
     q_.push_back(sig);
     cv_.notify_one();
   }
-  int pop() {
+  // The next signal, or nullopt when none came within `wait`.
+  std::optional<int> pop_for(std::chrono::milliseconds wait) {
     std::unique_lock lk(mu_);
-    cv_.wait(lk, [&] { return !q_.empty(); });
+    if (!cv_.wait_for(lk, wait, [&] { return !q_.empty(); }))
+      return std::nullopt;
     int s = q_.front();
     q_.pop_front();
     return s;
@@ -52,6 +57,26 @@ void listen_signals(boost::asio::signal_set& signals, signal_queue& queue) {
     queue.push(sig);
     listen_signals(signals, queue);
   });
+}
+
+// Whether the HA loop answers within `wait`, and whether it has run (ticked).
+struct loop_answer {
+  bool answered = false;
+  bool runs = false;
+};
+loop_answer ask_loop(caf::actor_system& sys, const actors::agent& agent, std::chrono::milliseconds wait) {
+  caf::scoped_actor self{sys};
+  loop_answer out;
+  self->request(agent.ha(), wait, actors::health_atom_v)
+      .receive(
+          [&](actors::health_reply& r) {
+            out.answered = true;
+            auto j = nlohmann::json::parse(r.json, nullptr, false);
+            out.runs = j.is_object() && j.contains("loop_runs") && j["loop_runs"].is_boolean() &&
+                       j["loop_runs"].get<bool>();
+          },
+          [&](caf::error&) {});
+  return out;
 }
 
 } // namespace
@@ -91,9 +116,31 @@ int run_agent(const config::config& cfg, const std::string& config_path) {
   signals.add(SIGUSR1);
   listen_signals(signals, queue);
 
+  // The service manager hears READY once the API listens and the HA loop
+  // has run (at most 30 s after the start: a loop that has not run by then
+  // says so in /health, and the watchdog below takes over).
+  auto ready_by = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (!ask_loop(sys, *agent, std::chrono::seconds(2)).runs && std::chrono::steady_clock::now() < ready_by)
+    if (auto early = queue.pop_for(std::chrono::milliseconds(100))) {
+      queue.push(*early);
+      break;
+    }
+  notify_ready("member " + cfg.name + ": API on " + config::to_string(cfg.api.listen));
+  // The watchdog is fed while the HA loop answers; a wedged loop lets it
+  // expire and the service manager restarts slotd.
+  auto watchdog = watchdog_interval();
+  auto feed_every = watchdog ? std::chrono::duration_cast<std::chrono::milliseconds>(*watchdog / 3)
+                             : std::chrono::milliseconds(std::chrono::hours(1));
+
   int exit_code = 0;
   for (;;) {
-    int sig = queue.pop();
+    auto next = queue.pop_for(feed_every);
+    if (!next) {
+      if (watchdog && ask_loop(sys, *agent, feed_every).answered)
+        notify_watchdog();
+      continue;
+    }
+    int sig = *next;
     if (sig == actor_failed) {
       log->critical("a core actor failed: shutting down (exit 1) so that the service manager restarts slotd");
       exit_code = 1;
@@ -130,6 +177,7 @@ int run_agent(const config::config& cfg, const std::string& config_path) {
     log->info("{}: shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
     break;
   }
+  notify_stopping();
   boost::system::error_code ignored;
   signals.cancel(ignored);
   api->stop(); // before the agent: its shutdown waits for every actor
