@@ -19,6 +19,7 @@
 #include "app/service_notify.hpp"
 #include "config/load.hpp"
 #include "config/reload.hpp"
+#include "pg/server/debian_cluster.hpp"
 #include "slotd/version.hpp"
 
 namespace slotd::app {
@@ -79,11 +80,31 @@ loop_answer ask_loop(caf::actor_system& sys, const actors::agent& agent, std::ch
   return out;
 }
 
+// A Debian cluster (its configuration in /etc/postgresql) cannot be started
+// with pg_ctl -D: without stop_command / start_command, slotd uses
+// pg_ctlcluster for it. Returns the cluster when it did.
+std::optional<pg::server::debian_cluster> default_server_commands(config::config& cfg) {
+  auto& pgc = cfg.postgresql;
+  if (!pgc.stop_command.empty() || !pgc.start_command.empty())
+    return std::nullopt;
+  auto cluster = pg::server::find_debian_cluster(pgc.data_dir);
+  if (cluster) {
+    pgc.stop_command = pg::server::pg_ctlcluster_stop(*cluster);
+    pgc.start_command = pg::server::pg_ctlcluster_start(*cluster);
+  }
+  return cluster;
+}
+
 } // namespace
 
-int run_agent(const config::config& cfg, const std::string& config_path) {
-  actors::make_loggers(std::string(config::to_string(cfg.log.level)), cfg.log.format == config::log_format::json);
+int run_agent(const config::config& file_cfg, const std::string& config_path) {
+  actors::make_loggers(std::string(config::to_string(file_cfg.log.level)),
+                       file_cfg.log.format == config::log_format::json);
   auto log = spdlog::get("slotd");
+  auto cfg = file_cfg;
+  if (auto debian = default_server_commands(cfg))
+    log->info("{} is Debian cluster {}/{}: the server is stopped and started with pg_ctlcluster", cfg.postgresql.data_dir,
+              debian->version, debian->name);
   log->info("slotd {} starting: member {}, scope {}, loop_wait {} ms", slotd::version, cfg.name,
             cfg.scope.empty() ? "-" : cfg.scope, cfg.loop_wait.count());
 
@@ -158,6 +179,7 @@ int run_agent(const config::config& cfg, const std::string& config_path) {
         log->error("SIGHUP: {} has errors: keeping the running configuration", config_path);
         continue;
       }
+      default_server_commands(*loaded.value);
       log->info("SIGHUP: reloading {}", config_path);
       for (auto& key : config::keys_needing_restart(cfg, *loaded.value))
         log->warn("SIGHUP: {} changed: the running value stays until slotd restarts", key);

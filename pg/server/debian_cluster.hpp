@@ -1,0 +1,34 @@
+#pragma once
+// Debian's PostgreSQL clusters (postgresql-common): the configuration lives
+// in /etc/postgresql/VERSION/NAME, not in the data directory, so `pg_ctl
+// start -D DATA_DIR` cannot start such a server; pg_ctlcluster can. When
+// postgresql.stop_command / start_command are not set, slotd uses
+// pg_ctlcluster for a data directory that is a Debian cluster's.
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace slotd::pg::server {
+
+struct debian_cluster {
+  std::string version; // "15"
+  std::string name;    // "main"
+  friend bool operator==(const debian_cluster&, const debian_cluster&) = default;
+};
+
+// The data_directory setting of a postgresql.conf's text (the last one wins,
+// as in PostgreSQL); nullopt when it is not set.
+std::optional<std::string> data_directory_setting(std::string_view conf);
+
+// The cluster under `etc` (/etc/postgresql) whose postgresql.conf names
+// `data_dir` as its data_directory (paths compared after resolving links).
+// Reads small files: call it at start-up, not on the I/O thread.
+std::optional<debian_cluster> find_debian_cluster(const std::filesystem::path& data_dir,
+                                                  const std::filesystem::path& etc = "/etc/postgresql");
+
+// The commands slotd runs for it (through /bin/sh -c).
+std::string pg_ctlcluster_stop(const debian_cluster& c);
+std::string pg_ctlcluster_start(const debian_cluster& c);
+
+} // namespace slotd::pg::server
