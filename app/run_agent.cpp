@@ -2,6 +2,7 @@
 #include "app/run_agent.hpp"
 
 #include <condition_variable>
+#include <filesystem>
 #include <deque>
 #include <iostream>
 #include <mutex>
@@ -81,18 +82,27 @@ loop_answer ask_loop(caf::actor_system& sys, const actors::agent& agent, std::ch
 }
 
 // A Debian cluster (its configuration in /etc/postgresql) cannot be started
-// with pg_ctl -D: without stop_command / start_command, slotd uses
-// pg_ctlcluster for it. Returns the cluster when it did.
-std::optional<pg::server::debian_cluster> default_server_commands(config::config& cfg) {
+// with pg_ctl -D: a command the configuration leaves unset becomes
+// pg_ctlcluster's, where that is safe (pg/server/debian_cluster). Returns
+// why slotd cannot run ("" when it can) and, in `chose`, what it chose.
+std::string default_server_commands(config::config& cfg, std::string* chose = nullptr) {
   auto& pgc = cfg.postgresql;
-  if (!pgc.stop_command.empty() || !pgc.start_command.empty())
-    return std::nullopt;
+  if (!pgc.stop_command.empty() && !pgc.start_command.empty())
+    return "";
   auto cluster = pg::server::find_debian_cluster(pgc.data_dir);
-  if (cluster) {
-    pgc.stop_command = pg::server::pg_ctlcluster_stop(*cluster);
-    pgc.start_command = pg::server::pg_ctlcluster_start(*cluster);
-  }
-  return cluster;
+  if (!cluster)
+    return "";
+  auto commands = pg::server::debian_server_commands(*cluster, pgc.stop_command, pgc.start_command,
+                                                     std::filesystem::exists("/run/systemd/system"),
+                                                     pg::server::debian_start_conf(*cluster));
+  if (!commands.refusal.empty())
+    return commands.refusal;
+  pgc.stop_command = commands.stop;
+  pgc.start_command = commands.start;
+  if (chose)
+    *chose = "Debian cluster " + cluster->version + "/" + cluster->name + ": stop with '" + commands.stop +
+             "', start with '" + commands.start + "'";
+  return "";
 }
 
 } // namespace
@@ -102,9 +112,13 @@ int run_agent(const config::config& file_cfg, const std::string& config_path) {
                        file_cfg.log.format == config::log_format::json);
   auto log = spdlog::get("slotd");
   auto cfg = file_cfg;
-  if (auto debian = default_server_commands(cfg))
-    log->info("{} is Debian cluster {}/{}: the server is stopped and started with pg_ctlcluster", cfg.postgresql.data_dir,
-              debian->version, debian->name);
+  std::string chose;
+  if (auto refusal = default_server_commands(cfg, &chose); !refusal.empty()) {
+    log->error("{}", refusal);
+    return 2;
+  }
+  if (!chose.empty())
+    log->info("{}", chose);
   log->info("slotd {} starting: member {}, scope {}, loop_wait {} ms", slotd::version, cfg.name,
             cfg.scope.empty() ? "-" : cfg.scope, cfg.loop_wait.count());
 
@@ -147,20 +161,28 @@ int run_agent(const config::config& file_cfg, const std::string& config_path) {
       break;
     }
   notify_ready("member " + cfg.name + ": API on " + config::to_string(cfg.api.listen));
-  // The watchdog is fed while the HA loop answers; a wedged loop lets it
-  // expire and the service manager restarts slotd.
+  // The watchdog is fed while the HA loop answers a request; a loop that
+  // stops answering lets it expire and the service manager restarts slotd.
+  // Feeds keep their own schedule (signals in between do not push them
+  // back), each ask bounded to a quarter of the watchdog's time.
+  using ms = std::chrono::milliseconds;
   auto watchdog = watchdog_interval();
-  auto feed_every = watchdog ? std::chrono::duration_cast<std::chrono::milliseconds>(*watchdog / 3)
-                             : std::chrono::milliseconds(std::chrono::hours(1));
+  auto feed_every = watchdog ? std::max(ms(100), std::chrono::duration_cast<ms>(*watchdog / 3)) : ms(std::chrono::hours(1));
+  auto ask_within = watchdog ? std::max(ms(100), std::chrono::duration_cast<ms>(*watchdog / 4)) : ms(0);
+  auto next_feed = std::chrono::steady_clock::now() + feed_every;
 
   int exit_code = 0;
   for (;;) {
-    auto next = queue.pop_for(feed_every);
-    if (!next) {
-      if (watchdog && ask_loop(sys, *agent, feed_every).answered)
+    auto now = std::chrono::steady_clock::now();
+    if (watchdog && now >= next_feed) {
+      next_feed = now + feed_every;
+      if (ask_loop(sys, *agent, ask_within).answered)
         notify_watchdog();
       continue;
     }
+    auto next = queue.pop_for(std::chrono::duration_cast<ms>(next_feed - now) + ms(1));
+    if (!next)
+      continue;
     int sig = *next;
     if (sig == actor_failed) {
       log->critical("a core actor failed: shutting down (exit 1) so that the service manager restarts slotd");
@@ -179,7 +201,10 @@ int run_agent(const config::config& file_cfg, const std::string& config_path) {
         log->error("SIGHUP: {} has errors: keeping the running configuration", config_path);
         continue;
       }
-      default_server_commands(*loaded.value);
+      if (auto refusal = default_server_commands(*loaded.value); !refusal.empty()) {
+        log->error("SIGHUP: {}: keeping the running configuration", refusal);
+        continue;
+      }
       log->info("SIGHUP: reloading {}", config_path);
       for (auto& key : config::keys_needing_restart(cfg, *loaded.value))
         log->warn("SIGHUP: {} changed: the running value stays until slotd restarts", key);

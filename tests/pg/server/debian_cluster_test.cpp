@@ -28,8 +28,10 @@ protected:
   void SetUp() override {
     root = fs::temp_directory_path() / ("slotd-debian-" + std::to_string(::getpid()));
     fs::remove_all(root);
-    fs::create_directories(root / "data" / "15" / "main");
-    fs::create_directories(root / "data" / "15" / "other");
+    for (auto name : {"main", "other"}) {
+      fs::create_directories(root / "data" / "15" / name);
+      std::ofstream(root / "data" / "15" / name / "PG_VERSION") << "15\n";
+    }
   }
   void TearDown() override { fs::remove_all(root); }
   void conf(const std::string& version, const std::string& name, const fs::path& data) {
@@ -59,6 +61,49 @@ TEST_F(EtcPostgresql, NoClusterForAnotherDirectoryOrWithoutEtcOrForANameTheShell
   EXPECT_FALSE(find_debian_cluster(root / "data" / "15" / "main", root / "nowhere"));
   conf("15", "a b", root / "data" / "15" / "other");
   EXPECT_FALSE(find_debian_cluster(root / "data" / "15" / "other", root / "etc"));
+}
+
+TEST_F(EtcPostgresql, TwoConfigurationsForOneDirectoryOrAnotherMajorsAreNotGuessedBetween) {
+  conf("15", "main", root / "data" / "15" / "main");
+  conf("15", "main.bak", root / "data" / "15" / "main");
+  EXPECT_FALSE(find_debian_cluster(root / "data" / "15" / "main", root / "etc")) << "two candidates: none";
+  fs::remove_all(root / "etc" / "15" / "main.bak");
+  conf("14", "main", root / "data" / "15" / "main"); // a leftover of an older major
+  auto c = find_debian_cluster(root / "data" / "15" / "main", root / "etc");
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->version, "15") << "the major of the data directory's PG_VERSION";
+}
+
+TEST_F(EtcPostgresql, StartConfIsReadLikePgCtlclusterReadsIt) {
+  conf("15", "main", root / "data" / "15" / "main");
+  debian_cluster c{"15", "main"};
+  EXPECT_EQ(debian_start_conf(c, root / "etc"), "auto") << "no file: auto";
+  std::ofstream(root / "etc" / "15" / "main" / "start.conf") << "# Automatic startup configuration\n\ndisabled\n";
+  EXPECT_EQ(debian_start_conf(c, root / "etc"), "disabled");
+}
+
+} // namespace
+} // namespace slotd::pg::server
+
+namespace slotd::pg::server {
+namespace {
+
+TEST(DebianServerCommands, PgCtlclusterForEachUnsetCommandOnlyWhereThatIsSafe) {
+  debian_cluster c{"15", "main"};
+  auto plain = debian_server_commands(c, "", "", false, "auto");
+  EXPECT_EQ(plain.refusal, "");
+  EXPECT_EQ(plain.stop, "pg_ctlcluster 15 main stop -m fast");
+  EXPECT_EQ(plain.start, "pg_ctlcluster 15 main start");
+  auto half = debian_server_commands(c, "my-stop", "", false, "manual");
+  EXPECT_EQ(half.stop, "my-stop") << "a command that is set stays";
+  EXPECT_EQ(half.start, "pg_ctlcluster 15 main start") << "the other one is filled in";
+  auto under_systemd = debian_server_commands(c, "", "", true, "auto");
+  EXPECT_NE(under_systemd.refusal.find("postgresql@15-main"), std::string::npos) << under_systemd.refusal;
+  auto disabled = debian_server_commands(c, "", "", false, "disabled");
+  EXPECT_NE(disabled.refusal.find("disabled"), std::string::npos);
+  auto both = debian_server_commands(c, "a", "b", true, "disabled");
+  EXPECT_EQ(both.refusal, "") << "both set: the configuration decides";
+  EXPECT_EQ(both.stop, "a");
 }
 
 } // namespace
