@@ -105,6 +105,9 @@ TEST(sampling, a_copy_held_back_by_replay_catches_up_while_the_leader_is_idle) {
   start_both(x);
   if (HasFatalFailure())
     return;
+  // Settled: the samples backed off to the slowest (what the first copy
+  // set off is over) before the full cycles are counted.
+  ASSERT_TRUE(eventually([&] { return sampling(x, "next_ms") == 2000; }, 30s)) << x.loop().dump(2);
   auto cycles = x.loop()["cycles"].get<long>();
 
   x.r.exec("SELECT pg_wal_replay_pause()");
