@@ -51,9 +51,7 @@ bool take_leader_sample(self_ptr self, leader_snapshot ls) {
     s.leader_error.clear();
     moved = !s.leader_snap || s.leader_snap->leader != ls.leader ||
             model::logical_slots_moved(s.leader_snap->slots, ls.slots);
-    if (s.leader_snap && s.leader_snap->leader != ls.leader)
-      s.leader_positions = {};
-    model::record_leader_positions(s.leader_positions, ls.slots, ls.as_of);
+    model::record_leader_positions(s.leader_positions, ls.leader, ls.slots, ls.as_of);
     s.leader_snap = std::move(ls);
   } else {
     if (s.leader_error.empty() || should_log(s, "leader-down"))

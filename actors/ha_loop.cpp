@@ -103,7 +103,6 @@ ha_loop_private::behavior_type ha_loop(self_ptr self, io_runtime* io, ha_setting
           s.told = model::told_role::replica;
           s.role_source = "message";
           s.leader_snap.reset();
-          s.leader_positions = {};
           s.leader_error.clear();
           s.rebuild_readiness = true;
           set_leader(self, o.leader);

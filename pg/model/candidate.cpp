@@ -23,8 +23,10 @@ double seconds_between(sample_clock::time_point from, sample_clock::time_point t
 
 } // namespace
 
-void record_leader_positions(position_history& h, const slot_cache& leader, sample_clock::time_point at,
-                             std::size_t limit) {
+void record_leader_positions(position_history& h, const std::string& leader_name, const slot_cache& leader,
+                             sample_clock::time_point at, std::size_t limit) {
+  if (h.leader != leader_name)
+    h = position_history{leader_name, {}, std::nullopt};
   for (auto it = h.slots.begin(); it != h.slots.end();) {
     auto s = leader.find(it->first);
     if (s == leader.end() || s->second.type != slot_type::logical || !s->second.confirmed_flush_lsn)

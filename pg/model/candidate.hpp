@@ -32,6 +32,7 @@ struct position_seen {
   friend bool operator==(const position_seen&, const position_seen&) = default;
 };
 struct position_history {
+  std::string leader; // whose slots these are
   std::map<std::string, std::deque<position_seen>> slots;
   std::optional<sample_clock::time_point> newest; // the last sample recorded
   friend bool operator==(const position_history&, const position_history&) = default;
@@ -42,11 +43,12 @@ struct position_history {
 // computed from a thinned stretch is over-, never under-estimated).
 inline constexpr std::size_t position_history_limit = 256;
 
-// Records one leader sample taken at `at`: each logical slot's
-// confirmed_flush_lsn. Slots the leader no longer has are forgotten. A
-// position that goes backwards (a new leader) restarts that slot's history.
-void record_leader_positions(position_history& h, const slot_cache& leader, sample_clock::time_point at,
-                             std::size_t limit = position_history_limit);
+// Records one sample of member `leader_name` taken at `at`: each logical
+// slot's confirmed_flush_lsn. A sample of another leader starts the history
+// again; slots the leader no longer has are forgotten; a position that goes
+// backwards restarts that slot's history.
+void record_leader_positions(position_history& h, const std::string& leader_name, const slot_cache& leader,
+                             sample_clock::time_point at, std::size_t limit = position_history_limit);
 
 // How far a copy at `copy` is behind the leader's slot, as of the newest
 // sample: bytes below the leader's last known position, and seconds since

@@ -4,6 +4,8 @@
 #include <sstream>
 #include <system_error>
 
+#include "pg/server/text_lines.hpp"
+
 namespace slotd::pg::server {
 
 namespace fs = std::filesystem;
@@ -20,30 +22,26 @@ bool plain_name(const std::string& s) {
 
 std::optional<std::string> data_directory_setting(std::string_view conf) {
   std::optional<std::string> out;
-  std::size_t start = 0;
-  while (start < conf.size()) {
-    auto end = conf.find('\n', start);
-    auto line = conf.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start);
-    start = end == std::string_view::npos ? conf.size() : end + 1;
+  for_each_line(conf, [&](std::string_view line) {
     auto first = line.find_first_not_of(" \t");
     if (first == std::string_view::npos || line.substr(first, 14) != "data_directory")
-      continue;
+      return;
     auto rest = line.substr(first + 14);
     auto eq = rest.find_first_not_of(" \t");
     if (eq == std::string_view::npos)
-      continue;
+      return;
     if (rest[eq] == '=')
       rest = rest.substr(eq + 1);
     else if (eq == 0)
-      continue; // data_directory_xyz: another name
+      return; // data_directory_xyz: another name
     auto q = rest.find_first_not_of(" \t");
     if (q == std::string_view::npos || rest[q] != '\'')
-      continue;
+      return;
     auto close = rest.find('\'', q + 1);
     if (close == std::string_view::npos)
-      continue;
+      return;
     out = std::string(rest.substr(q + 1, close - q - 1));
-  }
+  });
   return out;
 }
 

@@ -4,6 +4,7 @@
 #include <sstream>
 #include <system_error>
 
+#include "pg/server/text_lines.hpp"
 #include "pg/slotfile/slot_state.hpp"
 
 namespace slotd::pg::server {
@@ -39,14 +40,10 @@ command controldata_command(const std::filesystem::path& bin_dir, const std::fil
 result<control_data> parse_controldata(std::string_view output) {
   control_data out;
   bool state_seen = false;
-  std::size_t start = 0;
-  while (start < output.size()) {
-    auto end = output.find('\n', start);
-    auto line = output.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start);
-    start = end == std::string_view::npos ? output.size() : end + 1;
+  for_each_line(output, [&](std::string_view line) {
     auto colon = line.find(':');
     if (colon == std::string_view::npos)
-      continue;
+      return;
     auto key = trim(line.substr(0, colon));
     auto value = trim(line.substr(colon + 1));
     if (key == "Database cluster state") {
@@ -55,7 +52,7 @@ result<control_data> parse_controldata(std::string_view output) {
     } else if (key == "Latest checkpoint location") {
       out.checkpoint = lsn::parse(value);
     }
-  }
+  });
   if (!state_seen || !out.checkpoint)
     return failure("pg_controldata: no cluster state or latest checkpoint location in its output");
   return out;

@@ -23,7 +23,7 @@ slot_cache leader_at(std::uint64_t cdc, std::optional<std::uint64_t> audit = {})
 
 TEST(LagBehind, ACopyAtOrPastTheLeaderIsNotBehind) {
   position_history h;
-  record_leader_positions(h, leader_at(500), T(0));
+  record_leader_positions(h, "node1", leader_at(500), T(0));
   EXPECT_EQ(lag_behind(h, "cdc", L(500)), lag{});
   EXPECT_EQ(lag_behind(h, "cdc", L(600)), lag{});
 }
@@ -31,18 +31,18 @@ TEST(LagBehind, ACopyAtOrPastTheLeaderIsNotBehind) {
 TEST(LagBehind, NoHistoryOfTheSlotIsNoFigure) {
   position_history h;
   EXPECT_EQ(lag_behind(h, "cdc", L(500)), std::nullopt);
-  record_leader_positions(h, leader_at(500), T(0));
+  record_leader_positions(h, "node1", leader_at(500), T(0));
   EXPECT_EQ(lag_behind(h, "audit", L(500)), std::nullopt);
   EXPECT_EQ(lag_behind(h, "node2", L(500)), std::nullopt) << "physical slots have no history";
 }
 
 TEST(LagBehind, SecondsSinceTheLeaderWasLastSeenAtOrBelowTheCopy) {
   position_history h;
-  record_leader_positions(h, leader_at(100), T(0));
-  record_leader_positions(h, leader_at(100), T(2)); // still at 100 two seconds later
-  record_leader_positions(h, leader_at(300), T(3));
-  record_leader_positions(h, leader_at(700), T(6));
-  record_leader_positions(h, leader_at(700), T(10));
+  record_leader_positions(h, "node1", leader_at(100), T(0));
+  record_leader_positions(h, "node1", leader_at(100), T(2)); // still at 100 two seconds later
+  record_leader_positions(h, "node1", leader_at(300), T(3));
+  record_leader_positions(h, "node1", leader_at(700), T(6));
+  record_leader_positions(h, "node1", leader_at(700), T(10));
   auto at_100 = lag_behind(h, "cdc", L(100));
   ASSERT_TRUE(at_100);
   EXPECT_EQ(at_100->bytes, 600u);
@@ -56,8 +56,8 @@ TEST(LagBehind, SecondsSinceTheLeaderWasLastSeenAtOrBelowTheCopy) {
 
 TEST(LagBehind, ACopyOlderThanTheHistoryIsAtLeastItsSpan) {
   position_history h;
-  record_leader_positions(h, leader_at(300), T(0));
-  record_leader_positions(h, leader_at(700), T(4));
+  record_leader_positions(h, "node1", leader_at(300), T(0));
+  record_leader_positions(h, "node1", leader_at(700), T(4));
   auto old = lag_behind(h, "cdc", L(100));
   ASSERT_TRUE(old);
   EXPECT_EQ(old->bytes, 600u);
@@ -67,8 +67,8 @@ TEST(LagBehind, ACopyOlderThanTheHistoryIsAtLeastItsSpan) {
 
 TEST(LagBehind, ADeadLeaderAnswersAsOfItsLastSample) {
   position_history h;
-  record_leader_positions(h, leader_at(100), T(0));
-  record_leader_positions(h, leader_at(200), T(1));
+  record_leader_positions(h, "node1", leader_at(100), T(0));
+  record_leader_positions(h, "node1", leader_at(200), T(1));
   // No samples after T+1: the figures do not grow with the wall clock.
   auto l = lag_behind(h, "cdc", L(100));
   ASSERT_TRUE(l);
@@ -76,13 +76,26 @@ TEST(LagBehind, ADeadLeaderAnswersAsOfItsLastSample) {
   EXPECT_EQ(h.newest, T(1));
 }
 
+TEST(RecordLeaderPositions, ASampleOfAnotherLeaderStartsTheHistoryAgain) {
+  position_history h;
+  record_leader_positions(h, "node1", leader_at(100), T(0));
+  record_leader_positions(h, "node1", leader_at(900), T(5));
+  record_leader_positions(h, "node3", leader_at(950), T(6));
+  EXPECT_EQ(h.leader, "node3");
+  ASSERT_EQ(h.slots["cdc"].size(), 1u);
+  auto l = lag_behind(h, "cdc", L(100));
+  ASSERT_TRUE(l);
+  EXPECT_TRUE(l->at_least) << "nothing of node1's history is taken for node3's";
+  EXPECT_DOUBLE_EQ(l->seconds, 0.0);
+}
+
 TEST(RecordLeaderPositions, ForgetsSlotsTheLeaderNoLongerHasAndRestartsOnAStepBack) {
   position_history h;
-  record_leader_positions(h, leader_at(500, 400), T(0));
+  record_leader_positions(h, "node1", leader_at(500, 400), T(0));
   EXPECT_TRUE(h.slots.contains("audit"));
-  record_leader_positions(h, leader_at(600), T(1));
+  record_leader_positions(h, "node1", leader_at(600), T(1));
   EXPECT_FALSE(h.slots.contains("audit"));
-  record_leader_positions(h, leader_at(200), T(2)); // a new leader, its slot behind
+  record_leader_positions(h, "node1", leader_at(200), T(2)); // a new leader, its slot behind
   ASSERT_EQ(h.slots["cdc"].size(), 1u);
   EXPECT_EQ(h.slots["cdc"].front().lsn, L(200));
 }
@@ -90,7 +103,7 @@ TEST(RecordLeaderPositions, ForgetsSlotsTheLeaderNoLongerHasAndRestartsOnAStepBa
 TEST(RecordLeaderPositions, StaysWithinItsLimitAndNeverUnderestimates) {
   position_history h;
   for (int i = 0; i < 100; ++i)
-    record_leader_positions(h, leader_at(100 + 10 * static_cast<std::uint64_t>(i)), T(i), 16);
+    record_leader_positions(h, "node1", leader_at(100 + 10 * static_cast<std::uint64_t>(i)), T(i), 16);
   EXPECT_LE(h.slots["cdc"].size(), 16u);
   EXPECT_EQ(h.slots["cdc"].back().lsn, L(1090)) << "the newest position always stays";
   EXPECT_EQ(h.slots["cdc"].front().lsn, L(100)) << "the oldest stays too: the span is kept";
@@ -130,8 +143,8 @@ TEST(JudgeCandidate, AReadyReplicaLosesNothingAndShowsHowFarBehindItIs) {
 TEST(JudgeCandidate, SecondsComeFromTheHistory) {
   auto in = ready_replica();
   position_history h;
-  record_leader_positions(h, leader_at(400), T(0));
-  record_leader_positions(h, leader_at(500), T(3));
+  record_leader_positions(h, "node1", leader_at(400), T(0));
+  record_leader_positions(h, "node1", leader_at(500), T(3));
   in.history = &h;
   auto v = judge_candidate(in);
   ASSERT_TRUE(v.slots[0].behind);
