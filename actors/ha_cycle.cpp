@@ -170,6 +170,12 @@ void infer_role(self_ptr self, const local_snapshot& snap) {
   set_leader(self, d.leader);
 }
 
+// The last leader sample is of the current leader and was answered.
+bool leader_sample_current(const ha_state& st) {
+  return *st.told == model::told_role::replica && st.leader_snap && st.leader_error.empty() &&
+         st.leader_snap->leader == st.leader.value_or("");
+}
+
 model::cycle_input make_input(const ha_state& st, const local_snapshot& snap) {
   model::cycle_input in;
   in.view = st.view;
@@ -180,8 +186,7 @@ model::cycle_input make_input(const ha_state& st, const local_snapshot& snap) {
   in.server_major = snap.server_version / 10000;
   in.paused = st.paused;
   in.local = snap.slots;
-  if (*st.told == model::told_role::replica && st.leader_snap && st.leader_error.empty() &&
-      st.leader_snap->leader == st.leader.value_or("")) {
+  if (leader_sample_current(st)) {
     std::optional<std::pair<std::string, pg::lsn>> own;
     if (st.leader_snap->current_lsn)
       own = std::make_pair(model::slot_name_from_member_name(st.leader_snap->leader), *st.leader_snap->current_lsn);
@@ -300,9 +305,17 @@ void plan_and_apply(self_ptr self, const local_snapshot& snap, bool full) {
   else
     st.readiness.pending.clear();
   st.copies_behind = p.role == model::node_role::replica && model::copies_behind(snap.slots, in.leader_positions);
+  if (p.logical_copies.empty())
+    st.settle = {};
+  if (p.role != model::node_role::replica)
+    st.settling.clear();
+  else if (leader_sample_current(st))
+    model::track_settling(st.settling, p.logical_copies,
+                          model::awaited_on_leader(p.desired, snap.slots, in.leader_positions), in.now);
   if (!full) {
     const bool copy_now = p.role == model::node_role::replica && !p.logical_copies.empty() && !st.copying &&
-                          !st.restarting && !st.paused && st.copy_retry.allows(steady::now());
+                          !st.restarting && !st.paused && st.copy_retry.allows(steady::now()) &&
+                          copy_settled(self, p.logical_copies);
     if (!copy_now) {
       // Between full cycles only the logical advances (freshness); none
       // while a copy is under way (a slot about to be replaced).

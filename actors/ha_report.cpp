@@ -250,6 +250,23 @@ json health_json(const ha_state& st, bool& ok) {
   return out;
 }
 
+// What the next copy waits for (pg/model/copy_settle.hpp).
+nlohmann::json settle_json(const ha_state& st) {
+  auto now = std::chrono::steady_clock::now();
+  auto ms = [](auto d) { return std::chrono::duration_cast<std::chrono::milliseconds>(d).count(); };
+  nlohmann::json settling = nlohmann::json::object();
+  for (auto& [name, s] : st.settling)
+    settling[name] = {{"on_leader", s.on_leader}, {"since_ms", ms(now - s.since)}};
+  nlohmann::json j = {{"settle_ms", st.settings.cfg.postgresql.copy_settle.count()},
+                      {"waiting", st.settle.waiting == model::settle_wait::none ? "" : model::to_string(st.settle.waiting)},
+                      {"slots", settling}};
+  if (st.settle.waiting != model::settle_wait::none)
+    j["copy_in_ms"] = std::max<long long>(0, ms(st.settle.not_before - now));
+  if (st.last_restart_end)
+    j["last_restart_ms_ago"] = ms(now - *st.last_restart_end);
+  return j;
+}
+
 json dump_json(const ha_state& st) {
   json desired = json::object();
   for (auto& [name, d] : st.desired) {
@@ -336,6 +353,8 @@ json dump_json(const ha_state& st) {
           {"copy_failures", st.copy_failures},
           {"copy_failures_in_row", st.copy_retry.failures_in_row},
           {"last_copy", st.last_copy},
+          {"copy_settle", settle_json(st)},
+          {"restarts_by_slot", st.restarts_by_slot},
           {"diagnostics", diags},
           {"errors", errors},
           {"errors_by_kind", st.errors_by_kind},
@@ -371,6 +390,12 @@ std::string metrics_text(const ha_state& st) {
         "counter");
   gauge("slotd_server_restarts_total", "Restarts of the local server for slot copies.", "",
         static_cast<double>(st.restarts), true, "counter");
+  first = true;
+  for (auto& [slot, n] : st.restarts_by_slot) {
+    gauge("slotd_slot_restarts_total", "Restarts of the local server that installed a copy of this slot.",
+          fmt::format(",slot=\"{}\"", escape_label(slot)), static_cast<double>(n), first, "counter");
+    first = false;
+  }
   gauge("slotd_restarting", "1 while the local server is stopped for a slot copy.", "", st.restarting ? 1 : 0);
   gauge("slotd_server_down", "1 while the local server is down after a slot copy (its start is retried).", "",
         st.server_down ? 1 : 0);

@@ -14,9 +14,11 @@
 #include <nlohmann/json.hpp>
 
 #include "actors/ha_settings.hpp"
+#include "actors/json_text.hpp"
 #include "actors/interfaces.hpp"
 #include "config/cluster_update.hpp"
 #include "pg/model/candidate.hpp"
+#include "pg/model/copy_settle.hpp"
 #include "pg/model/readiness.hpp"
 #include "pg/model/slot_plan.hpp"
 
@@ -88,6 +90,13 @@ struct ha_state {
   model::recopy_limiter recopies;
   model::copy_retry copy_retry; // the pause after copies that installed nothing
   std::optional<std::chrono::steady_clock::time_point> copy_due_at; // a full cycle for a copy waiting on it
+  // One restart per burst (pg/model/copy_settle.hpp): the slots a copy
+  // needs and since when, the end of the last copy's restart, and what the
+  // next copy waits for.
+  model::settling_slots settling;
+  std::optional<std::chrono::steady_clock::time_point> last_restart_end;
+  model::copy_settle_decision settle;
+  std::map<std::string, std::uint64_t> restarts_by_slot; // restarts that installed each slot
   std::vector<std::string> recopy_requests;
   std::set<std::string> recopy_refused;
   model::readiness_queue readiness;
@@ -132,7 +141,6 @@ nlohmann::json view_json(const model::cluster_view& view);
 nlohmann::json dump_json(const ha_state& st);
 std::string metrics_text(const ha_state& st);
 std::string role_name(const ha_state& st);
-std::string iso_time(wall_clock::time_point t);
 // What /readiness, /candidate and /status judge by.
 model::slot_cache visible_local_slots(const ha_state& st);
 std::vector<model::slot_verdict> desired_verdicts(const ha_state& st); // permanent logical slots

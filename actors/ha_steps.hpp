@@ -40,6 +40,9 @@ void clean_workers(self_ptr self);
 // Sends a copy order; false when none went (one under way, nothing to copy,
 // or the pause after failed copies: then a full cycle is due when it ends).
 bool start_copy(self_ptr self, const std::vector<std::string>& names, const std::vector<std::string>& recopies);
+// Whether copies of `names` may start now (pg/model/copy_settle.hpp: one
+// restart per burst); if not, a full cycle is due when they may.
+bool copy_settled(self_ptr self, const std::vector<std::string>& names);
 void on_copy_report(self_ptr self, copy_report& r);
 
 // ha_cycle.cpp

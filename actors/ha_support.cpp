@@ -180,6 +180,26 @@ void clean_workers(self_ptr self) {
 
 // --------------------------------------------------------------------- copy
 
+bool copy_settled(self_ptr self, const std::vector<std::string>& names) {
+  auto& st = self->state;
+  model::copy_settle_input in;
+  in.now = steady::now();
+  in.settle = st.settings.cfg.postgresql.copy_settle;
+  in.to_copy = names;
+  in.settling = st.settling;
+  in.last_restart_end = st.last_restart_end;
+  auto d = model::settle_copies(in);
+  if (!d.copy_now && d.waiting != model::settle_wait::none) {
+    if (st.settle.waiting == model::settle_wait::none)
+      log_slots()->info("copy of logical slot(s) {} waits {} ms: {}", fmt::join(names, ", "),
+                        std::chrono::duration_cast<std::chrono::milliseconds>(d.not_before - in.now).count(),
+                        model::to_string(d.waiting));
+    st.copy_due_at = st.copy_due_at ? std::min(*st.copy_due_at, d.not_before) : d.not_before;
+  }
+  st.settle = d;
+  return d.copy_now;
+}
+
 bool start_copy(self_ptr self, const std::vector<std::string>& names, const std::vector<std::string>& recopies) {
   auto& st = self->state;
   if (st.copying || names.empty())
@@ -188,13 +208,24 @@ bool start_copy(self_ptr self, const std::vector<std::string>& names, const std:
     st.copy_due_at = st.copy_retry.not_before; // a full cycle then, not a loop_wait later
     return false;
   }
+  if (!copy_settled(self, names))
+    return false;
   copy_order order;
   order.leader = st.leader;
+  auto now = steady::now();
   for (auto& n : names) {
     auto d = st.desired.find(n);
     if (d == st.desired.end() || d->second.type != model::slot_type::logical)
       continue;
     order.slots.push_back({n, d->second.database, d->second.plugin});
+    auto s = st.settling.find(n);
+    if (std::find(recopies.begin(), recopies.end(), n) != recopies.end())
+      order.causes[n] = "re-copy";
+    else if (s != st.settling.end() && s->second.on_leader)
+      order.causes[n] = fmt::format("missing here, on the leader since {:.1f} s",
+                                    std::chrono::duration<double>(now - s->second.since).count());
+    else
+      order.causes[n] = "missing here";
   }
   if (order.slots.empty())
     return false;
@@ -224,9 +255,14 @@ void on_copy_report(self_ptr self, copy_report& r) {
   // The server back after a failed start (server_down → idle) or a copy that
   // ended: a full cycle at once.
   bool ended = was_down && !st.server_down;
+  if (ended)
+    st.last_restart_end = steady::now();
   if (r.finished && (st.copy.phase == copy_phase::fetching || st.copy.phase == copy_phase::restarting)) {
     if (r.stopped) {
       ++st.restarts;
+      st.last_restart_end = steady::now();
+      for (auto& n : r.installed)
+        ++st.restarts_by_slot[n];
       // Only copies that restarted the server count toward the limit (the
       // slots that were refused before the stop do not).
       for (auto& n : st.copy_recopies)

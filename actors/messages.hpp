@@ -136,6 +136,9 @@ struct copy_order {
   std::vector<wanted_copy> slots;
   std::vector<std::string> recopies; // those that replace a local copy (counted once the server stops)
   std::optional<std::string> leader; // for the logs
+  // Why each slot is copied ("new on the leader 2.1 s ago", "missing here",
+  // "re-copy"): logged, and kept with the restart in the copier's dump.
+  std::map<std::string, std::string> causes;
 };
 
 // Where the copier is. `restarting`: the server is being stopped, its slot

@@ -8,6 +8,7 @@
 // start finds the intent record at its next start and starts the server.
 #include <algorithm>
 #include <atomic>
+#include <deque>
 #include <memory>
 
 #include <caf/actor_system.hpp>
@@ -71,7 +72,11 @@ struct copier_state {
   std::vector<caf::typed_response_promise<bool>> drains;
   std::uint64_t copies = 0, restarts = 0, failures = 0, start_retries = 0;
   std::string last;
+  std::map<std::string, std::string> causes; // of the copy under way
+  std::deque<nlohmann::json> restart_log;    // the last restarts: when, what, why, how long
 };
+
+constexpr std::size_t restart_log_size = 20;
 
 using self_ptr = slot_copier_private::stateful_pointer<copier_state>;
 
@@ -111,8 +116,21 @@ void on_restarted(self_ptr self, restart_outcome o) {
   c.start_ms = o.start_ms;
   if (!o.error.empty())
     c.error += (c.error.empty() ? "" : "; ") + o.error;
-  if (o.stopped)
+  if (o.stopped) {
     ++st.restarts;
+    nlohmann::json why = nlohmann::json::object();
+    for (auto& [slot, cause] : st.causes)
+      why[slot] = cause;
+    st.restart_log.push_back({{"at", iso_time(c.started_at)},
+                              {"slots", c.slots},
+                              {"installed", o.installed},
+                              {"causes", std::move(why)},
+                              {"stop_ms", o.stop_ms.count()},
+                              {"install_ms", o.install_ms.count()},
+                              {"start_ms", o.start_ms.count()}});
+    if (st.restart_log.size() > restart_log_size)
+      st.restart_log.pop_front();
+  }
   st.copies += o.installed.size();
   st.last = fmt::format("{}: {} (stop {} ms, install {} ms, start {} ms, {} start attempt(s)){}",
                         fmt::join(c.slots, ", "), o.installed.empty() ? "not installed" : "installed",
@@ -270,7 +288,13 @@ void on_order(self_ptr self, copy_order& order) {
   for (auto& w : order.slots)
     st.current.slots.push_back(w.name);
   names = st.current.slots;
-  log_slots()->info("copying logical slot(s) {} from leader {}", fmt::join(names, ", "), order.leader.value_or("?"));
+  st.causes = order.causes;
+  std::vector<std::string> why;
+  for (auto& n : names)
+    if (auto it = order.causes.find(n); it != order.causes.end())
+      why.push_back(n + ": " + it->second);
+  log_slots()->info("copying logical slot(s) {} from leader {}{}", fmt::join(names, ", "), order.leader.value_or("?"),
+                    why.empty() ? "" : fmt::format(" ({})", fmt::join(why, "; ")));
   report(self);
   auto wanted = order.slots;
   self->request(st.leader, st.settings.fetch_timeout, fetch_slot_files{names})
@@ -371,7 +395,8 @@ slot_copier_private::behavior_type slot_copier(self_ptr self, io_runtime* io, co
                             {"start_retries", s.start_retries},
                             {"start_attempts", s.current.start_attempts},
                             {"error", s.current.error},
-                            {"last_copy", s.last}};
+                            {"last_copy", s.last},
+                            {"restart_log", s.restart_log}};
         return {"slot_copier", json_text(j)};
       },
   };

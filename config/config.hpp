@@ -40,6 +40,9 @@ struct postgresql_config {
   std::string bin_dir;       // pg_ctl for stop/start around a slot copy
   std::string stop_command;  // empty: pg_ctl stop -m fast from bin_dir
   std::string start_command; // empty: pg_ctl start from bin_dir
+  // A file copy restarts the server: new slots are copied together once no
+  // new one has appeared for this long (docs/slot-rules.md §2.3.21a); 0: at once.
+  std::chrono::milliseconds copy_settle = std::chrono::seconds(2);
   leader_auth_config leader_auth;
   friend bool operator==(const postgresql_config&, const postgresql_config&) = default;
 };

@@ -82,7 +82,10 @@ void read_postgresql(yaml_reader& r, const yaml_entry& e, postgresql_config& pg,
         check_path(r, f, pg.data_dir, scope, data_dir_problem);
       return;
     }
-    if (f.key == "leader_auth")
+    if (f.key == "copy_settle") {
+      if (auto settle = r.duration(f, zero_duration::allowed))
+        pg.copy_settle = *settle;
+    } else if (f.key == "leader_auth")
       r.each_known_entry(f, keys::leader_auth,
                          [&](const yaml_entry& a) { read_string_key(r, a, pg.leader_auth, auth_strings); });
     else // use_slots: part of the cluster view

@@ -49,6 +49,7 @@ struct agent_options {
   config::start_role role = config::start_role::automatic;
   std::string stop_command;  // postgresql.stop_command (empty: pg_ctl)
   std::string start_command; // postgresql.start_command
+  std::optional<std::chrono::milliseconds> copy_settle; // postgresql.copy_settle (unset: the default)
 };
 
 // One actor system and I/O thread; an agent per node.
@@ -80,6 +81,8 @@ public:
     s.cfg.postgresql.bin_dir = pg_install::current().bin_dir.string();
     s.cfg.postgresql.stop_command = o.stop_command;
     s.cfg.postgresql.start_command = o.start_command;
+    if (o.copy_settle)
+      s.cfg.postgresql.copy_settle = *o.copy_settle;
     s.cfg.cluster = std::move(view);
     if (::geteuid() == 0)
       s.run_as = "postgres";
