@@ -28,6 +28,7 @@ namespace q = pg::queries;
 // No statement timeout on this connection; our own deadline only guards
 // against a server that never answers.
 constexpr auto advance_budget = std::chrono::minutes(30);
+constexpr auto drop_budget = std::chrono::seconds(30);
 
 struct last_result {
   pg::lsn target;
@@ -184,12 +185,25 @@ advance_worker_private::behavior_type advance_worker(self_ptr self, io_runtime* 
         auto rp = self->make_response_promise<action_outcome>();
         ++self->state.creates;
         auto slot = req.slot;
-        self->state.lane->submit(self, [rp, slot](pg::connection& conn, const pg::result<void>& connected) mutable
+        bool replace = req.replace;
+        self->state.lane->submit(self, [rp, slot, replace](pg::connection& conn, const pg::result<void>& connected) mutable
                                  -> boost::asio::awaitable<sql_lane::continuation> {
           action_outcome out{slot.name, "create logical", false, ""};
           if (!connected) {
             out.detail = connected.error().what();
-          } else {
+            co_return [rp, out]() mutable { rp.deliver(std::move(out)); };
+          }
+          if (replace) {
+            // A lost or invalidated copy on a replica: dropped (never an
+            // active one), then created again below.
+            pg::params d{slot.name};
+            auto dropped = co_await conn.exec(q::drop_slot_sql(), d, pg::clock::now() + drop_budget);
+            if (!dropped) {
+              out.detail = std::string("dropping the invalid copy: ") + dropped.error().what();
+              co_return [rp, out]() mutable { rp.deliver(std::move(out)); };
+            }
+          }
+          {
             pg::params p{slot.name, slot.plugin};
             if (slot.failover)
               p.push_back("true");
@@ -200,6 +214,10 @@ advance_worker_private::behavior_type advance_worker(self_ptr self, io_runtime* 
             out.ok = r.ok();
             if (!r)
               out.detail = r.error().what();
+            else if (replace && !q::parse_created(*r)) {
+              out.ok = false;
+              out.detail = "the invalid copy is still there (a consumer uses it): not created again";
+            }
           }
           co_return [rp, out]() mutable { rp.deliver(std::move(out)); };
         });

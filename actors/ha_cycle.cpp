@@ -64,8 +64,9 @@ bool take_leader_sample(self_ptr self, leader_snapshot ls) {
   // Copies still to be proven safe wait on the leader's catalog_xmin, and
   // copies behind the leader wait for their advance: keep sampling fast
   // until neither.
-  s.sample_delay = model::next_sample_delay(s.sample_delay, moved || !s.readiness.pending.empty() || s.copies_behind,
-                                            s.settings.sampling);
+  s.sample_delay = model::next_sample_delay(
+      s.sample_delay, moved || !s.readiness.pending.empty() || s.copies_behind || !s.creating.empty(),
+      s.settings.sampling);
   return moved;
 }
 
@@ -97,6 +98,10 @@ void update_readiness(self_ptr self) {
   }
   auto res = model::check_readiness(st.readiness, local, leader, phys);
   st.readiness = std::move(res.queue);
+  // A copy being created is not proven before its creation has answered
+  // (its slot can show a position before then).
+  for (auto& n : st.creating)
+    st.readiness.pending.try_emplace(n, std::nullopt);
   log_diagnostics(st, res.diagnostics);
   for (auto& name : res.became_ready) {
     auto it = st.pending_since.find(name);
@@ -297,6 +302,7 @@ void plan_and_apply(self_ptr self, const local_snapshot& snap, bool full) {
   }
   auto in = make_input(st, snap);
   auto p = model::plan_cycle(in);
+  std::erase_if(p.logical_copies, [&](const std::string& n) { return st.creating.contains(n); }); // under way
   st.role = p.role;
   st.desired = p.desired;
   st.desired_leader = in.leader;
@@ -446,6 +452,8 @@ void run_tick(self_ptr self) {
   st.tick_running = true;
   st.tick_started = now;
   ++st.ticks;
+  if (!st.creating.empty())
+    self->send(st.leader_conn, standby_snapshot_atom_v); // a copy being created waits for one
   if (full)
     observe_local(self, true, false);
   else if (samples_leader(st))

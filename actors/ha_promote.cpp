@@ -24,6 +24,7 @@ struct promotion {
   model::desired_set desired;
   model::readiness_queue readiness;
   std::optional<model::slot_cache> leader_slots; // the old leader's last known slots
+  model::slot_positions final_leader;            // the leader positions the final advance aimed at
   std::size_t waiting = 0;                       // final advances not answered yet
   std::map<std::string, std::string> advanced;   // slot → position after the final advance
   std::map<std::string, std::string> failed;     // slot → why its final advance failed
@@ -78,7 +79,8 @@ void finish(self_ptr self, std::shared_ptr<promotion> p) {
   auto local = st.local_snap ? model::visible_slots(st.local_snap->slots, server_major(st)) : model::slot_cache{};
   static const std::vector<model::failover_slot_state> no_failover;
   auto& failover = st.local_snap ? st.local_snap->failover_slots : no_failover;
-  auto verdict = model::judge_promotion(p->desired, local, p->readiness, server_major(st), failover);
+  auto verdict = model::judge_promotion(p->desired, local, p->readiness, server_major(st), failover,
+                                        p->final_leader);
   promote_reply r;
   r.role = "primary";
   r.advanced = p->advanced;
@@ -119,6 +121,8 @@ void final_advance(self_ptr self, std::shared_ptr<promotion> p, const local_snap
                      "positions past it are cut to it",
                      snap.replay_lsn->str(), checkpoint->str());
   }
+  if (aims.leader_slots)
+    p->final_leader = model::positions_of(*aims.leader_slots);
   auto targets = model::plan_final_advance(local, aims.leader_slots, snap.replay_lsn);
   if (targets.empty())
     return finish(self, p);

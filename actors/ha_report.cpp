@@ -114,8 +114,13 @@ model::slot_cache visible_local_slots(const ha_state& st) {
 
 std::vector<model::slot_verdict> desired_verdicts(const ha_state& st) {
   static const std::vector<model::failover_slot_state> none;
+  // The last sample of the leader in force, reachable now or not (a copy
+  // ahead of it stays unready while the leader is gone).
+  model::slot_positions leader;
+  if (st.leader_snap && st.leader && st.leader_snap->leader == *st.leader)
+    leader = model::positions_of(st.leader_snap->slots);
   return model::judge_desired_logical_slots(st.desired, visible(st), st.readiness, major_of(st),
-                                            st.local_snap ? st.local_snap->failover_slots : none);
+                                            st.local_snap ? st.local_snap->failover_slots : none, leader);
 }
 
 model::node_readiness node_readiness_of(const ha_state& st) {
@@ -354,6 +359,9 @@ json dump_json(const ha_state& st) {
           {"copy_failures_in_row", st.copy_retry.failures_in_row},
           {"last_copy", st.last_copy},
           {"copy_settle", settle_json(st)},
+          {"copy_method", model::to_string(st.settings.cfg.postgresql.copy_method)},
+          {"creating", st.creating},
+          {"created_copies", st.created_copies},
           {"restarts_by_slot", st.restarts_by_slot},
           {"diagnostics", diags},
           {"errors", errors},

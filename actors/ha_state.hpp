@@ -97,6 +97,9 @@ struct ha_state {
   std::optional<std::chrono::steady_clock::time_point> last_restart_end;
   model::copy_settle_decision settle;
   std::map<std::string, std::uint64_t> restarts_by_slot; // restarts that installed each slot
+  // Copies by creation (copy_method create): the slots being created here.
+  std::set<std::string> creating;
+  std::uint64_t created_copies = 0;
   std::vector<std::string> recopy_requests;
   std::set<std::string> recopy_refused;
   model::readiness_queue readiness;

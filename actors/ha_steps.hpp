@@ -45,6 +45,9 @@ bool start_copy(self_ptr self, const std::vector<std::string>& names, const std:
 bool copy_settled(self_ptr self, const std::vector<std::string>& names);
 void on_copy_report(self_ptr self, copy_report& r);
 
+// ha_create_copy.cpp: copies created on this replica (copy_method create).
+void create_copies(self_ptr self, const std::vector<std::string>& names, const std::vector<std::string>& recopies);
+
 // ha_cycle.cpp
 void run_tick(self_ptr self);
 void run_now(self_ptr self);

@@ -100,6 +100,10 @@ leader_target target_for(const ha_state& st, const std::optional<std::string>& l
 
 void set_leader(self_ptr self, std::optional<std::string> leader) {
   auto& st = self->state;
+  // Another leader: every copy is proven again against it (its positions
+  // and catalog_xmin, not the previous leader's).
+  if (leader != st.leader)
+    st.rebuild_readiness = true;
   st.leader = std::move(leader);
   self->send(st.leader_conn, target_for(st, st.leader));
 }
@@ -180,8 +184,38 @@ void clean_workers(self_ptr self) {
 
 // --------------------------------------------------------------------- copy
 
-bool copy_settled(self_ptr self, const std::vector<std::string>& names) {
+namespace {
+
+// The slots to copy by each method (pg/model/copy_method.hpp): a slot's
+// method depends on whether a consumer streams from the leader's slot.
+struct copies_by_method {
+  std::vector<std::string> create, file;
+  std::string refusal; // no method for these slots (e.g. create before 16)
+};
+
+copies_by_method split_by_method(ha_state& st, const std::vector<std::string>& names) {
+  copies_by_method out;
+  for (auto& n : names) {
+    bool active = false;
+    if (st.leader_snap && st.leader_snap->leader == st.leader.value_or(""))
+      if (auto it = st.leader_snap->slots.find(n); it != st.leader_snap->slots.end())
+        active = it->second.active;
+    auto m = model::choose_copy_method(st.settings.cfg.postgresql.copy_method, server_major(st), active);
+    if (!m.method)
+      out.refusal = m.refusal;
+    else
+      (*m.method == model::copy_method::create ? out.create : out.file).push_back(n);
+  }
+  return out;
+}
+
+} // namespace
+
+bool copy_settled(self_ptr self, const std::vector<std::string>& all) {
   auto& st = self->state;
+  auto names = split_by_method(st, all).file;
+  if (names.empty())
+    return true; // no restart to spare
   model::copy_settle_input in;
   in.now = steady::now();
   in.settle = st.settings.cfg.postgresql.copy_settle;
@@ -200,15 +234,27 @@ bool copy_settled(self_ptr self, const std::vector<std::string>& names) {
   return d.copy_now;
 }
 
-bool start_copy(self_ptr self, const std::vector<std::string>& names, const std::vector<std::string>& recopies) {
+bool start_copy(self_ptr self, const std::vector<std::string>& all, const std::vector<std::string>& recopies) {
   auto& st = self->state;
-  if (st.copying || names.empty())
+  if (st.copying || all.empty())
     return false;
   if (!st.copy_retry.allows(steady::now())) {
     st.copy_due_at = st.copy_retry.not_before; // a full cycle then, not a loop_wait later
     return false;
   }
-  if (!copy_settled(self, names))
+  auto split = split_by_method(st, all);
+  if (!split.refusal.empty() && server_major(st) > 0 && should_log(st, "copy-method")) {
+    log_slots()->error("not copying logical slot(s): {}", split.refusal);
+    record_error(st, "config", "", split.refusal);
+  }
+  if (!split.create.empty())
+    create_copies(self, split.create, recopies);
+  const auto& names = split.file;
+  if (names.empty())
+    return !split.create.empty();
+  // A file copy stops the server: not while slots are being created there
+  // (their backends would be killed). "Not ordered" keeps re-copy requests.
+  if (!st.creating.empty() || !copy_settled(self, names))
     return false;
   copy_order order;
   order.leader = st.leader;

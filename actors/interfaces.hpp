@@ -23,8 +23,11 @@ using local_connection_actor = caf::typed_actor<           //
     caf::replies_to<dump_atom>::with<dump_reply>>;
 using local_connection_private = local_connection_actor::extend<caf::reacts_to<io_done>>;
 
+// standby_snapshot_atom: pg_log_standby_snapshot() on the leader (16+), so
+// that a slot being created on this standby finds its starting point now.
 using leader_connection_actor = caf::typed_actor<          //
     caf::reacts_to<leader_target>,                         //
+    caf::reacts_to<standby_snapshot_atom>,                 //
     caf::replies_to<snapshot_atom>::with<leader_snapshot>, //
     caf::replies_to<fetch_slot_files>::with<fetched_slot_files>,
     caf::replies_to<dump_atom>::with<dump_reply>>;

@@ -34,6 +34,9 @@ struct leader_state {
   std::unique_ptr<sql_lane> lane;
   std::uint64_t snapshots = 0;
   std::uint64_t fetches = 0;
+  std::uint64_t standby_snapshots = 0;
+  bool standby_snapshot_running = false; // at most one in the lane
+  std::string standby_snapshot_error;    // the last one's, logged once per kind
 };
 
 using self_ptr = leader_connection_private::stateful_pointer<leader_state>;
@@ -160,9 +163,38 @@ leader_connection_private::behavior_type leader_connection(self_ptr self, io_run
         });
         return rp;
       },
+      [=](standby_snapshot_atom) {
+        auto& st = self->state;
+        if (!st.leader || !st.lane || st.standby_snapshot_running)
+          return;
+        st.standby_snapshot_running = true;
+        st.lane->submit(self, [self](pg::connection& conn, const pg::result<void>& connected) mutable
+                        -> boost::asio::awaitable<sql_lane::continuation> {
+          std::string error;
+          if (!connected) {
+            error = connected.error().what();
+          } else {
+            auto r = co_await conn.exec(q::log_standby_snapshot_sql(), pg::clock::now() + statement_budget);
+            if (!r)
+              error = r.error().what();
+          }
+          co_return [self, error]() {
+            auto& s = self->state;
+            s.standby_snapshot_running = false;
+            ++s.standby_snapshots;
+            if (!error.empty() && error != s.standby_snapshot_error)
+              spdlog::get("slots")->warn("pg_log_standby_snapshot() on the leader failed ({}): a slot being created "
+                                         "on this replica waits for the leader's next running-transactions record",
+                                         error);
+            s.standby_snapshot_error = error;
+          };
+        });
+      },
       [=](dump_atom) -> dump_reply {
         auto& st = self->state;
         nlohmann::json j = st.lane ? st.lane->dump() : nlohmann::json::object();
+        j["standby_snapshots"] = st.standby_snapshots;
+        j["standby_snapshot_error"] = st.standby_snapshot_error;
         j["leader"] = st.leader ? nlohmann::json(*st.leader) : nlohmann::json(nullptr);
         j["conninfo"] = st.leader ? pg::redact_conninfo(st.conninfo) : "";
         j["snapshots"] = st.snapshots;

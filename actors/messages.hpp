@@ -194,6 +194,9 @@ struct final_advance_result {
 
 struct create_logical_request {
   model::logical_create slot;
+  // On a replica (copy_method create): the local copy is lost or invalid;
+  // drop it first (never an active one), and fail unless it was created.
+  bool replace = false;
 };
 
 // ----------------------------------------------------- control messages
@@ -333,6 +336,7 @@ CAF_ADD_ATOM(slotd, slotd::actors, cancel_atom, "cancel")
 CAF_ADD_ATOM(slotd, slotd::actors, facts_atom, "facts")
 CAF_ADD_ATOM(slotd, slotd::actors, candidate_atom, "candidate")
 CAF_ADD_ATOM(slotd, slotd::actors, final_atom, "final")
+CAF_ADD_ATOM(slotd, slotd::actors, standby_snapshot_atom, "sbysnap")
 CAF_END_TYPE_ID_BLOCK(slotd)
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(slotd::actors::io_done)

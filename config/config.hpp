@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "pg/model/cluster_view.hpp"
+#include "pg/model/copy_method.hpp"
 
 namespace slotd::config {
 
@@ -43,6 +44,9 @@ struct postgresql_config {
   // A file copy restarts the server: new slots are copied together once no
   // new one has appeared for this long (docs/slot-rules.md §2.3.21a); 0: at once.
   std::chrono::milliseconds copy_settle = std::chrono::seconds(2);
+  // How a replica gets its copies (pg/model/copy_method.hpp): auto = create
+  // on 16 (no restart), file on the other majors.
+  model::copy_method_setting copy_method = model::copy_method_setting::automatic;
   leader_auth_config leader_auth;
   friend bool operator==(const postgresql_config&, const postgresql_config&) = default;
 };

@@ -12,7 +12,8 @@ inline constexpr std::string_view top[] = {"name",  "scope",        "loop_wait",
                                             "postgresql", "members", "slots", "ignore_slots",
                                             "member_slots_ttl", "api", "log", "state_dir"};
 inline constexpr std::string_view postgresql[] = {"conninfo",      "data_dir",    "bin_dir",  "stop_command",
-                                                  "start_command", "copy_settle", "leader_auth",  "use_slots"};
+                                                  "start_command", "copy_settle", "copy_method",
+                                                  "leader_auth",   "use_slots"};
 inline constexpr std::string_view leader_auth[] = {"user", "password_file"};
 inline constexpr std::string_view api[] = {"listen", "token_file"};
 inline constexpr std::string_view log[] = {"level", "format"};

@@ -85,6 +85,10 @@ void read_postgresql(yaml_reader& r, const yaml_entry& e, postgresql_config& pg,
     if (f.key == "copy_settle") {
       if (auto settle = r.duration(f, zero_duration::allowed))
         pg.copy_settle = *settle;
+    } else if (f.key == "copy_method") {
+      using enum model::copy_method_setting;
+      if (auto method = r.choice(f, {automatic, file, create}))
+        pg.copy_method = *method;
     } else if (f.key == "leader_auth")
       r.each_known_entry(f, keys::leader_auth,
                          [&](const yaml_entry& a) { read_string_key(r, a, pg.leader_auth, auth_strings); });

@@ -65,9 +65,10 @@ handover_targets apply_handover(const slot_cache& local, const std::optional<slo
 }
 
 promote_verdict judge_promotion(const desired_set& desired, const slot_cache& local, const readiness_queue& queue,
-                                int server_major, const std::vector<failover_slot_state>& failover_slots) {
+                                int server_major, const std::vector<failover_slot_state>& failover_slots,
+                                const slot_positions& leader) {
   promote_verdict out;
-  for (auto& v : judge_desired_logical_slots(desired, local, queue, server_major, failover_slots)) {
+  for (auto& v : judge_desired_logical_slots(desired, local, queue, server_major, failover_slots, leader)) {
     (v.ready ? out.ready : out.unsafe).push_back(v.name);
     if (!v.ready)
       out.reasons[v.name] = v.reason;

@@ -65,7 +65,10 @@ struct promote_verdict {
   std::map<std::string, std::string> reasons; // unsafe desired slot → why
   friend bool operator==(const promote_verdict&, const promote_verdict&) = default;
 };
+// `leader`: the leader slots' positions the final advance went to (a copy
+// still ahead of them is unsafe: copy_ahead_of_leader).
 promote_verdict judge_promotion(const desired_set& desired, const slot_cache& local, const readiness_queue& queue,
-                                int server_major, const std::vector<failover_slot_state>& failover_slots);
+                                int server_major, const std::vector<failover_slot_state>& failover_slots,
+                                const slot_positions& leader);
 
 } // namespace slotd::model

@@ -1,5 +1,6 @@
 #include "pg/model/readiness.hpp"
 
+#include "pg/model/copy_method.hpp"
 #include "pg/model/version_gates.hpp"
 
 #include <algorithm>
@@ -97,7 +98,8 @@ readiness_result check_readiness(const readiness_queue& queue, const slot_cache&
 
 std::vector<slot_verdict> judge_desired_logical_slots(const desired_set& desired, const slot_cache& local,
                                                       const readiness_queue& queue, int server_major,
-                                                      const std::vector<failover_slot_state>& failover_slots) {
+                                                      const std::vector<failover_slot_state>& failover_slots,
+                                                      const slot_positions& leader) {
   std::vector<slot_verdict> out;
   for (const auto& [name, d] : desired) {
     if (d.type != slot_type::logical)
@@ -123,6 +125,10 @@ std::vector<slot_verdict> judge_desired_logical_slots(const desired_set& desired
     else if (queue.pending.contains(name))
       v.reason = "not proven safe yet: the primary's physical slot for this node does not hold a catalog_xmin "
                  "that covers it (hot_standby_feedback)";
+    else if (!it->second.confirmed_flush_lsn)
+      v.reason = "being created: no confirmed_flush_lsn yet";
+    else if (auto ahead = copy_ahead_of_leader(name, it->second, leader))
+      v.reason = std::move(*ahead);
     else
       v.ready = true;
     out.push_back(std::move(v));

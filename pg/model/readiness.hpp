@@ -75,9 +75,12 @@ struct slot_verdict {
   std::string reason; // empty when ready
   friend bool operator==(const slot_verdict&, const slot_verdict&) = default;
 };
+// - and not be ahead of the leader's slot (`leader`: the last sampled
+//   positions of the leader's slots, empty when none; copy_ahead_of_leader).
 std::vector<slot_verdict> judge_desired_logical_slots(const desired_set& desired, const slot_cache& local,
                                                       const readiness_queue& queue, int server_major,
-                                                      const std::vector<failover_slot_state>& failover_slots);
+                                                      const std::vector<failover_slot_state>& failover_slots,
+                                                      const slot_positions& leader);
 
 // The node's answer to GET /readiness: may it take over without a consumer
 // losing changes? A node holding the lead is ready. A replica is ready once

@@ -89,6 +89,8 @@ std::string create_logical_slot_failover_sql() {
 
 bool parse_created(const rows& r) { return r.size() > 0; }
 
+std::string log_standby_snapshot_sql() { return "SELECT pg_catalog.pg_log_standby_snapshot()"; }
+
 std::string drop_slot_sql() {
   return "WITH slots AS (SELECT slot_name, active FROM pg_catalog.pg_replication_slots WHERE slot_name = $1), "
          "dropped AS (SELECT pg_catalog.pg_drop_replication_slot(slot_name), true AS dropped "

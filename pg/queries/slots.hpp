@@ -50,6 +50,10 @@ std::string create_logical_slot_sql();
 std::string create_logical_slot_failover_sql();
 // Rows returned: 1 when created, 0 when it already existed.
 bool parse_created(const rows& r);
+// 16+, on the primary: a running-transactions record now, so that a slot
+// being created on a standby finds its starting point without waiting for
+// the next one (the bgwriter's, every 15 s while WAL is written).
+std::string log_standby_snapshot_sql();
 
 // ---- safe drop (§2.3.8): never drops an active slot ----
 // $1 name.

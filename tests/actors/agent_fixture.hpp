@@ -12,6 +12,7 @@
 #include <chrono>
 #include <functional>
 #include <map>
+#include <set>
 #include <memory>
 #include <string>
 #include <thread>
@@ -50,6 +51,9 @@ struct agent_options {
   std::string stop_command;  // postgresql.stop_command (empty: pg_ctl)
   std::string start_command; // postgresql.start_command
   std::optional<std::chrono::milliseconds> copy_settle; // postgresql.copy_settle (unset: the default)
+  // postgresql.copy_method (unset: auto). Tests of file copies pin `file`:
+  // on 16 auto creates the copy of a slot a walsender streams from.
+  std::optional<model::copy_method_setting> copy_method;
 };
 
 // One actor system and I/O thread; an agent per node.
@@ -83,6 +87,12 @@ public:
     s.cfg.postgresql.start_command = o.start_command;
     if (o.copy_settle)
       s.cfg.postgresql.copy_settle = *o.copy_settle;
+#ifdef SLOTD_TEST_FILE_COPIES
+    // The faults suite injects faults into the file copy's stop and start.
+    s.cfg.postgresql.copy_method = model::copy_method_setting::file;
+#endif
+    if (o.copy_method)
+      s.cfg.postgresql.copy_method = *o.copy_method;
     s.cfg.cluster = std::move(view);
     if (::geteuid() == 0)
       s.run_as = "postgres";
@@ -232,9 +242,9 @@ struct cdc_pair {
   explicit cdc_pair(cluster_options o = {.replicas = 1})
       : c(std::move(o)), view(view_of(c, {logical_slot("cdc", "app", "test_decoding")})) {}
 
-  void start() {
-    start(p);
-    start(r);
+  void start(agent_options o = {}) {
+    start(p, o);
+    start(r, o);
   }
   void start(node& n, agent_options o = {}) { a.start(n, view, o); }
   // node2's HA loop state dump.
@@ -279,6 +289,12 @@ inline bool lsn_le(const node& on, const std::string& a, const std::string& b) {
   return on.scalar("SELECT '" + a + "'::pg_lsn <= '" + b + "'::pg_lsn") == "t";
 }
 
+// A failover of a cdc_pair once node2 has replayed everything: the primary
+// stops (fast), node2's agent is told to promote (its reply must be 200
+// with no unsafe slot), node2's server is promoted, and cdc's changes there
+// are read (test_decoding ids, pg_logical_slot_get_changes).
+inline std::set<int> fail_over_and_read_cdc(cdc_pair& x);
+
 // Inserted ids in test_decoding output ("table public.t: INSERT: id[integer]:17").
 inline std::vector<int> decoded_ids(const rows& changes) {
   std::vector<int> ids;
@@ -289,6 +305,17 @@ inline std::vector<int> decoded_ids(const rows& changes) {
       ids.push_back(std::stoi(text.substr(pos + 12)));
   }
   return ids;
+}
+
+inline std::set<int> fail_over_and_read_cdc(cdc_pair& x) {
+  x.r.wait_replay(x.p.current_lsn());
+  x.p.stop_fast();
+  auto reply = x.a.promote("node2");
+  EXPECT_EQ(reply.status, 200) << reply.error;
+  EXPECT_TRUE(reply.unsafe.empty());
+  x.r.promote();
+  auto ids = decoded_ids(x.r.query("SELECT data FROM pg_logical_slot_get_changes('cdc', NULL, NULL)", "app"));
+  return {ids.begin(), ids.end()};
 }
 
 } // namespace slotd::testing

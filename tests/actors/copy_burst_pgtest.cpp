@@ -32,6 +32,7 @@ agent_options slow_cycles() {
   agent_options o;
   o.loop_wait = 300s; // the copies come from samples, not from full cycles
   o.sampling = {200ms, 2000ms};
+  o.copy_method = model::copy_method_setting::file; // what restarts (auto may create on 16)
   return o;
 }
 

@@ -45,6 +45,21 @@ TEST(version_gates, lost_slot_is_recreated_on_13_and_later) {
 
 namespace {
 
+// Nothing protects a copy's catalog rows on the primary: the replica runs
+// without hot_standby_feedback. Table t on the primary.
+void without_feedback(cdc_pair& x) {
+  x.r.exec("ALTER SYSTEM SET hot_standby_feedback = off");
+  x.r.exec("SELECT pg_reload_conf()");
+  x.p.exec("CREATE TABLE t (id int)", "app");
+}
+
+// These gates are about file copies (on 16 auto may create them).
+agent_options file_copies() {
+  agent_options o;
+  o.copy_method = model::copy_method_setting::file;
+  return o;
+}
+
 // The replica's copy of `slot` as PostgreSQL sees it: "conflicting" (16+),
 // wal_status, confirmed_flush_lsn; nullopt when it does not exist.
 std::optional<std::string> standby_slot_state(const node& n, const std::string& slot) {
@@ -112,11 +127,8 @@ TEST(version_gates, conflict_invalidated_standby_slot_is_recopied_without_a_rest
   node& p = x.p;
   node& r = x.r;
   agents& a = x.a;
-  // Nothing protects the copy's catalog rows on the primary.
-  r.exec("ALTER SYSTEM SET hot_standby_feedback = off");
-  r.exec("SELECT pg_reload_conf()");
-  p.exec("CREATE TABLE t (id int)", "app");
-  x.start();
+  without_feedback(x);
+  x.start(file_copies());
   auto settled = [&](int restarts, std::chrono::seconds within = 30s) {
     return eventually(
         [&] {
@@ -160,6 +172,32 @@ TEST(version_gates, conflict_invalidated_standby_slot_is_recopied_without_a_rest
   EXPECT_FALSE(ready);
 }
 
+// 16+ with copy_method create (auto on 16): a copy invalidated by a
+// recovery conflict is dropped and created again in place, with no restart.
+TEST(version_gates, conflict_invalidated_created_copy_is_created_again_without_a_restart) {
+  if (pg_install::current().major < 16)
+    GTEST_SKIP() << "standby logical slots are invalidated by recovery conflicts from PostgreSQL 16";
+  cdc_pair x;
+  node& p = x.p;
+  node& r = x.r;
+  without_feedback(x);
+  p.exec("SELECT pg_create_logical_replication_slot('cdc', 'test_decoding')", "app");
+  agent_options o;
+  o.copy_method = model::copy_method_setting::create;
+  x.start(o);
+  auto valid_copy = [&] { return standby_slot_state(r, "cdc").value_or("none").starts_with("false "); };
+  ASSERT_TRUE(eventually([&] { return valid_copy() && x.loop()["created_copies"] == 1; }, 60s)) << x.loop().dump(2);
+  auto started = started_at(r);
+  bool recreated = false;
+  for (int attempt = 0; attempt < 3 && !recreated; ++attempt) {
+    remove_catalog_rows_under(p, r, "cdc");
+    recreated = eventually([&] { return x.loop()["created_copies"] >= 2 && valid_copy(); }, 20s);
+  }
+  ASSERT_TRUE(recreated) << x.loop().dump(2) << "\nslot on node2: " << standby_slot_state(r, "cdc").value_or("none");
+  EXPECT_EQ(started_at(r), started) << "the replica was restarted";
+  EXPECT_EQ(x.loop()["restarts"], 0);
+}
+
 // 13+ (docs/slot-rules.md §4.5): a replica's copy whose WAL the replica removed
 // (max_slot_wal_keep_size there) is lost, and so is every new copy while the
 // primary's slot stays where it was: the agent copies it again at most 3
@@ -173,7 +211,7 @@ TEST(version_gates, copy_without_wal_on_the_replica_is_recopied_at_most_3_times)
   r.exec("ALTER SYSTEM SET max_slot_wal_keep_size = '1MB'");
   r.exec("SELECT pg_reload_conf()");
   p.exec("CREATE TABLE t (pad text)", "app");
-  x.start();
+  x.start(file_copies());
   ASSERT_TRUE(eventually([&] { return x.loop()["copies"] >= 1 && x.loop()["restarting"] == false; }, 60s))
       << x.loop().dump(2);
 

@@ -4,11 +4,14 @@
 //   cycle         wall and CPU per HA-loop cycle with 1/100/1000 slots
 //   ready         promote -> reply, and slot creation -> copy ready on a replica
 //   idle          RSS and idle CPU of one slotd process
+//   copies        replica restarts and downtime per copied slot, on the
+//                 major of SLOTD_PG_BIN (scripts/bench runs it per major)
 // Prints Markdown on stdout. Uses real servers from the test harness.
 #include <sys/resource.h>
 #include <time.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdio>
 #include <deque>
 #include <fstream>
@@ -167,6 +170,85 @@ void readiness_times() {
               reply.ready.size(), reply.unsafe.size());
 }
 
+// Copies on this major (copy_method auto): replica restarts while three
+// permanent slots come up at bootstrap and when one more is declared at run
+// time; seconds from the declaration to failover-ready; seconds the replica
+// refused connections meanwhile (polled every 50 ms).
+void copy_costs() {
+  cluster c({.replicas = 1});
+  auto& p = c.primary();
+  auto& r = c.replica(0);
+  auto major = pg_install::current().major;
+  std::vector<model::permanent_slot> three{logical_slot("s1", "app", "test_decoding"),
+                                           logical_slot("s2", "app", "test_decoding"),
+                                           logical_slot("s3", "app", "test_decoding")};
+  agents a;
+  auto loop = [&] { return a.dump("node2")["ha_loop"]; };
+  std::atomic<bool> stop{false};
+  std::atomic<long> down_ms{0};
+  std::thread poller([&] {
+    while (!stop) {
+      auto t = clk::now();
+      bool up = false;
+      try {
+        up = r.scalar("SELECT 1").has_value();
+      } catch (const std::exception&) {
+      }
+      std::this_thread::sleep_for(50ms);
+      if (!up)
+        down_ms += std::chrono::duration_cast<std::chrono::milliseconds>(clk::now() - t).count();
+    }
+  });
+  // Consumers that poll every 200 ms (their slots' confirmed_flush_lsn
+  // follows the primary's WAL). On 16+ the copies are created
+  // (copy_method create; auto picks it when a walsender streams from the
+  // slot, which polls are not).
+  std::thread consumers([&] {
+    while (!stop) {
+      for (auto* slot : {"s1", "s2", "s3", "s4"})
+        try {
+          p.query(std::string("SELECT 1 FROM pg_logical_slot_get_changes('") + slot + "', NULL, NULL)", "app");
+        } catch (const std::exception&) {
+        }
+      std::this_thread::sleep_for(200ms);
+    }
+  });
+  agent_options o;
+  o.copy_method = major >= 16 ? model::copy_method_setting::create : model::copy_method_setting::file;
+  a.start(p, view_of(c, three), o);
+  a.start(r, view_of(c, three), o);
+  bool ready = a.wait_ready("node2", 120s);
+  auto boot_restarts = loop()["restarts"].get<long>();
+  auto boot_down = down_ms.load() / 1000.0;
+  std::this_thread::sleep_for(3s);
+  auto restarts_before = loop()["restarts"].get<long>();
+  down_ms = 0;
+  config::cluster_update u;
+  auto four = three;
+  four.push_back(logical_slot("s4", "app", "test_decoding"));
+  u.slots = view_of(c, four).slots;
+  auto t0 = clk::now();
+  a.update("node1", u);
+  a.update("node2", u);
+  bool ready4 = eventually([&] {
+    bool ok = false;
+    a.readiness("node2", &ok);
+    return ok && slots_of(r).contains("s4");
+  }, 120s);
+  auto to_ready = std::chrono::duration<double>(clk::now() - t0).count();
+  stop = true;
+  poller.join();
+  consumers.join();
+  auto l = loop();
+  std::printf("| copies on PostgreSQL %d (copy_method %s: %ld created, %ld file copies) | bootstrap, 3 slots: %ld restart(s), replica down "
+              "%.1f s; one slot added: %ld restart(s), replica down %.1f s, declared -> failover-ready %.2f s | "
+              "loop_wait 1s, copy_settle 2s%s |\n",
+              major, major >= 16 ? "create" : "file", l["created_copies"].get<long>(), l["copies"].get<long>() - l["created_copies"].get<long>(),
+              boot_restarts, boot_down,
+              l["restarts"].get<long>() - restarts_before, down_ms.load() / 1000.0, to_ready,
+              ready && ready4 ? "" : "; NOT READY within 120 s");
+}
+
 void idle_process(const std::string& slotd_path, int seconds) {
   cluster c({.replicas = 0});
   auto& p = c.primary();
@@ -248,6 +330,9 @@ int main(int argc, char** argv) {
   std::fflush(stdout);
   if (what == "all" || what == "ready")
     readiness_times();
+  std::fflush(stdout);
+  if (what == "copies") // run per major by scripts/bench
+    copy_costs();
   std::fflush(stdout);
   if ((what == "all" || what == "idle") && !slotd.empty())
     idle_process(slotd, 20);

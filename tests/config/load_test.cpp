@@ -29,6 +29,7 @@ TEST(load, reads_every_value_of_the_example_file) {
   EXPECT_EQ(c.scope, "demo");
   EXPECT_EQ(c.loop_wait, 10s);
   EXPECT_EQ(c.postgresql.copy_settle, 2s);
+  EXPECT_EQ(c.postgresql.copy_method, model::copy_method_setting::automatic);
   EXPECT_EQ(c.role, start_role::automatic);
   EXPECT_EQ(c.postgresql.conninfo, "host=/var/run/postgresql port=5432 user=postgres dbname=postgres");
   EXPECT_EQ(c.postgresql.data_dir, "/var/lib/postgresql/15/main");
@@ -79,7 +80,7 @@ TEST(load, reads_the_state_dir) {
 
 TEST(load, reads_the_other_choices) {
   auto r = parse_text("name: n\nrole: wait\nloop_wait: 500ms\nmember_slots_ttl: 0s\n"
-                      "postgresql: {use_slots: false, copy_settle: 0s}\n"
+                      "postgresql: {use_slots: false, copy_settle: 0s, copy_method: create}\n"
                       "api: {listen: '[::1]:9000', token_file: /etc/slotd/token}\n"
                       "log: {level: critical, format: json}\n");
   ASSERT_TRUE(r.ok()) << ::testing::PrintToString(printed(r));
@@ -88,6 +89,7 @@ TEST(load, reads_the_other_choices) {
   EXPECT_EQ(r.value->cluster.member_slots_ttl, 0ms);
   EXPECT_FALSE(r.value->cluster.use_slots);
   EXPECT_EQ(r.value->postgresql.copy_settle, 0ms);
+  EXPECT_EQ(r.value->postgresql.copy_method, model::copy_method_setting::create);
   EXPECT_EQ(r.value->api.listen, (listen_address{"::1", 9000}));
   EXPECT_EQ(to_string(r.value->api.listen), "[::1]:9000");
   EXPECT_EQ(r.value->api.token_file, "/etc/slotd/token");
@@ -144,6 +146,8 @@ TEST(load, rejects_durations_without_unit_and_a_zero_loop_wait) {
   EXPECT_THAT(bad("loop_wait: 0s\n"), ElementsAre("t.yaml:2:12: loop_wait: '0s' must be greater than zero"));
   EXPECT_THAT(bad("postgresql: {copy_settle: -1s}\n"),
               ElementsAre("t.yaml:2:27: postgresql.copy_settle: '-1s' is negative"));
+  EXPECT_THAT(bad("postgresql: {copy_method: restart}\n"),
+              ElementsAre("t.yaml:2:27: postgresql.copy_method: 'restart' is not one of auto, file or create"));
   EXPECT_THAT(bad("loop_wait: 1.5s\n"),
               ElementsAre("t.yaml:2:12: loop_wait: '1.5s' is not a whole number (use a smaller unit, e.g. 1500ms "
                           "for 1.5s)"));
@@ -193,7 +197,7 @@ TEST(load, rejects_unknown_keys_at_every_level) {
                           "role, postgresql, members, slots, ignore_slots, member_slots_ttl, api, log or state_dir)"));
   EXPECT_THAT(bad("postgresql: {datadir: /x}\n"),
               ElementsAre("t.yaml:2:14: unknown key 'datadir' in postgresql (expected conninfo, data_dir, bin_dir, "
-                          "stop_command, start_command, copy_settle, leader_auth or use_slots)"));
+                          "stop_command, start_command, copy_settle, copy_method, leader_auth or use_slots)"));
   EXPECT_THAT(bad("postgresql: {leader_auth: {password: x}}\n"),
               ElementsAre("t.yaml:2:28: unknown key 'password' in postgresql.leader_auth (expected user or "
                           "password_file)"));

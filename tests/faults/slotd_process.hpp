@@ -19,13 +19,15 @@
 
 namespace slotd::testing {
 
-// slotd.yaml for `n` in cluster `c` with the permanent slot cdc.
+// slotd.yaml for `n` in cluster `c` with the permanent slot cdc, copied as
+// files (the faults are injected into the file copy's stop and start).
 inline std::string slotd_yaml(cluster& c, const node& n, int api_port, const std::string& extra_postgresql = "") {
   std::ostringstream y;
   y << "name: " << n.name() << "\nscope: faults\nloop_wait: 1s\nrole: auto\npostgresql:\n"
     << "  conninfo: \"host=127.0.0.1 port=" << n.port() << " user=postgres dbname=postgres\"\n"
     << "  data_dir: " << n.data_dir().string() << "\n"
     << "  bin_dir: " << pg_install::current().bin_dir.string() << "\n"
+    << "  copy_method: file\n"
     << extra_postgresql << "members:\n";
   for (std::size_t i = 0; i < c.size(); ++i)
     y << "  " << c.at(i).name() << ": {host: 127.0.0.1, port: " << c.at(i).port() << "}\n";

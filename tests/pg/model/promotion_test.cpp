@@ -50,7 +50,7 @@ TEST(JudgePromotion, DesiredSlotsWithReasonsAndUndesiredLocalSlots) {
   auto local = cache_of({logical("cdc", "app", "p"), logical("unproven", "app", "p"), logical("by_hand", "app", "p"),
                          logical("by_hand_unproven", "app", "p"), physical("node3", 100)});
   readiness_queue q{{{"unproven", std::nullopt}, {"by_hand_unproven", std::nullopt}}};
-  auto v = judge_promotion(desired_of({"cdc", "unproven", "missing"}), local, q, 15, {});
+  auto v = judge_promotion(desired_of({"cdc", "unproven", "missing"}), local, q, 15, {}, {});
   EXPECT_EQ(v.ready, (std::vector<std::string>{"cdc", "by_hand"}));
   EXPECT_EQ(v.unsafe, (std::vector<std::string>{"missing", "unproven", "by_hand_unproven"}));
   ASSERT_EQ(v.reasons.size(), 2u);

@@ -135,7 +135,7 @@ TEST(JudgeDesiredLogicalSlots, MissingLostPendingAndReady) {
   lost.wal_status = "lost";
   auto local = cache_of({logical("ok", "app", "pgoutput"), logical("unproven", "app", "pgoutput"), lost});
   auto desired = desired_logical({{"ok", false}, {"unproven", false}, {"lost", false}, {"missing", false}});
-  auto v = judge_desired_logical_slots(desired, local, queue_of({{"unproven", std::nullopt}}), 15, {});
+  auto v = judge_desired_logical_slots(desired, local, queue_of({{"unproven", std::nullopt}}), 15, {}, {});
   ASSERT_EQ(v.size(), 4u);
   std::map<std::string, slot_verdict> by;
   for (auto& x : v)
@@ -149,14 +149,31 @@ TEST(JudgeDesiredLogicalSlots, MissingLostPendingAndReady) {
   EXPECT_FALSE(by["unproven"].ready);
   EXPECT_EQ(by["unproven"].reason.rfind("not proven safe", 0), 0u);
   // 12 has no wal_status: a slot is never "lost" there
-  auto v12 = judge_desired_logical_slots(desired_logical({{"lost", false}}), local, queue_of({}), 12, {});
+  auto v12 = judge_desired_logical_slots(desired_logical({{"lost", false}}), local, queue_of({}), 12, {}, {});
   EXPECT_TRUE(v12.at(0).ready);
+}
+
+TEST(JudgeDesiredLogicalSlots, ACopyAheadOfTheLeadersSlotIsNotReadyUntilTheLeaderPassesIt) {
+  auto local = cache_of({logical("cdc", "app", "pgoutput", 700)});
+  auto desired = desired_logical({{"cdc", false}});
+  auto v = judge_desired_logical_slots(desired, local, queue_of({}), 16, {}, {{"cdc", pg::lsn{600}}});
+  EXPECT_FALSE(v.at(0).ready);
+  EXPECT_EQ(v.at(0).reason.rfind("ahead of the leader's slot", 0), 0u) << v.at(0).reason;
+  EXPECT_TRUE(judge_desired_logical_slots(desired, local, queue_of({}), 16, {}, {{"cdc", pg::lsn{700}}}).at(0).ready);
+  EXPECT_TRUE(judge_desired_logical_slots(desired, local, queue_of({}), 16, {}, {{"cdc", pg::lsn{900}}}).at(0).ready);
+  // Still being created on the standby: no position yet.
+  auto creating = cache_of({logical("cdc", "app", "pgoutput", std::nullopt)});
+  EXPECT_EQ(judge_desired_logical_slots(desired, creating, queue_of({}), 16, {}, {}).at(0).reason,
+            "being created: no confirmed_flush_lsn yet");
+  // The leader's position not known: judged by the rest.
+  EXPECT_TRUE(judge_desired_logical_slots(desired, local, queue_of({}), 16, {}, {}).at(0).ready);
+  EXPECT_TRUE(judge_desired_logical_slots(desired, local, queue_of({}), 16, {}, {{"other", pg::lsn{1}}}).at(0).ready);
 }
 
 TEST(JudgeDesiredLogicalSlots, FailoverSlotsOn17AreJudgedBySyncState) {
   auto desired = desired_logical({{"synced", true}, {"temp", true}, {"absent", true}});
   std::vector<failover_slot_state> f{{"synced", true, false, std::nullopt}, {"temp", true, true, std::nullopt}};
-  auto v = judge_desired_logical_slots(desired, {}, queue_of({}), 17, f);
+  auto v = judge_desired_logical_slots(desired, {}, queue_of({}), 17, f, {});
   std::map<std::string, bool> ready;
   for (auto& x : v)
     ready[x.name] = x.ready;
@@ -164,7 +181,7 @@ TEST(JudgeDesiredLogicalSlots, FailoverSlotsOn17AreJudgedBySyncState) {
   EXPECT_FALSE(ready["temp"]);
   EXPECT_FALSE(ready["absent"]);
   // before 17 the flag means nothing: judged as copies (none here: missing)
-  EXPECT_FALSE(judge_desired_logical_slots(desired, {}, queue_of({}), 16, f).at(0).ready);
+  EXPECT_FALSE(judge_desired_logical_slots(desired, {}, queue_of({}), 16, f, {}).at(0).ready);
 }
 
 TEST(JudgeNodeReadiness, TheLeadIsReadyAReplicaNeedsItsLeaderAndEverySlot) {

@@ -216,7 +216,7 @@ TEST(Scenario, S15_ReadinessAfterACopy) {
 // §6.16: on promote with an unready copied slot: it is reported unsafe.
 TEST(Scenario, S16_OnPromoteReportsUnsafeSlots) {
   readiness_queue q{{{"ls", std::nullopt}}};
-  EXPECT_EQ(judge_promotion({}, setup_local(), q, 15, {}), (promote_verdict{{}, {"ls"}, {}}));
+  EXPECT_EQ(judge_promotion({}, setup_local(), q, 15, {}, {}), (promote_verdict{{}, {"ls"}, {}}));
 }
 
 // §6.18: 58P01 and 55000 (invalidated) → re-copy, and the slot is not

@@ -1,0 +1,138 @@
+// Copies created on the replica (postgresql.copy_method create; auto on 16,
+// docs/slot-rules.md §2.3.24): no restart, and the copy is failover-ready
+// only once the leader's slot has passed the copy's confirmed_flush_lsn.
+// Real servers, 16 and later.
+#include <atomic>
+#include <set>
+#include <thread>
+
+#include "tests/actors/agent_fixture.hpp"
+
+namespace slotd::testing {
+namespace {
+
+agent_options creating() {
+  agent_options o;
+  o.copy_method = model::copy_method_setting::create;
+  return o;
+}
+
+bool skip_before_16() { return pg_install::current().major < 16; }
+
+std::vector<int> consume(node& n) {
+  return decoded_ids(n.query("SELECT data FROM pg_logical_slot_get_changes('cdc', NULL, NULL)", "app"));
+}
+
+// Table t and slot cdc on the primary; with `unconsumed`, rows 1..10 its
+// consumer has not read yet.
+void cdc_on_primary(cdc_pair& x, bool unconsumed) {
+  x.p.exec("CREATE TABLE t (id int primary key)", "app");
+  x.p.exec("SELECT pg_create_logical_replication_slot('cdc', 'test_decoding')", "app");
+  if (unconsumed)
+    x.p.exec("INSERT INTO t SELECT generate_series(1, 10)", "app");
+}
+
+// Both agents creating copies, until node2's copy of cdc has a position.
+void start_until_created(cdc_pair& x) {
+  x.start(creating());
+  ASSERT_TRUE(eventually([&] { return runs_with_slot(x.r, "cdc") && slot_attr(x.r, "cdc", "confirmed_flush_lsn"); },
+                         90s))
+      << x.loop().dump(2);
+}
+
+std::string readiness_reason(agents& a) {
+  auto r = a.readiness("node2");
+  return r["reasons"].value("cdc", std::string());
+}
+
+// A consumer far behind the primary: the copy is created where the replica
+// is, past the primary slot's confirmed_flush_lsn. Not ready until the
+// consumer catches up; then a failover to it loses nothing.
+TEST(copy_create, a_copy_created_past_a_lagging_consumer_is_ready_only_once_the_leader_passes_it) {
+  if (skip_before_16())
+    GTEST_SKIP() << "logical decoding on a standby exists from PostgreSQL 16";
+  cdc_pair x;
+  node& p = x.p;
+  node& r = x.r;
+  agents& a = x.a;
+  cdc_on_primary(x, true);
+  auto started = started_at(r);
+  ASSERT_NO_FATAL_FAILURE(start_until_created(x));
+  auto leader_cf = slot_attr(p, "cdc", "confirmed_flush_lsn").value();
+  auto copy_cf = slot_attr(r, "cdc", "confirmed_flush_lsn").value();
+  EXPECT_EQ(p.scalar("SELECT '" + copy_cf + "'::pg_lsn > '" + leader_cf + "'::pg_lsn"), "t")
+      << "copy " << copy_cf << ", leader " << leader_cf;
+
+  // Not ready, with the reason, and it stays so while the consumer lags.
+  ASSERT_TRUE(eventually([&] { return readiness_reason(a).starts_with("ahead of the leader's slot"); }, 30s))
+      << a.readiness("node2").dump(2);
+  for (int i = 0; i < 15; ++i) { // 3 s: never ready while the consumer lags
+    bool ready = true;
+    a.readiness("node2", &ready);
+    ASSERT_FALSE(ready) << a.readiness("node2").dump(2);
+    std::this_thread::sleep_for(200ms);
+  }
+  EXPECT_EQ(started_at(r), started) << "the replica was restarted";
+  auto l = x.loop();
+  EXPECT_EQ(l["restarts"].get<long>(), 0) << l.dump(2);
+  EXPECT_EQ(l["created_copies"].get<long>(), 1) << l.dump(2);
+
+  // The consumer catches up: the leader's slot passes the copy.
+  EXPECT_EQ(consume(p).size(), 10u);
+  ASSERT_TRUE(a.wait_ready("node2", 60s)) << a.readiness("node2").dump(2);
+
+  // Changes the consumer has not confirmed, then a failover to the copy.
+  p.exec("INSERT INTO t SELECT generate_series(11, 20)", "app");
+  auto got = fail_over_and_read_cdc(x);
+  for (int id = 11; id <= 20; ++id)
+    EXPECT_TRUE(got.contains(id)) << "lost change for id " << id;
+}
+
+// An idle consumer that keeps polling: its confirmed_flush_lsn follows the
+// primary's WAL, so the copy becomes ready without any change to decode.
+TEST(copy_create, a_copy_of_an_idle_polling_consumer_becomes_ready_without_a_restart) {
+  if (skip_before_16())
+    GTEST_SKIP() << "logical decoding on a standby exists from PostgreSQL 16";
+  cdc_pair x;
+  node& p = x.p;
+  node& r = x.r;
+  cdc_on_primary(x, false);
+  auto started = started_at(r);
+  std::atomic<bool> stop{false};
+  std::thread consumer([&] {
+    while (!stop) {
+      try {
+        consume(p);
+      } catch (const std::exception&) {
+      }
+      std::this_thread::sleep_for(200ms);
+    }
+  });
+  x.start(creating());
+  bool ready = x.a.wait_ready("node2", 90s);
+  stop = true;
+  consumer.join();
+  ASSERT_TRUE(ready) << x.a.readiness("node2").dump(2) << x.loop().dump(2);
+  EXPECT_EQ(started_at(r), started) << "the replica was restarted";
+  EXPECT_EQ(x.loop()["restarts"].get<long>(), 0);
+}
+
+// Promoted while its copy is still ahead of the leader's slot: the promote
+// reply lists the slot as unsafe, with the reason.
+TEST(copy_create, a_promote_while_the_copy_is_ahead_of_the_leader_lists_it_unsafe) {
+  if (skip_before_16())
+    GTEST_SKIP() << "logical decoding on a standby exists from PostgreSQL 16";
+  cdc_pair x;
+  cdc_on_primary(x, true);
+  ASSERT_NO_FATAL_FAILURE(start_until_created(x));
+  ASSERT_TRUE(eventually([&] { return readiness_reason(x.a).starts_with("ahead of the leader's slot"); }, 30s))
+      << x.a.readiness("node2").dump(2);
+  x.p.stop_fast();
+  auto reply = x.a.promote("node2");
+  ASSERT_EQ(reply.status, 200) << reply.error;
+  EXPECT_EQ(reply.unsafe, std::vector<std::string>{"cdc"});
+  EXPECT_TRUE(reply.reasons["cdc"].starts_with("ahead of the leader's slot")) << reply.reasons["cdc"];
+}
+
+} // namespace
+} // namespace slotd::testing
