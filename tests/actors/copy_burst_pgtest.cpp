@@ -127,7 +127,9 @@ TEST(copy_burst, a_slot_created_right_after_a_copy_waits_copy_settle_before_the_
   ASSERT_TRUE(eventually([&] { return has_slots(r, {"s1", "s2"}); }, 60s)) << loop().dump(2);
   auto gap = std::chrono::steady_clock::now() - first_end;
   EXPECT_GE(gap, 3s) << "the second restart came within copy_settle of the first";
-  EXPECT_EQ(loop()["restarts"].get<long>(), 2) << loop().dump(2);
+  // The slot is there once the server runs again; the copier's report of
+  // that restart may come a moment later.
+  EXPECT_TRUE(eventually([&] { return loop()["restarts"].get<long>() == 2; }, 15s)) << loop().dump(2);
 }
 
 } // namespace
