@@ -16,60 +16,6 @@ namespace slotd::actors::ha {
 
 namespace {
 
-// A replica that knows its leader samples it between full cycles.
-bool samples_leader(const ha_state& st) {
-  return st.told == model::told_role::replica && st.leader.has_value();
-}
-
-void schedule_next_tick(self_ptr self) {
-  auto& st = self->state;
-  auto now = steady::now();
-  auto next_full = st.full_cycle_due ? now : st.last_full_cycle + st.settings.cfg.loop_wait;
-  std::optional<std::chrono::milliseconds> sample;
-  if (samples_leader(st))
-    sample = st.sample_delay;
-  auto delay = model::next_tick_delay(now, next_full, st.copy_due_at, sample);
-  self->delayed_send(self, delay, tick_atom_v, ++st.epoch);
-}
-
-// A leader sample for a request the leader connection did not answer.
-leader_snapshot no_answer(const ha_state& st, const caf::error& e) {
-  leader_snapshot ls;
-  ls.leader = st.leader.value_or("");
-  ls.error = "no answer from the leader connection: " + caf::to_string(e);
-  return ls;
-}
-
-// Takes a leader sample (of a full cycle or between cycles) and paces the
-// next one. Returns whether the leader's logical slots moved.
-bool take_leader_sample(self_ptr self, leader_snapshot ls) {
-  auto& s = self->state;
-  bool moved = false;
-  if (ls.reachable) {
-    if (!s.leader_error.empty())
-      log_ha()->info("leader {} reachable again", ls.leader);
-    s.leader_error.clear();
-    moved = !s.leader_snap || s.leader_snap->leader != ls.leader ||
-            model::logical_slots_moved(s.leader_snap->slots, ls.slots);
-    model::record_leader_positions(s.leader_positions, ls.leader, ls.slots, ls.as_of);
-    s.leader_snap = std::move(ls);
-  } else {
-    if (s.leader_error.empty() || should_log(s, "leader-down"))
-      log_ha()->warn("leader {} unreachable: {}", ls.leader, ls.error);
-    s.leader_error = ls.error.empty() ? "unreachable" : ls.error;
-  }
-  ++s.samples;
-  if (moved)
-    ++s.samples_moved;
-  // Copies still to be proven safe wait on the leader's catalog_xmin, and
-  // copies behind the leader wait for their advance: keep sampling fast
-  // until neither.
-  s.sample_delay = model::next_sample_delay(
-      s.sample_delay, moved || !s.readiness.pending.empty() || s.copies_behind || !s.creating.empty(),
-      s.settings.sampling);
-  return moved;
-}
-
 // ---------------------------------------------------------------- readiness
 
 void update_readiness(self_ptr self) {

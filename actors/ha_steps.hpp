@@ -2,6 +2,7 @@
 // The HA loop's steps, shared by its files (internal to actors/):
 //   ha_loop.cpp     the actor: its messages, one handler each;
 //   ha_cycle.cpp    ticks and full cycles: observe, plan (pg/model), perform;
+//   ha_sampling.cpp samples of the leader between cycles, the tick schedule;
 //   ha_support.cpp  the actors it drives (leader connection, advance
 //                   workers, slot copier) and the copier's reports;
 //   ha_promote.cpp  POST /promote: the final advance and the verdict.
@@ -51,6 +52,15 @@ void create_copies(self_ptr self, const std::vector<std::string>& names, const s
 // ha_cycle.cpp
 void run_tick(self_ptr self);
 void run_now(self_ptr self);
+
+// ha_sampling.cpp: samples of the leader and the tick schedule.
+bool samples_leader(const ha_state& st); // a replica that knows its leader samples it
+void schedule_next_tick(self_ptr self);
+// A leader sample for a request the leader connection did not answer.
+leader_snapshot no_answer(const ha_state& st, const caf::error& e);
+// Takes a leader sample (of a full cycle or between cycles) and paces the
+// next one. Returns whether the leader's logical slots moved.
+bool take_leader_sample(self_ptr self, leader_snapshot ls);
 
 // ha_promote.cpp
 void on_promote(self_ptr self, promote_request req, caf::typed_response_promise<promote_reply> rp);
