@@ -81,8 +81,10 @@ void end_tick(self_ptr self, bool full) {
     st.last_cycle_duration = took;
     st.max_cycle_duration = std::max(st.max_cycle_duration, took);
     st.total_cycle_duration += took;
+    st.cycle_durations.observe(std::chrono::duration<double>(took).count());
     st.last_cycle_end = wall_clock::now();
     log_ha()->debug("cycle {} done in {} us (role {})", st.cycles, took.count(), role_name(st));
+    read_slot_details(self);
   }
   schedule_next_tick(self);
 }
@@ -324,6 +326,7 @@ void after_local(self_ptr self, local_snapshot snap, bool full, bool leader_samp
     full = true;
   }
   st.local_snap = snap;
+  st.slot_watch = model::watch_slots(st.slot_watch, snap.slots, snap.as_of);
   auto leader_before = st.leader;
   infer_role(self, snap);
   if (st.leader != leader_before)

@@ -1,5 +1,6 @@
 // What the HA loop shows: GET /status, /readiness, /health, /metrics and
 // its part of GET /state. Plain functions over the state: no messages here.
+#include <cmath>
 #include <ctime>
 
 #include <fmt/format.h>
@@ -90,21 +91,30 @@ json failover_json(const ha_state& st) {
   return out;
 }
 
-std::string escape_label(const std::string& v) {
-  std::string out;
-  for (char c : v) {
-    if (c == '\\' || c == '"')
-      out += '\\';
-    if (c == '\n') {
-      out += "\\n";
-      continue;
-    }
-    out += c;
-  }
-  return out;
+} // namespace
+
+bool slot_ready_here(const ha_state& st, const std::string& name) { return logical_slot_ready(st, name); }
+
+std::optional<double> leader_sample_age(const ha_state& st) {
+  if (st.told != model::told_role::replica || !st.leader || st.leader_positions.leader != *st.leader ||
+      !st.leader_positions.newest)
+    return std::nullopt;
+  return std::max(0.0, std::chrono::duration<double>(wall_clock::now() - *st.leader_positions.newest).count());
 }
 
-} // namespace
+std::vector<model::slot_figures> slot_figures_of(const ha_state& st) {
+  auto slots = visible(st);
+  model::slot_figures_input in;
+  in.slots = &slots;
+  if (st.local_snap)
+    in.head = st.local_snap->in_recovery ? st.local_snap->replay_lsn : st.local_snap->current_lsn;
+  in.replica = !holds_lead(st) && st.leader && st.leader_positions.leader == *st.leader;
+  in.leader = &st.leader_positions;
+  in.watch = &st.slot_watch;
+  in.details = &st.slot_details.details;
+  in.now = wall_clock::now();
+  return model::compute_slot_figures(in);
+}
 
 model::slot_cache visible_local_slots(const ha_state& st) {
   if (!st.local_snap)
@@ -163,16 +173,57 @@ static json copy_json(const ha_state& st) {
           {"start_attempts", st.copy.start_attempts}};
 }
 
+// A slot's figures for operators (pg/model/slot_figures.hpp) into its
+// /status entry; unknown figures are null.
+static void add_figures(json& js, const model::slot_figures& f) {
+  auto opt = [](const auto& v) { return v ? json(*v) : json(nullptr); };
+  auto seconds = [](std::optional<double> v) { return v ? json(std::round(*v * 1000) / 1000) : json(nullptr); };
+  js["retained_bytes"] = opt(f.retained_bytes);
+  js["wal_status"] = opt(f.wal_status);
+  js["safe_wal_size"] = opt(f.safe_wal_size);
+  js["unmoved_seconds"] = seconds(f.unmoved_seconds);
+  if (f.unmoved_at_least)
+    js["unmoved_seconds_at_least"] = true;
+  if (f.type == model::slot_type::logical)
+    js["confirmed_lag_bytes"] = opt(f.confirmed_lag_bytes);
+  if (f.active) {
+    json c = nullptr;
+    if (f.consumer)
+      c = {{"application_name", opt(f.consumer->application_name)},
+           {"client_addr", opt(f.consumer->client_addr)},
+           {"backend_start", f.consumer->backend_start ? json(iso_time(*f.consumer->backend_start)) : json(nullptr)},
+           {"backend_type", opt(f.consumer->backend_type)}};
+    js["consumer"] = c;
+  } else {
+    js["last_active"] = f.last_active ? json(iso_time(*f.last_active)) : json(nullptr);
+    js["inactive_seconds"] = seconds(f.inactive_seconds);
+  }
+}
+
 json status_json(const ha_state& st) {
   json slots = json::object();
-  for (auto& [name, s] : visible(st)) {
+  auto local = visible(st);
+  auto figures = slot_figures_of(st);
+  bool replica = !holds_lead(st) && st.told == model::told_role::replica;
+  for (auto& f : figures) {
+    const auto& s = local.at(f.name);
     json js = {{"type", std::string(model::to_string(s.type))}, {"lsn", opt_lsn(position_of(s))}, {"active", s.active}};
     if (s.type == model::slot_type::logical) {
       js["database"] = s.database;
       js["plugin"] = s.plugin;
-      js["ready"] = logical_slot_ready(st, name);
+      js["ready"] = logical_slot_ready(st, f.name);
+      if (replica) {
+        json b = nullptr;
+        if (f.behind_leader) {
+          b = {{"bytes", f.behind_leader->bytes}, {"seconds", std::round(f.behind_leader->seconds * 1000) / 1000}};
+          if (f.behind_leader->at_least)
+            b["seconds_at_least"] = true;
+        }
+        js["behind_leader"] = b;
+      }
     }
-    slots[name] = js;
+    add_figures(js, f);
+    slots[f.name] = js;
   }
   std::optional<pg::lsn> optime;
   if (st.local_snap)
@@ -188,6 +239,8 @@ json status_json(const ha_state& st) {
     alerts.push_back({{"alert", "local server unreachable: " + st.local_error}});
   if (st.told == model::told_role::replica && !st.leader_error.empty())
     alerts.push_back({{"alert", "leader unreachable: " + st.leader_error}});
+  auto age = leader_sample_age(st);
+  json sample_age = age ? json(std::round(*age * 1000) / 1000) : json(nullptr);
   auto failover = failover_json(st);
   if (failover.contains("prerequisites"))
     for (auto& setting : failover["prerequisites"]["missing"])
@@ -203,6 +256,8 @@ json status_json(const ha_state& st) {
           {"copy", copy_json(st)},
           {"my_slot_name", model::slot_name_from_member_name(st.my_name())},
           {"slots", slots},
+          {"slot_details_error", st.slot_details.error.empty() ? json(nullptr) : json(st.slot_details.error)},
+          {"leader_sample_age_seconds", sample_age},
           {"alerts", alerts},
           {"failover", failover},
           {"as_of", iso_time(st.local_snap ? st.local_snap->as_of : wall_clock::time_point{})}};
@@ -369,79 +424,6 @@ json dump_json(const ha_state& st) {
           {"workers", workers},
           {"worker_failures", st.worker_failures},
           {"view", view_json(st.view)}};
-}
-
-std::string metrics_text(const ha_state& st) {
-  std::string out;
-  auto scope = escape_label(st.settings.cfg.scope);
-  auto name = escape_label(st.my_name());
-  auto labels = fmt::format("scope=\"{}\",name=\"{}\"", scope, name);
-  auto gauge = [&](const char* metric, const char* help, const std::string& extra, double value, bool header = true,
-                   const char* type = "gauge") {
-    if (header)
-      out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", metric, help, metric, type);
-    out += fmt::format("{}{{{}{}}} {}\n", metric, labels, extra, value);
-  };
-  const char* roles[] = {"primary", "promoting", "replica", "role_mismatch", "unknown", "waiting"};
-  auto current = role_name(st);
-  bool first = true;
-  for (auto* r : roles) {
-    gauge("slotd_role", "The agent's role (1 for the current one).", fmt::format(",role=\"{}\"", r),
-          current == r ? 1 : 0, first);
-    first = false;
-  }
-  gauge("slotd_paused", "1 while paused (nothing dropped or copied).", "", st.paused ? 1 : 0);
-  gauge("slotd_loop_duration_seconds", "Duration of the last full HA-loop cycle.", "",
-        static_cast<double>(st.last_cycle_duration.count()) / 1e6);
-  gauge("slotd_loop_cycles_total", "Full HA-loop cycles run.", "", static_cast<double>(st.cycles), true, "counter");
-  gauge("slotd_slot_copies_total", "Logical slots copied from the leader.", "", static_cast<double>(st.copies), true,
-        "counter");
-  gauge("slotd_server_restarts_total", "Restarts of the local server for slot copies.", "",
-        static_cast<double>(st.restarts), true, "counter");
-  first = true;
-  for (auto& [slot, n] : st.restarts_by_slot) {
-    gauge("slotd_slot_restarts_total", "Restarts of the local server that installed a copy of this slot.",
-          fmt::format(",slot=\"{}\"", escape_label(slot)), static_cast<double>(n), first, "counter");
-    first = false;
-  }
-  gauge("slotd_restarting", "1 while the local server is stopped for a slot copy.", "", st.restarting ? 1 : 0);
-  gauge("slotd_server_down", "1 while the local server is down after a slot copy (its start is retried).", "",
-        st.server_down ? 1 : 0);
-
-  auto local = visible(st);
-  std::optional<pg::lsn> head;
-  if (st.local_snap)
-    head = st.local_snap->in_recovery ? st.local_snap->replay_lsn : st.local_snap->current_lsn;
-  first = true;
-  for (auto& [slot, s] : local) {
-    auto pos = position_of(s);
-    double lag = head && pos ? static_cast<double>(head->bytes_after(*pos)) : 0;
-    gauge("slotd_slot_lag_bytes", "WAL between the server's position and the slot's.",
-          fmt::format(",slot=\"{}\",type=\"{}\"", escape_label(slot), model::to_string(s.type)), lag, first);
-    first = false;
-  }
-  first = true;
-  for (auto& [slot, s] : local) {
-    gauge("slotd_slot_active", "1 when a walsender uses the slot.", fmt::format(",slot=\"{}\"", escape_label(slot)),
-          s.active ? 1 : 0, first);
-    first = false;
-  }
-  first = true;
-  for (auto& [slot, s] : local) {
-    if (s.type != model::slot_type::logical)
-      continue;
-    bool ready = logical_slot_ready(st, slot);
-    gauge("slotd_slot_ready", "1 when the logical slot is failover-ready here.",
-          fmt::format(",slot=\"{}\"", escape_label(slot)), ready ? 1 : 0, first);
-    first = false;
-  }
-  first = true;
-  for (auto& [kind, n] : st.errors_by_kind) {
-    gauge("slotd_errors_total", "Errors by kind.", fmt::format(",kind=\"{}\"", escape_label(kind)),
-          static_cast<double>(n), first, "counter");
-    first = false;
-  }
-  return out;
 }
 
 } // namespace slotd::actors

@@ -21,6 +21,18 @@ void schedule_next_tick(self_ptr self) {
   self->delayed_send(self, delay, tick_atom_v, ++st.epoch);
 }
 
+void read_slot_details(self_ptr self) {
+  auto& st = self->state;
+  if (!st.local_error.empty() || st.restarting)
+    return;
+  self->request(st.local, st.settings.request_timeout, details_atom_v)
+      .then([self](slot_details_reply& r) { self->state.slot_details = std::move(r); },
+            [self](caf::error& e) {
+              self->state.slot_details.ok = false;
+              self->state.slot_details.error = "no answer from the local connection: " + caf::to_string(e);
+            });
+}
+
 // A leader sample for a request the leader connection did not answer.
 leader_snapshot no_answer(const ha_state& st, const caf::error& e) {
   leader_snapshot ls;

@@ -2,6 +2,7 @@
 // The HA loop's state: what it was told, what it last observed, the slot
 // model's state between cycles, the copy in progress, counters for status
 // and metrics. Only the HA loop actor touches it.
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <deque>
@@ -20,6 +21,7 @@
 #include "pg/model/candidate.hpp"
 #include "pg/model/copy_settle.hpp"
 #include "pg/model/readiness.hpp"
+#include "pg/model/slot_figures.hpp"
 #include "pg/model/slot_plan.hpp"
 
 namespace slotd::actors {
@@ -31,6 +33,21 @@ struct error_entry {
   std::string kind; // "local", "leader", "drop", "create", "advance", "copy", ...
   std::string slot;
   std::string text;
+};
+
+// Full-cycle durations for the slotd_loop_cycle_duration_seconds
+// histogram: counts per bucket (the last one past every bound) and the sum.
+struct duration_histogram {
+  static constexpr std::array<double, 10> bounds{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5};
+  std::array<std::uint64_t, bounds.size() + 1> counts{};
+  double sum = 0;
+  void observe(double seconds) {
+    std::size_t i = 0;
+    while (i < bounds.size() && seconds > bounds[i])
+      ++i;
+    ++counts[i];
+    sum += seconds;
+  }
 };
 
 struct ha_state {
@@ -71,6 +88,7 @@ struct ha_state {
   std::chrono::microseconds last_cycle_duration{0};
   std::chrono::microseconds max_cycle_duration{0};
   std::chrono::microseconds total_cycle_duration{0}; // all full cycles, for averages
+  duration_histogram cycle_durations;
   std::chrono::steady_clock::time_point tick_started{};
   wall_clock::time_point last_cycle_end{};
 
@@ -81,6 +99,11 @@ struct ha_state {
   model::position_history leader_positions;   // its logical slots over time (lag in seconds)
   std::string leader_error;
   std::string server_started_at;
+  // Per-slot figures for operators (pg/model/slot_figures.hpp): each local
+  // slot's movement and use across snapshots, and the details read after
+  // each full cycle.
+  model::slot_watch slot_watch;
+  slot_details_reply slot_details;
 
   // Slot model state between cycles.
   model::node_role role = model::node_role::replica;
@@ -142,7 +165,13 @@ nlohmann::json candidate_json(const ha_state& st, bool& loses_nothing); // ha_ca
 nlohmann::json health_json(const ha_state& st, bool& ok);
 nlohmann::json view_json(const model::cluster_view& view);
 nlohmann::json dump_json(const ha_state& st);
-std::string metrics_text(const ha_state& st);
+std::string metrics_text(const ha_state& st); // ha_metrics.cpp
+// Per-slot figures of the visible local slots (pg/model/slot_figures.hpp).
+std::vector<model::slot_figures> slot_figures_of(const ha_state& st);
+// Whether a local logical slot is failover-ready here (a primary's always are).
+bool slot_ready_here(const ha_state& st, const std::string& name);
+// Seconds since the newest sample of the leader's slots (replica), or none.
+std::optional<double> leader_sample_age(const ha_state& st);
 std::string role_name(const ha_state& st);
 // What /readiness, /candidate and /status judge by.
 model::slot_cache visible_local_slots(const ha_state& st);

@@ -14,6 +14,7 @@
 #include "pg/queries/failover.hpp"
 #include "pg/queries/node_facts.hpp"
 #include "pg/queries/node_state.hpp"
+#include "pg/queries/slot_details.hpp"
 #include "pg/queries/read.hpp"
 #include "pg/queries/slots.hpp"
 
@@ -166,6 +167,29 @@ boost::asio::awaitable<local_actions_result> run_actions(pg::connection& conn, c
   co_return out;
 }
 
+// One read on the lane, answered with a Reply {ok, error, value}: the
+// value read into `field`, or why not.
+template <class Reply, class Value, class Read>
+caf::result<Reply> read_reply(self_ptr self, Value Reply::*field, Read read) {
+  auto rp = self->make_response_promise<Reply>();
+  self->state.lane->submit(self, [rp, field, read](pg::connection& conn, const pg::result<void>& connected) mutable
+                           -> boost::asio::awaitable<sql_lane::continuation> {
+    Reply out;
+    if (!connected) {
+      out.error = connected.error().what();
+    } else {
+      auto r = co_await read(conn);
+      out.ok = r.ok();
+      if (r)
+        out.*field = std::move(*r);
+      else
+        out.error = r.error().what();
+    }
+    co_return [rp, out]() mutable { rp.deliver(std::move(out)); };
+  });
+  return rp;
+}
+
 local_connection_private::behavior_type local_connection(self_ptr self, io_runtime* io, pg::connection_options opts) {
   opts.name = "local";
   self->state.lane = std::make_unique<sql_lane>(*io, std::move(opts));
@@ -192,23 +216,15 @@ local_connection_private::behavior_type local_connection(self_ptr self, io_runti
         return rp;
       },
       [=](facts_atom) -> caf::result<local_facts> {
-        auto rp = self->make_response_promise<local_facts>();
-        self->state.lane->submit(self, [rp](pg::connection& conn, const pg::result<void>& connected) mutable
-                                 -> boost::asio::awaitable<sql_lane::continuation> {
-          local_facts out;
-          if (!connected) {
-            out.error = connected.error().what();
-          } else {
-            auto f = co_await q::read_node_facts(conn, pg::clock::now() + statement_budget);
-            out.ok = f.ok();
-            if (f)
-              out.facts = std::move(*f);
-            else
-              out.error = f.error().what();
-          }
-          co_return [rp, out]() mutable { rp.deliver(std::move(out)); };
+        return read_reply(self, &local_facts::facts, [](pg::connection& conn) {
+          return q::read_node_facts(conn, pg::clock::now() + statement_budget);
         });
-        return rp;
+      },
+      [=](details_atom) -> caf::result<slot_details_reply> {
+        return read_reply(self, &slot_details_reply::details, [](pg::connection& conn) {
+          return q::query_parsed(conn, q::slot_details_sql(conn.server_version()), pg::params{},
+                                 pg::clock::now() + statement_budget, &q::parse_slot_details);
+        });
       },
       [=](dump_atom) -> dump_reply {
         nlohmann::json j = self->state.lane->dump();

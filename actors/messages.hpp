@@ -21,6 +21,7 @@
 #include "pg/model/copy_prerequisites.hpp"
 #include "pg/model/failover_slots.hpp"
 #include "pg/model/local_slot.hpp"
+#include "pg/model/slot_figures.hpp"
 #include "pg/model/slot_plan.hpp"
 #include "pg/slotfile/copy_selection.hpp"
 #include "pg/types/lsn.hpp"
@@ -61,6 +62,14 @@ struct local_snapshot {
   std::optional<std::string> synchronized_standby_slots;
   std::string failover_error; // reading those failed; the rest is good
   wall_clock::time_point as_of{};
+};
+
+// Per-slot details for operators (pg/queries/slot_details.hpp), read
+// once per full cycle apart from the snapshot.
+struct slot_details_reply {
+  bool ok = false;
+  std::string error;
+  model::slot_details_map details;
 };
 
 // The slot work of one cycle for the local connection, done in this order,
@@ -337,10 +346,12 @@ CAF_ADD_ATOM(slotd, slotd::actors, facts_atom, "facts")
 CAF_ADD_ATOM(slotd, slotd::actors, candidate_atom, "candidate")
 CAF_ADD_ATOM(slotd, slotd::actors, final_atom, "final")
 CAF_ADD_ATOM(slotd, slotd::actors, standby_snapshot_atom, "sbysnap")
+CAF_ADD_ATOM(slotd, slotd::actors, details_atom, "details")
 CAF_END_TYPE_ID_BLOCK(slotd)
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(slotd::actors::io_done)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(slotd::actors::local_snapshot)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(slotd::actors::slot_details_reply)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(slotd::actors::local_actions)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(slotd::actors::local_actions_result)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(slotd::actors::action_outcome)

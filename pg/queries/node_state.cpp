@@ -1,5 +1,7 @@
 #include "pg/queries/node_state.hpp"
 
+#include "pg/queries/parse_guard.hpp"
+
 namespace slotd::pg::queries {
 
 std::string node_state_sql() {
@@ -23,7 +25,7 @@ result<node_state> parse_node_state(const rows& r) {
     e.message = "node state: expected one row";
     return e;
   }
-  try {
+  return parse_guarded("node state", [&]() -> result<node_state> {
     node_state s;
     s.in_recovery = r.get<bool>(0, 0).value_or(false);
     s.current_lsn = r.get<lsn>(0, 1);
@@ -36,12 +38,7 @@ result<node_state> parse_node_state(const rows& r) {
     s.receive_lsn = r.get<lsn>(0, 7);
     s.timeline = r.get<std::int64_t>(0, 8);
     return s;
-  } catch (const std::exception& ex) {
-    pg::error e;
-    e.call = "parse";
-    e.message = std::string("node state: ") + ex.what();
-    return e;
-  }
+  });
 }
 
 model::local_slot to_local_slot(const slot_row& row) {

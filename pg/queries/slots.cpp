@@ -1,22 +1,10 @@
 #include "pg/queries/slots.hpp"
 
+#include "pg/queries/parse_guard.hpp"
+
 namespace slotd::pg::queries {
 
 namespace {
-
-// Row parsing: a value of the wrong type from the server is a failure of the
-// query (call "parse"), not an exception for the caller.
-template <class F>
-auto parse_guarded(const char* what, F&& f) -> decltype(f()) {
-  try {
-    return f();
-  } catch (const std::exception& ex) {
-    pg::error e;
-    e.call = "parse";
-    e.message = std::string(what) + ": " + ex.what();
-    return e;
-  }
-}
 
 pg::error no_row(const char* what) {
   pg::error e;

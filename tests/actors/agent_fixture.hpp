@@ -114,6 +114,15 @@ public:
     return out;
   }
 
+  // GET /metrics's text.
+  std::string metrics(const std::string& name) {
+    caf::scoped_actor self{sys_};
+    std::string out;
+    self->request(of(name).ha(), 10s, actors::metrics_atom_v)
+        .receive([&](actors::status_reply& r) { out = r.json; }, [&](caf::error& e) { ADD_FAILURE() << caf::to_string(e); });
+    return out;
+  }
+
   json readiness(const std::string& name, bool* ready = nullptr) {
     caf::scoped_actor self{sys_};
     json out;

@@ -62,13 +62,14 @@ TEST(api_reads, status_readiness_health_metrics_state) {
   bool cdc_ready = false, cdc_lag = false;
   for (auto& sample : parsed.samples) {
     EXPECT_EQ(sample.name.rfind("slotd_", 0), 0u) << sample.name;
-    EXPECT_TRUE(parsed.types.contains(sample.name)) << sample.name << " has no TYPE";
-    EXPECT_TRUE(parsed.helps.contains(sample.name)) << sample.name << " has no HELP";
+    auto family = detail::family_of(sample.name, parsed.types); // a histogram's _bucket, _sum, _count
+    EXPECT_TRUE(parsed.types.contains(family)) << sample.name << " has no TYPE";
+    EXPECT_TRUE(parsed.helps.contains(family)) << sample.name << " has no HELP";
     if (sample.name == "slotd_role")
       role_values[sample.labels.at("role")] = sample.value;
     if (sample.name == "slotd_slot_ready" && sample.labels.at("slot") == "cdc")
       cdc_ready = sample.value == 1;
-    if (sample.name == "slotd_slot_lag_bytes" && sample.labels.at("slot") == "cdc")
+    if (sample.name == "slotd_slot_confirmed_lag_bytes" && sample.labels.at("slot") == "cdc")
       cdc_lag = sample.value >= 0;
   }
   EXPECT_EQ(role_values["replica"], 1);
@@ -76,7 +77,8 @@ TEST(api_reads, status_readiness_health_metrics_state) {
   EXPECT_TRUE(cdc_ready) << m.body;
   EXPECT_TRUE(cdc_lag) << m.body;
   for (auto family : {"slotd_loop_duration_seconds", "slotd_slot_copies_total", "slotd_server_restarts_total",
-                      "slotd_slot_active", "slotd_paused"})
+                      "slotd_slot_active", "slotd_paused", "slotd_slot_retained_wal_bytes", "slotd_copy_behind_bytes",
+                      "slotd_leader_sample_age_seconds", "slotd_loop_cycle_duration_seconds"})
     EXPECT_TRUE(parsed.types.contains(family)) << family;
 
   // One entry per actor: the HA loop's helpers, the promote handler and the gateway.

@@ -11,6 +11,7 @@
 #include "pg/client/connection.hpp"
 #include "pg/queries/node_state.hpp"
 #include "pg/queries/read.hpp"
+#include "pg/queries/slot_details.hpp"
 #include "pg/queries/slots.hpp"
 #include "pg/slotfile/install.hpp"
 #include "pg/slotfile/slot_state.hpp"
@@ -277,6 +278,58 @@ TEST(slots_pgtest, decoding_snapshot_none_or_unusable) {
   ASSERT_TRUE(none) << none.error().what();
   EXPECT_TRUE(none->bytes.empty());
   EXPECT_TRUE(none->unusable.empty()) << none->unusable;
+}
+
+// Slot details (pg/queries/slot_details.hpp): the walsender that uses a
+// replica's physical slot, with its application_name and address; nothing
+// for an unused slot; safe_wal_size (13+) and inactive_since (17+).
+TEST(slots_pgtest, slot_details_show_the_consumer_of_an_active_slot) {
+  const int major = testing::pg_install::current().major;
+  testing::cluster c(testing::cluster_options{.replicas = 1});
+  auto& primary = c.primary();
+  auto& replica = c.replica(0);
+  primary.exec("SELECT pg_create_logical_replication_slot('idle', 'test_decoding')", "app");
+  primary.exec("ALTER SYSTEM SET max_slot_wal_keep_size = '1GB'");
+  primary.exec("SELECT pg_reload_conf()");
+  const auto before = model::sample_clock::now() - 1s;
+
+  run_io([&](asio::io_context& io) -> asio::awaitable<void> {
+    connection p(io.get_executor(), options_for(primary));
+    auto connected = co_await p.connect(soon());
+    EXPECT_TRUE(connected);
+    if (!connected)
+      co_return;
+    auto parsed = parse_slot_details(co_await run(p, slot_details_sql(p.server_version())));
+    EXPECT_TRUE(parsed) << (parsed ? "" : parsed.error().what());
+    if (!parsed)
+      co_return;
+    auto& d = *parsed;
+    EXPECT_TRUE(d.contains(replica.slot_name()) && d.contains("idle"));
+    if (!d.contains(replica.slot_name()) || !d.contains("idle"))
+      co_return;
+    auto& phys = d.at(replica.slot_name());
+    EXPECT_TRUE(phys.active_pid);
+    EXPECT_TRUE(phys.consumer);
+    if (phys.consumer) {
+      EXPECT_EQ(phys.consumer->backend_type, "walsender");
+      EXPECT_EQ(phys.consumer->application_name, replica.name());
+      EXPECT_EQ(phys.consumer->client_addr, "127.0.0.1");
+      EXPECT_TRUE(phys.consumer->backend_start && *phys.consumer->backend_start < model::sample_clock::now());
+    }
+    auto& idle = d.at("idle");
+    EXPECT_FALSE(idle.active_pid);
+    EXPECT_FALSE(idle.consumer);
+    EXPECT_EQ(idle.safe_wal_size.has_value(), major >= 13) << "1GB of max_slot_wal_keep_size left";
+    if (major >= 13 && idle.safe_wal_size) {
+      EXPECT_GT(*idle.safe_wal_size, 0);
+      EXPECT_LE(*idle.safe_wal_size, (std::int64_t{1} << 30) + (16 << 20)) << "the limit plus at most one segment";
+    }
+    EXPECT_EQ(idle.inactive_since.has_value(), major >= 17);
+    if (idle.inactive_since) {
+      EXPECT_GT(*idle.inactive_since, before);
+    }
+    EXPECT_FALSE(phys.inactive_since) << "an active slot is not inactive";
+  });
 }
 
 } // namespace
