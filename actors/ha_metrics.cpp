@@ -93,6 +93,28 @@ void slot_metrics(exposition& x, const ha_state& st) {
   }
 }
 
+void guard_metrics(exposition& x, const ha_state& st) {
+  auto v = wal_guard_of(st);
+  auto& level = x.gauge("slotd_slot_retention_alert",
+                        "1 when the WAL a slot keeps is at or past its configured retention level (warn, limit).");
+  for (auto& s : v.slots)
+    for (auto l : {model::retention_level::warn, model::retention_level::limit})
+      level.Add({{"slot", s.name}, {"level", std::string(model::to_string(l))}})
+          .Set(s.level >= l ? 1 : 0);
+  auto& free = x.gauge("slotd_wal_free_bytes", "Free space on the file system that holds pg_wal.");
+  if (v.free_bytes)
+    free.Add({}).Set(static_cast<double>(*v.free_bytes));
+  auto& growth = x.gauge("slotd_wal_kept_growth_bytes_per_second",
+                         "Growth of the most WAL kept by any slot, over the last 5 minutes.");
+  if (v.growth_bytes_per_second)
+    growth.Add({}).Set(*v.growth_bytes_per_second);
+  auto& forecast = x.gauge("slotd_wal_full_forecast_seconds",
+                           "Seconds until pg_wal's file system is full at the rate slots keep WAL (absent when it "
+                           "does not grow).");
+  if (v.full_forecast_seconds)
+    forecast.Add({}).Set(*v.full_forecast_seconds);
+}
+
 } // namespace
 
 std::string metrics_text(const ha_state& st) {
@@ -134,6 +156,7 @@ std::string metrics_text(const ha_state& st) {
   if (auto a = leader_sample_age(st))
     age.Add({}).Set(*a);
   slot_metrics(x, st);
+  guard_metrics(x, st);
   auto& errors = x.counter("slotd_errors_total", "Errors by kind.");
   for (auto& [kind, n] : st.errors_by_kind)
     set_counter(errors, {{"kind", kind}}, static_cast<double>(n));

@@ -102,6 +102,33 @@ std::optional<double> leader_sample_age(const ha_state& st) {
   return std::max(0.0, std::chrono::duration<double>(wall_clock::now() - *st.leader_positions.newest).count());
 }
 
+model::wal_guard_verdict wal_guard_of(const ha_state& st) {
+  return model::judge_wal_retention(slot_figures_of(st), st.view.slots, st.wal_usage, st.wal_free_bytes);
+}
+
+// The guard's verdict for /status, and its alerts.
+static json wal_guard_json(const ha_state& st, json& alerts) {
+  auto v = wal_guard_of(st);
+  auto opt = [](const auto& x) { return x ? json(*x) : json(nullptr); };
+  json slots = json::object();
+  for (auto& s : v.slots) {
+    slots[s.name] = {{"kept_bytes", s.kept}, {"level", model::to_string(s.level)}, {"threshold", opt(s.threshold)}};
+    if (s.level != model::retention_level::ok)
+      alerts.push_back({{"slot", s.name},
+                        {"alert", fmt::format("slot keeps {} bytes of WAL, at or past its retention {} of {} bytes",
+                                              s.kept, model::to_string(s.level), *s.threshold)}});
+  }
+  if (v.forecast_alert)
+    alerts.push_back({{"alert", fmt::format("pg_wal's file system fills in about {:.0f} s at the rate slots keep WAL "
+                                            "({:.0f} bytes/s, {} bytes free)",
+                                            *v.full_forecast_seconds, *v.growth_bytes_per_second, *v.free_bytes)}});
+  return {{"slots", slots},
+          {"free_bytes", opt(v.free_bytes)},
+          {"free_error", st.wal_free_error.empty() ? json(nullptr) : json(st.wal_free_error)},
+          {"growth_bytes_per_second", opt(v.growth_bytes_per_second)},
+          {"full_forecast_seconds", opt(v.full_forecast_seconds)}};
+}
+
 std::vector<model::slot_figures> slot_figures_of(const ha_state& st) {
   auto slots = visible(st);
   model::slot_figures_input in;
@@ -239,6 +266,7 @@ json status_json(const ha_state& st) {
     alerts.push_back({{"alert", "local server unreachable: " + st.local_error}});
   if (st.told == model::told_role::replica && !st.leader_error.empty())
     alerts.push_back({{"alert", "leader unreachable: " + st.leader_error}});
+  auto guard = wal_guard_json(st, alerts);
   auto age = leader_sample_age(st);
   json sample_age = age ? json(std::round(*age * 1000) / 1000) : json(nullptr);
   auto failover = failover_json(st);
@@ -258,6 +286,7 @@ json status_json(const ha_state& st) {
           {"slots", slots},
           {"slot_details_error", st.slot_details.error.empty() ? json(nullptr) : json(st.slot_details.error)},
           {"leader_sample_age_seconds", sample_age},
+          {"wal_guard", guard},
           {"alerts", alerts},
           {"failover", failover},
           {"as_of", iso_time(st.local_snap ? st.local_snap->as_of : wall_clock::time_point{})}};

@@ -2,6 +2,8 @@
 // (pg/model/sampling.hpp), and the scheduling of its ticks.
 #include "actors/ha_steps.hpp"
 #include "pg/model/sampling.hpp"
+#include "pg/model/wal_guard.hpp"
+#include "pg/server/disk_space.hpp"
 
 namespace slotd::actors::ha {
 
@@ -26,7 +28,14 @@ void read_slot_details(self_ptr self) {
   if (!st.local_error.empty() || st.restarting)
     return;
   self->request(st.local, st.settings.request_timeout, details_atom_v)
-      .then([self](slot_details_reply& r) { self->state.slot_details = std::move(r); },
+      .then([self](slot_details_reply& r) {
+              auto& s = self->state;
+              s.slot_details = std::move(r);
+              model::record_wal_usage(s.wal_usage, slot_figures_of(s), wall_clock::now());
+              auto free = pg::server::free_bytes_at(std::filesystem::path(s.settings.cfg.postgresql.data_dir) / "pg_wal");
+              s.wal_free_bytes = free ? std::optional<std::uint64_t>(*free) : std::nullopt;
+              s.wal_free_error = free ? "" : free.error().what();
+            },
             [self](caf::error& e) {
               self->state.slot_details.ok = false;
               self->state.slot_details.error = "no answer from the local connection: " + caf::to_string(e);

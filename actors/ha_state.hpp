@@ -22,6 +22,7 @@
 #include "pg/model/copy_settle.hpp"
 #include "pg/model/readiness.hpp"
 #include "pg/model/slot_figures.hpp"
+#include "pg/model/wal_guard.hpp"
 #include "pg/model/slot_plan.hpp"
 
 namespace slotd::actors {
@@ -104,6 +105,12 @@ struct ha_state {
   // each full cycle.
   model::slot_watch slot_watch;
   slot_details_reply slot_details;
+  // The WAL-retention guard (pg/model/wal_guard.hpp): the most WAL kept by
+  // a slot over time, and the free space on pg_wal's file system, both
+  // taken after each full cycle.
+  model::wal_usage_history wal_usage;
+  std::optional<std::uint64_t> wal_free_bytes;
+  std::string wal_free_error;
 
   // Slot model state between cycles.
   model::node_role role = model::node_role::replica;
@@ -170,6 +177,8 @@ std::string metrics_text(const ha_state& st); // ha_metrics.cpp
 std::vector<model::slot_figures> slot_figures_of(const ha_state& st);
 // Whether a local logical slot is failover-ready here (a primary's always are).
 bool slot_ready_here(const ha_state& st, const std::string& name);
+// The WAL-retention guard's verdict (pg/model/wal_guard.hpp).
+model::wal_guard_verdict wal_guard_of(const ha_state& st);
 // Seconds since the newest sample of the leader's slots (replica), or none.
 std::optional<double> leader_sample_age(const ha_state& st);
 std::string role_name(const ha_state& st);

@@ -1,6 +1,7 @@
 // The cluster view as JSON: what GET /status and /state show and PUT /cluster
 // answers, in the shapes of slotd.yaml.
 #include "actors/ha_state.hpp"
+#include "config/size.hpp"
 
 namespace slotd::actors {
 
@@ -33,6 +34,14 @@ json view_json(const model::cluster_view& view) {
       js["plugin"] = s.plugin;
       if (s.failover)
         js["failover"] = true;
+    }
+    if (s.retention.warn || s.retention.limit) {
+      json r = json::object();
+      if (s.retention.warn)
+        r["warn"] = config::format_size(*s.retention.warn);
+      if (s.retention.limit)
+        r["limit"] = config::format_size(*s.retention.limit);
+      js["retention"] = r;
     }
     slots[name] = js;
   }

@@ -8,6 +8,7 @@
 
 #include "config/api_url.hpp"
 #include "config/keys.hpp"
+#include "config/size.hpp"
 
 namespace slotd::config {
 
@@ -105,6 +106,34 @@ std::optional<std::string> bad_plugin_name(const std::string& name) {
   return std::nullopt;
 }
 
+// slots.NAME.retention: {warn: SIZE, limit: SIZE}, warn below limit.
+bool read_retention(yaml_reader& r, const yaml_entry& e, model::retention_policy& into) {
+  if (!e.value.IsMap()) {
+    r.error(e.at(), e.path + " must be a map ({warn: 10GB, limit: 50GB}), not " + describe(e.value));
+    return false;
+  }
+  bool ok = true;
+  r.each_known_entry(e, keys::retention, [&](const yaml_entry& f) {
+    auto text = r.string(f);
+    if (!text) {
+      ok = false;
+      return;
+    }
+    auto size = parse_size(*text);
+    if (!size.bytes) {
+      r.error(f.at(), f.path + ": " + size.error);
+      ok = false;
+      return;
+    }
+    (f.key == "warn" ? into.warn : into.limit) = size.bytes;
+  });
+  if (ok && into.warn && into.limit && *into.warn >= *into.limit) {
+    r.error(e.at(), e.path + ": warn must be below limit");
+    ok = false;
+  }
+  return ok;
+}
+
 // docs/slot-rules.md §3.2, with one deliberate difference: a map without
 // `type` that has only one of database/plugin is an error here. Patroni makes
 // it a physical slot, which is never what the person who wrote a plugin meant.
@@ -132,6 +161,8 @@ std::optional<model::permanent_slot> read_slot(yaml_reader& r, const yaml_entry&
         } else
           (f.key == "database" ? slot.database : slot.plugin) = *text;
       }
+    } else if (f.key == "retention") {
+      bad_name = !read_retention(r, f, slot.retention) || bad_name;
     } else if (auto flag = r.boolean(f)) {
       slot.failover = *flag;
     }

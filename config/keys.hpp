@@ -19,7 +19,8 @@ inline constexpr std::string_view api[] = {"listen", "token_file"};
 inline constexpr std::string_view log[] = {"level", "format"};
 inline constexpr std::string_view member[] = {"host", "port", "tags", "xlog_location", "api"};
 inline constexpr std::string_view tags[] = {"replicatefrom", "nofailover", "nostream"};
-inline constexpr std::string_view slot[] = {"type", "database", "plugin", "failover"};
+inline constexpr std::string_view slot[] = {"type", "database", "plugin", "failover", "retention"};
+inline constexpr std::string_view retention[] = {"warn", "limit"};
 inline constexpr std::string_view ignore[] = {"name", "type", "database", "plugin"};
 // PUT /cluster: the cluster-view keys, all at the top of the body.
 inline constexpr std::string_view cluster_update[] = {"members", "slots", "ignore_slots", "member_slots_ttl",
@@ -35,6 +36,7 @@ inline constexpr home file_homes[] = {
     {"at the top level", top},          {"under postgresql", postgresql}, {"under postgresql.leader_auth", leader_auth},
     {"under api", api},                 {"under log", log},               {"in a member's entry", member},
     {"in a member's tags", tags},       {"in a slot's entry", slot},      {"in an ignore_slots entry", ignore},
+    {"in a slot's retention", retention},
 };
 
 // Slot and ignore_slots entry keys are left out here: next to the body's

@@ -150,8 +150,8 @@ parse_result<config> parse(std::string_view text, std::string filename, check_sc
         if (auto name = r.non_empty_string(e))
           cfg.name = *name;
       } else if (e.key == "scope") {
-        if (auto scope = r.string(e))
-          cfg.scope = *scope;
+        if (auto value = r.string(e))
+          cfg.scope = *value;
       } else if (e.key == "loop_wait") {
         if (auto wait = r.duration(e, zero_duration::rejected))
           cfg.loop_wait = *wait;

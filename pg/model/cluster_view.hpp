@@ -3,6 +3,7 @@
 // with their tags, permanent slots, ignore matchers. Shared by config/ (which
 // loads them), the API (PUT /cluster) and the pure slot model.
 #include <chrono>
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
@@ -38,6 +39,16 @@ struct member {
   friend bool operator==(const member&, const member&) = default;
 };
 
+// A slot's WAL-retention alert levels (docs/operations.md, the WAL
+// retention guard): the WAL it keeps, from its restart_lsn, at which it
+// warns and at which it is past its limit. slotd alerts; it never drops a
+// slot for it.
+struct retention_policy {
+  std::optional<std::uint64_t> warn;  // bytes
+  std::optional<std::uint64_t> limit; // bytes
+  friend bool operator==(const retention_policy&, const retention_policy&) = default;
+};
+
 // A permanent slot as configured (Patroni's `slots` format,
 // docs/slot-rules.md §3.2).
 struct permanent_slot {
@@ -46,6 +57,7 @@ struct permanent_slot {
   std::string database; // logical only
   std::string plugin;   // logical only
   bool failover = false; // PostgreSQL 17+: create with the failover flag
+  retention_policy retention;
   friend bool operator==(const permanent_slot&, const permanent_slot&) = default;
 };
 

@@ -80,6 +80,32 @@ TEST(slots, reject_values_that_are_neither_logical_nor_physical) {
   EXPECT_THAT(problems("slots: [a, b]\n"), ElementsAre("t.yaml:2:8: slots must be a map, not a list"));
 }
 
+TEST(slots, read_retention_levels_in_postgresql_units) {
+  auto s = slot_of("{type: logical, database: app, plugin: pgoutput, retention: {warn: 512MB, limit: 10GB}}");
+  EXPECT_EQ(s.retention.warn, 512ull << 20);
+  EXPECT_EQ(s.retention.limit, 10ull << 30);
+  EXPECT_EQ(slot_of("{retention: {limit: 1TB}}").retention, (model::retention_policy{std::nullopt, 1ull << 40}));
+  EXPECT_EQ(slot_of("{type: physical}").retention, model::retention_policy{}) << "no levels unless configured";
+}
+
+TEST(slots, reject_bad_retention_levels) {
+  EXPECT_THAT(problems("slots:\n  s: {retention: {warn: 10}}\n"),
+              ElementsAre("t.yaml:3:25: slots.s.retention.warn: '10' has no unit (a whole number and kB, MB, GB or "
+                          "TB, e.g. 10GB)"));
+  EXPECT_THAT(problems("slots:\n  s: {retention: {limit: 5Gb}}\n"),
+              ElementsAre("t.yaml:3:26: slots.s.retention.limit: '5Gb' has an unknown unit 'Gb' (a whole number "
+                          "and kB, MB, GB or TB, e.g. 10GB)"));
+  EXPECT_THAT(problems("slots:\n  s: {retention: {warn: 0MB}}\n"),
+              ElementsAre("t.yaml:3:25: slots.s.retention.warn: '0MB' is zero (a whole number and kB, MB, GB or TB, "
+                          "e.g. 10GB)"));
+  EXPECT_THAT(problems("slots:\n  s: {retention: {warn: 2GB, limit: 1GB}}\n"),
+              ElementsAre("t.yaml:3:18: slots.s.retention: warn must be below limit"));
+  EXPECT_THAT(problems("slots:\n  s: {retention: 10GB}\n"),
+              ElementsAre("t.yaml:3:18: slots.s.retention must be a map ({warn: 10GB, limit: 50GB}), not '10GB'"));
+  EXPECT_THAT(problems("slots:\n  s: {retention: {action: drop}}\n"),
+              ElementsAre(::testing::HasSubstr("unknown key 'action'")));
+}
+
 TEST(slots, need_valid_names) {
   EXPECT_THAT(problems("slots:\n  CDC: {type: physical}\n  cdc-1:\n"),
               ElementsAre("t.yaml:3:3: slots: 'CDC' is not a valid slot name (1 to 63 characters of a-z, 0-9 and _)",

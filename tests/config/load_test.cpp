@@ -212,8 +212,8 @@ TEST(load, rejects_unknown_keys_at_every_level) {
               ElementsAre("t.yaml:2:35: unknown key 'nosync' in members.node1.tags (expected replicatefrom, "
                           "nofailover or nostream)"));
   EXPECT_THAT(bad("slots: {cdc: {type: logical, database: a, plugin: p, slot_name: x}}\n"),
-              ElementsAre("t.yaml:2:54: unknown key 'slot_name' in slots.cdc (expected type, database, plugin or "
-                          "failover)"));
+              ElementsAre("t.yaml:2:54: unknown key 'slot_name' in slots.cdc (expected type, database, plugin, "
+                          "failover or retention)"));
   EXPECT_THAT(bad("ignore_slots: [{slot: x}]\n"),
               ElementsAre("t.yaml:2:17: unknown key 'slot' in ignore_slots[0] (expected name, type, database or "
                           "plugin)"));

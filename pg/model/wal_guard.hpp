@@ -1,0 +1,63 @@
+#pragma once
+// The WAL-retention guard (docs/operations.md): for each slot the WAL it
+// keeps (from its restart_lsn to the server's position) against its
+// configured alert levels, how fast the WAL kept by slots grows, and when
+// the file system that holds pg_wal would fill at that rate. It alerts; it
+// never drops a slot.
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "pg/model/candidate.hpp"
+#include "pg/model/cluster_view.hpp"
+#include "pg/model/slot_figures.hpp"
+
+namespace slotd::model {
+
+// The most WAL any slot keeps, over time (one entry per full cycle).
+struct wal_usage_history {
+  std::deque<std::pair<sample_clock::time_point, std::uint64_t>> kept;
+  friend bool operator==(const wal_usage_history&, const wal_usage_history&) = default;
+};
+
+// How far back the growth rate looks, and the shortest span it trusts.
+inline constexpr std::chrono::minutes wal_growth_window{5};
+inline constexpr std::chrono::seconds wal_growth_min_span{10};
+// A forecast under this is an alert.
+inline constexpr std::chrono::hours wal_full_alert{1};
+
+// Records the most WAL kept by any slot in `figures` at `at`; entries older
+// than the window go. No slot with a restart_lsn: nothing recorded.
+void record_wal_usage(wal_usage_history& h, const std::vector<slot_figures>& figures, sample_clock::time_point at);
+
+enum class retention_level { ok, warn, limit };
+std::string_view to_string(retention_level l);
+
+struct slot_retention {
+  std::string name;
+  std::uint64_t kept = 0;
+  retention_level level = retention_level::ok;
+  std::optional<std::uint64_t> threshold; // the level's threshold (warn or limit), when not ok
+  friend bool operator==(const slot_retention&, const slot_retention&) = default;
+};
+
+struct wal_guard_verdict {
+  std::vector<slot_retention> slots;          // slots with a policy
+  std::optional<double> growth_bytes_per_second; // of the most WAL kept; nullopt: too little history
+  std::optional<std::uint64_t> free_bytes;       // on pg_wal's file system
+  std::optional<double> full_forecast_seconds;   // free / growth, when it grows
+  bool forecast_alert = false;                   // the forecast is under wal_full_alert
+  friend bool operator==(const wal_guard_verdict&, const wal_guard_verdict&) = default;
+};
+
+// The guard's verdict: each slot that has a policy (permanent slots with
+// retention levels) against its levels, and the disk forecast.
+wal_guard_verdict judge_wal_retention(const std::vector<slot_figures>& figures,
+                                      const std::map<std::string, permanent_slot>& policies,
+                                      const wal_usage_history& history, std::optional<std::uint64_t> free_bytes);
+
+} // namespace slotd::model

@@ -1,0 +1,92 @@
+// The WAL-retention guard (pg/model/wal_guard.hpp): alert levels per slot,
+// the growth of the WAL kept by slots, the disk-full forecast.
+#include <gtest/gtest.h>
+
+#include "model_fixtures.hpp"
+#include "pg/model/wal_guard.hpp"
+
+namespace slotd::model {
+namespace {
+
+using namespace std::chrono_literals;
+
+sample_clock::time_point T(int seconds) { return sample_clock::time_point{} + std::chrono::seconds(1000 + seconds); }
+
+slot_figures kept(const std::string& name, std::optional<std::uint64_t> bytes) {
+  slot_figures f;
+  f.name = name;
+  f.type = slot_type::logical;
+  f.retained_bytes = bytes;
+  return f;
+}
+
+std::map<std::string, permanent_slot> policy(const std::string& name, std::optional<std::uint64_t> warn,
+                                             std::optional<std::uint64_t> limit) {
+  permanent_slot s;
+  s.name = name;
+  s.type = slot_type::logical;
+  s.retention = {warn, limit};
+  return {{name, s}};
+}
+
+TEST(WalGuard, LevelsAgainstTheSlotsPolicy) {
+  auto p = policy("cdc", 1000, 5000);
+  auto judge = [&](std::uint64_t bytes) { return judge_wal_retention({kept("cdc", bytes)}, p, {}, std::nullopt); };
+  EXPECT_EQ(judge(999).slots.at(0).level, retention_level::ok);
+  EXPECT_EQ(judge(1000).slots.at(0).level, retention_level::warn);
+  EXPECT_EQ(judge(1000).slots.at(0).threshold, 1000u);
+  EXPECT_EQ(judge(5000).slots.at(0).level, retention_level::limit);
+  EXPECT_EQ(judge(5000).slots.at(0).threshold, 5000u);
+  auto only_limit = policy("cdc", std::nullopt, 5000);
+  EXPECT_EQ(judge_wal_retention({kept("cdc", 4000)}, only_limit, {}, std::nullopt).slots.at(0).level,
+            retention_level::ok);
+}
+
+TEST(WalGuard, SlotsWithoutAPolicyOrAPositionAreNotJudged) {
+  auto v = judge_wal_retention({kept("other", 9000), kept("cdc", std::nullopt)}, policy("cdc", 1, 2), {}, 100);
+  EXPECT_TRUE(v.slots.empty());
+  auto none = policy("cdc", std::nullopt, std::nullopt);
+  EXPECT_TRUE(judge_wal_retention({kept("cdc", 9000)}, none, {}, 100).slots.empty());
+}
+
+TEST(WalGuard, GrowthOfTheMostWalKeptAndTheForecast) {
+  wal_usage_history h;
+  record_wal_usage(h, {kept("a", 1000), kept("b", 100)}, T(0));
+  record_wal_usage(h, {kept("a", 1500), kept("b", 3000)}, T(10));
+  record_wal_usage(h, {kept("a", 2000), kept("b", 11000)}, T(20));
+  auto v = judge_wal_retention({}, {}, h, 5000000);
+  ASSERT_TRUE(v.growth_bytes_per_second);
+  EXPECT_DOUBLE_EQ(*v.growth_bytes_per_second, 500.0) << "(11000 - 1000) / 20 s";
+  ASSERT_TRUE(v.full_forecast_seconds);
+  EXPECT_DOUBLE_EQ(*v.full_forecast_seconds, 10000.0);
+  EXPECT_FALSE(v.forecast_alert) << "10000 s is more than an hour";
+  auto close = judge_wal_retention({}, {}, h, 1000000);
+  EXPECT_TRUE(close.forecast_alert) << "2000 s to full";
+}
+
+TEST(WalGuard, NoForecastWithoutGrowthEnoughHistoryOrFreeSpace) {
+  wal_usage_history h;
+  record_wal_usage(h, {kept("a", 1000)}, T(0));
+  record_wal_usage(h, {kept("a", 9000)}, T(5));
+  EXPECT_FALSE(judge_wal_retention({}, {}, h, 100).growth_bytes_per_second) << "5 s of history is too short";
+  record_wal_usage(h, {kept("a", 500)}, T(30));
+  auto shrinking = judge_wal_retention({}, {}, h, 100);
+  EXPECT_EQ(shrinking.growth_bytes_per_second, 0.0) << "recycled WAL: no growth";
+  EXPECT_FALSE(shrinking.full_forecast_seconds);
+  record_wal_usage(h, {kept("a", 90000)}, T(40));
+  EXPECT_FALSE(judge_wal_retention({}, {}, h, std::nullopt).full_forecast_seconds) << "free space unknown";
+}
+
+TEST(WalGuard, HistoryKeepsOnlyTheWindow) {
+  wal_usage_history h;
+  record_wal_usage(h, {kept("a", 1)}, T(0));
+  record_wal_usage(h, {kept("a", 2)}, T(200));
+  record_wal_usage(h, {kept("a", 3)}, T(400));
+  ASSERT_EQ(h.kept.size(), 2u);
+  EXPECT_EQ(h.kept.front().first, T(200));
+  record_wal_usage(h, {kept("a", std::nullopt)}, T(500));
+  EXPECT_EQ(h.kept.size(), 2u) << "nothing known: nothing recorded";
+}
+
+} // namespace
+} // namespace slotd::model
