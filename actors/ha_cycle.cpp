@@ -85,6 +85,7 @@ void end_tick(self_ptr self, bool full) {
     st.last_cycle_end = wall_clock::now();
     log_ha()->debug("cycle {} done in {} us (role {})", st.cycles, took.count(), role_name(st));
     read_slot_details(self);
+    read_wal_space(self);
   }
   schedule_next_tick(self);
 }
@@ -323,6 +324,7 @@ void after_local(self_ptr self, local_snapshot snap, bool full, bool leader_samp
       log_ha()->info("the local server (re)started at {}: re-checking slots", snap.started_at);
     st.server_started_at = snap.started_at;
     st.rebuild_readiness = true; // docs/slot-rules.md §1.6: a restart re-checks readiness
+    st.wal_usage = {};           // a copy's restart installs slots: their kept WAL is a step, not growth
     full = true;
   }
   st.local_snap = snap;

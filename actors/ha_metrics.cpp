@@ -46,7 +46,8 @@ void slot_metrics(exposition& x, const ha_state& st) {
                            "Seconds since an unused slot was last used (17+: inactive_since; before: slotd's "
                            "last sight of it active). Absent while active or when never seen active.");
   auto& safe = x.gauge("slotd_slot_safe_wal_size_bytes",
-                       "WAL that can still be written before the slot is lost to max_slot_wal_keep_size (13+).");
+                       "WAL that can still be written before the slot is lost to max_slot_wal_keep_size (13+; "
+                       "negative: lost at the next checkpoint; absent when unlimited).");
   auto& wal_status = x.gauge("slotd_slot_wal_status", "The slot's wal_status (13+): 1 for the current one.");
   auto& consumer = x.gauge("slotd_slot_consumer_info",
                            "The backend that uses an active slot: application_name, client address, backend type.");
@@ -97,10 +98,13 @@ void guard_metrics(exposition& x, const ha_state& st) {
   auto v = wal_guard_of(st);
   auto& level = x.gauge("slotd_slot_retention_alert",
                         "1 when the WAL a slot keeps is at or past its configured retention level (warn, limit).");
-  for (auto& s : v.slots)
-    for (auto l : {model::retention_level::warn, model::retention_level::limit})
-      level.Add({{"slot", s.name}, {"level", std::string(model::to_string(l))}})
-          .Set(s.level >= l ? 1 : 0);
+  for (auto& s : v.slots) {
+    const auto& policy = st.view.slots.at(s.name).retention; // judged slots have one
+    if (policy.warn)
+      level.Add({{"slot", s.name}, {"level", "warn"}}).Set(s.level >= model::retention_level::warn ? 1 : 0);
+    if (policy.limit)
+      level.Add({{"slot", s.name}, {"level", "limit"}}).Set(s.level == model::retention_level::limit ? 1 : 0);
+  }
   auto& free = x.gauge("slotd_wal_free_bytes", "Free space on the file system that holds pg_wal.");
   if (v.free_bytes)
     free.Add({}).Set(static_cast<double>(*v.free_bytes));

@@ -133,8 +133,12 @@ std::vector<model::slot_figures> slot_figures_of(const ha_state& st) {
   auto slots = visible(st);
   model::slot_figures_input in;
   in.slots = &slots;
-  if (st.local_snap)
-    in.head = st.local_snap->in_recovery ? st.local_snap->replay_lsn : st.local_snap->current_lsn;
+  if (st.local_snap) {
+    const auto& snap = *st.local_snap;
+    in.head = snap.in_recovery ? snap.replay_lsn : snap.current_lsn;
+    if (snap.in_recovery && snap.receive_lsn && (!snap.replay_lsn || *snap.receive_lsn > *snap.replay_lsn))
+      in.wal_end = snap.receive_lsn;
+  }
   in.replica = !holds_lead(st) && st.leader && st.leader_positions.leader == *st.leader;
   in.leader = &st.leader_positions;
   in.watch = &st.slot_watch;

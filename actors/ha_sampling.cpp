@@ -2,6 +2,8 @@
 // (pg/model/sampling.hpp), and the scheduling of its ticks.
 #include "actors/ha_steps.hpp"
 #include "pg/model/sampling.hpp"
+#include "actors/io_bridge.hpp"
+#include "pg/blocking.hpp"
 #include "pg/model/wal_guard.hpp"
 #include "pg/server/disk_space.hpp"
 
@@ -23,23 +25,69 @@ void schedule_next_tick(self_ptr self) {
   self->delayed_send(self, delay, tick_atom_v, ++st.epoch);
 }
 
+// The figures for operators: not while a copy or a promote may need the
+// local lane (or the server is down for one), one read at a time.
 void read_slot_details(self_ptr self) {
   auto& st = self->state;
-  if (!st.local_error.empty() || st.restarting)
+  if (!st.local_error.empty() || st.restarting || st.copying || st.server_down || st.promote_in_progress ||
+      st.details_running)
     return;
+  st.details_running = true;
   self->request(st.local, st.settings.request_timeout, details_atom_v)
-      .then([self](slot_details_reply& r) {
-              auto& s = self->state;
-              s.slot_details = std::move(r);
-              model::record_wal_usage(s.wal_usage, slot_figures_of(s), wall_clock::now());
-              auto free = pg::server::free_bytes_at(std::filesystem::path(s.settings.cfg.postgresql.data_dir) / "pg_wal");
-              s.wal_free_bytes = free ? std::optional<std::uint64_t>(*free) : std::nullopt;
-              s.wal_free_error = free ? "" : free.error().what();
-            },
-            [self](caf::error& e) {
-              self->state.slot_details.ok = false;
-              self->state.slot_details.error = "no answer from the local connection: " + caf::to_string(e);
-            });
+      .then(
+          [self](slot_details_reply& r) {
+            auto& s = self->state;
+            s.details_running = false;
+            s.slot_details = std::move(r);
+            if (s.slot_details.ok)
+              model::record_wal_usage(s.wal_usage, slot_figures_of(s), steady::now());
+          },
+          [self](caf::error& e) {
+            auto& s = self->state;
+            s.details_running = false;
+            s.slot_details = {};
+            s.slot_details.error = "no answer from the local connection: " + caf::to_string(e);
+          });
+}
+
+// Free space on pg_wal's file system, from the I/O runtime's blocking pool.
+void read_wal_space(self_ptr self) {
+  auto& st = self->state;
+  const auto& data_dir = st.settings.cfg.postgresql.data_dir;
+  if (data_dir.empty()) {
+    st.wal_free_error = "postgresql.data_dir is not set";
+    return;
+  }
+  auto now = steady::now();
+  if (st.wal_space_since) {
+    auto waited = std::chrono::duration_cast<std::chrono::seconds>(now - *st.wal_space_since).count();
+    if (waited >= 10) {
+      st.wal_free_bytes.reset();
+      st.wal_free_error = "statvfs of pg_wal has not answered for " + std::to_string(waited) + " s";
+    }
+    return;
+  }
+  st.wal_space_since = now;
+  auto path = std::filesystem::path(data_dir) / "pg_wal";
+  struct space {
+    std::optional<std::uint64_t> bytes;
+    std::string error = "the measurement failed (see the log)";
+  };
+  on_io<space>(
+      *st.io, self,
+      [io = st.io, path]() -> boost::asio::awaitable<space> {
+        auto measure = [path] {
+          auto r = pg::server::free_bytes_at(path);
+          return r ? space{*r, ""} : space{std::nullopt, r.error().what()};
+        };
+        co_return co_await pg::run_blocking(io->blocking_pool(), measure);
+      },
+      [self](space r) {
+        auto& s = self->state;
+        s.wal_space_since.reset();
+        s.wal_free_bytes = r.bytes;
+        s.wal_free_error = r.error;
+      });
 }
 
 // A leader sample for a request the leader connection did not answer.

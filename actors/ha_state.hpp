@@ -111,6 +111,10 @@ struct ha_state {
   model::wal_usage_history wal_usage;
   std::optional<std::uint64_t> wal_free_bytes;
   std::string wal_free_error;
+  bool details_running = false; // a details read is on the local lane
+  // A statvfs of pg_wal runs on the blocking pool since then (a hung file
+  // system must not hold the loop).
+  std::optional<std::chrono::steady_clock::time_point> wal_space_since;
 
   // Slot model state between cycles.
   model::node_role role = model::node_role::replica;

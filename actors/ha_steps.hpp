@@ -56,8 +56,10 @@ void run_now(self_ptr self);
 // ha_sampling.cpp: samples of the leader and the tick schedule.
 bool samples_leader(const ha_state& st); // a replica that knows its leader samples it
 void schedule_next_tick(self_ptr self);
-// After a full cycle: the per-slot details for /status and /metrics.
+// After a full cycle: the per-slot details for /status and /metrics, and
+// the free space on pg_wal's file system for the WAL-retention guard.
 void read_slot_details(self_ptr self);
+void read_wal_space(self_ptr self);
 // A leader sample for a request the leader connection did not answer.
 leader_snapshot no_answer(const ha_state& st, const caf::error& e);
 // Takes a leader sample (of a full cycle or between cycles) and paces the

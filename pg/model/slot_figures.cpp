@@ -57,7 +57,7 @@ std::vector<slot_figures> compute_slot_figures(const slot_figures_input& in) {
     f.type = s.type;
     f.active = s.active;
     f.wal_status = s.wal_status;
-    f.retained_bytes = bytes_to(in.head, s.restart_lsn);
+    f.retained_bytes = bytes_to(in.wal_end ? in.wal_end : in.head, s.restart_lsn);
     if (s.type == slot_type::logical) {
       f.confirmed_lag_bytes = bytes_to(in.head, s.confirmed_flush_lsn);
       if (in.replica && in.leader && s.confirmed_flush_lsn)
@@ -81,9 +81,10 @@ std::vector<slot_figures> compute_slot_figures(const slot_figures_input& in) {
       }
     if (!s.active) {
       // PostgreSQL's own clock (17+) counts from the slot's release, which
-      // may be before slotd ever saw it; prefer it.
+      // may be before slotd ever saw it; slotd's sight may be newer than
+      // the details (read once per full cycle). The later of the two.
       if (d && d->inactive_since)
-        f.last_active = d->inactive_since;
+        f.last_active = std::max(f.last_active.value_or(*d->inactive_since), *d->inactive_since);
       if (f.last_active)
         f.inactive_seconds = seconds_since(*f.last_active, in.now);
     }

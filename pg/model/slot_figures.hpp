@@ -60,6 +60,9 @@ using slot_details_map = std::map<std::string, slot_details, std::less<>>;
 struct slot_figures_input {
   const slot_cache* slots = nullptr;    // visible local slots
   std::optional<pg::lsn> head;          // current WAL (primary) or replay (standby)
+  // The newest WAL in pg_wal: on a standby, WAL received but not replayed
+  // yet is kept too (max of receive and replay); unset: `head`.
+  std::optional<pg::lsn> wal_end;
   bool replica = false;                 // copies are measured against the leader
   const position_history* leader = nullptr; // the leader's sampled positions (replica)
   const slot_watch* watch = nullptr;
@@ -71,13 +74,13 @@ struct slot_figures {
   std::string name;
   slot_type type = slot_type::physical;
   bool active = false;
-  std::optional<std::uint64_t> retained_bytes;      // head − restart_lsn
+  std::optional<std::uint64_t> retained_bytes;      // wal_end − restart_lsn
   std::optional<std::uint64_t> confirmed_lag_bytes; // head − confirmed_flush_lsn (logical)
   std::optional<lag> behind_leader;                 // replica, logical: nullopt when the leader's position is unknown
   std::optional<double> unmoved_seconds;            // since the position last changed
   bool unmoved_at_least = false;                    // it has not moved since slotd first saw it
   std::optional<double> inactive_seconds;           // inactive: since last seen active (or inactive_since)
-  std::optional<sample_clock::time_point> last_active; // inactive: 17+ inactive_since, else slotd's last sight
+  std::optional<sample_clock::time_point> last_active; // inactive: the later of 17+ inactive_since and slotd's last sight
   std::optional<std::string> wal_status;
   std::optional<std::int64_t> safe_wal_size;
   std::optional<slot_consumer> consumer;            // active only

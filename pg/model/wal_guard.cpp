@@ -13,16 +13,14 @@ std::string_view to_string(retention_level l) {
   return "ok";
 }
 
-void record_wal_usage(wal_usage_history& h, const std::vector<slot_figures>& figures, sample_clock::time_point at) {
-  std::optional<std::uint64_t> most;
+void record_wal_usage(wal_usage_history& h, const std::vector<slot_figures>& figures, guard_clock::time_point at) {
+  std::map<std::string, std::uint64_t> kept;
   for (auto& f : figures)
     if (f.retained_bytes)
-      most = std::max(most.value_or(0), *f.retained_bytes);
-  if (!most)
+      kept[f.name] = *f.retained_bytes;
+  if (kept.empty())
     return;
-  if (!h.kept.empty() && at < h.kept.back().first)
-    h.kept.clear(); // the clock went back: start again
-  h.kept.emplace_back(at, *most);
+  h.kept.emplace_back(at, std::move(kept));
   while (!h.kept.empty() && at - h.kept.front().first > wal_growth_window)
     h.kept.pop_front();
 }
@@ -47,12 +45,32 @@ wal_guard_verdict judge_wal_retention(const std::vector<slot_figures>& figures,
     }
     v.slots.push_back(s);
   }
-  if (history.kept.size() >= 2) {
-    auto& [t0, k0] = history.kept.front();
-    auto& [t1, k1] = history.kept.back();
-    auto span = std::chrono::duration<double>(t1 - t0).count();
-    if (t1 - t0 >= wal_growth_min_span && span > 0)
-      v.growth_bytes_per_second = std::max(0.0, (static_cast<double>(k1) - static_cast<double>(k0)) / span);
+  if (history.kept.size() >= 3 && history.kept.back().first - history.kept.front().first >= wal_growth_min_span) {
+    const auto t0 = history.kept.front().first;
+    for (auto& [name, unused] : history.kept.back().second) {
+      // Least squares over the entries, x in seconds since the first.
+      double n = 0, sx = 0, sy = 0, sxx = 0, sxy = 0;
+      bool throughout = true;
+      for (auto& [at, kept] : history.kept) {
+        auto k = kept.find(name);
+        if (k == kept.end()) {
+          throughout = false;
+          break;
+        }
+        double x = std::chrono::duration<double>(at - t0).count();
+        double y = static_cast<double>(k->second);
+        n += 1;
+        sx += x;
+        sy += y;
+        sxx += x * x;
+        sxy += x * y;
+      }
+      double denominator = n * sxx - sx * sx;
+      if (!throughout || denominator <= 0)
+        continue;
+      double slope = std::max(0.0, (n * sxy - sx * sy) / denominator);
+      v.growth_bytes_per_second = std::max(v.growth_bytes_per_second.value_or(0.0), slope);
+    }
   }
   if (free_bytes && v.growth_bytes_per_second && *v.growth_bytes_per_second > 0) {
     v.full_forecast_seconds = static_cast<double>(*free_bytes) / *v.growth_bytes_per_second;

@@ -18,21 +18,25 @@
 
 namespace slotd::model {
 
-// The most WAL any slot keeps, over time (one entry per full cycle).
+// The WAL each slot keeps, over time (one entry per full cycle), on the
+// steady clock (a wall-clock step must not read as growth). The caller
+// starts it again when the server restarts (a copy installs slots whose
+// kept WAL jumps).
+using guard_clock = std::chrono::steady_clock;
 struct wal_usage_history {
-  std::deque<std::pair<sample_clock::time_point, std::uint64_t>> kept;
+  std::deque<std::pair<guard_clock::time_point, std::map<std::string, std::uint64_t>>> kept;
   friend bool operator==(const wal_usage_history&, const wal_usage_history&) = default;
 };
 
 // How far back the growth rate looks, and the shortest span it trusts.
 inline constexpr std::chrono::minutes wal_growth_window{5};
-inline constexpr std::chrono::seconds wal_growth_min_span{10};
+inline constexpr std::chrono::seconds wal_growth_min_span{30};
 // A forecast under this is an alert.
 inline constexpr std::chrono::hours wal_full_alert{1};
 
-// Records the most WAL kept by any slot in `figures` at `at`; entries older
+// Records the WAL kept by each slot in `figures` at `at`; entries older
 // than the window go. No slot with a restart_lsn: nothing recorded.
-void record_wal_usage(wal_usage_history& h, const std::vector<slot_figures>& figures, sample_clock::time_point at);
+void record_wal_usage(wal_usage_history& h, const std::vector<slot_figures>& figures, guard_clock::time_point at);
 
 enum class retention_level { ok, warn, limit };
 std::string_view to_string(retention_level l);
@@ -47,7 +51,11 @@ struct slot_retention {
 
 struct wal_guard_verdict {
   std::vector<slot_retention> slots;          // slots with a policy
-  std::optional<double> growth_bytes_per_second; // of the most WAL kept; nullopt: too little history
+  // The fastest growth of one slot's kept WAL: the least-squares slope of
+  // each slot present in every entry of at least wal_growth_min_span (a
+  // batch of confirmations is a sawtooth, not a step); nullopt: too little
+  // history.
+  std::optional<double> growth_bytes_per_second;
   std::optional<std::uint64_t> free_bytes;       // on pg_wal's file system
   std::optional<double> full_forecast_seconds;   // free / growth, when it grows
   bool forecast_alert = false;                   // the forecast is under wal_full_alert

@@ -25,17 +25,6 @@ namespace slotd::testing {
 
 using json = nlohmann::json;
 
-// Poll `pred` until it holds or `timeout` passes (tests only).
-inline bool eventually(const std::function<bool()>& pred, std::chrono::milliseconds timeout = 30s) {
-  auto until = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < until) {
-    if (pred())
-      return true;
-    std::this_thread::sleep_for(50ms);
-  }
-  return pred();
-}
-
 inline model::member member_of(const node& n) {
   model::member m;
   m.name = n.name();

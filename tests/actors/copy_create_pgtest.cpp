@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "tests/actors/agent_fixture.hpp"
+#include "tests/actors/walsender_consumer.hpp"
 
 namespace slotd::testing {
 namespace {
@@ -132,6 +133,58 @@ TEST(copy_create, a_promote_while_the_copy_is_ahead_of_the_leader_lists_it_unsaf
   ASSERT_EQ(reply.status, 200) << reply.error;
   EXPECT_EQ(reply.unsafe, std::vector<std::string>{"cdc"});
   EXPECT_TRUE(reply.reasons["cdc"].starts_with("ahead of the leader's slot")) << reply.reasons["cdc"];
+}
+
+// copy_method auto on 16 with a real streaming consumer (a walsender that
+// confirms what it reads, as Debezium does): the copy is created on the
+// replica without a restart, becomes ready while the consumer streams, and
+// a failover to it loses nothing the consumer had not confirmed.
+TEST(copy_create, auto_creates_the_copy_of_a_streamed_slot_and_a_failover_loses_nothing) {
+  if (pg_install::current().major != 16)
+    GTEST_SKIP() << "auto creates copies on PostgreSQL 16 only";
+  cdc_pair x;
+  auto& p = x.p;
+  auto& r = x.r;
+  auto& a = x.a;
+  cdc_on_primary(x, false);
+  auto consumer = std::make_unique<walsender_consumer>(p, "cdc", "orders_cdc", true);
+  auto started = started_at(r);
+  agent_options o;
+  o.copy_method = model::copy_method_setting::automatic;
+  x.start(o);
+  int next = 1;
+  auto insert_some = [&] {
+    p.exec("INSERT INTO t SELECT generate_series(" + std::to_string(next) + ", " + std::to_string(next + 9) + ")",
+           "app");
+    next += 10;
+  };
+  bool ready = false;
+  for (int i = 0; i < 90 && !ready; ++i) { // rows keep coming while the copy is created and proven
+    insert_some();
+    std::this_thread::sleep_for(1s);
+    a.readiness("node2", &ready);
+  }
+  ASSERT_TRUE(ready) << a.readiness("node2").dump(2) << x.loop().dump(2);
+  EXPECT_EQ(consumer->error(), "");
+  EXPECT_EQ(started_at(r), started) << "the replica was restarted";
+  auto l = x.loop();
+  EXPECT_EQ(l["restarts"].get<long>(), 0) << l.dump(2);
+  EXPECT_EQ(l["created_copies"].get<long>(), 1) << "auto chose to create: a walsender streams the slot";
+
+  for (int i = 0; i < 5; ++i)
+    insert_some();
+  const int streamed_up_to = next - 1;
+  ASSERT_TRUE(eventually([&] { return consumer->ids().size() == static_cast<std::size_t>(streamed_up_to); }, 30s))
+      << consumer->ids().size() << " of " << streamed_up_to;
+  consumer->close(); // confirms what it read, then goes away with the primary
+  auto confirmed = consumer->ids();
+  for (int i = 0; i < 2; ++i)
+    insert_some(); // not read by anyone before the failover
+  auto after = fail_over_and_read_cdc(x);
+  for (int id = 1; id < next; ++id)
+    EXPECT_TRUE(confirmed.contains(id) || after.contains(id)) << "lost change for id " << id;
+  for (int id = streamed_up_to + 1; id < next; ++id)
+    EXPECT_TRUE(after.contains(id)) << "unread change " << id << " missing after the failover";
 }
 
 } // namespace

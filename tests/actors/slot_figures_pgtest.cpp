@@ -3,11 +3,10 @@
 // and retained WAL against positions the server reports, a copy behind the
 // leader while the replica's replay is paused, the walsender that uses a
 // slot, and when an unused slot was last used.
-#include <libpq-fe.h>
-
 #include <thread>
 
 #include "tests/actors/agent_fixture.hpp"
+#include "tests/actors/walsender_consumer.hpp"
 #include "tests/app/prometheus_parser.hpp"
 
 using namespace slotd;
@@ -19,31 +18,6 @@ namespace {
 std::int64_t lsn_diff(const node& on, const std::string& a, const std::string& b) {
   return std::stoll(on.scalar("SELECT pg_wal_lsn_diff('" + a + "', '" + b + "')::bigint").value());
 }
-
-// A real logical walsender on `slot` of `n`: a replication connection that
-// has started streaming (and never confirms anything).
-class walsender_consumer {
-public:
-  walsender_consumer(const node& n, const std::string& slot, const std::string& application_name) {
-    conn_ = PQconnectdb((n.conninfo("app") + " replication=database application_name=" + application_name).c_str());
-    if (PQstatus(conn_) != CONNECTION_OK)
-      throw harness_error(std::string("replication connection: ") + PQerrorMessage(conn_));
-    PGresult* r = PQexec(conn_, ("START_REPLICATION SLOT " + slot + " LOGICAL 0/0").c_str());
-    auto status = PQresultStatus(r);
-    PQclear(r);
-    if (status != PGRES_COPY_BOTH)
-      throw harness_error(std::string("START_REPLICATION: ") + PQerrorMessage(conn_));
-  }
-  ~walsender_consumer() { close(); }
-  void close() {
-    if (conn_)
-      PQfinish(conn_);
-    conn_ = nullptr;
-  }
-
-private:
-  PGconn* conn_ = nullptr;
-};
 
 json slot_status(agents& a, const std::string& name, const std::string& slot) {
   auto s = a.status(name);

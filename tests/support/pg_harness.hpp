@@ -16,6 +16,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace slotd::testing {
@@ -145,6 +146,18 @@ int sweep_leftovers();
 
 // True while `pid` exists and is not a zombie.
 bool process_alive(int pid);
+
+// Poll `pred` every 50 ms until it holds or `timeout` passes.
+inline bool eventually(const std::function<bool()>& pred,
+                       std::chrono::milliseconds timeout = std::chrono::seconds(30)) {
+  auto until = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < until) {
+    if (pred())
+      return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return pred();
+}
 
 // Run a program (as `postgres` when root and as_postgres), wait, return exit
 // code; output goes to `output` when given.

@@ -76,6 +76,17 @@ TEST(SlotFigures, OnThePrimaryRetainedWalAndConsumerLagFromTheCurrentPosition) {
   EXPECT_EQ(of(figs, "node2").confirmed_lag_bytes, std::nullopt) << "physical slots confirm nothing";
 }
 
+TEST(SlotFigures, OnAStandbyRetainedWalCountsWhatWasReceivedButNotReplayed) {
+  auto slots = make_slot_cache({with_restart(logical("cdc", "app", "pgoutput", 5000), 4000)});
+  slot_figures_input in;
+  in.slots = &slots;
+  in.head = L(6000);     // replayed
+  in.wal_end = L(9000);  // received
+  auto figs = compute_slot_figures(in);
+  EXPECT_EQ(of(figs, "cdc").retained_bytes, 5000u);
+  EXPECT_EQ(of(figs, "cdc").confirmed_lag_bytes, 1000u) << "a consumer's lag is to what is replayed";
+}
+
 TEST(SlotFigures, UnknownPositionsAreNoFigureAndASlotAheadOfReplayIsZero) {
   auto slots = make_slot_cache({logical("cdc", "app", "pgoutput", std::nullopt), logical("ahead", "app", "pgoutput", 900)});
   slot_figures_input in;
@@ -146,6 +157,23 @@ TEST(SlotFigures, PostgresInactiveSinceWinsAndTheConsumerShowsOnlyForAnActiveSlo
   EXPECT_EQ(of(figs, "idle").consumer, std::nullopt) << "a stale row of an inactive slot shows no consumer";
   EXPECT_EQ(of(figs, "idle").last_active, T(-50));
   EXPECT_EQ(of(figs, "idle").inactive_seconds, 80.0);
+}
+
+TEST(SlotFigures, SlotdsNewerSightWinsOverAnOlderInactiveSince) {
+  auto used = make_slot_cache({active(logical("cdc", "app", "pgoutput", 500))});
+  auto w = watch_slots({}, used, T(20));
+  auto released = make_slot_cache({logical("cdc", "app", "pgoutput", 500)});
+  w = watch_slots(w, released, T(22));
+  slot_details_map details;
+  details["cdc"] = slot_details{std::nullopt, std::nullopt, T(5), std::nullopt}; // read before the slot was used
+  slot_figures_input in;
+  in.slots = &released;
+  in.watch = &w;
+  in.details = &details;
+  in.now = T(30);
+  auto figs = compute_slot_figures(in);
+  EXPECT_EQ(of(figs, "cdc").last_active, T(20));
+  EXPECT_EQ(of(figs, "cdc").inactive_seconds, 10.0);
 }
 
 } // namespace

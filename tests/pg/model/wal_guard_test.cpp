@@ -10,7 +10,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-sample_clock::time_point T(int seconds) { return sample_clock::time_point{} + std::chrono::seconds(1000 + seconds); }
+guard_clock::time_point S(int seconds) { return guard_clock::time_point{} + std::chrono::seconds(1000 + seconds); }
 
 slot_figures kept(const std::string& name, std::optional<std::uint64_t> bytes) {
   slot_figures f;
@@ -49,42 +49,67 @@ TEST(WalGuard, SlotsWithoutAPolicyOrAPositionAreNotJudged) {
   EXPECT_TRUE(judge_wal_retention({kept("cdc", 9000)}, none, {}, 100).slots.empty());
 }
 
-TEST(WalGuard, GrowthOfTheMostWalKeptAndTheForecast) {
+TEST(WalGuard, GrowthIsTheFastestSlotsSlopeAndGivesTheForecast) {
   wal_usage_history h;
-  record_wal_usage(h, {kept("a", 1000), kept("b", 100)}, T(0));
-  record_wal_usage(h, {kept("a", 1500), kept("b", 3000)}, T(10));
-  record_wal_usage(h, {kept("a", 2000), kept("b", 11000)}, T(20));
+  record_wal_usage(h, {kept("a", 1000), kept("b", 100)}, S(0));
+  record_wal_usage(h, {kept("a", 1500), kept("b", 5100)}, S(20));
+  record_wal_usage(h, {kept("a", 2000), kept("b", 10100)}, S(40));
   auto v = judge_wal_retention({}, {}, h, 5000000);
   ASSERT_TRUE(v.growth_bytes_per_second);
-  EXPECT_DOUBLE_EQ(*v.growth_bytes_per_second, 500.0) << "(11000 - 1000) / 20 s";
+  EXPECT_DOUBLE_EQ(*v.growth_bytes_per_second, 250.0) << "b: 10000 bytes in 40 s";
   ASSERT_TRUE(v.full_forecast_seconds);
-  EXPECT_DOUBLE_EQ(*v.full_forecast_seconds, 10000.0);
-  EXPECT_FALSE(v.forecast_alert) << "10000 s is more than an hour";
-  auto close = judge_wal_retention({}, {}, h, 1000000);
+  EXPECT_DOUBLE_EQ(*v.full_forecast_seconds, 20000.0);
+  EXPECT_FALSE(v.forecast_alert) << "20000 s is more than an hour";
+  auto close = judge_wal_retention({}, {}, h, 500000);
   EXPECT_TRUE(close.forecast_alert) << "2000 s to full";
+}
+
+TEST(WalGuard, ASawtoothOfBatchedConfirmationsIsItsTrendNotItsLastStep) {
+  wal_usage_history h;
+  // A consumer that confirms every 20 s: kept WAL climbs 1000 bytes, drops back.
+  for (int i = 0; i <= 8; ++i)
+    record_wal_usage(h, {kept("a", i % 2 == 0 ? 0 : 1000)}, S(i * 10));
+  auto v = judge_wal_retention({}, {}, h, 1000);
+  ASSERT_TRUE(v.growth_bytes_per_second);
+  EXPECT_LT(*v.growth_bytes_per_second, 5.0) << "the last step alone would read as 100 bytes/s";
+  EXPECT_FALSE(v.forecast_alert);
+}
+
+TEST(WalGuard, ASlotThatAppearedWithinTheWindowDoesNotCountAsGrowth) {
+  wal_usage_history h;
+  record_wal_usage(h, {kept("a", 100)}, S(0));
+  record_wal_usage(h, {kept("a", 100)}, S(20));
+  record_wal_usage(h, {kept("a", 100), kept("copied", 900000000)}, S(40));
+  auto v = judge_wal_retention({}, {}, h, 1000);
+  EXPECT_EQ(v.growth_bytes_per_second, 0.0) << "the copy's kept WAL is a step, not growth";
+  EXPECT_FALSE(v.full_forecast_seconds);
 }
 
 TEST(WalGuard, NoForecastWithoutGrowthEnoughHistoryOrFreeSpace) {
   wal_usage_history h;
-  record_wal_usage(h, {kept("a", 1000)}, T(0));
-  record_wal_usage(h, {kept("a", 9000)}, T(5));
-  EXPECT_FALSE(judge_wal_retention({}, {}, h, 100).growth_bytes_per_second) << "5 s of history is too short";
-  record_wal_usage(h, {kept("a", 500)}, T(30));
+  record_wal_usage(h, {kept("a", 1000)}, S(0));
+  record_wal_usage(h, {kept("a", 5000)}, S(10));
+  record_wal_usage(h, {kept("a", 9000)}, S(20));
+  EXPECT_FALSE(judge_wal_retention({}, {}, h, 100).growth_bytes_per_second) << "20 s of history is too short";
+  record_wal_usage(h, {kept("a", 500)}, S(60));
+  record_wal_usage(h, {kept("a", 100)}, S(70));
   auto shrinking = judge_wal_retention({}, {}, h, 100);
   EXPECT_EQ(shrinking.growth_bytes_per_second, 0.0) << "recycled WAL: no growth";
   EXPECT_FALSE(shrinking.full_forecast_seconds);
-  record_wal_usage(h, {kept("a", 90000)}, T(40));
+  record_wal_usage(h, {kept("a", 90000)}, S(80));
+  record_wal_usage(h, {kept("a", 190000)}, S(90));
+  EXPECT_TRUE(judge_wal_retention({}, {}, h, 100).full_forecast_seconds);
   EXPECT_FALSE(judge_wal_retention({}, {}, h, std::nullopt).full_forecast_seconds) << "free space unknown";
 }
 
 TEST(WalGuard, HistoryKeepsOnlyTheWindow) {
   wal_usage_history h;
-  record_wal_usage(h, {kept("a", 1)}, T(0));
-  record_wal_usage(h, {kept("a", 2)}, T(200));
-  record_wal_usage(h, {kept("a", 3)}, T(400));
+  record_wal_usage(h, {kept("a", 1)}, S(0));
+  record_wal_usage(h, {kept("a", 2)}, S(200));
+  record_wal_usage(h, {kept("a", 3)}, S(400));
   ASSERT_EQ(h.kept.size(), 2u);
-  EXPECT_EQ(h.kept.front().first, T(200));
-  record_wal_usage(h, {kept("a", std::nullopt)}, T(500));
+  EXPECT_EQ(h.kept.front().first, S(200));
+  record_wal_usage(h, {kept("a", std::nullopt)}, S(500));
   EXPECT_EQ(h.kept.size(), 2u) << "nothing known: nothing recorded";
 }
 

@@ -35,6 +35,8 @@ connection_options options_for(const testing::node& n) {
 
 deadline soon() { return clock::now() + 10s; }
 
+using testing::eventually;
+
 // Runs `sql`; a failure is a test failure and yields no rows.
 asio::awaitable<rows> run(connection& c, std::string sql, params p) {
   auto r = co_await c.exec(std::move(sql), std::move(p), soon());
@@ -288,10 +290,21 @@ TEST(slots_pgtest, slot_details_show_the_consumer_of_an_active_slot) {
   testing::cluster c(testing::cluster_options{.replicas = 1});
   auto& primary = c.primary();
   auto& replica = c.replica(0);
-  primary.exec("SELECT pg_create_logical_replication_slot('idle', 'test_decoding')", "app");
-  primary.exec("ALTER SYSTEM SET max_slot_wal_keep_size = '1GB'");
-  primary.exec("SELECT pg_reload_conf()");
   const auto before = model::sample_clock::now() - 1s;
+  primary.exec("SELECT pg_create_logical_replication_slot('idle', 'test_decoding')", "app");
+  if (major >= 13) {
+    primary.exec("ALTER SYSTEM SET max_slot_wal_keep_size = '1GB'");
+    primary.exec("SELECT pg_reload_conf()");
+    // New backends see the reloaded value once the postmaster has read it.
+    ASSERT_TRUE(eventually([&] { return primary.scalar("SHOW max_slot_wal_keep_size") == "1GB"; }, 10s));
+  }
+  // The replica's walreceiver streams through its slot.
+  ASSERT_TRUE(eventually(
+      [&] {
+        return primary.scalar("SELECT count(*) FROM pg_stat_replication WHERE application_name = '" + replica.name() +
+                              "'") == "1";
+      },
+      30s));
 
   run_io([&](asio::io_context& io) -> asio::awaitable<void> {
     connection p(io.get_executor(), options_for(primary));
