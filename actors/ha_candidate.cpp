@@ -55,11 +55,9 @@ json candidate_json(const ha_state& st, bool& loses_nothing) {
   if (st.told)
     in.verdicts = desired_verdicts(st);
   in.local = visible_local_slots(st);
-  // Figures only against the leader this node follows (after a leader
-  // change the last sample may still be the previous leader's).
-  bool sampled_leader = st.leader_snap && st.leader && st.leader_snap->leader == *st.leader;
-  if (sampled_leader) {
-    in.leader_slots = st.leader_snap->slots;
+  // Figures only against the leader this node follows.
+  if (auto* sample = followed_leader_sample(st)) {
+    in.leader_slots = sample->slots;
     in.history = &st.leader_positions;
   }
   if (st.local_snap)

@@ -126,8 +126,7 @@ void infer_role(self_ptr self, const local_snapshot& snap) {
 
 // The last leader sample is of the current leader and was answered.
 bool leader_sample_current(const ha_state& st) {
-  return *st.told == model::told_role::replica && st.leader_snap && st.leader_error.empty() &&
-         st.leader_snap->leader == st.leader.value_or("");
+  return *st.told == model::told_role::replica && st.leader_error.empty() && followed_leader_sample(st);
 }
 
 model::cycle_input make_input(const ha_state& st, const local_snapshot& snap) {

@@ -196,10 +196,8 @@ void on_promote(self_ptr self, promote_request req, caf::typed_response_promise<
   p->leader = st.leader.value_or("");
   p->desired = st.desired;
   p->readiness = st.readiness;
-  // Only a sample of the leader this node follows: after a leader change
-  // (role auto) the last sample may still be the previous leader's.
-  if (st.leader_snap && st.leader && st.leader_snap->leader == *st.leader)
-    p->leader_slots = st.leader_snap->slots;
+  if (auto* sample = followed_leader_sample(st))
+    p->leader_slots = sample->slots;
   st.told = model::told_role::primary;
   st.role_source = "message";
   st.promote_in_progress = true;

@@ -158,8 +158,8 @@ std::vector<model::slot_verdict> desired_verdicts(const ha_state& st) {
   // The last sample of the leader in force, reachable now or not (a copy
   // ahead of it stays unready while the leader is gone).
   model::slot_positions leader;
-  if (st.leader_snap && st.leader && st.leader_snap->leader == *st.leader)
-    leader = model::positions_of(st.leader_snap->slots);
+  if (auto* sample = followed_leader_sample(st))
+    leader = model::positions_of(sample->slots);
   return model::judge_desired_logical_slots(st.desired, visible(st), st.readiness, major_of(st),
                                             st.local_snap ? st.local_snap->failover_slots : none, leader);
 }

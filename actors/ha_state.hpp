@@ -169,6 +169,13 @@ struct ha_state {
   const std::string& my_name() const { return settings.cfg.name; }
 };
 
+// The last leader sample when it is of the leader this node follows
+// (answered or not; after a leader change the last sample may still be the
+// previous leader's), else null.
+inline const leader_snapshot* followed_leader_sample(const ha_state& st) {
+  return st.leader_snap && st.leader && st.leader_snap->leader == *st.leader ? &*st.leader_snap : nullptr;
+}
+
 // JSON and text views of the state (ha_report.cpp).
 nlohmann::json status_json(const ha_state& st);
 nlohmann::json readiness_json(const ha_state& st, bool& ready);

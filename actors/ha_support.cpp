@@ -197,8 +197,8 @@ copies_by_method split_by_method(ha_state& st, const std::vector<std::string>& n
   copies_by_method out;
   for (auto& n : names) {
     bool active = false;
-    if (st.leader_snap && st.leader_snap->leader == st.leader.value_or(""))
-      if (auto it = st.leader_snap->slots.find(n); it != st.leader_snap->slots.end())
+    if (auto* sample = followed_leader_sample(st))
+      if (auto it = sample->slots.find(n); it != sample->slots.end())
         active = it->second.active;
     auto m = model::choose_copy_method(st.settings.cfg.postgresql.copy_method, server_major(st), active);
     if (!m.method)
