@@ -47,7 +47,8 @@ Options:
 
 Commands:
   state                   every actor's state (GET /state)
-  status                  role, leader, optime, slots (GET /status)
+  status                  role, leader, optime, slots and their figures,
+                          WAL guard, alerts (GET /status)
   promote [--timeout D] [--from OLD]
                           final advance before the server is promoted;
                           D like 30s (default), 500ms, 2min; --from: a
@@ -79,8 +80,10 @@ struct command_help {
 
 constexpr command_help command_helps[] = {
     {"state", "Usage: slotctl [OPTIONS] state\n\nPrints the state dump of every actor of the agent (GET /state).\n"},
-    {"status", "Usage: slotctl [OPTIONS] status\n\nPrints the agent's role, leader, optime, paused, my_slot_name\n"
-               "and each slot's type, position and readiness (GET /status).\n"},
+    {"status", "Usage: slotctl [OPTIONS] status\n\nPrints the agent's role, leader, optime, paused, my_slot_name,\n"
+               "each slot's type, position, readiness and figures (WAL kept, consumer lag,\n"
+               "consumer, time unmoved and unused, a copy's lag behind the leader), the\n"
+               "WAL-retention guard and the alerts, as JSON (GET /status).\n"},
     {"promote", "Usage: slotctl [OPTIONS] promote [--timeout D] [--from OLD]\n\n"
                 "Tells the agent that its server is about to be promoted (POST /promote):\n"
                 "a final advance of every logical slot, bounded by D (default 30s; units\n"
