@@ -32,8 +32,7 @@ void update_readiness(self_ptr self) {
   }
   auto phys = model::get_slot_name_on_primary(st.view, st.my_name(), st.leader);
   std::optional<model::leader_catalog_xmins> leader;
-  if (st.leader_snap && st.leader_error.empty() && st.leader_snap->leader == st.leader.value_or("") &&
-      !st.readiness.pending.empty()) {
+  if (st.leader_error.empty() && followed_leader_sample(st) && !st.readiness.pending.empty()) {
     model::leader_catalog_xmins xmins;
     if (!st.leader_snap->in_recovery) {
       for (auto& name : model::readiness_lookup_names(st.readiness, phys.value_or("")))

@@ -1,9 +1,13 @@
 // The HA loop's samples of its leader between full cycles
 // (pg/model/sampling.hpp), and the scheduling of its ticks.
+#include <thread>
+
+#include <caf/actor_cast.hpp>
+#include <caf/actor_control_block.hpp>
+#include <caf/send.hpp>
+
 #include "actors/ha_steps.hpp"
 #include "pg/model/sampling.hpp"
-#include "actors/io_bridge.hpp"
-#include "pg/blocking.hpp"
 #include "pg/model/wal_guard.hpp"
 #include "pg/server/disk_space.hpp"
 
@@ -41,16 +45,23 @@ void read_slot_details(self_ptr self) {
             s.slot_details = std::move(r);
             if (s.slot_details.ok)
               model::record_wal_usage(s.wal_usage, slot_figures_of(s), steady::now());
+            else
+              s.wal_usage = {};
           },
           [self](caf::error& e) {
             auto& s = self->state;
             s.details_running = false;
             s.slot_details = {};
             s.slot_details.error = "no answer from the local connection: " + caf::to_string(e);
+            s.wal_usage = {};
           });
 }
 
-// Free space on pg_wal's file system, from the I/O runtime's blocking pool.
+// Free space on pg_wal's file system, measured on a thread of its own: a
+// hung file system (pg_wal on its own mount) must hold neither the loop nor
+// the blocking pool that copies and handovers write through. One probe at
+// a time; one that has not answered for 10 s is reported (and its thread
+// left to finish whenever statvfs returns).
 void read_wal_space(self_ptr self) {
   auto& st = self->state;
   const auto& data_dir = st.settings.cfg.postgresql.data_dir;
@@ -69,25 +80,24 @@ void read_wal_space(self_ptr self) {
   }
   st.wal_space_since = now;
   auto path = std::filesystem::path(data_dir) / "pg_wal";
-  struct space {
+  std::thread([path, self, weak = caf::weak_actor_ptr{self->ctrl()}] {
+    auto r = pg::server::free_bytes_at(path);
     std::optional<std::uint64_t> bytes;
-    std::string error = "the measurement failed (see the log)";
-  };
-  on_io<space>(
-      *st.io, self,
-      [io = st.io, path]() -> boost::asio::awaitable<space> {
-        auto measure = [path] {
-          auto r = pg::server::free_bytes_at(path);
-          return r ? space{*r, ""} : space{std::nullopt, r.error().what()};
-        };
-        co_return co_await pg::run_blocking(io->blocking_pool(), measure);
-      },
-      [self](space r) {
-        auto& s = self->state;
-        s.wal_space_since.reset();
-        s.wal_free_bytes = r.bytes;
-        s.wal_free_error = r.error;
-      });
+    std::string error;
+    if (r)
+      bytes = *r;
+    else
+      error = r.error().what();
+    // `self` is only used by the closure, which the HA loop runs itself
+    // (io_done), so only while it lives.
+    if (auto strong = weak.lock())
+      caf::anon_send(caf::actor_cast<caf::actor>(strong), io_done{[self, bytes, error] {
+                       auto& s = self->state;
+                       s.wal_space_since.reset();
+                       s.wal_free_bytes = bytes;
+                       s.wal_free_error = error;
+                     }});
+  }).detach();
 }
 
 // A leader sample for a request the leader connection did not answer.

@@ -27,7 +27,8 @@ void record_wal_usage(wal_usage_history& h, const std::vector<slot_figures>& fig
 
 wal_guard_verdict judge_wal_retention(const std::vector<slot_figures>& figures,
                                       const std::map<std::string, permanent_slot>& policies,
-                                      const wal_usage_history& history, std::optional<std::uint64_t> free_bytes) {
+                                      const wal_usage_history& history, std::optional<std::uint64_t> free_bytes,
+                                      guard_clock::time_point now) {
   wal_guard_verdict v;
   v.free_bytes = free_bytes;
   for (auto& f : figures) {
@@ -45,20 +46,22 @@ wal_guard_verdict judge_wal_retention(const std::vector<slot_figures>& figures,
     }
     v.slots.push_back(s);
   }
-  if (history.kept.size() >= 3 && history.kept.back().first - history.kept.front().first >= wal_growth_min_span) {
-    const auto t0 = history.kept.front().first;
-    for (auto& [name, unused] : history.kept.back().second) {
-      // Least squares over the entries, x in seconds since the first.
-      double n = 0, sx = 0, sy = 0, sxx = 0, sxy = 0;
-      bool throughout = true;
-      for (auto& [at, kept] : history.kept) {
-        auto k = kept.find(name);
-        if (k == kept.end()) {
-          throughout = false;
-          break;
-        }
+  const auto& h = history.kept;
+  if (h.size() >= 3 && h.back().first - h.front().first >= wal_growth_min_span &&
+      now - h.back().first <= wal_history_stale_after) {
+    // The slots present in every entry, then the most they keep per entry.
+    std::vector<std::string> throughout;
+    for (auto& [name, unused] : h.back().second)
+      if (std::all_of(h.begin(), h.end(), [&](auto& e) { return e.second.contains(name); }))
+        throughout.push_back(name);
+    if (!throughout.empty()) {
+      const auto t0 = h.front().first;
+      double n = 0, sx = 0, sy = 0, sxx = 0, sxy = 0; // least squares, x in seconds since the first
+      for (auto& [at, kept] : h) {
+        double y = 0;
+        for (auto& name : throughout)
+          y = std::max(y, static_cast<double>(kept.at(name)));
         double x = std::chrono::duration<double>(at - t0).count();
-        double y = static_cast<double>(k->second);
         n += 1;
         sx += x;
         sy += y;
@@ -66,10 +69,8 @@ wal_guard_verdict judge_wal_retention(const std::vector<slot_figures>& figures,
         sxy += x * y;
       }
       double denominator = n * sxx - sx * sx;
-      if (!throughout || denominator <= 0)
-        continue;
-      double slope = std::max(0.0, (n * sxy - sx * sy) / denominator);
-      v.growth_bytes_per_second = std::max(v.growth_bytes_per_second.value_or(0.0), slope);
+      if (denominator > 0)
+        v.growth_bytes_per_second = std::max(0.0, (n * sxy - sx * sy) / denominator);
     }
   }
   if (free_bytes && v.growth_bytes_per_second && *v.growth_bytes_per_second > 0) {

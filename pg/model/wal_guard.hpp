@@ -28,9 +28,12 @@ struct wal_usage_history {
   friend bool operator==(const wal_usage_history&, const wal_usage_history&) = default;
 };
 
-// How far back the growth rate looks, and the shortest span it trusts.
+// How far back the growth rate looks, the shortest span it trusts, and how
+// old the newest entry may be (the details are not read during copies,
+// promotes or while the server is unreachable).
 inline constexpr std::chrono::minutes wal_growth_window{5};
 inline constexpr std::chrono::seconds wal_growth_min_span{30};
+inline constexpr std::chrono::minutes wal_history_stale_after{2};
 // A forecast under this is an alert.
 inline constexpr std::chrono::hours wal_full_alert{1};
 
@@ -51,10 +54,11 @@ struct slot_retention {
 
 struct wal_guard_verdict {
   std::vector<slot_retention> slots;          // slots with a policy
-  // The fastest growth of one slot's kept WAL: the least-squares slope of
-  // each slot present in every entry of at least wal_growth_min_span (a
-  // batch of confirmations is a sawtooth, not a step); nullopt: too little
-  // history.
+  // The growth of the WAL slots keep (what pg_wal holds for them): the
+  // least-squares slope of the most WAL kept, per entry, by the slots
+  // present in every entry of at least wal_growth_min_span (a slot copied
+  // in is a step, a batch of confirmations a sawtooth: neither is growth);
+  // nullopt: too little history, or none recent (wal_history_stale_after).
   std::optional<double> growth_bytes_per_second;
   std::optional<std::uint64_t> free_bytes;       // on pg_wal's file system
   std::optional<double> full_forecast_seconds;   // free / growth, when it grows
@@ -66,6 +70,7 @@ struct wal_guard_verdict {
 // retention levels) against its levels, and the disk forecast.
 wal_guard_verdict judge_wal_retention(const std::vector<slot_figures>& figures,
                                       const std::map<std::string, permanent_slot>& policies,
-                                      const wal_usage_history& history, std::optional<std::uint64_t> free_bytes);
+                                      const wal_usage_history& history, std::optional<std::uint64_t> free_bytes,
+                                      guard_clock::time_point now);
 
 } // namespace slotd::model

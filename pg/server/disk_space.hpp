@@ -1,7 +1,8 @@
 #pragma once
 // Free space on the file system that holds a path (statvfs: the blocks
 // available to a non-root user such as postgres), for the WAL-retention
-// guard's forecast. A local statvfs does not wait on anything.
+// guard's forecast. It can wait without end on a hung file system (NFS, a
+// dead device): the caller runs it on a thread of its own.
 #include <cstdint>
 #include <filesystem>
 #include <string>

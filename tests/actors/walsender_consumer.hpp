@@ -4,12 +4,16 @@
 // Debezium or pg_recvlogical read them. With `confirm`, a thread reads the
 // stream, keeps the inserted ids (test_decoding output) and confirms what
 // it read every 100 ms, as pg_recvlogical does (the start of the last
-// message received); without it, the connection only holds the slot.
+// message received), until stop_confirming(): from then on it keeps
+// reading but confirms nothing more (a consumer that crashes before its
+// next commit of offsets). Without `confirm`, the connection only holds
+// the slot (for less than wal_sender_timeout: nothing answers keepalives).
 // Blocking libpq is fine here: this is test code on its own thread.
 #include <libpq-fe.h>
 #include <sys/select.h>
 
 #include <atomic>
+#include <charconv>
 #include <chrono>
 #include <cstdint>
 #include <mutex>
@@ -46,7 +50,12 @@ public:
   walsender_consumer(const walsender_consumer&) = delete;
   walsender_consumer& operator=(const walsender_consumer&) = delete;
 
-  // Stops reading (after a last confirmation) and disconnects.
+  // Reads on, but confirms nothing more (keepalives get the last position
+  // confirmed before).
+  void stop_confirming() { confirming_ = false; }
+
+  // Stops reading (after a last confirmation, unless stop_confirming) and
+  // disconnects.
   void close() {
     stop_ = true;
     if (reader_.joinable())
@@ -96,7 +105,8 @@ private:
   }
 
   void read_loop() {
-    std::uint64_t last = 0;
+    std::uint64_t last = 0;      // start of the last message read
+    std::uint64_t confirmed = 0; // what was last confirmed
     auto next_confirm = std::chrono::steady_clock::now();
     while (!stop_) {
       char* buf = nullptr;
@@ -106,9 +116,11 @@ private:
           last = std::max(last, be64(buf + 1));
           std::string data(buf + 25, static_cast<std::size_t>(n - 25));
           auto pos = data.find("id[integer]:");
-          if (data.find("INSERT") != std::string::npos && pos != std::string::npos) {
+          int id = 0;
+          if (data.find("INSERT") != std::string::npos && pos != std::string::npos &&
+              std::from_chars(data.data() + pos + 12, data.data() + data.size(), id).ec == std::errc{}) {
             std::lock_guard lock(mu_);
-            ids_.insert(std::stoi(data.substr(pos + 12)));
+            ids_.insert(id);
           }
         } else if (buf[0] == 'k' && n >= 18 && buf[17]) {
           next_confirm = std::chrono::steady_clock::now(); // the server asks for a reply now
@@ -129,18 +141,21 @@ private:
           fail(std::string("read: ") + PQerrorMessage(conn_));
         return;
       }
-      if (last && std::chrono::steady_clock::now() >= next_confirm) {
-        confirm(last);
+      if (std::chrono::steady_clock::now() >= next_confirm) {
+        if (confirming_)
+          confirmed = last;
+        confirm(confirmed); // 0/0 (nothing yet) is a reply that confirms nothing
         next_confirm = std::chrono::steady_clock::now() + std::chrono::milliseconds(100);
       }
     }
-    if (last)
+    if (confirming_ && last)
       confirm(last);
   }
 
   PGconn* conn_ = nullptr;
   std::thread reader_;
   std::atomic<bool> stop_{false};
+  std::atomic<bool> confirming_{true};
   mutable std::mutex mu_;
   std::set<int> ids_;
   std::string error_;
