@@ -188,8 +188,12 @@ std::string metrics_text(const ha_state& st); // ha_metrics.cpp
 std::vector<model::slot_figures> slot_figures_of(const ha_state& st);
 // Whether a local logical slot is failover-ready here (a primary's always are).
 bool slot_ready_here(const ha_state& st, const std::string& name);
-// The WAL-retention guard's verdict (pg/model/wal_guard.hpp).
+// The WAL-retention guard's verdict (pg/model/wal_guard.hpp), and as
+// /status shows it, with its alerts added to `alerts` (ha_slot_report.cpp).
 model::wal_guard_verdict wal_guard_of(const ha_state& st);
+nlohmann::json wal_guard_json(const ha_state& st, nlohmann::json& alerts);
+// A slot's figures into its /status entry; unknown figures are null.
+void add_slot_figures(nlohmann::json& js, const model::slot_figures& f);
 // Seconds since the newest sample of the leader's slots (replica), or none.
 std::optional<double> leader_sample_age(const ha_state& st);
 std::string role_name(const ha_state& st);
