@@ -24,9 +24,7 @@ int major_of(const ha_state& st) { return st.local_snap ? st.local_snap->server_
 
 model::slot_cache visible(const ha_state& st) { return visible_local_slots(st); }
 
-std::optional<pg::lsn> position_of(const model::local_slot& s) {
-  return s.type == model::slot_type::logical ? s.confirmed_flush_lsn : s.restart_lsn;
-}
+using model::position_of;
 
 bool holds_lead(const ha_state& st) {
   return st.role == model::node_role::primary || st.role == model::node_role::promoting;

@@ -17,11 +17,11 @@ void thin(std::deque<position_seen>& seen) {
   seen = std::move(out);
 }
 
+} // namespace
+
 double seconds_between(sample_clock::time_point from, sample_clock::time_point to) {
   return to > from ? std::chrono::duration<double>(to - from).count() : 0.0;
 }
-
-} // namespace
 
 void record_leader_positions(position_history& h, const std::string& leader_name, const slot_cache& leader,
                              sample_clock::time_point at, std::size_t limit) {

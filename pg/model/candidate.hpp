@@ -43,6 +43,9 @@ struct position_history {
 // computed from a thinned stretch is over-, never under-estimated).
 inline constexpr std::size_t position_history_limit = 256;
 
+// Seconds from `from` to `to`; 0 when `to` is not after `from`.
+double seconds_between(sample_clock::time_point from, sample_clock::time_point to);
+
 // Records one sample of member `leader_name` taken at `at`: each logical
 // slot's confirmed_flush_lsn. A sample of another leader starts the history
 // again; slots the leader no longer has are forgotten; a position that goes

@@ -52,7 +52,7 @@ slot_positions positions_of(const slot_cache& slots,
                             const std::optional<std::pair<std::string, pg::lsn>>& own) {
   slot_positions out;
   for (const auto& [name, slot] : slots) {
-    const auto& pos = slot.type == slot_type::logical ? slot.confirmed_flush_lsn : slot.restart_lsn;
+    auto pos = position_of(slot);
     if (pos && !pos->is_zero())
       out.emplace(name, *pos);
   }

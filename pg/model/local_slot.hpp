@@ -35,6 +35,12 @@ struct local_slot {
   friend bool operator==(const local_slot&, const local_slot&) = default;
 };
 
+// A slot's position: confirmed_flush_lsn for a logical slot, restart_lsn
+// for a physical one.
+inline std::optional<pg::lsn> position_of(const local_slot& s) {
+  return s.type == slot_type::logical ? s.confirmed_flush_lsn : s.restart_lsn;
+}
+
 // By slot name.
 using slot_cache = std::map<std::string, local_slot, std::less<>>;
 

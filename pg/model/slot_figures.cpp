@@ -4,14 +4,6 @@ namespace slotd::model {
 
 namespace {
 
-std::optional<pg::lsn> position_of(const local_slot& s) {
-  return s.type == slot_type::logical ? s.confirmed_flush_lsn : s.restart_lsn;
-}
-
-double seconds_since(sample_clock::time_point then, sample_clock::time_point now) {
-  return now > then ? std::chrono::duration<double>(now - then).count() : 0.0;
-}
-
 // Bytes from `from` up to `head`; 0 when `from` is past it (a slot can be
 // ahead of a standby's replay).
 std::optional<std::uint64_t> bytes_to(const std::optional<pg::lsn>& head, const std::optional<pg::lsn>& from) {
@@ -74,7 +66,7 @@ std::vector<slot_figures> compute_slot_figures(const slot_figures_input& in) {
     }
     if (in.watch)
       if (auto w = in.watch->find(name); w != in.watch->end()) {
-        f.unmoved_seconds = seconds_since(w->second.moved_at, in.now);
+        f.unmoved_seconds = seconds_between(w->second.moved_at, in.now);
         f.unmoved_at_least = !w->second.moved_seen;
         if (!s.active)
           f.last_active = w->second.last_active;
@@ -86,7 +78,7 @@ std::vector<slot_figures> compute_slot_figures(const slot_figures_input& in) {
       if (d && d->inactive_since)
         f.last_active = std::max(f.last_active.value_or(*d->inactive_since), *d->inactive_since);
       if (f.last_active)
-        f.inactive_seconds = seconds_since(*f.last_active, in.now);
+        f.inactive_seconds = seconds_between(*f.last_active, in.now);
     }
     out.push_back(std::move(f));
   }
