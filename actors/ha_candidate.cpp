@@ -15,10 +15,6 @@ using json = nlohmann::json;
 
 json opt_lsn(const std::optional<pg::lsn>& l) { return l ? json(l->str()) : json(nullptr); }
 
-bool holds_lead(const ha_state& st) {
-  return st.role == model::node_role::primary || st.role == model::node_role::promoting;
-}
-
 json slot_json(const model::candidate_slot& c) {
   json out = {{"ready", c.ready},     {"present", c.present},     {"lost", c.lost},
               {"lsn", opt_lsn(c.lsn)}, {"leader_lsn", opt_lsn(c.leader_lsn)}};
@@ -50,7 +46,7 @@ json candidate_json(const ha_state& st, bool& loses_nothing) {
   in.copying = st.copying;
   in.restarting = st.restarting;
   in.server_down = st.server_down;
-  in.server_major = st.local_snap ? st.local_snap->server_version / 10000 : 0;
+  in.server_major = server_major(st);
   in.readiness = node_readiness_of(st);
   if (st.told)
     in.verdicts = desired_verdicts(st);

@@ -150,6 +150,8 @@ model::cycle_input make_input(const ha_state& st, const local_snapshot& snap) {
   in.retention = st.retention;
   in.recopies = st.recopies;
   in.synchronized_standby_slots = snap.synchronized_standby_slots;
+  in.standby_senders = snap.standby_senders;
+  in.min_standbys = st.settings.cfg.failover_slots.min_standbys;
   in.failover_slots = snap.failover_slots;
   return in;
 }
@@ -327,6 +329,7 @@ void after_local(self_ptr self, local_snapshot snap, bool full, bool leader_samp
   }
   st.local_snap = snap;
   st.slot_watch = model::watch_slots(st.slot_watch, snap.slots, snap.as_of);
+  observe_standby_slots(st);
   auto leader_before = st.leader;
   infer_role(self, snap);
   if (st.leader != leader_before)

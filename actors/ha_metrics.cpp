@@ -161,6 +161,16 @@ std::string metrics_text(const ha_state& st) {
     age.Add({}).Set(*a);
   slot_metrics(x, st);
   guard_metrics(x, st);
+  set_counter(x.counter("slotd_reduced_protection_seconds_total",
+                        "17+ primary: seconds with some failover-capable replica left out of "
+                        "synchronized_standby_slots (it did not stream): the consumers of failover slots could get "
+                        "ahead of it."),
+              {}, st.reduced_protection.seconds(std::chrono::steady_clock::now()));
+  auto& protection = x.gauge("slotd_standby_in_synchronized_standby_slots",
+                             "17+ replica: 1 when its leader's synchronized_standby_slots lists it, 0 when it leaves "
+                             "it out (then it is not ready); absent when failover slots are not in use.");
+  if (auto in = standby_listed_here(st))
+    protection.Add({}).Set(*in ? 1 : 0);
   auto& errors = x.counter("slotd_errors_total", "Errors by kind.");
   for (auto& [kind, n] : st.errors_by_kind)
     set_counter(errors, {{"kind", kind}}, static_cast<double>(n));

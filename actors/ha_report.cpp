@@ -20,21 +20,17 @@ json opt_lsn(const std::optional<pg::lsn>& l) { return l ? json(l->str()) : json
 json opt_str(const std::optional<std::string>& s) { return s ? json(*s) : json(nullptr); }
 json opt_xid(const std::optional<pg::xid>& x) { return x ? json(x->value()) : json(nullptr); }
 
-int major_of(const ha_state& st) { return st.local_snap ? st.local_snap->server_version / 10000 : 0; }
 
 model::slot_cache visible(const ha_state& st) { return visible_local_slots(st); }
 
 using model::position_of;
 
-bool holds_lead(const ha_state& st) {
-  return st.role == model::node_role::primary || st.role == model::node_role::promoting;
-}
 
 // 17+: a failover slot is PostgreSQL's to sync; it is ready by
 // PostgreSQL's own state, not by slotd's readiness queue.
 bool is_native_failover(const ha_state& st, const std::string& name) {
   auto d = st.desired.find(name);
-  return model::has_failover_slots(major_of(st)) && d != st.desired.end() &&
+  return model::has_failover_slots(server_major(st)) && d != st.desired.end() &&
          d->second.type == model::slot_type::logical && d->second.failover;
 }
 
@@ -61,19 +57,22 @@ bool logical_slot_ready(const ha_state& st, const std::string& name) {
 
 // 17+ with failover permanent slots: on a replica, each failover slot's sync
 // state and the slotsync prerequisites, each missing one by name; on a
-// primary, the synchronized_standby_slots in force. Null when not relevant.
-json failover_json(const ha_state& st) {
-  if (!st.local_snap || !model::has_failover_slots(major_of(st)) ||
+// primary, the synchronized_standby_slots in force and the replicas it
+// leaves out (standby_slots_json, whose alerts go to `alerts`). Null when not
+// relevant.
+json failover_json(const ha_state& st, json& alerts) {
+  if (!st.local_snap || !model::has_failover_slots(server_major(st)) ||
       !model::has_failover_permanent_slots(st.view))
     return nullptr;
   const auto& snap = *st.local_snap;
   json out = json::object();
   if (!snap.failover_error.empty())
     out["error"] = snap.failover_error;
-  if (holds_lead(st)) {
-    out["synchronized_standby_slots"] = opt_str(snap.synchronized_standby_slots);
+  auto standby_slots = standby_slots_json(st, alerts);
+  if (standby_slots.is_object())
+    out.update(standby_slots);
+  if (holds_lead(st))
     return out;
-  }
   out["prerequisites"] = {{"missing", model::missing_sync_prerequisites(snap.sync_settings)}};
   json slots = json::object();
   for (auto& [name, d] : st.desired)
@@ -96,7 +95,7 @@ bool slot_ready_here(const ha_state& st, const std::string& name) { return logic
 model::slot_cache visible_local_slots(const ha_state& st) {
   if (!st.local_snap)
     return {};
-  return model::visible_slots(st.local_snap->slots, major_of(st));
+  return model::visible_slots(st.local_snap->slots, server_major(st));
 }
 
 std::vector<model::slot_verdict> desired_verdicts(const ha_state& st) {
@@ -106,7 +105,7 @@ std::vector<model::slot_verdict> desired_verdicts(const ha_state& st) {
   model::slot_positions leader;
   if (auto* sample = followed_leader_sample(st))
     leader = model::positions_of(sample->slots);
-  return model::judge_desired_logical_slots(st.desired, visible(st), st.readiness, major_of(st),
+  return model::judge_desired_logical_slots(st.desired, visible(st), st.readiness, server_major(st),
                                             st.local_snap ? st.local_snap->failover_slots : none, leader);
 }
 
@@ -120,6 +119,7 @@ model::node_readiness node_readiness_of(const ha_state& st) {
   in.planned_with_leader = st.desired_leader == st.leader;
   if (st.told)
     in.slots = desired_verdicts(st);
+  in.left_out_of_standby_slots = left_out_here(st);
   return model::judge_node_readiness(in);
 }
 
@@ -192,7 +192,7 @@ json status_json(const ha_state& st) {
   auto guard = wal_guard_json(st, alerts);
   auto age = leader_sample_age(st);
   json sample_age = age ? json(std::round(*age * 1000) / 1000) : json(nullptr);
-  auto failover = failover_json(st);
+  auto failover = failover_json(st, alerts);
   if (failover.contains("prerequisites"))
     for (auto& setting : failover["prerequisites"]["missing"])
       alerts.push_back({{"setting", setting},

@@ -115,6 +115,9 @@ struct ha_state {
   // A statvfs of pg_wal runs on the blocking pool since then (a hung file
   // system must not hold the loop).
   std::optional<std::chrono::steady_clock::time_point> wal_space_since;
+  // 17+ primary: time with some failover-capable replica left out of
+  // synchronized_standby_slots.
+  model::reduced_protection_clock reduced_protection;
 
   // Slot model state between cycles.
   model::node_role role = model::node_role::replica;
@@ -175,6 +178,23 @@ struct ha_state {
 inline const leader_snapshot* followed_leader_sample(const ha_state& st) {
   return st.leader_snap && st.leader && st.leader_snap->leader == *st.leader ? &*st.leader_snap : nullptr;
 }
+
+// The local server's major version (0 before the first snapshot).
+inline int server_major(const ha_state& st) { return st.local_snap ? st.local_snap->server_version / 10000 : 0; }
+
+// Primary or promoting: this node holds the lead.
+inline bool holds_lead(const ha_state& st) {
+  return st.role == model::node_role::primary || st.role == model::node_role::promoting;
+}
+
+// 17+ synchronized_standby_slots (ha_standby_slots.cpp): after each local
+// snapshot, the primary's clock of reduced protection; on a replica, whether
+// its leader's setting leaves it out; the /status part, alerts added to
+// `alerts` (null when failover slots are not in use).
+void observe_standby_slots(ha_state& st);
+bool left_out_here(const ha_state& st);
+std::optional<bool> standby_listed_here(const ha_state& st); // a replica: listed by its leader; none: unknown
+nlohmann::json standby_slots_json(const ha_state& st, nlohmann::json& alerts);
 
 // JSON and text views of the state (ha_report.cpp).
 nlohmann::json status_json(const ha_state& st);

@@ -32,7 +32,6 @@ inline std::shared_ptr<spdlog::logger> log_slots() { return spdlog::get("slots")
 bool should_log(ha_state& st, const std::string& key, std::chrono::seconds every = 60s);
 void record_error(ha_state& st, const std::string& kind, const std::string& slot, const std::string& text);
 void log_diagnostics(ha_state& st, const std::vector<model::diagnostic>& ds);
-int server_major(const ha_state& st);
 void set_leader(self_ptr self, std::optional<std::string> leader);
 advance_worker_actor worker_for(self_ptr self, const std::string& database);
 void start_copier(self_ptr self);

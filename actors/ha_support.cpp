@@ -50,9 +50,6 @@ void log_diagnostics(ha_state& st, const std::vector<model::diagnostic>& ds) {
   }
 }
 
-int server_major(const ha_state& st) {
-  return st.local_snap ? st.local_snap->server_version / 10000 : 0;
-}
 
 // ------------------------------------------------------------ leader target
 

@@ -60,6 +60,7 @@ boost::asio::awaitable<leader_snapshot> read_leader(pg::connection& conn, const 
   snap.reachable = true;
   snap.in_recovery = pos.in_recovery;
   snap.current_lsn = pos.position();
+  snap.synchronized_standby_slots = pos.synchronized_standby_slots;
   snap.slots = std::move(read->slots);
   co_return snap;
 }

@@ -60,6 +60,14 @@ boost::asio::awaitable<void> read_failover_state(pg::connection& conn, pg::clock
     co_return;
   }
   snap.failover_slots = std::move(*slots);
+  if (snap.in_recovery)
+    co_return;
+  auto senders = co_await q::query_parsed(conn, q::standby_senders_sql(), pg::params{}, until, q::parse_standby_senders);
+  if (!senders) {
+    snap.failover_error = "standby senders: " + senders.error().what();
+    co_return;
+  }
+  snap.standby_senders = std::move(*senders);
 }
 
 boost::asio::awaitable<local_snapshot> read_snapshot(pg::connection& conn, const pg::result<void>& connected) {

@@ -60,6 +60,8 @@ struct local_snapshot {
   model::standby_sync_settings sync_settings;
   std::vector<model::failover_slot_state> failover_slots;
   std::optional<std::string> synchronized_standby_slots;
+  // 17+ primary: its walsenders' states by physical slot (nullopt: not read).
+  std::optional<std::map<std::string, std::string>> standby_senders;
   std::string failover_error; // reading those failed; the rest is good
   wall_clock::time_point as_of{};
 };
@@ -110,6 +112,8 @@ struct leader_snapshot {
   bool in_recovery = false;
   std::optional<pg::lsn> current_lsn;
   model::slot_cache slots;
+  // current_setting('synchronized_standby_slots', true): nullopt before 17.
+  std::optional<std::string> synchronized_standby_slots;
   wall_clock::time_point as_of{};
 };
 

@@ -72,6 +72,15 @@ struct log_config {
   friend bool operator==(const log_config&, const log_config&) = default;
 };
 
+// PostgreSQL 17+ failover slots (docs/slot-rules.md §4.8).
+struct failover_slots_config {
+  // How many failover-capable replicas a primary keeps in
+  // synchronized_standby_slots when fewer stream: the consumers of failover
+  // slots wait for them rather than get ahead of every standby. 0: none.
+  int min_standbys = 1;
+  friend bool operator==(const failover_slots_config&, const failover_slots_config&) = default;
+};
+
 struct config {
   std::string name;  // required: this member's name, as the HA manager names it
   std::string scope; // cluster name for logs and metric labels
@@ -81,6 +90,7 @@ struct config {
   // next to the data directory, "<data_dir>.slotd".
   std::string state_dir;
   postgresql_config postgresql;
+  failover_slots_config failover_slots;
   // members, slots, ignore_slots, member_slots_ttl and postgresql.use_slots:
   // the part PUT /cluster may replace at run time.
   model::cluster_view cluster;

@@ -10,10 +10,12 @@ namespace slotd::config::keys {
 
 inline constexpr std::string_view top[] = {"name",  "scope",        "loop_wait",        "role",
                                             "postgresql", "members", "slots", "ignore_slots",
-                                            "member_slots_ttl", "api", "log", "state_dir"};
+                                            "member_slots_ttl", "api", "log", "state_dir",
+                                            "failover_slots"};
 inline constexpr std::string_view postgresql[] = {"conninfo",      "data_dir",    "bin_dir",  "stop_command",
                                                   "start_command", "copy_settle", "copy_method",
                                                   "leader_auth",   "use_slots"};
+inline constexpr std::string_view failover_slots[] = {"min_standbys"};
 inline constexpr std::string_view leader_auth[] = {"user", "password_file"};
 inline constexpr std::string_view api[] = {"listen", "token_file"};
 inline constexpr std::string_view log[] = {"level", "format"};
@@ -36,7 +38,7 @@ inline constexpr home file_homes[] = {
     {"at the top level", top},          {"under postgresql", postgresql}, {"under postgresql.leader_auth", leader_auth},
     {"under api", api},                 {"under log", log},               {"in a member's entry", member},
     {"in a member's tags", tags},       {"in a slot's entry", slot},      {"in an ignore_slots entry", ignore},
-    {"in a slot's retention", retention},
+    {"in a slot's retention", retention},  {"under failover_slots", failover_slots},
 };
 
 // Slot and ignore_slots entry keys are left out here: next to the body's

@@ -116,6 +116,13 @@ void read_api(yaml_reader& r, const yaml_entry& e, api_config& api, check_scope 
   });
 }
 
+void read_failover_slots(yaml_reader& r, const yaml_entry& e, failover_slots_config& f) {
+  r.each_known_entry(e, keys::failover_slots, [&](const yaml_entry& k) {
+    if (auto n = r.count(k, 1000)) // min_standbys, the only key
+      f.min_standbys = *n;
+  });
+}
+
 void read_log(yaml_reader& r, const yaml_entry& e, log_config& log) {
   r.each_known_entry(e, keys::log, [&](const yaml_entry& f) {
     if (f.key == "level") {
@@ -163,6 +170,8 @@ parse_result<config> parse(std::string_view text, std::string filename, check_sc
           cfg.state_dir = *dir;
       } else if (e.key == "postgresql") {
         read_postgresql(r, e, cfg.postgresql, cluster, positions, scope);
+      } else if (e.key == "failover_slots") {
+        read_failover_slots(r, e, cfg.failover_slots);
       } else if (e.key == "api") {
         read_api(r, e, cfg.api, scope);
       } else if (e.key == "log") {

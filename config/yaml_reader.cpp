@@ -158,6 +158,18 @@ std::optional<std::uint16_t> yaml_reader::port(const yaml_entry& e) {
   return std::nullopt;
 }
 
+std::optional<int> yaml_reader::count(const yaml_entry& e, int max) {
+  if (e.value.IsScalar()) {
+    const auto& text = e.value.Scalar();
+    int value = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (ec == std::errc() && end == text.data() + text.size() && value >= 0 && value <= max)
+      return value;
+  }
+  error(e.at(), e.path + ": " + describe(e.value) + " is not a whole number from 0 to " + std::to_string(max));
+  return std::nullopt;
+}
+
 std::optional<std::chrono::milliseconds> yaml_reader::duration(const yaml_entry& e, zero_duration zero) {
   auto text = string(e);
   if (!text)

@@ -67,6 +67,7 @@ public:
   std::optional<std::string> non_empty_string(const yaml_entry& e);
   std::optional<bool> boolean(const yaml_entry& e);
   std::optional<std::uint16_t> port(const yaml_entry& e);
+  std::optional<int> count(const yaml_entry& e, int max); // a whole number from 0 to max
   std::optional<std::chrono::milliseconds> duration(const yaml_entry& e, zero_duration zero);
   // One of a fixed set of values, written as their to_string: e.g.
   // choice(e, {start_role::automatic, start_role::wait}) takes auto or wait.

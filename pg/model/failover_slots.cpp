@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <set>
+#include <tuple>
 
 #include "pg/model/topology.hpp"
 #include "pg/model/version_gates.hpp"
@@ -80,15 +81,79 @@ std::set<std::string> parse_list(std::string_view value) {
 
 } // namespace
 
-std::optional<std::vector<std::string>> synchronized_standby_slots_change(const cluster_view& view, std::string_view my_name,
-                                                             int server_major,
-                                                             const std::optional<std::string>& current) {
-  if (!has_failover_slots(server_major) || !has_failover_permanent_slots(view) || !current)
+standby_slots_choice choose_synchronized_standby_slots(const cluster_view& view, std::string_view my_name,
+                                                       const std::map<std::string, std::string>& senders,
+                                                       const std::optional<std::string>& current, int min_standbys) {
+  standby_slots_choice out;
+  auto candidates = synchronized_standby_slot_names(view, my_name);
+  std::set<std::string> listed;
+  for (const auto& name : candidates)
+    if (auto it = senders.find(name); it != senders.end() && it->second == "streaming") {
+      listed.insert(name);
+      out.streaming.push_back(name);
+    }
+  const auto now_listed = current ? parse_list(*current) : std::set<std::string>{};
+  // Preference for the ones kept waiting: attached, listed now, by name.
+  auto rank = [&](const std::string& name) {
+    return std::make_tuple(senders.contains(name) ? 0 : 1, now_listed.contains(name) ? 0 : 1, name);
+  };
+  std::vector<std::string> rest;
+  for (const auto& name : candidates)
+    if (!listed.contains(name))
+      rest.push_back(name);
+  std::sort(rest.begin(), rest.end(), [&](const auto& a, const auto& b) { return rank(a) < rank(b); });
+  for (const auto& name : rest) {
+    if (static_cast<int>(listed.size()) >= min_standbys)
+      break;
+    listed.insert(name);
+    out.kept_waiting.push_back(name);
+  }
+  std::sort(out.kept_waiting.begin(), out.kept_waiting.end());
+  out.listed.assign(listed.begin(), listed.end());
+  return out;
+}
+
+std::optional<std::vector<std::string>> synchronized_standby_slots_change(const cluster_view& view,
+                                                                          std::string_view my_name, int server_major,
+                                                                          const standby_slots_input& in) {
+  if (!has_failover_slots(server_major) || !has_failover_permanent_slots(view) || !in.current || !in.senders)
     return std::nullopt;
-  auto names = synchronized_standby_slot_names(view, my_name);
-  if (parse_list(*current) == std::set<std::string>(names.begin(), names.end()))
+  auto names = choose_synchronized_standby_slots(view, my_name, *in.senders, in.current, in.min_standbys).listed;
+  if (parse_list(*in.current) == std::set<std::string>(names.begin(), names.end()))
     return std::nullopt;
   return names;
+}
+
+std::vector<std::string> standby_slots_left_out(const cluster_view& view, std::string_view leader,
+                                                const std::optional<std::string>& value) {
+  std::vector<std::string> out;
+  if (!value)
+    return out;
+  auto listed = parse_list(*value);
+  for (auto& name : synchronized_standby_slot_names(view, leader))
+    if (!listed.contains(name))
+      out.push_back(name);
+  return out;
+}
+
+bool left_out_of_standby_slots(const cluster_view& view, std::string_view my_name, std::string_view leader,
+                               int server_major, const std::optional<std::string>& leader_value) {
+  if (!has_failover_slots(server_major) || !has_failover_permanent_slots(view))
+    return false;
+  auto out = standby_slots_left_out(view, leader, leader_value);
+  return std::find(out.begin(), out.end(), slot_name_from_member_name(my_name)) != out.end();
+}
+
+void reduced_protection_clock::observe(bool reduced, time_point now) {
+  if (since_)
+    total_ += std::chrono::duration<double>(now - *since_).count();
+  since_.reset();
+  if (reduced)
+    since_ = now;
+}
+
+double reduced_protection_clock::seconds(time_point now) const {
+  return total_ + (since_ ? std::chrono::duration<double>(now - *since_).count() : 0.0);
 }
 
 } // namespace slotd::model

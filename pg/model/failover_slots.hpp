@@ -7,6 +7,8 @@
 // the primary it keeps `synchronized_standby_slots` naming the physical slots
 // of the replicas that may take over, so that no logical consumer gets ahead
 // of them.
+#include <chrono>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -66,12 +68,73 @@ std::vector<std::string> synchronized_standby_slot_names(const cluster_view& vie
 // The setting's value for those names: comma-separated, no spaces.
 std::string synchronized_standby_slots_value(const std::vector<std::string>& names);
 
-// The slots to set on a primary of major `server_major` whose current value
-// is `current` (synchronized_standby_slot_names), or nullopt when nothing is to be done: before 17, without
-// failover permanent slots, when the current value is unknown, or when it
-// already lists the same slots (order and spaces do not matter).
-std::optional<std::vector<std::string>> synchronized_standby_slots_change(const cluster_view& view, std::string_view my_name,
-                                                             int server_major,
-                                                             const std::optional<std::string>& current);
+// The primary's standbys as it sees them this cycle (17+).
+struct standby_slots_input {
+  // current_setting('synchronized_standby_slots'); nullopt = not read.
+  std::optional<std::string> current;
+  // Physical slots with a walsender attached → that walsender's state
+  // (pg_stat_replication.state: "streaming", "catchup", ...); nullopt = not read.
+  std::optional<std::map<std::string, std::string>> senders;
+  // failover_slots.min_standbys: how many replicas stay listed when fewer
+  // stream (0: none; the consumers then wait for nobody).
+  int min_standbys = 1;
+};
+
+// The setting slotd wants on the primary `my_name`, and why (§4.8).
+struct standby_slots_choice {
+  std::vector<std::string> listed;        // sorted: the setting's value
+  std::vector<std::string> streaming;     // failover-capable replicas streaming now
+  std::vector<std::string> kept_waiting;  // listed although not streaming (min_standbys)
+};
+
+// Lists the failover-capable replicas (synchronized_standby_slot_names) whose
+// walsender is streaming: one that is down, or still catching up, holds no
+// consumer back. When fewer than `min_standbys` stream, replicas not
+// streaming are listed too up to that number, preferring one whose
+// walsender is attached (catching up), then one listed now, then by name:
+// the consumers then wait for it instead of getting ahead of every standby
+// (the `ANY N` that the setting lacks).
+standby_slots_choice choose_synchronized_standby_slots(const cluster_view& view, std::string_view my_name,
+                                                       const std::map<std::string, std::string>& senders,
+                                                       const std::optional<std::string>& current, int min_standbys);
+
+// The slots to set on a primary of major `server_major`
+// (choose_synchronized_standby_slots), or nullopt when nothing is to be
+// done: before 17, without failover permanent slots, when the current value
+// or the walsenders are unknown, or when it already lists the same slots
+// (order and spaces do not matter).
+std::optional<std::vector<std::string>> synchronized_standby_slots_change(const cluster_view& view,
+                                                                          std::string_view my_name, int server_major,
+                                                                          const standby_slots_input& in);
+
+// The failover-capable replicas of `leader` that `value` (the setting in
+// force on it) does not list: logical consumers may be ahead of them.
+// Sorted; empty when `value` is unknown.
+std::vector<std::string> standby_slots_left_out(const cluster_view& view, std::string_view leader,
+                                                const std::optional<std::string>& value);
+
+// On a replica `my_name` of major `server_major`: true when its leader's
+// synchronized_standby_slots (`leader_value`, from the last sample of the
+// leader) leaves it out although it could take over. From then on the
+// consumers of failover slots may have changes it lacks: it is not ready.
+// False before 17, without failover permanent slots, or when the value is
+// unknown.
+bool left_out_of_standby_slots(const cluster_view& view, std::string_view my_name, std::string_view leader,
+                               int server_major, const std::optional<std::string>& leader_value);
+
+// How long a primary has run with some failover-capable replica left out of
+// synchronized_standby_slots (slotd_reduced_protection_seconds_total).
+class reduced_protection_clock {
+public:
+  using time_point = std::chrono::steady_clock::time_point;
+  // Called with each snapshot: `reduced` is whether some replica is left out.
+  void observe(bool reduced, time_point now);
+  double seconds(time_point now) const; // in total, up to `now`
+  bool reduced() const { return since_.has_value(); }
+
+private:
+  double total_ = 0;
+  std::optional<time_point> since_;
+};
 
 } // namespace slotd::model

@@ -94,6 +94,9 @@ struct node_readiness_input {
   bool has_leader = false;
   bool planned_with_leader = false; // the desired set was computed with the leader in force
   std::vector<slot_verdict> slots;  // judge_desired_logical_slots
+  // 17+: the leader's synchronized_standby_slots leaves this replica out
+  // (left_out_of_standby_slots): consumers may be ahead of it.
+  bool left_out_of_standby_slots = false;
 };
 struct node_readiness {
   bool ready = false;

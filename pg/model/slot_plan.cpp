@@ -56,7 +56,8 @@ public:
     if (out_.role == node_role::primary) {
       ensure_logical_slots_primary();
       out_.synchronized_standby_slots = synchronized_standby_slots_change(
-          in_.view, in_.my_name, in_.server_major, in_.synchronized_standby_slots);
+          in_.view, in_.my_name, in_.server_major,
+          {in_.synchronized_standby_slots, in_.standby_senders, in_.min_standbys});
     }
     else if (out_.role == node_role::replica)
       ensure_logical_slots_replica();

@@ -63,6 +63,10 @@ struct cycle_input {
   // 17+ primary: current_setting('synchronized_standby_slots'); nullopt =
   // not read (before 17, or on a replica).
   std::optional<std::string> synchronized_standby_slots;
+  // 17+ primary: its walsenders by physical slot (standby_slots_input) and
+  // failover_slots.min_standbys.
+  std::optional<std::map<std::string, std::string>> standby_senders;
+  int min_standbys = 1;
   // 17+: the local logical failover slots, the synced ones included (`local`
   // hides those). A primary promoted from a standby keeps PostgreSQL's synced
   // slots and uses them as they are: they are not created again.

@@ -60,6 +60,22 @@ result<std::vector<model::failover_slot_state>> parse_failover_slots(const rows&
   }
 }
 
+std::string standby_senders_sql() {
+  return "SELECT s.slot_name, r.state FROM pg_catalog.pg_replication_slots s "
+         "JOIN pg_catalog.pg_stat_replication r ON r.pid = s.active_pid WHERE s.slot_type = 'physical'";
+}
+
+result<std::map<std::string, std::string>> parse_standby_senders(const rows& r) {
+  try {
+    std::map<std::string, std::string> out;
+    for (int i = 0; i < r.size(); ++i)
+      out[r.get<std::string>(i, 0).value_or("")] = r.get<std::string>(i, 1).value_or("");
+    return out;
+  } catch (const std::exception& ex) {
+    return parse_error(std::string("standby senders: ") + ex.what());
+  }
+}
+
 result<std::string> set_synchronized_standby_slots_sql(const std::vector<std::string>& names) {
   if (names.empty())
     return std::string("ALTER SYSTEM RESET synchronized_standby_slots");

@@ -2,6 +2,7 @@
 // PostgreSQL 17+ native failover slots: the standby settings that
 // slotsync needs, the failover slots' sync state, and setting
 // synchronized_standby_slots on the primary. Every statement here is 17+.
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -29,6 +30,11 @@ result<failover_settings> parse_failover_settings(const rows& r);
 // invalidation_reason.
 std::string failover_slots_sql();
 result<std::vector<model::failover_slot_state>> parse_failover_slots(const rows& r);
+
+// A primary's walsenders by the physical slot they use: slot_name, state
+// ("streaming" once the standby has caught up, "catchup" before).
+std::string standby_senders_sql();
+result<std::map<std::string, std::string>> parse_standby_senders(const rows& r);
 
 // ALTER SYSTEM takes no parameters: the value is spliced as a literal, so
 // every name must pass model::is_valid_slot_name ([a-z0-9_], nothing to

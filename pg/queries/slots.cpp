@@ -127,7 +127,8 @@ result<std::optional<lsn>> parse_advance(const rows& r) {
 std::string node_position_sql() {
   return "SELECT pg_catalog.pg_is_in_recovery(), "
          "CASE WHEN pg_catalog.pg_is_in_recovery() THEN NULL ELSE pg_catalog.pg_current_wal_lsn() END, "
-         "pg_catalog.pg_last_wal_replay_lsn(), pg_catalog.pg_last_wal_receive_lsn()";
+         "pg_catalog.pg_last_wal_replay_lsn(), pg_catalog.pg_last_wal_receive_lsn(), "
+         "pg_catalog.current_setting('synchronized_standby_slots', true)";
 }
 
 result<node_position> parse_node_position(const rows& r) {
@@ -139,6 +140,8 @@ result<node_position> parse_node_position(const rows& r) {
     p.current_lsn = r.get<lsn>(0, 1);
     p.replay_lsn = r.get<lsn>(0, 2);
     p.receive_lsn = r.get<lsn>(0, 3);
+    if (r.columns() > 4)
+      p.synchronized_standby_slots = r.get<std::string>(0, 4);
     return p;
   });
 }

@@ -72,13 +72,16 @@ pg::params advance_params(const std::string& slot, lsn target);
 result<std::optional<lsn>> parse_advance(const rows& r);
 
 // ---- node state ----
-// in_recovery, current WAL LSN (primary) or NULL, replay LSN, receive LSN.
+// in_recovery, current WAL LSN (primary) or NULL, replay LSN, receive LSN,
+// synchronized_standby_slots (NULL before 17).
 std::string node_position_sql();
 struct node_position {
   bool in_recovery = false;
   std::optional<lsn> current_lsn; // primary only
   std::optional<lsn> replay_lsn;  // standby only
   std::optional<lsn> receive_lsn; // standby only
+  // 17+: current_setting('synchronized_standby_slots'); nullopt before 17.
+  std::optional<std::string> synchronized_standby_slots;
   // The position this node has reached: current on a primary, replay otherwise.
   std::optional<lsn> position() const { return in_recovery ? replay_lsn : current_lsn; }
 };

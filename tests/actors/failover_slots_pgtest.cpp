@@ -6,8 +6,10 @@
 // missing standby prerequisite is named; a demoted primary's own failover
 // slot is dropped so that slotsync takes it over. Skipped before 17.
 #include <set>
+#include <thread>
 
 #include "tests/actors/agent_fixture.hpp"
+#include "tests/app/prometheus_parser.hpp"
 
 using namespace slotd;
 using namespace slotd::testing;
@@ -118,16 +120,25 @@ struct synced_pair {
   }
 };
 
+// node1 primary, node2 and node3 its replicas, a table t.
+struct trio {
+  cluster c{failover_cluster(2)};
+  node& p = c.primary();
+  node& r1 = c.replica(0);
+  node& r2 = c.replica(1);
+  trio() { p.exec("CREATE TABLE t (id int primary key)", "app"); }
+};
+
 } // namespace
 
 TEST(failover_slots, synced_by_postgres_ready_and_standby_slots_follow_the_view) {
   if (skip_before_17())
     GTEST_SKIP() << "failover slots need PostgreSQL 17+, this is " << pg_install::current().major;
-  cluster c(failover_cluster(2));
-  auto& p = c.primary();
-  auto& r1 = c.replica(0);
-  auto& r2 = c.replica(1);
-  p.exec("CREATE TABLE t (id int primary key)", "app");
+  trio x;
+  auto& c = x.c;
+  auto& p = x.p;
+  auto& r1 = x.r1;
+  auto& r2 = x.r2;
   // node3 lacks one prerequisite: its failover slot is never synced.
   r2.exec("ALTER SYSTEM SET sync_replication_slots = off");
   r2.exec("SELECT pg_reload_conf()");
@@ -263,4 +274,125 @@ TEST(failover_slots, demoted_primary_drops_its_unsynced_failover_slot_for_slotsy
   EXPECT_EQ(slot_attr(p, "cdc", "failover"), "true");
   EXPECT_EQ(a.dump("node1")["ha_loop"]["copies"], 0) << "slotsync's slot, never copied by the agent";
   EXPECT_EQ(a.dump("node1")["ha_loop"]["restarts"], 0);
+}
+
+namespace {
+
+// Changes of `slot` consumed on `n` within `timeout`; nullopt when the
+// consumer is held back that long (synchronized_standby_slots waits for a
+// listed standby) and the statement is cancelled.
+std::optional<std::set<int>> consume_within(node& n, const std::string& slot, const std::string& timeout) {
+  try {
+    auto r = n.query("SET statement_timeout = '" + timeout + "'; SELECT data FROM pg_logical_slot_get_changes('" +
+                         slot + "', NULL, NULL)",
+                     "app");
+    auto ids = decoded_ids(r);
+    return std::set<int>(ids.begin(), ids.end());
+  } catch (const harness_error& e) {
+    if (std::string(e.what()).find("statement timeout") == std::string::npos)
+      throw;
+    return std::nullopt;
+  }
+}
+
+// Points a standby's walreceiver nowhere (it stays up, no longer streams),
+// or back at `conninfo`.
+void set_primary_conninfo(node& standby, const std::string& conninfo) {
+  standby.exec("ALTER SYSTEM SET primary_conninfo = '" + conninfo + "'");
+  standby.exec("SELECT pg_reload_conf()");
+}
+
+bool has_alert(const json& status, const std::string& words) {
+  for (auto& al : status["alerts"])
+    if (al.value("alert", "").find(words) != std::string::npos)
+      return true;
+  return false;
+}
+
+double metric(agents& a, const std::string& agent, const std::string& name) {
+  for (auto& s : parse_exposition(a.metrics(agent)).samples)
+    if (s.name == name)
+      return s.value;
+  return -1;
+}
+
+} // namespace
+
+// One of two replicas stops streaming (up, walreceiver pointed nowhere):
+// the primary leaves its slot out of synchronized_standby_slots, so the
+// failover slot's consumers keep flowing, and that replica says it is not
+// ready at once. It comes back once it streams again. With both replicas
+// gone, failover_slots.min_standbys (default 1) keeps one listed: the
+// consumers wait rather than get ahead of every standby.
+TEST(failover_slots, a_replica_that_stops_streaming_is_left_out_and_consumers_keep_flowing) {
+  if (skip_before_17())
+    GTEST_SKIP() << "failover slots need PostgreSQL 17+, this is " << pg_install::current().major;
+  trio x;
+  auto& p = x.p;
+  auto view = view_of(x.c, {failover_slot("cdc")});
+  agents a;
+  int next_id = 1;
+  ASSERT_TRUE(start_until_synced(a, x.c, view, "cdc", "node3", next_id));
+  bool ready = false;
+  ASSERT_TRUE(eventually([&] {
+    nudge(p, "cdc", next_id);
+    a.readiness("node2", &ready);
+    return ready;
+  }, 90s)) << a.readiness("node2").dump(2);
+  ASSERT_TRUE(eventually([&] { return p.scalar("SHOW synchronized_standby_slots") == "node2,node3"; }))
+      << a.status("node1").dump(2);
+  const std::string r1_conninfo = x.r1.scalar("SHOW primary_conninfo").value();
+  const std::string r2_conninfo = x.r2.scalar("SHOW primary_conninfo").value();
+  const std::string nowhere = "host=127.0.0.1 port=1 user=postgres dbname=postgres connect_timeout=1";
+
+  // node3 stops streaming: left out, and the consumer is not held back.
+  set_primary_conninfo(x.r2, nowhere);
+  EXPECT_TRUE(eventually([&] { return p.scalar("SHOW synchronized_standby_slots") == "node2"; }, 30s))
+      << a.status("node1").dump(2);
+  EXPECT_TRUE(eventually([&] { return a.status("node1")["failover"]["left_out"] == json::array({"node3"}); }))
+      << a.status("node1").dump(2);
+  p.exec("INSERT INTO t SELECT generate_series(1001, 1010)", "app");
+  auto got = consume_within(p, "cdc", "10s");
+  ASSERT_TRUE(got) << "the consumer stalls on a replica that no longer streams: " << a.status("node1").dump(2);
+  for (int id = 1001; id <= 1010; ++id)
+    EXPECT_TRUE(got->contains(id)) << id;
+  json rd;
+  EXPECT_TRUE(eventually([&] {
+    rd = a.readiness("node3", &ready);
+    return !ready && rd.value("reason", "").starts_with("not in synchronized_standby_slots");
+  })) << rd.dump(2);
+  EXPECT_TRUE(a.readiness("node2", &ready)["ready"] == true) << a.readiness("node2").dump(2);
+  EXPECT_TRUE(eventually([&] { return metric(a, "node1", "slotd_reduced_protection_seconds_total") > 0; }))
+      << a.metrics("node1");
+  EXPECT_TRUE(has_alert(a.status("node1"), "synchronized_standby_slots leaves out node3")) << a.status("node1").dump(2);
+
+  // node2 too: min_standbys keeps one listed (the one already listed), and
+  // the consumer waits.
+  set_primary_conninfo(x.r1, nowhere);
+  EXPECT_TRUE(eventually([&] { return a.status("node1")["failover"]["streaming"] == json::array(); }, 30s))
+      << a.status("node1").dump(2);
+  for (int i = 0; i < 3; ++i) { // three cycles: the setting stays
+    std::this_thread::sleep_for(1s);
+    EXPECT_EQ(p.scalar("SHOW synchronized_standby_slots"), "node2") << a.status("node1").dump(2);
+  }
+  p.exec("INSERT INTO t SELECT generate_series(1011, 1020)", "app");
+  EXPECT_FALSE(consume_within(p, "cdc", "3s")) << "no standby has the changes: the consumer must wait";
+
+  // Both stream again: both listed, node3 ready again, the consumer gets
+  // what it waited for.
+  set_primary_conninfo(x.r1, r1_conninfo);
+  set_primary_conninfo(x.r2, r2_conninfo);
+  EXPECT_TRUE(eventually([&] { return p.scalar("SHOW synchronized_standby_slots") == "node2,node3"; }, 60s))
+      << a.status("node1").dump(2);
+  got = consume_within(p, "cdc", "30s");
+  ASSERT_TRUE(got) << a.status("node1").dump(2);
+  for (int id = 1011; id <= 1020; ++id)
+    EXPECT_TRUE(got->contains(id)) << id;
+  EXPECT_TRUE(eventually([&] {
+    nudge(p, "cdc", next_id);
+    a.readiness("node3", &ready);
+    return ready;
+  }, 90s)) << a.readiness("node3").dump(2);
+  EXPECT_TRUE(eventually([&] { return a.status("node1")["failover"]["left_out"] == json::array(); }))
+      << a.status("node1").dump(2);
 }

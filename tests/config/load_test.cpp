@@ -13,6 +13,7 @@ namespace {
 using namespace std::chrono_literals;
 using test::printed;
 using ::testing::ElementsAre;
+using ::testing::HasSubstr;
 
 // The smallest valid configuration, to which tests add one line.
 constexpr std::string_view minimal = "name: node1\n";
@@ -30,6 +31,7 @@ TEST(load, reads_every_value_of_the_example_file) {
   EXPECT_EQ(c.loop_wait, 10s);
   EXPECT_EQ(c.postgresql.copy_settle, 2s);
   EXPECT_EQ(c.postgresql.copy_method, model::copy_method_setting::automatic);
+  EXPECT_EQ(c.failover_slots.min_standbys, 1);
   EXPECT_EQ(c.role, start_role::automatic);
   EXPECT_EQ(c.postgresql.conninfo, "host=/var/run/postgresql port=5432 user=postgres dbname=postgres");
   EXPECT_EQ(c.postgresql.data_dir, "/var/lib/postgresql/15/main");
@@ -148,6 +150,13 @@ TEST(load, rejects_durations_without_unit_and_a_zero_loop_wait) {
               ElementsAre("t.yaml:2:27: postgresql.copy_settle: '-1s' is negative"));
   EXPECT_THAT(bad("postgresql: {copy_method: restart}\n"),
               ElementsAre("t.yaml:2:27: postgresql.copy_method: 'restart' is not one of auto, file or create"));
+  EXPECT_THAT(bad("failover_slots: {min_standbys: -1}\n"),
+              ElementsAre("t.yaml:2:32: failover_slots.min_standbys: '-1' is not a whole number from 0 to 1000"));
+  EXPECT_THAT(bad("failover_slots: {min_standbys: two}\n"),
+              ElementsAre("t.yaml:2:32: failover_slots.min_standbys: 'two' is not a whole number from 0 to 1000"));
+  EXPECT_THAT(bad("failover_slots: {min_standby: 2}\n"), ElementsAre(HasSubstr("unknown key 'min_standby'")));
+  EXPECT_EQ(parse_text(std::string(minimal) + "failover_slots: {min_standbys: 0}\n").value->failover_slots.min_standbys,
+            0);
   EXPECT_THAT(bad("loop_wait: 1.5s\n"),
               ElementsAre("t.yaml:2:12: loop_wait: '1.5s' is not a whole number (use a smaller unit, e.g. 1500ms "
                           "for 1.5s)"));
@@ -194,7 +203,7 @@ TEST(load, rejects_unknown_keys_at_every_level) {
   auto bad = [](std::string_view line) { return printed(parse_text(std::string(minimal) + std::string(line))); };
   EXPECT_THAT(bad("colour: blue\n"),
               ElementsAre("t.yaml:2:1: unknown key 'colour' at the top level (expected name, scope, loop_wait, "
-                          "role, postgresql, members, slots, ignore_slots, member_slots_ttl, api, log or state_dir)"));
+                          "role, postgresql, members, slots, ignore_slots, member_slots_ttl, api, log, state_dir or failover_slots)"));
   EXPECT_THAT(bad("postgresql: {datadir: /x}\n"),
               ElementsAre("t.yaml:2:14: unknown key 'datadir' in postgresql (expected conninfo, data_dir, bin_dir, "
                           "stop_command, start_command, copy_settle, copy_method, leader_auth or use_slots)"));

@@ -43,5 +43,12 @@ TEST(failover_queries, failover_slots_rows) {
   EXPECT_EQ((*r)[1].invalidation_reason, "wal_removed");
 }
 
+TEST(failover_queries, standby_senders_by_slot) {
+  auto r = parse_standby_senders(fake_rows({"slot", "state"}, {{"node2", "streaming"}, {"node3", "catchup"}}));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(*r, (std::map<std::string, std::string>{{"node2", "streaming"}, {"node3", "catchup"}}));
+  EXPECT_TRUE(parse_standby_senders(fake_rows({"slot", "state"}, {}))->empty());
+}
+
 } // namespace
 } // namespace slotd::pg::queries
