@@ -152,6 +152,8 @@ model::cycle_input make_input(const ha_state& st, const local_snapshot& snap) {
   in.synchronized_standby_slots = snap.synchronized_standby_slots;
   in.standby_senders = snap.standby_senders;
   in.min_standbys = st.settings.cfg.failover_slots.min_standbys;
+  in.leave_out_after = st.settings.cfg.failover_slots.leave_out_after;
+  in.not_streaming = st.not_streaming;
   in.failover_slots = snap.failover_slots;
   return in;
 }

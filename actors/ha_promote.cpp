@@ -25,6 +25,10 @@ struct promotion {
   model::readiness_queue readiness;
   std::optional<model::slot_cache> leader_slots; // the old leader's last known slots
   model::slot_positions final_leader;            // the leader positions the final advance aimed at
+  // 17+: why the old leader's synchronized_standby_slots did not protect
+  // this node when the promote came ("" when it did): its failover slots
+  // are then unsafe.
+  std::string protection_gap;
   std::size_t waiting = 0;                       // final advances not answered yet
   std::map<std::string, std::string> advanced;   // slot → position after the final advance
   std::map<std::string, std::string> failed;     // slot → why its final advance failed
@@ -80,7 +84,7 @@ void finish(self_ptr self, std::shared_ptr<promotion> p) {
   static const std::vector<model::failover_slot_state> no_failover;
   auto& failover = st.local_snap ? st.local_snap->failover_slots : no_failover;
   auto verdict = model::judge_promotion(p->desired, local, p->readiness, server_major(st), failover,
-                                        p->final_leader);
+                                        p->final_leader, p->protection_gap);
   promote_reply r;
   r.role = "primary";
   r.advanced = p->advanced;
@@ -196,6 +200,7 @@ void on_promote(self_ptr self, promote_request req, caf::typed_response_promise<
   p->leader = st.leader.value_or("");
   p->desired = st.desired;
   p->readiness = st.readiness;
+  p->protection_gap = protection_gap_here(st, true);
   if (auto* sample = followed_leader_sample(st))
     p->leader_slots = sample->slots;
   st.told = model::told_role::primary;

@@ -119,7 +119,7 @@ model::node_readiness node_readiness_of(const ha_state& st) {
   in.planned_with_leader = st.desired_leader == st.leader;
   if (st.told)
     in.slots = desired_verdicts(st);
-  in.left_out_of_standby_slots = left_out_here(st);
+  in.standby_protection_gap = protection_gap_here(st);
   return model::judge_node_readiness(in);
 }
 

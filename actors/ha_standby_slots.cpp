@@ -28,29 +28,64 @@ bool primary_knows(const ha_state& st) {
 
 std::string joined(const std::vector<std::string>& names) { return model::synchronized_standby_slots_value(names); }
 
+// The leader's setting from the last sample of the leader this replica
+// follows; none when unknown or when that server was in recovery (a former
+// primary's stale setting says nothing).
+std::optional<std::string> leader_setting(const ha_state& st) {
+  auto* sample = followed_leader_sample(st);
+  if (!sample || sample->in_recovery)
+    return std::nullopt;
+  return sample->synchronized_standby_slots;
+}
+
+// What the primary decides with this cycle (as ha_cycle's make_input).
+model::standby_slots_input standby_input_of(const ha_state& st) {
+  const auto& f = st.settings.cfg.failover_slots;
+  return {st.local_snap->synchronized_standby_slots, st.local_snap->standby_senders, f.min_standbys,
+          f.leave_out_after, st.not_streaming, std::chrono::steady_clock::now()};
+}
+
 } // namespace
 
 void observe_standby_slots(ha_state& st) {
+  auto now = std::chrono::steady_clock::now();
   bool reduced = primary_knows(st) &&
                  !model::standby_slots_left_out(st.view, st.my_name(), st.local_snap->synchronized_standby_slots).empty();
-  st.reduced_protection.observe(reduced, std::chrono::steady_clock::now());
+  st.reduced_protection.observe(reduced, now);
+  if (!primary_knows(st))
+    st.not_streaming.clear();
+  else if (st.local_snap->standby_senders)
+    st.not_streaming =
+        model::track_not_streaming(st.not_streaming, st.view, st.my_name(), *st.local_snap->standby_senders, now);
 }
 
-bool left_out_here(const ha_state& st) {
+std::string protection_gap_here(const ha_state& st, bool leader_going) {
   auto* sample = followed_leader_sample(st);
-  return !holds_lead(st) && sample && st.leader &&
-         model::left_out_of_standby_slots(st.view, st.my_name(), *st.leader, server_major(st),
-                                          sample->synchronized_standby_slots);
+  if (holds_lead(st) || !sample || !st.leader || !st.local_snap)
+    return "";
+  model::standby_protection_input in;
+  in.my_name = st.my_name();
+  in.leader = *st.leader;
+  in.server_major = server_major(st);
+  in.leader_value = leader_setting(st);
+  in.leader_slots = sample->slots;
+  // The leader answered after the WAL receiver was seen: it is alive, and
+  // this replica does not stream from it. A promote means the leader goes.
+  in.leader_reachable = !leader_going && st.leader_error.empty() && sample->as_of >= st.local_snap->as_of;
+  in.wal_receiver = st.local_snap->wal_receiver;
+  return model::standby_protection_gap(st.view, in);
 }
 
 std::optional<bool> standby_listed_here(const ha_state& st) {
-  auto* sample = followed_leader_sample(st);
-  if (!in_use(st) || holds_lead(st) || !sample || !sample->synchronized_standby_slots || !st.leader)
+  auto value = leader_setting(st);
+  if (!in_use(st) || holds_lead(st) || !value || !st.leader)
     return std::nullopt;
   auto candidates = model::synchronized_standby_slot_names(st.view, *st.leader);
-  if (!std::binary_search(candidates.begin(), candidates.end(), model::slot_name_from_member_name(st.my_name())))
+  auto mine = model::slot_name_from_member_name(st.my_name());
+  if (!std::binary_search(candidates.begin(), candidates.end(), mine))
     return std::nullopt; // never waited for (nofailover, nostream, cascading)
-  return !left_out_here(st);
+  auto left_out = model::standby_slots_left_out(st.view, *st.leader, value);
+  return std::find(left_out.begin(), left_out.end(), mine) == left_out.end();
 }
 
 json standby_slots_json(const ha_state& st, json& alerts) {
@@ -58,10 +93,11 @@ json standby_slots_json(const ha_state& st, json& alerts) {
     return nullptr;
   if (!holds_lead(st)) {
     auto listed = standby_listed_here(st);
-    if (listed == false)
-      alerts.push_back({{"alert", "not in the leader's synchronized_standby_slots (this replica did not stream): "
-                                  "not ready, the consumers of failover slots may have changes it lacks"}});
-    return {{"in_leader_synchronized_standby_slots", listed ? json(*listed) : json(nullptr)}};
+    auto gap = protection_gap_here(st);
+    if (!gap.empty())
+      alerts.push_back({{"alert", "not ready to take over: " + gap}});
+    return {{"in_leader_synchronized_standby_slots", listed ? json(*listed) : json(nullptr)},
+            {"protection_gap", gap.empty() ? json(nullptr) : json(gap)}};
   }
   const auto& snap = *st.local_snap;
   json out = {{"synchronized_standby_slots", snap.synchronized_standby_slots ? json(*snap.synchronized_standby_slots)
@@ -72,9 +108,7 @@ json standby_slots_json(const ha_state& st, json& alerts) {
   if (!primary_knows(st) || !snap.standby_senders)
     return out;
   auto left_out = model::standby_slots_left_out(st.view, st.my_name(), snap.synchronized_standby_slots);
-  auto choice = model::choose_synchronized_standby_slots(st.view, st.my_name(), *snap.standby_senders,
-                                                         snap.synchronized_standby_slots,
-                                                         st.settings.cfg.failover_slots.min_standbys);
+  auto choice = model::choose_synchronized_standby_slots(st.view, st.my_name(), standby_input_of(st));
   out["streaming"] = choice.streaming;
   out["left_out"] = left_out;
   out["kept_waiting"] = choice.kept_waiting;
@@ -84,8 +118,7 @@ json standby_slots_json(const ha_state& st, json& alerts) {
                                     "them, and they are not ready to take over"}});
   if (!choice.kept_waiting.empty())
     alerts.push_back({{"alert", "the consumers of failover slots wait for " + joined(choice.kept_waiting) +
-                                    ", which does not stream (failover_slots.min_standbys = " +
-                                    std::to_string(st.settings.cfg.failover_slots.min_standbys) + ")"}});
+                                    ", which does not stream (failover_slots.leave_out_after, min_standbys)"}});
   return out;
 }
 

@@ -118,6 +118,8 @@ struct ha_state {
   // 17+ primary: time with some failover-capable replica left out of
   // synchronized_standby_slots.
   model::reduced_protection_clock reduced_protection;
+  // 17+ primary: since when each failover-capable replica has not streamed.
+  model::not_streaming_times not_streaming;
 
   // Slot model state between cycles.
   model::node_role role = model::node_role::replica;
@@ -192,7 +194,10 @@ inline bool holds_lead(const ha_state& st) {
 // its leader's setting leaves it out; the /status part, alerts added to
 // `alerts` (null when failover slots are not in use).
 void observe_standby_slots(ha_state& st);
-bool left_out_here(const ha_state& st);
+// A replica: why its leader's setting does not protect it ("" when it does
+// or no such rule: model::standby_protection_gap). `leader_going`: for a
+// promote (the leader stops; a WAL receiver that no longer streams is no gap).
+std::string protection_gap_here(const ha_state& st, bool leader_going = false);
 std::optional<bool> standby_listed_here(const ha_state& st); // a replica: listed by its leader; none: unknown
 nlohmann::json standby_slots_json(const ha_state& st, nlohmann::json& alerts);
 

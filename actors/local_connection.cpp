@@ -94,6 +94,7 @@ boost::asio::awaitable<local_snapshot> read_snapshot(pg::connection& conn, const
   snap.hot_standby_feedback = state.hot_standby_feedback;
   snap.sender_host = state.sender_host;
   snap.sender_port = state.sender_port;
+  snap.wal_receiver = state.wal_receiver;
   snap.started_at = state.started_at;
   snap.slots = std::move(read->slots);
   if (model::has_failover_slots(q::major_of(snap.server_version)))

@@ -53,6 +53,7 @@ struct local_snapshot {
   // pg_stat_wal_receiver: whom a standby streams from (role: auto).
   std::optional<std::string> sender_host;
   std::optional<int> sender_port;
+  std::optional<std::string> wal_receiver; // pg_stat_wal_receiver.status; nullopt: none
   std::string started_at; // pg_postmaster_start_time(): a change means a restart
   // 17+ only: what PostgreSQL's slotsync needs on a standby, the
   // failover slots' sync state (synced ones included: `slots` hides them)

@@ -78,6 +78,10 @@ struct failover_slots_config {
   // synchronized_standby_slots when fewer stream: the consumers of failover
   // slots wait for them rather than get ahead of every standby. 0: none.
   int min_standbys = 1;
+  // A listed replica that stops streaming stays listed this long (the
+  // consumers wait), so that its agent reports it not ready before they
+  // may pass it. Keep it above the replicas' loop_wait. 0: left out at once.
+  std::chrono::milliseconds leave_out_after = std::chrono::seconds(30);
   friend bool operator==(const failover_slots_config&, const failover_slots_config&) = default;
 };
 

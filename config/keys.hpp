@@ -15,7 +15,7 @@ inline constexpr std::string_view top[] = {"name",  "scope",        "loop_wait",
 inline constexpr std::string_view postgresql[] = {"conninfo",      "data_dir",    "bin_dir",  "stop_command",
                                                   "start_command", "copy_settle", "copy_method",
                                                   "leader_auth",   "use_slots"};
-inline constexpr std::string_view failover_slots[] = {"min_standbys"};
+inline constexpr std::string_view failover_slots[] = {"min_standbys", "leave_out_after"};
 inline constexpr std::string_view leader_auth[] = {"user", "password_file"};
 inline constexpr std::string_view api[] = {"listen", "token_file"};
 inline constexpr std::string_view log[] = {"level", "format"};

@@ -118,8 +118,12 @@ void read_api(yaml_reader& r, const yaml_entry& e, api_config& api, check_scope 
 
 void read_failover_slots(yaml_reader& r, const yaml_entry& e, failover_slots_config& f) {
   r.each_known_entry(e, keys::failover_slots, [&](const yaml_entry& k) {
-    if (auto n = r.count(k, 1000)) // min_standbys, the only key
-      f.min_standbys = *n;
+    if (k.key == "min_standbys") {
+      if (auto n = r.count(k, 1000))
+        f.min_standbys = *n;
+    } else if (auto d = r.duration(k, zero_duration::allowed)) { // leave_out_after
+      f.leave_out_after = *d;
+    }
   });
 }
 

@@ -81,29 +81,51 @@ std::set<std::string> parse_list(std::string_view value) {
 
 } // namespace
 
+not_streaming_times track_not_streaming(const not_streaming_times& before, const cluster_view& view,
+                                        std::string_view my_name, const std::map<std::string, std::string>& senders,
+                                        std::chrono::steady_clock::time_point now) {
+  not_streaming_times out;
+  for (const auto& name : synchronized_standby_slot_names(view, my_name)) {
+    if (auto it = senders.find(name); it != senders.end() && it->second == "streaming")
+      continue;
+    auto was = before.find(name);
+    out[name] = was != before.end() ? was->second : now;
+  }
+  return out;
+}
+
 standby_slots_choice choose_synchronized_standby_slots(const cluster_view& view, std::string_view my_name,
-                                                       const std::map<std::string, std::string>& senders,
-                                                       const std::optional<std::string>& current, int min_standbys) {
+                                                       const standby_slots_input& in) {
   standby_slots_choice out;
+  static const std::map<std::string, std::string> none;
+  const auto& senders = in.senders ? *in.senders : none;
+  const auto now_listed = in.current ? parse_list(*in.current) : std::set<std::string>{};
   auto candidates = synchronized_standby_slot_names(view, my_name);
   std::set<std::string> listed;
-  for (const auto& name : candidates)
+  std::vector<std::string> rest;
+  for (const auto& name : candidates) {
     if (auto it = senders.find(name); it != senders.end() && it->second == "streaming") {
       listed.insert(name);
       out.streaming.push_back(name);
+      continue;
     }
-  const auto now_listed = current ? parse_list(*current) : std::set<std::string>{};
-  // Preference for the ones kept waiting: attached, listed now, by name.
-  auto rank = [&](const std::string& name) {
-    return std::make_tuple(senders.contains(name) ? 0 : 1, now_listed.contains(name) ? 0 : 1, name);
-  };
-  std::vector<std::string> rest;
-  for (const auto& name : candidates)
-    if (!listed.contains(name))
+    auto since = in.not_streaming.find(name);
+    bool in_grace = now_listed.contains(name) && since != in.not_streaming.end() &&
+                    in.now - since->second < in.leave_out_after;
+    if (in_grace) {
+      listed.insert(name);
+      out.kept_waiting.push_back(name);
+    } else {
       rest.push_back(name);
+    }
+  }
+  // Kept for min_standbys: listed now, then attached, then by name.
+  auto rank = [&](const std::string& name) {
+    return std::make_tuple(now_listed.contains(name) ? 0 : 1, senders.contains(name) ? 0 : 1, name);
+  };
   std::sort(rest.begin(), rest.end(), [&](const auto& a, const auto& b) { return rank(a) < rank(b); });
   for (const auto& name : rest) {
-    if (static_cast<int>(listed.size()) >= min_standbys)
+    if (static_cast<int>(listed.size()) >= in.min_standbys)
       break;
     listed.insert(name);
     out.kept_waiting.push_back(name);
@@ -118,7 +140,7 @@ std::optional<std::vector<std::string>> synchronized_standby_slots_change(const 
                                                                           const standby_slots_input& in) {
   if (!has_failover_slots(server_major) || !has_failover_permanent_slots(view) || !in.current || !in.senders)
     return std::nullopt;
-  auto names = choose_synchronized_standby_slots(view, my_name, *in.senders, in.current, in.min_standbys).listed;
+  auto names = choose_synchronized_standby_slots(view, my_name, in).listed;
   if (parse_list(*in.current) == std::set<std::string>(names.begin(), names.end()))
     return std::nullopt;
   return names;
@@ -136,12 +158,30 @@ std::vector<std::string> standby_slots_left_out(const cluster_view& view, std::s
   return out;
 }
 
-bool left_out_of_standby_slots(const cluster_view& view, std::string_view my_name, std::string_view leader,
-                               int server_major, const std::optional<std::string>& leader_value) {
-  if (!has_failover_slots(server_major) || !has_failover_permanent_slots(view))
-    return false;
-  auto out = standby_slots_left_out(view, leader, leader_value);
-  return std::find(out.begin(), out.end(), slot_name_from_member_name(my_name)) != out.end();
+std::string standby_protection_gap(const cluster_view& view, const standby_protection_input& in) {
+  if (!has_failover_slots(in.server_major) || !has_failover_permanent_slots(view) || in.leader.empty())
+    return "";
+  auto mine = slot_name_from_member_name(in.my_name);
+  auto candidates = synchronized_standby_slot_names(view, in.leader);
+  if (!std::binary_search(candidates.begin(), candidates.end(), mine))
+    return ""; // never waited for
+  auto left_out = standby_slots_left_out(view, in.leader, in.leader_value);
+  if (std::find(left_out.begin(), left_out.end(), mine) != left_out.end())
+    return "not in synchronized_standby_slots: the leader does not wait for this replica, so the consumers of "
+           "failover slots may have changes it lacks";
+  if (in.leader_reachable && in.wal_receiver != "streaming")
+    return "not streaming from the leader (WAL receiver: " + in.wal_receiver.value_or("none") +
+           "): the leader leaves it out of synchronized_standby_slots after failover_slots.leave_out_after";
+  auto me = in.leader_slots.find(mine);
+  if (me == in.leader_slots.end() || !me->second.restart_lsn)
+    return "";
+  for (const auto& [name, s] : in.leader_slots)
+    if (s.type == slot_type::logical && s.failover && s.confirmed_flush_lsn &&
+        *s.confirmed_flush_lsn > *me->second.restart_lsn)
+      return "behind the consumers of failover slots: " + name + " is confirmed up to " +
+             s.confirmed_flush_lsn->str() + " on the leader, this replica has flushed up to " +
+             me->second.restart_lsn->str();
+  return "";
 }
 
 void reduced_protection_clock::observe(bool reduced, time_point now) {

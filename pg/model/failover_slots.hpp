@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "pg/model/cluster_view.hpp"
+#include "pg/model/local_slot.hpp"
 
 namespace slotd::model {
 
@@ -68,6 +69,14 @@ std::vector<std::string> synchronized_standby_slot_names(const cluster_view& vie
 // The setting's value for those names: comma-separated, no spaces.
 std::string synchronized_standby_slots_value(const std::vector<std::string>& names);
 
+// Since when each failover-capable replica of the primary `my_name` has not
+// streamed, as the primary has seen it: kept from `before`, `now` for a
+// newly seen one, gone once it streams (and for non-candidates).
+using not_streaming_times = std::map<std::string, std::chrono::steady_clock::time_point>;
+not_streaming_times track_not_streaming(const not_streaming_times& before, const cluster_view& view,
+                                        std::string_view my_name, const std::map<std::string, std::string>& senders,
+                                        std::chrono::steady_clock::time_point now);
+
 // The primary's standbys as it sees them this cycle (17+).
 struct standby_slots_input {
   // current_setting('synchronized_standby_slots'); nullopt = not read.
@@ -78,25 +87,32 @@ struct standby_slots_input {
   // failover_slots.min_standbys: how many replicas stay listed when fewer
   // stream (0: none; the consumers then wait for nobody).
   int min_standbys = 1;
+  // failover_slots.leave_out_after: a listed replica stays listed this long
+  // after it stopped streaming (track_not_streaming), so that its own agent
+  // reports it not ready before the consumers may pass it.
+  std::chrono::milliseconds leave_out_after{30000};
+  not_streaming_times not_streaming;
+  std::chrono::steady_clock::time_point now{};
 };
 
 // The setting slotd wants on the primary `my_name`, and why (§4.8).
 struct standby_slots_choice {
-  std::vector<std::string> listed;        // sorted: the setting's value
-  std::vector<std::string> streaming;     // failover-capable replicas streaming now
-  std::vector<std::string> kept_waiting;  // listed although not streaming (min_standbys)
+  std::vector<std::string> listed;       // sorted: the setting's value
+  std::vector<std::string> streaming;    // failover-capable replicas streaming now
+  std::vector<std::string> kept_waiting; // listed although not streaming (grace or min_standbys)
 };
 
 // Lists the failover-capable replicas (synchronized_standby_slot_names) whose
-// walsender is streaming: one that is down, or still catching up, holds no
-// consumer back. When fewer than `min_standbys` stream, replicas not
-// streaming are listed too up to that number, preferring one whose
-// walsender is attached (catching up), then one listed now, then by name:
-// the consumers then wait for it instead of getting ahead of every standby
-// (the `ANY N` that the setting lacks).
+// walsender is streaming, and the ones listed now that stopped streaming
+// less than leave_out_after ago: one that is down, or still catching up,
+// holds no consumer back for longer. When fewer than `min_standbys` are
+// listed so, replicas not streaming are kept too up to that number,
+// preferring one listed now (the consumers have waited for it: it has what
+// they saw), then one whose walsender is attached (catching up), then by
+// name: the consumers then wait for it instead of getting ahead of every
+// standby (the `ANY N` that the setting lacks).
 standby_slots_choice choose_synchronized_standby_slots(const cluster_view& view, std::string_view my_name,
-                                                       const std::map<std::string, std::string>& senders,
-                                                       const std::optional<std::string>& current, int min_standbys);
+                                                       const standby_slots_input& in);
 
 // The slots to set on a primary of major `server_major`
 // (choose_synchronized_standby_slots), or nullopt when nothing is to be
@@ -113,14 +129,32 @@ std::optional<std::vector<std::string>> synchronized_standby_slots_change(const 
 std::vector<std::string> standby_slots_left_out(const cluster_view& view, std::string_view leader,
                                                 const std::optional<std::string>& value);
 
-// On a replica `my_name` of major `server_major`: true when its leader's
-// synchronized_standby_slots (`leader_value`, from the last sample of the
-// leader) leaves it out although it could take over. From then on the
-// consumers of failover slots may have changes it lacks: it is not ready.
-// False before 17, without failover permanent slots, or when the value is
-// unknown.
-bool left_out_of_standby_slots(const cluster_view& view, std::string_view my_name, std::string_view leader,
-                               int server_major, const std::optional<std::string>& leader_value);
+// What a 17+ replica knows of its protection by its leader's
+// synchronized_standby_slots.
+struct standby_protection_input {
+  std::string my_name;
+  std::string leader;
+  int server_major = 0;
+  // From the last sample of the leader (nullopt: unknown, or the sample is
+  // of a server in recovery): the setting, and that sample's slots.
+  std::optional<std::string> leader_value;
+  slot_cache leader_slots;
+  bool leader_reachable = false;         // the last sample was answered
+  std::optional<std::string> wal_receiver; // pg_stat_wal_receiver.status; nullopt: no WAL receiver
+};
+
+// Why the replica cannot count on its leader's synchronized_standby_slots
+// (it is not ready: the consumers of failover slots may have, or soon get,
+// changes it lacks), or "" when it can or the rule does not apply (before
+// 17, no failover permanent slots, a replica never waited for). In order:
+// - left out of the leader's setting;
+// - its WAL receiver does not stream although the leader answers: the
+//   leader leaves it out after leave_out_after (a leader that does not
+//   answer may be gone: then the last sample counts);
+// - behind the consumers: in the same sample, a failover slot's
+//   confirmed_flush_lsn is past this replica's slot's restart_lsn (what it
+//   has flushed), as after it was left out.
+std::string standby_protection_gap(const cluster_view& view, const standby_protection_input& in);
 
 // How long a primary has run with some failover-capable replica left out of
 // synchronized_standby_slots (slotd_reduced_protection_seconds_total).

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "pg/model/version_gates.hpp"
+
 namespace slotd::model {
 
 final_advance_targets plan_final_advance(const slot_cache& local, const std::optional<slot_cache>& leader_slots,
@@ -66,9 +68,14 @@ handover_targets apply_handover(const slot_cache& local, const std::optional<slo
 
 promote_verdict judge_promotion(const desired_set& desired, const slot_cache& local, const readiness_queue& queue,
                                 int server_major, const std::vector<failover_slot_state>& failover_slots,
-                                const slot_positions& leader) {
+                                const slot_positions& leader, const std::string& protection_gap) {
   promote_verdict out;
-  for (auto& v : judge_desired_logical_slots(desired, local, queue, server_major, failover_slots, leader)) {
+  for (auto v : judge_desired_logical_slots(desired, local, queue, server_major, failover_slots, leader)) {
+    if (auto d = desired.find(v.name); v.ready && !protection_gap.empty() && d != desired.end() &&
+                                       d->second.failover && has_failover_slots(server_major)) {
+      v.ready = false;
+      v.reason = protection_gap;
+    }
     (v.ready ? out.ready : out.unsafe).push_back(v.name);
     if (!v.ready)
       out.reasons[v.name] = v.reason;

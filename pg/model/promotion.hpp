@@ -66,9 +66,12 @@ struct promote_verdict {
   friend bool operator==(const promote_verdict&, const promote_verdict&) = default;
 };
 // `leader`: the leader slots' positions the final advance went to (a copy
-// still ahead of them is unsafe: copy_ahead_of_leader).
+// still ahead of them is unsafe: copy_ahead_of_leader). `protection_gap`
+// (17+, standby_protection_gap before the promote): when set, every desired
+// failover slot is unsafe for that reason (its consumers may have changes
+// this node lacks).
 promote_verdict judge_promotion(const desired_set& desired, const slot_cache& local, const readiness_queue& queue,
                                 int server_major, const std::vector<failover_slot_state>& failover_slots,
-                                const slot_positions& leader);
+                                const slot_positions& leader, const std::string& protection_gap = "");
 
 } // namespace slotd::model

@@ -149,16 +149,16 @@ node_readiness judge_node_readiness(const node_readiness_input& in) {
         out.reasons[v.name] = v.reason;
       }
   const bool leader_known = !in.told_replica || (in.has_leader && in.planned_with_leader);
-  out.ready = in.role_known && in.local_seen && leader_known && out.unready.empty() && !in.left_out_of_standby_slots;
+  out.ready = in.role_known && in.local_seen && leader_known && out.unready.empty() &&
+              in.standby_protection_gap.empty();
   if (!in.local_seen)
     out.reason = "the local server has not been seen yet";
   else if (!in.role_known)
     out.reason = "no role yet";
   else if (!leader_known)
     out.reason = "the leader is not known yet (the local server streams from no member of the view)";
-  else if (in.left_out_of_standby_slots)
-    out.reason = "not in synchronized_standby_slots: the leader does not wait for this replica, so the consumers "
-                 "of failover slots may have changes it lacks";
+  else if (!in.standby_protection_gap.empty())
+    out.reason = in.standby_protection_gap;
   return out;
 }
 

@@ -94,9 +94,9 @@ struct node_readiness_input {
   bool has_leader = false;
   bool planned_with_leader = false; // the desired set was computed with the leader in force
   std::vector<slot_verdict> slots;  // judge_desired_logical_slots
-  // 17+: the leader's synchronized_standby_slots leaves this replica out
-  // (left_out_of_standby_slots): consumers may be ahead of it.
-  bool left_out_of_standby_slots = false;
+  // 17+: why the leader's synchronized_standby_slots does not protect this
+  // replica (standby_protection_gap); empty: it does, or no such rule.
+  std::string standby_protection_gap;
 };
 struct node_readiness {
   bool ready = false;

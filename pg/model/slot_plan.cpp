@@ -57,7 +57,8 @@ public:
       ensure_logical_slots_primary();
       out_.synchronized_standby_slots = synchronized_standby_slots_change(
           in_.view, in_.my_name, in_.server_major,
-          {in_.synchronized_standby_slots, in_.standby_senders, in_.min_standbys});
+          {in_.synchronized_standby_slots, in_.standby_senders, in_.min_standbys, in_.leave_out_after,
+           in_.not_streaming, in_.now});
     }
     else if (out_.role == node_role::replica)
       ensure_logical_slots_replica();

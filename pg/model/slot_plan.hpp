@@ -63,10 +63,13 @@ struct cycle_input {
   // 17+ primary: current_setting('synchronized_standby_slots'); nullopt =
   // not read (before 17, or on a replica).
   std::optional<std::string> synchronized_standby_slots;
-  // 17+ primary: its walsenders by physical slot (standby_slots_input) and
-  // failover_slots.min_standbys.
+  // 17+ primary: its walsenders by physical slot, failover_slots'
+  // min_standbys and leave_out_after, and since when each replica has not
+  // streamed (standby_slots_input).
   std::optional<std::map<std::string, std::string>> standby_senders;
   int min_standbys = 1;
+  std::chrono::milliseconds leave_out_after{30000};
+  not_streaming_times not_streaming;
   // 17+: the local logical failover slots, the synced ones included (`local`
   // hides those). A primary promoted from a standby keeps PostgreSQL's synced
   // slots and uses them as they are: they are not created again.

@@ -68,8 +68,13 @@ std::string standby_senders_sql() {
 result<std::map<std::string, std::string>> parse_standby_senders(const rows& r) {
   try {
     std::map<std::string, std::string> out;
-    for (int i = 0; i < r.size(); ++i)
-      out[r.get<std::string>(i, 0).value_or("")] = r.get<std::string>(i, 1).value_or("");
+    for (int i = 0; i < r.size(); ++i) {
+      auto state = r.get<std::string>(i, 1);
+      if (!state) // hidden from roles without pg_read_all_stats: no guess
+        return parse_error("standby senders: pg_stat_replication.state is not visible to this role (grant it "
+                           "pg_read_all_stats or pg_monitor)");
+      out[r.get<std::string>(i, 0).value_or("")] = *state;
+    }
     return out;
   } catch (const std::exception& ex) {
     return parse_error(std::string("standby senders: ") + ex.what());

@@ -32,7 +32,9 @@ std::string failover_slots_sql();
 result<std::vector<model::failover_slot_state>> parse_failover_slots(const rows& r);
 
 // A primary's walsenders by the physical slot they use: slot_name, state
-// ("streaming" once the standby has caught up, "catchup" before).
+// ("streaming" once the standby has caught up, "catchup" before). A NULL
+// state (a role without pg_read_all_stats sees the rows, not the state) is
+// an error: the caller then changes nothing.
 std::string standby_senders_sql();
 result<std::map<std::string, std::string>> parse_standby_senders(const rows& r);
 

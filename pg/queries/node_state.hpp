@@ -30,6 +30,7 @@ struct node_state {
   std::string started_at;
   std::optional<lsn> receive_lsn;
   std::optional<std::int64_t> timeline;
+  std::optional<std::string> wal_receiver; // pg_stat_wal_receiver.status; nullopt: no WAL receiver
 };
 
 result<node_state> parse_node_state(const rows& r);

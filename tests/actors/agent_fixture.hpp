@@ -43,6 +43,9 @@ struct agent_options {
   // postgresql.copy_method (unset: auto). Tests of file copies pin `file`:
   // on 16 auto creates the copy of a slot a walsender streams from.
   std::optional<model::copy_method_setting> copy_method;
+  // failover_slots: leave_out_after scaled to the 1 s loop_wait (the
+  // product's default is 30 s for a 10 s loop_wait).
+  config::failover_slots_config failover_slots{1, 5s};
 };
 
 // One actor system and I/O thread; an agent per node.
@@ -82,6 +85,7 @@ public:
 #endif
     if (o.copy_method)
       s.cfg.postgresql.copy_method = *o.copy_method;
+    s.cfg.failover_slots = o.failover_slots;
     s.cfg.cluster = std::move(view);
     if (::geteuid() == 0)
       s.run_as = "postgres";

@@ -345,8 +345,17 @@ TEST(failover_slots, a_replica_that_stops_streaming_is_left_out_and_consumers_ke
   const std::string r2_conninfo = x.r2.scalar("SHOW primary_conninfo").value();
   const std::string nowhere = "host=127.0.0.1 port=1 user=postgres dbname=postgres connect_timeout=1";
 
-  // node3 stops streaming: left out, and the consumer is not held back.
+  // node3 stops streaming. Its agent says it is not ready while the primary
+  // still waits for it (leave_out_after, 5 s here); then it is left out,
+  // and the consumer is not held back.
   set_primary_conninfo(x.r2, nowhere);
+  json rd;
+  EXPECT_TRUE(eventually([&] {
+    rd = a.readiness("node3", &ready);
+    return !ready && rd.value("reason", "").starts_with("not streaming from the leader");
+  })) << rd.dump(2);
+  EXPECT_EQ(p.scalar("SHOW synchronized_standby_slots"), "node2,node3")
+      << "left out before its agent said it is not ready";
   EXPECT_TRUE(eventually([&] { return p.scalar("SHOW synchronized_standby_slots") == "node2"; }, 30s))
       << a.status("node1").dump(2);
   EXPECT_TRUE(eventually([&] { return a.status("node1")["failover"]["left_out"] == json::array({"node3"}); }))
@@ -356,7 +365,6 @@ TEST(failover_slots, a_replica_that_stops_streaming_is_left_out_and_consumers_ke
   ASSERT_TRUE(got) << "the consumer stalls on a replica that no longer streams: " << a.status("node1").dump(2);
   for (int id = 1001; id <= 1010; ++id)
     EXPECT_TRUE(got->contains(id)) << id;
-  json rd;
   EXPECT_TRUE(eventually([&] {
     rd = a.readiness("node3", &ready);
     return !ready && rd.value("reason", "").starts_with("not in synchronized_standby_slots");

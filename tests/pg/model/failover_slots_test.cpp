@@ -58,15 +58,26 @@ TEST(SynchronizedStandbySlots, EmptyWithoutSlotsOrReplicas) {
 }
 
 using senders = std::map<std::string, std::string>;
+using namespace std::chrono_literals;
+const std::chrono::steady_clock::time_point t0{};
 
 standby_slots_input standbys(std::optional<std::string> current, std::optional<senders> s, int min = 1) {
-  return {std::move(current), std::move(s), min};
+  standby_slots_input in;
+  in.current = std::move(current);
+  in.senders = std::move(s);
+  in.min_standbys = min;
+  in.now = t0 + 1h;
+  return in;
 }
 
 const senders both_streaming{{"node2", "streaming"}, {"node3", "streaming"}};
 
+cluster_view three_with_failover() {
+  return view_of({node("node1"), node("node2"), node("node3")}, {logical_slot("cdc", "app", "pgoutput", true)});
+}
+
 TEST(SynchronizedStandbySlotsChange, OnlyOn17WithFailoverSlotsAndWhenDifferent) {
-  auto v = view_of({node("node1"), node("node2"), node("node3")}, {logical_slot("cdc", "app", "pgoutput", true)});
+  auto v = three_with_failover();
   EXPECT_EQ(synchronized_standby_slots_change(v, "node1", 17, standbys("", both_streaming)), (names{"node2", "node3"}));
   EXPECT_EQ(synchronized_standby_slots_change(v, "node1", 17, standbys("node3, node2", both_streaming)), std::nullopt);
   EXPECT_EQ(synchronized_standby_slots_change(v, "node1", 17, standbys("node2", both_streaming)),
@@ -81,41 +92,61 @@ TEST(SynchronizedStandbySlotsChange, OnlyOn17WithFailoverSlotsAndWhenDifferent) 
 }
 
 // Only streaming replicas hold the consumers back: one down or catching up
-// is left out, and listed again once it streams.
-TEST(SynchronizedStandbySlotsChange, OnlyStreamingReplicasAreListed) {
-  auto v = view_of({node("node1"), node("node2"), node("node3")}, {logical_slot("cdc", "app", "pgoutput", true)});
-  EXPECT_EQ(synchronized_standby_slots_change(v, "node1", 17, standbys("node2,node3", senders{{"node2", "streaming"}})),
-            (names{"node2"}));
-  EXPECT_EQ(synchronized_standby_slots_change(
-                v, "node1", 17, standbys("node2,node3", senders{{"node2", "streaming"}, {"node3", "catchup"}})),
-            (names{"node2"}));
-  EXPECT_EQ(synchronized_standby_slots_change(v, "node1", 17, standbys("node2", both_streaming)),
-            (names{"node2", "node3"}));
+// is left out once leave_out_after has passed since it stopped streaming,
+// and listed again once it streams; one not listed is not added while it
+// catches up.
+TEST(SynchronizedStandbySlotsChange, ReplicasThatStopStreamingAreLeftOutAfterTheGrace) {
+  auto v = three_with_failover();
+  auto in = standbys("node2,node3", senders{{"node2", "streaming"}, {"node3", "catchup"}});
+  in.leave_out_after = 30s;
+  in.not_streaming = track_not_streaming({}, v, "node1", *in.senders, in.now);
+  EXPECT_EQ(in.not_streaming.size(), 1u);
+  EXPECT_EQ(synchronized_standby_slots_change(v, "node1", 17, in), std::nullopt) << "within the grace";
+  EXPECT_EQ(choose_synchronized_standby_slots(v, "node1", in).kept_waiting, (names{"node3"}));
+  in.now += 29s;
+  in.not_streaming = track_not_streaming(in.not_streaming, v, "node1", *in.senders, in.now);
+  EXPECT_EQ(synchronized_standby_slots_change(v, "node1", 17, in), std::nullopt);
+  in.now += 1s;
+  EXPECT_EQ(synchronized_standby_slots_change(v, "node1", 17, in), (names{"node2"}));
+  in.current = "node2";
+  EXPECT_EQ(synchronized_standby_slots_change(v, "node1", 17, in), std::nullopt) << "not added back while catching up";
+  in.senders = both_streaming;
+  in.not_streaming = track_not_streaming(in.not_streaming, v, "node1", *in.senders, in.now);
+  EXPECT_TRUE(in.not_streaming.empty());
+  EXPECT_EQ(synchronized_standby_slots_change(v, "node1", 17, in), (names{"node2", "node3"}));
+  // leave_out_after 0: at once.
+  auto at_once = standbys("node2,node3", senders{{"node2", "streaming"}});
+  at_once.leave_out_after = 0s;
+  at_once.not_streaming = track_not_streaming({}, v, "node1", *at_once.senders, at_once.now);
+  EXPECT_EQ(synchronized_standby_slots_change(v, "node1", 17, at_once), (names{"node2"}));
   // A walsender on a slot that is no failover-capable replica's counts for nothing.
-  auto c = choose_synchronized_standby_slots(v, "node1", senders{{"node2", "streaming"}, {"other", "streaming"}},
-                                             "node2,node3", 1);
+  auto c = choose_synchronized_standby_slots(v, "node1", standbys("node2", senders{{"node2", "streaming"},
+                                                                                  {"other", "streaming"}}));
   EXPECT_EQ(c.listed, (names{"node2"}));
   EXPECT_EQ(c.streaming, (names{"node2"}));
   EXPECT_TRUE(c.kept_waiting.empty());
 }
 
-// ANY N: fewer than min_standbys streaming keeps others listed, preferring
-// one catching up, then one listed now, then by name; 0 lists none.
+// ANY N: fewer than min_standbys listed keeps others listed, preferring one
+// listed now (the consumers waited for it), then one catching up, then by
+// name; 0 lists none.
 TEST(SynchronizedStandbySlotsChange, MinStandbysKeepsReplicasListedWhenTooFewStream) {
   auto v = view_of({node("node1"), node("node2"), node("node3"), node("node4")},
                    {logical_slot("cdc", "app", "pgoutput", true)});
-  auto none = choose_synchronized_standby_slots(v, "node1", {}, "node3", 1);
+  auto choose = [&](senders s, std::string current, int min) {
+    return choose_synchronized_standby_slots(v, "node1", standbys(std::move(current), std::move(s), min));
+  };
+  auto none = choose({}, "node3", 1);
   EXPECT_EQ(none.listed, (names{"node3"})) << "the one listed now stays";
   EXPECT_EQ(none.kept_waiting, (names{"node3"}));
   EXPECT_TRUE(none.streaming.empty());
-  EXPECT_EQ(choose_synchronized_standby_slots(v, "node1", {}, "", 1).listed, (names{"node2"})) << "by name";
-  EXPECT_EQ(choose_synchronized_standby_slots(v, "node1", senders{{"node4", "catchup"}}, "node3", 1).listed,
-            (names{"node4"}))
-      << "catching up beats listed now";
-  EXPECT_EQ(choose_synchronized_standby_slots(v, "node1", senders{{"node2", "streaming"}}, "", 2).listed,
-            (names{"node2", "node3"}));
-  EXPECT_TRUE(choose_synchronized_standby_slots(v, "node1", {}, "node2", 0).listed.empty());
-  EXPECT_EQ(choose_synchronized_standby_slots(v, "node1", {}, "", 9).listed, (names{"node2", "node3", "node4"}))
+  EXPECT_EQ(choose({}, "", 1).listed, (names{"node2"})) << "by name";
+  EXPECT_EQ(choose(senders{{"node4", "catchup"}}, "node3", 1).listed, (names{"node3"}))
+      << "listed now beats catching up: the consumers may be ahead of the one catching up";
+  EXPECT_EQ(choose(senders{{"node4", "catchup"}}, "", 1).listed, (names{"node4"})) << "catching up beats by name";
+  EXPECT_EQ(choose(senders{{"node2", "streaming"}}, "", 2).listed, (names{"node2", "node3"}));
+  EXPECT_TRUE(choose({}, "node2", 0).listed.empty());
+  EXPECT_EQ(choose({}, "", 9).listed, (names{"node2", "node3", "node4"}))
       << "never more than the failover-capable replicas";
 }
 
@@ -123,7 +154,7 @@ TEST(SynchronizedStandbySlotsChange, MinStandbysKeepsReplicasListedWhenTooFewStr
 // once, even though its slot is retained (member_slots_ttl), and is never
 // kept waiting for.
 TEST(SynchronizedStandbySlotsChange, GoneMemberIsNeverListed) {
-  auto v = view_of({node("node1"), node("node2"), node("node3")}, {logical_slot("cdc", "app", "pgoutput", true)});
+  auto v = three_with_failover();
   auto in = primary_input(v, "node1", cache_of({physical("node2", 100), physical("node3", 100)}));
   in.server_major = 17;
   in.synchronized_standby_slots = "node2,node3";
@@ -140,36 +171,50 @@ TEST(SynchronizedStandbySlotsChange, GoneMemberIsNeverListed) {
   EXPECT_EQ(plan_cycle(in).synchronized_standby_slots, (names{"node2"}));
 }
 
-// What a replica learns from its leader's setting.
-TEST(SynchronizedStandbySlotsLeftOut, AReplicaKnowsWhenItsLeaderLeavesItOut) {
-  auto v = view_of({node("node1"), node("node2"), node("node3")}, {logical_slot("cdc", "app", "pgoutput", true)});
-  EXPECT_EQ(standby_slots_left_out(v, "node1", std::string("node2")), (names{"node3"}));
-  EXPECT_TRUE(standby_slots_left_out(v, "node1", std::nullopt).empty());
-  EXPECT_TRUE(left_out_of_standby_slots(v, "node3", "node1", 17, std::string("node2")));
-  EXPECT_FALSE(left_out_of_standby_slots(v, "node2", "node1", 17, std::string("node2")));
-  EXPECT_FALSE(left_out_of_standby_slots(v, "node3", "node1", 17, std::nullopt)) << "unknown: no verdict";
-  EXPECT_FALSE(left_out_of_standby_slots(v, "node3", "node1", 16, std::string("node2")));
-  auto plain = view_of({node("node1"), node("node2")}, {logical_slot("cdc", "app", "pgoutput")});
-  EXPECT_FALSE(left_out_of_standby_slots(plain, "node2", "node1", 17, std::string(""))) << "no failover slots";
+// What a replica learns of its protection, in the rule's order.
+TEST(StandbyProtectionGap, LeftOutNotStreamingOrBehindTheConsumers) {
+  auto v = three_with_failover();
+  standby_protection_input in;
+  in.my_name = "node3";
+  in.leader = "node1";
+  in.server_major = 17;
+  in.leader_value = "node2,node3";
+  in.leader_reachable = true;
+  in.wal_receiver = "streaming";
+  auto confirmed = logical("cdc", "app", "pgoutput", 500);
+  confirmed.failover = true;
+  in.leader_slots = cache_of({physical("node3", 600), confirmed});
+  EXPECT_EQ(standby_protection_gap(v, in), "");
+  in.leader_slots = cache_of({physical("node3", 400), confirmed});
+  EXPECT_EQ(standby_protection_gap(v, in).rfind("behind the consumers of failover slots", 0), 0u)
+      << standby_protection_gap(v, in);
+  in.wal_receiver = std::nullopt;
+  EXPECT_EQ(standby_protection_gap(v, in).rfind("not streaming from the leader", 0), 0u);
+  in.leader_value = "node2";
+  EXPECT_EQ(standby_protection_gap(v, in).rfind("not in synchronized_standby_slots", 0), 0u);
+  // A leader that does not answer may be gone: its last sample counts.
+  in.leader_value = "node2,node3";
+  in.leader_reachable = false;
+  in.leader_slots = cache_of({physical("node3", 600), confirmed});
+  EXPECT_EQ(standby_protection_gap(v, in), "");
+  // No rule: unknown setting, before 17, no failover slots, never waited for.
+  in.leader_value = std::nullopt;
+  EXPECT_EQ(standby_protection_gap(v, in), "");
+  in.leader_value = "node2";
+  in.server_major = 16;
+  EXPECT_EQ(standby_protection_gap(v, in), "");
+  in.server_major = 17;
+  auto plain = view_of({node("node1"), node("node3")}, {logical_slot("cdc", "app", "pgoutput")});
+  EXPECT_EQ(standby_protection_gap(plain, in), "");
   v.members["node3"].tags.nofailover = true;
-  EXPECT_FALSE(left_out_of_standby_slots(v, "node3", "node1", 17, std::string("node2"))) << "never takes over";
+  EXPECT_EQ(standby_protection_gap(v, in), "");
 }
 
-TEST(ReducedProtectionClock, CountsTheTimeWithSomeReplicaLeftOut) {
-  using namespace std::chrono_literals;
-  reduced_protection_clock c;
-  std::chrono::steady_clock::time_point t{};
-  c.observe(false, t);
-  EXPECT_EQ(c.seconds(t + 5s), 0);
-  c.observe(true, t + 10s);
-  EXPECT_TRUE(c.reduced());
-  EXPECT_DOUBLE_EQ(c.seconds(t + 13s), 3);
-  c.observe(true, t + 14s);
-  c.observe(false, t + 20s);
-  EXPECT_FALSE(c.reduced());
-  EXPECT_DOUBLE_EQ(c.seconds(t + 100s), 10);
-  c.observe(true, t + 100s);
-  EXPECT_DOUBLE_EQ(c.seconds(t + 101s), 11);
+TEST(SynchronizedStandbySlotsLeftOut, TheFailoverCapableReplicasTheSettingDoesNotList) {
+  auto v = three_with_failover();
+  EXPECT_EQ(standby_slots_left_out(v, "node1", std::string("node2")), (names{"node3"}));
+  EXPECT_TRUE(standby_slots_left_out(v, "node1", std::string("node3,node2")).empty());
+  EXPECT_TRUE(standby_slots_left_out(v, "node1", std::nullopt).empty());
 }
 
 TEST(SynchronizedStandbySlotsChange, NotPlannedOnReplicas) {

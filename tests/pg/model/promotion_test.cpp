@@ -58,5 +58,20 @@ TEST(JudgePromotion, DesiredSlotsWithReasonsAndUndesiredLocalSlots) {
   EXPECT_EQ(v.reasons["unproven"].rfind("not proven safe", 0), 0u) << v.reasons["unproven"];
 }
 
+// 17+: a node its old leader's synchronized_standby_slots did not protect
+// reports its failover slots unsafe, with the reason; other slots as usual.
+TEST(JudgePromotion, FailoverSlotsUnsafeWhenTheNodeWasNotProtected) {
+  auto d = desired_of({"cdc", "plain"});
+  d["cdc"].failover = true;
+  auto local = cache_of({logical("plain", "app", "p")});
+  std::vector<failover_slot_state> synced{{"cdc", true, false, std::nullopt}};
+  auto ok = judge_promotion(d, local, {}, 17, synced, {});
+  EXPECT_EQ(ok.ready, (std::vector<std::string>{"cdc", "plain"}));
+  auto gap = judge_promotion(d, local, {}, 17, synced, {}, "not in synchronized_standby_slots: why");
+  EXPECT_EQ(gap.ready, (std::vector<std::string>{"plain"}));
+  EXPECT_EQ(gap.unsafe, (std::vector<std::string>{"cdc"}));
+  EXPECT_EQ(gap.reasons["cdc"], "not in synchronized_standby_slots: why");
+}
+
 } // namespace
 } // namespace slotd::model

@@ -212,17 +212,17 @@ TEST(JudgeNodeReadiness, TheLeadIsReadyAReplicaNeedsItsLeaderAndEverySlot) {
   EXPECT_TRUE(r.reason.empty()) << "the node can say; a slot is not ready";
 }
 
-// 17+: a replica its leader no longer waits for is not ready, whatever its
-// slots say; a primary is.
+// 17+: a replica its leader's synchronized_standby_slots does not protect
+// is not ready, whatever its slots say; a primary is.
 TEST(JudgeNodeReadiness, AReplicaLeftOutOfSynchronizedStandbySlotsIsNotReady) {
   node_readiness_input in;
   in.local_seen = in.role_known = in.told_replica = in.has_leader = in.planned_with_leader = true;
   in.slots = {{"cdc", true, ""}};
   ASSERT_TRUE(judge_node_readiness(in).ready);
-  in.left_out_of_standby_slots = true;
+  in.standby_protection_gap = "not in synchronized_standby_slots: why";
   auto r = judge_node_readiness(in);
   EXPECT_FALSE(r.ready);
-  EXPECT_EQ(r.reason.rfind("not in synchronized_standby_slots", 0), 0u) << r.reason;
+  EXPECT_EQ(r.reason, "not in synchronized_standby_slots: why");
   EXPECT_TRUE(r.unready.empty());
   in.holds_lead = true;
   EXPECT_TRUE(judge_node_readiness(in).ready);

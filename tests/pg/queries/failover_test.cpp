@@ -48,6 +48,9 @@ TEST(failover_queries, standby_senders_by_slot) {
   ASSERT_TRUE(r);
   EXPECT_EQ(*r, (std::map<std::string, std::string>{{"node2", "streaming"}, {"node3", "catchup"}}));
   EXPECT_TRUE(parse_standby_senders(fake_rows({"slot", "state"}, {}))->empty());
+  auto hidden = parse_standby_senders(fake_rows({"slot", "state"}, {{"node2", std::nullopt}}));
+  ASSERT_FALSE(hidden);
+  EXPECT_NE(hidden.error().what().find("pg_read_all_stats"), std::string::npos);
 }
 
 } // namespace

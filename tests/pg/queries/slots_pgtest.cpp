@@ -187,8 +187,14 @@ TEST(slots_pgtest, every_slot_statement_on_this_major) {
     EXPECT_TRUE(state && state->in_recovery && state->sender_port == primary.port());
     EXPECT_TRUE(state && state->receive_lsn && *state->receive_lsn >= replica_target);
     EXPECT_TRUE(state && state->timeline == 1) << "a fresh cluster's standby streams timeline 1";
+    EXPECT_TRUE(state && state->wal_receiver == "streaming");
     auto on_primary = parse_node_state(co_await run(p, node_state_sql()));
     EXPECT_TRUE(on_primary && !on_primary->in_recovery && on_primary->timeline == 1 && !on_primary->receive_lsn);
+    EXPECT_TRUE(on_primary && !on_primary->wal_receiver);
+    // The leader sample's synchronized_standby_slots: the setting on 17+,
+    // NULL before.
+    auto leader_position = parse_node_position(co_await run(p, node_position_sql()));
+    EXPECT_TRUE(leader_position && leader_position->synchronized_standby_slots.has_value() == (major >= 17));
     auto standby_advance = parse_advance(co_await run(r, advance_slot_sql(), advance_params("cdc", replica_target)));
     EXPECT_TRUE(standby_advance && *standby_advance && **standby_advance > *row.confirmed_flush_lsn)
         << "advance of a copied logical slot on a standby";
