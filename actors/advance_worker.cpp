@@ -188,9 +188,9 @@ advance_worker_private::behavior_type advance_worker(self_ptr self, io_runtime* 
         bool replace = req.replace;
         self->state.lane->submit(self, [rp, slot, replace](pg::connection& conn, const pg::result<void>& connected) mutable
                                  -> boost::asio::awaitable<sql_lane::continuation> {
-          action_outcome out{slot.name, "create logical", false, ""};
+          action_outcome out{slot.name, slot_action::create_logical};
           if (!connected) {
-            out.detail = connected.error().what();
+            out = action_outcome::failed(slot.name, slot_action::create_logical, connected.error());
             co_return [rp, out]() mutable { rp.deliver(std::move(out)); };
           }
           if (replace) {
@@ -199,7 +199,8 @@ advance_worker_private::behavior_type advance_worker(self_ptr self, io_runtime* 
             pg::params d{slot.name};
             auto dropped = co_await conn.exec(q::drop_slot_sql(), d, pg::clock::now() + drop_budget);
             if (!dropped) {
-              out.detail = std::string("dropping the invalid copy: ") + dropped.error().what();
+              out = action_outcome::failed(slot.name, slot_action::create_logical, dropped.error(),
+                                           "dropping the invalid copy: ");
               co_return [rp, out]() mutable { rp.deliver(std::move(out)); };
             }
           }
@@ -213,7 +214,7 @@ advance_worker_private::behavior_type advance_worker(self_ptr self, io_runtime* 
             auto r = co_await conn.exec(sql, p, pg::clock::now() + model::slot_creation_budget);
             out.ok = r.ok();
             if (!r)
-              out.detail = r.error().what();
+              out = action_outcome::failed(slot.name, slot_action::create_logical, r.error());
             else if (replace && !q::parse_created(*r)) {
               out.ok = false;
               out.detail = "the invalid copy is still there (a consumer uses it): not created again";

@@ -212,30 +212,36 @@ void apply_full(self_ptr self, model::plan p) {
             auto& s = self->state;
             std::set<std::string> not_dropped;
             for (auto& o : r.outcomes) {
+              const auto action = to_string(o.action);
               if (o.ok) {
-                if (o.action == "drop") {
-                  if (o.detail.empty())
+                switch (o.action) {
+                case slot_action::drop:
+                  if (!o.absent)
                     log_slots()->info("dropped replication slot {}", o.slot);
                   s.readiness.pending.erase(o.slot);
-                } else if (o.action == "create physical") {
+                  break;
+                case slot_action::create_physical:
                   log_slots()->info("created physical replication slot {}", o.slot);
-                } else if (o.action == "set synchronized_standby_slots") {
+                  break;
+                case slot_action::set_standby_slots:
                   log_slots()->info("set synchronized_standby_slots to '{}'", o.slot);
-                } else {
-                  log_slots()->debug("{} of slot {} done", o.action, o.slot);
+                  break;
+                default:
+                  log_slots()->debug("{} of slot {} done", action, o.slot);
                 }
                 continue;
               }
-              if (o.action == "drop")
+              if (o.action == slot_action::drop)
                 not_dropped.insert(o.slot);
-              if (o.detail == "active") {
+              if (o.kept_active) {
                 if (should_log(s, "active-" + o.slot))
                   log_slots()->warn("unable to drop replication slot {}: it is active", o.slot);
                 continue;
               }
-              if (should_log(s, o.action + "-" + o.slot))
-                log_slots()->error("{} of replication slot {} failed: {}", o.action, o.slot, o.detail);
-              record_error(s, o.action.substr(0, o.action.find(' ')), o.slot, o.detail);
+              if (should_log(s, std::string(action) + "-" + o.slot))
+                log_slots()->error("{} of replication slot {} failed: {}{}", action, o.slot, o.detail,
+                                   o.sqlstate.empty() ? "" : " (SQLSTATE " + o.sqlstate + ")");
+              record_error(s, std::string(error_kind(o.action)), o.slot, o.detail);
             }
             rest(not_dropped);
           },
@@ -331,7 +337,9 @@ void after_local(self_ptr self, local_snapshot snap, bool full, bool leader_samp
   }
   st.local_snap = snap;
   st.slot_watch = model::watch_slots(st.slot_watch, snap.slots, snap.as_of);
+  st.local_seen_at = steady::now();
   observe_standby_slots(st);
+  observe_streaming(st);
   auto leader_before = st.leader;
   infer_role(self, snap);
   if (st.leader != leader_before)

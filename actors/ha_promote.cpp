@@ -200,7 +200,7 @@ void on_promote(self_ptr self, promote_request req, caf::typed_response_promise<
   p->leader = st.leader.value_or("");
   p->desired = st.desired;
   p->readiness = st.readiness;
-  p->protection_gap = protection_gap_here(st, true);
+  p->protection_gap = protection_gap_here(st);
   if (auto* sample = followed_leader_sample(st))
     p->leader_slots = sample->slots;
   st.told = model::told_role::primary;

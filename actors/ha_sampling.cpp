@@ -121,6 +121,8 @@ bool take_leader_sample(self_ptr self, leader_snapshot ls) {
             model::logical_slots_moved(s.leader_snap->slots, ls.slots);
     model::record_leader_positions(s.leader_positions, ls.leader, ls.slots, ls.as_of);
     s.leader_snap = std::move(ls);
+    s.leader_answered_at = std::chrono::steady_clock::now();
+    observe_streaming(s);
   } else {
     if (s.leader_error.empty() || should_log(s, "leader-down"))
       log_ha()->warn("leader {} unreachable: {}", ls.leader, ls.error);

@@ -21,21 +21,25 @@ bool in_use(const ha_state& st) {
   return st.local_snap && model::has_failover_slots(server_major(st)) && model::has_failover_permanent_slots(st.view);
 }
 
-// A primary that has read its setting in force.
+// A primary that has read its setting in force (told primary and out of
+// recovery: st.role is only settled later in the cycle).
 bool primary_knows(const ha_state& st) {
-  return in_use(st) && st.role == model::node_role::primary && st.local_snap->synchronized_standby_slots;
+  return in_use(st) && st.told == model::told_role::primary && !st.local_snap->in_recovery &&
+         st.local_snap->synchronized_standby_slots;
 }
 
 std::string joined(const std::vector<std::string>& names) { return model::synchronized_standby_slots_value(names); }
 
-// The leader's setting from the last sample of the leader this replica
-// follows; none when unknown or when that server was in recovery (a former
-// primary's stale setting says nothing).
-std::optional<std::string> leader_setting(const ha_state& st) {
+// The last sample of the leader this replica follows, unless that server
+// was in recovery (a former primary's stale setting says nothing).
+const leader_snapshot* primary_sample(const ha_state& st) {
   auto* sample = followed_leader_sample(st);
-  if (!sample || sample->in_recovery)
-    return std::nullopt;
-  return sample->synchronized_standby_slots;
+  return sample && !sample->in_recovery ? sample : nullptr;
+}
+
+std::optional<std::string> leader_setting(const ha_state& st) {
+  auto* sample = primary_sample(st);
+  return sample ? sample->synchronized_standby_slots : std::nullopt;
 }
 
 // What the primary decides with this cycle (as ha_cycle's make_input).
@@ -59,20 +63,31 @@ void observe_standby_slots(ha_state& st) {
         model::track_not_streaming(st.not_streaming, st.view, st.my_name(), *st.local_snap->standby_senders, now);
 }
 
-std::string protection_gap_here(const ha_state& st, bool leader_going) {
-  auto* sample = followed_leader_sample(st);
+void observe_streaming(ha_state& st) {
+  auto* sample = primary_sample(st);
+  if (holds_lead(st) || !sample || !st.local_snap || !in_use(st)) {
+    st.stream_watch = {};
+    return;
+  }
+  auto evidence = model::not_streaming_evidence(st.local_snap->wal_receiver, sample->slots,
+                                                model::slot_name_from_member_name(st.my_name()));
+  // The leader answered after the local server was read: it is alive.
+  bool answered_since = st.leader_error.empty() && st.leader_answered_at >= st.local_seen_at;
+  st.stream_watch = model::watch_streaming(st.stream_watch, evidence, answered_since);
+}
+
+std::string protection_gap_here(const ha_state& st) {
+  auto* sample = primary_sample(st);
   if (holds_lead(st) || !sample || !st.leader || !st.local_snap)
     return "";
   model::standby_protection_input in;
   in.my_name = st.my_name();
   in.leader = *st.leader;
   in.server_major = server_major(st);
-  in.leader_value = leader_setting(st);
+  in.leader_value = sample->synchronized_standby_slots;
   in.leader_slots = sample->slots;
-  // The leader answered after the WAL receiver was seen: it is alive, and
-  // this replica does not stream from it. A promote means the leader goes.
-  in.leader_reachable = !leader_going && st.leader_error.empty() && sample->as_of >= st.local_snap->as_of;
-  in.wal_receiver = st.local_snap->wal_receiver;
+  in.consumers_confirmed = sample->failover_confirmed;
+  in.stopped_streaming = st.stream_watch.latched;
   return model::standby_protection_gap(st.view, in);
 }
 

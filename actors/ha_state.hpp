@@ -120,6 +120,11 @@ struct ha_state {
   model::reduced_protection_clock reduced_protection;
   // 17+ primary: since when each failover-capable replica has not streamed.
   model::not_streaming_times not_streaming;
+  // 17+ replica: whether it stopped streaming while its leader was alive,
+  // from the local snapshot and the leader sample (steady receive times).
+  model::stream_watch stream_watch;
+  std::chrono::steady_clock::time_point local_seen_at{};
+  std::chrono::steady_clock::time_point leader_answered_at{};
 
   // Slot model state between cycles.
   model::node_role role = model::node_role::replica;
@@ -194,10 +199,10 @@ inline bool holds_lead(const ha_state& st) {
 // its leader's setting leaves it out; the /status part, alerts added to
 // `alerts` (null when failover slots are not in use).
 void observe_standby_slots(ha_state& st);
+void observe_streaming(ha_state& st); // after each local snapshot and each answered leader sample
 // A replica: why its leader's setting does not protect it ("" when it does
-// or no such rule: model::standby_protection_gap). `leader_going`: for a
-// promote (the leader stops; a WAL receiver that no longer streams is no gap).
-std::string protection_gap_here(const ha_state& st, bool leader_going = false);
+// or no such rule: model::standby_protection_gap).
+std::string protection_gap_here(const ha_state& st);
 std::optional<bool> standby_listed_here(const ha_state& st); // a replica: listed by its leader; none: unknown
 nlohmann::json standby_slots_json(const ha_state& st, nlohmann::json& alerts);
 

@@ -50,7 +50,7 @@ boost::asio::awaitable<leader_snapshot> read_leader(pg::connection& conn, const 
     snap.error = connected.error().what();
     co_return snap;
   }
-  auto read = co_await q::read_node(conn, q::node_position_sql(), pg::clock::now() + statement_budget,
+  auto read = co_await q::read_node(conn, q::node_position_sql(conn.server_version()), pg::clock::now() + statement_budget,
                                     &q::parse_node_position);
   if (!read) {
     snap.error = read.error().what();
@@ -61,6 +61,7 @@ boost::asio::awaitable<leader_snapshot> read_leader(pg::connection& conn, const 
   snap.in_recovery = pos.in_recovery;
   snap.current_lsn = pos.position();
   snap.synchronized_standby_slots = pos.synchronized_standby_slots;
+  snap.failover_confirmed = pos.failover_confirmed;
   snap.slots = std::move(read->slots);
   co_return snap;
 }

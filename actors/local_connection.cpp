@@ -106,21 +106,18 @@ boost::asio::awaitable<local_snapshot> read_snapshot(pg::connection& conn, const
 // holds the value (for the log and status).
 boost::asio::awaitable<action_outcome> set_synchronized_standby_slots(pg::connection& conn,
                                                                       const std::vector<std::string>& names) {
-  action_outcome o{model::synchronized_standby_slots_value(names), "set synchronized_standby_slots", false, ""};
+  auto value = model::synchronized_standby_slots_value(names);
+  constexpr auto set_slots = slot_action::set_standby_slots;
   auto sql = q::set_synchronized_standby_slots_sql(names);
-  if (!sql) {
-    o.detail = sql.error().what();
-    co_return o;
-  }
+  if (!sql)
+    co_return action_outcome::failed(value, set_slots, sql.error());
   auto set = co_await conn.exec(*sql, pg::clock::now() + statement_budget);
-  if (!set) {
-    o.detail = set.error().what();
-    co_return o;
-  }
+  if (!set)
+    co_return action_outcome::failed(value, set_slots, set.error());
   auto reload = co_await conn.exec(q::reload_conf_sql(), pg::clock::now() + statement_budget);
-  o.ok = reload.ok();
-  o.detail = reload ? "" : "set, but pg_reload_conf() failed: " + reload.error().what();
-  co_return o;
+  if (!reload)
+    co_return action_outcome::failed(value, set_slots, reload.error(), "set, but pg_reload_conf() failed: ");
+  co_return action_outcome{value, set_slots, true};
 }
 
 // Each action on its own: one slot's failure never stops the others
@@ -128,48 +125,51 @@ boost::asio::awaitable<action_outcome> set_synchronized_standby_slots(pg::connec
 boost::asio::awaitable<local_actions_result> run_actions(pg::connection& conn, const pg::result<void>& connected,
                                                          local_actions actions) {
   local_actions_result out;
-  auto fail_all = [&](const std::string& why) {
+  auto fail_all = [&](const pg::error& why) {
     for (auto& d : actions.drops)
-      out.outcomes.push_back({d.name, "drop", false, why});
+      out.outcomes.push_back(action_outcome::failed(d.name, slot_action::drop, why));
     for (auto& c : actions.physical_creates)
-      out.outcomes.push_back({c, "create physical", false, why});
+      out.outcomes.push_back(action_outcome::failed(c, slot_action::create_physical, why));
     for (auto& a : actions.physical_advances)
-      out.outcomes.push_back({a.name, "advance physical", false, why});
+      out.outcomes.push_back(action_outcome::failed(a.name, slot_action::advance_physical, why));
     if (actions.synchronized_standby_slots)
-      out.outcomes.push_back({"", "set synchronized_standby_slots", false, why});
+      out.outcomes.push_back(action_outcome::failed("", slot_action::set_standby_slots, why));
   };
   if (!connected) {
-    fail_all(connected.error().what());
+    fail_all(connected.error());
     co_return out;
   }
   for (auto& d : actions.drops) {
     pg::params p{d.name};
     auto r = co_await conn.exec(q::drop_slot_sql(), p, pg::clock::now() + statement_budget);
     if (!r) {
-      out.outcomes.push_back({d.name, "drop", false, r.error().what()});
+      out.outcomes.push_back(action_outcome::failed(d.name, slot_action::drop, r.error()));
       continue;
     }
     auto o = q::parse_drop(*r);
     if (!o)
-      out.outcomes.push_back({d.name, "drop", false, o.error().what()});
+      out.outcomes.push_back(action_outcome::failed(d.name, slot_action::drop, o.error()));
     else if (o->dropped)
-      out.outcomes.push_back({d.name, "drop", true, ""});
+      out.outcomes.push_back({d.name, slot_action::drop, true});
     else if (o->active)
-      out.outcomes.push_back({d.name, "drop", false, "active"});
+      out.outcomes.push_back({d.name, slot_action::drop, false, true, false, "active"});
     else if (!o->existed)
-      out.outcomes.push_back({d.name, "drop", true, "did not exist"});
+      out.outcomes.push_back({d.name, slot_action::drop, true, false, true, "did not exist"});
     else
-      out.outcomes.push_back({d.name, "drop", false, "not dropped"});
+      out.outcomes.push_back({d.name, slot_action::drop, false, false, false, "not dropped"});
   }
   for (auto& name : actions.physical_creates) {
     pg::params p{name};
     auto r = co_await conn.exec(q::create_physical_slot_sql(), p, pg::clock::now() + statement_budget);
-    out.outcomes.push_back({name, "create physical", r.ok(), r ? "" : r.error().what()});
+    out.outcomes.push_back(r ? action_outcome{name, slot_action::create_physical, true}
+                             : action_outcome::failed(name, slot_action::create_physical, r.error()));
   }
   for (auto& a : actions.physical_advances) {
     auto p = q::advance_params(a.name, a.target);
     auto r = co_await conn.exec(q::advance_slot_sql(), p, pg::clock::now() + statement_budget);
-    out.outcomes.push_back({a.name, "advance physical to " + a.target.str(), r.ok(), r ? "" : r.error().what()});
+    out.outcomes.push_back(r ? action_outcome{a.name, slot_action::advance_physical, true}
+                             : action_outcome::failed(a.name, slot_action::advance_physical, r.error(),
+                                                      "to " + a.target.str() + ": "));
   }
   if (actions.synchronized_standby_slots)
     out.outcomes.push_back(co_await set_synchronized_standby_slots(conn, *actions.synchronized_standby_slots));

@@ -8,6 +8,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -17,6 +18,7 @@
 
 #include "config/cluster_update.hpp"
 #include "config/config.hpp"
+#include "pg/client/error.hpp"
 #include "pg/model/cluster_view.hpp"
 #include "pg/model/copy_prerequisites.hpp"
 #include "pg/model/failover_slots.hpp"
@@ -86,11 +88,44 @@ struct local_actions {
   std::optional<std::vector<std::string>> synchronized_standby_slots;
 };
 
+// A slot action of the local connection or an advance worker.
+enum class slot_action { drop, create_physical, advance_physical, create_logical, set_standby_slots };
+// Its name in logs ("create physical").
+constexpr std::string_view to_string(slot_action a) {
+  switch (a) {
+  case slot_action::drop: return "drop";
+  case slot_action::create_physical: return "create physical";
+  case slot_action::advance_physical: return "advance physical";
+  case slot_action::create_logical: return "create logical";
+  case slot_action::set_standby_slots: return "set synchronized_standby_slots";
+  }
+  return "?";
+}
+// Its kind in slotd_errors_total{kind} when it fails.
+constexpr std::string_view error_kind(slot_action a) {
+  switch (a) {
+  case slot_action::drop: return "drop";
+  case slot_action::create_physical:
+  case slot_action::create_logical: return "create";
+  case slot_action::advance_physical: return "advance";
+  case slot_action::set_standby_slots: return "set";
+  }
+  return "?";
+}
+
 struct action_outcome {
-  std::string slot;
-  std::string action; // "drop", "create physical", "advance physical", "create logical", ...
+  std::string slot; // set_standby_slots: the value set
+  slot_action action = slot_action::drop;
   bool ok = false;
-  std::string detail; // why not (the server's message, "active", ...)
+  bool kept_active = false; // drop: not done, the slot is active (retried next cycle)
+  bool absent = false;      // drop: done, the slot did not exist
+  std::string detail;       // why not: the server's message, or ours
+  std::string sqlstate;     // the server's SQLSTATE, when it answered with an error
+
+  // Failed with `e` (its message and SQLSTATE).
+  static action_outcome failed(std::string slot, slot_action action, const pg::error& e, std::string prefix = "") {
+    return {std::move(slot), action, false, false, false, std::move(prefix) + e.what(), e.sqlstate};
+  }
 };
 
 struct local_actions_result {
@@ -115,6 +150,8 @@ struct leader_snapshot {
   model::slot_cache slots;
   // current_setting('synchronized_standby_slots', true): nullopt before 17.
   std::optional<std::string> synchronized_standby_slots;
+  // 17+: the largest confirmed_flush_lsn of its logical failover slots.
+  std::optional<pg::lsn> failover_confirmed;
   wall_clock::time_point as_of{};
 };
 

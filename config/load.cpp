@@ -10,6 +10,7 @@
 #include "config/file_checks.hpp"
 #include "config/keys.hpp"
 #include "config/yaml_reader.hpp"
+#include "pg/model/failover_slots.hpp"
 
 namespace slotd::config {
 
@@ -116,6 +117,17 @@ void read_api(yaml_reader& r, const yaml_entry& e, api_config& api, check_scope 
   });
 }
 
+// A replica's agent needs a cycle and a leader sample (at most 5 s) to say
+// it is not ready before the primary leaves it out.
+void check_leave_out_after(yaml_reader& r, const config& cfg, const YAML::Mark& at) {
+  using namespace std::chrono_literals;
+  const auto& f = cfg.failover_slots;
+  if (f.leave_out_after < cfg.loop_wait + 5s)
+    r.warning(at, "failover_slots.leave_out_after (" + std::to_string(f.leave_out_after.count()) +
+                      " ms) is below loop_wait + 5 s: a replica that stops streaming may be left out of "
+                      "synchronized_standby_slots before its agent reports it not ready");
+}
+
 void read_failover_slots(yaml_reader& r, const yaml_entry& e, failover_slots_config& f) {
   r.each_known_entry(e, keys::failover_slots, [&](const yaml_entry& k) {
     if (k.key == "min_standbys") {
@@ -155,6 +167,7 @@ parse_result<config> parse(std::string_view text, std::string filename, check_sc
     cluster_update cluster;
     view_positions positions;
     std::optional<YAML::Mark> name_at;
+    std::optional<YAML::Mark> failover_slots_at;
     r.each_known_entry(*doc, doc->Mark(), "", keys::top, [&](const yaml_entry& e) {
       if (e.key == "name") {
         name_at = e.at();
@@ -175,6 +188,7 @@ parse_result<config> parse(std::string_view text, std::string filename, check_sc
       } else if (e.key == "postgresql") {
         read_postgresql(r, e, cfg.postgresql, cluster, positions, scope);
       } else if (e.key == "failover_slots") {
+        failover_slots_at = e.at();
         read_failover_slots(r, e, cfg.failover_slots);
       } else if (e.key == "api") {
         read_api(r, e, cfg.api, scope);
@@ -187,6 +201,8 @@ parse_result<config> parse(std::string_view text, std::string filename, check_sc
     if (!name_at)
       r.error(doc->Mark(), "name is missing (this member's name, as the HA manager names it)");
     cluster.apply_to(cfg.cluster);
+    if (model::has_failover_permanent_slots(cfg.cluster))
+      check_leave_out_after(r, cfg, failover_slots_at.value_or(doc->Mark()));
     report_view_problems(r, cfg.cluster, cfg.name, positions, name_at.value_or(doc->Mark()));
   }
   if (!r.has_errors())

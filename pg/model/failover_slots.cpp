@@ -110,8 +110,9 @@ standby_slots_choice choose_synchronized_standby_slots(const cluster_view& view,
       continue;
     }
     auto since = in.not_streaming.find(name);
-    bool in_grace = now_listed.contains(name) && since != in.not_streaming.end() &&
-                    in.now - since->second < in.leave_out_after;
+    // No start time yet (the first cycle as primary): just seen.
+    bool in_grace = now_listed.contains(name) && in.leave_out_after.count() > 0 &&
+                    (since == in.not_streaming.end() || in.now - since->second < in.leave_out_after);
     if (in_grace) {
       listed.insert(name);
       out.kept_waiting.push_back(name);
@@ -158,6 +159,23 @@ std::vector<std::string> standby_slots_left_out(const cluster_view& view, std::s
   return out;
 }
 
+std::string not_streaming_evidence(const std::optional<std::string>& wal_receiver, const slot_cache& leader_slots,
+                                   std::string_view my_slot) {
+  if (wal_receiver != "streaming" && wal_receiver != "hidden")
+    return "WAL receiver: " + wal_receiver.value_or("none");
+  if (auto it = leader_slots.find(my_slot); it != leader_slots.end() && !it->second.active)
+    return "its slot on the leader is not active";
+  return "";
+}
+
+stream_watch watch_streaming(const stream_watch& before, const std::string& evidence, bool leader_answered_since) {
+  if (evidence.empty())
+    return {};
+  if (leader_answered_since)
+    return {evidence};
+  return before;
+}
+
 std::string standby_protection_gap(const cluster_view& view, const standby_protection_input& in) {
   if (!has_failover_slots(in.server_major) || !has_failover_permanent_slots(view) || in.leader.empty())
     return "";
@@ -169,18 +187,15 @@ std::string standby_protection_gap(const cluster_view& view, const standby_prote
   if (std::find(left_out.begin(), left_out.end(), mine) != left_out.end())
     return "not in synchronized_standby_slots: the leader does not wait for this replica, so the consumers of "
            "failover slots may have changes it lacks";
-  if (in.leader_reachable && in.wal_receiver != "streaming")
-    return "not streaming from the leader (WAL receiver: " + in.wal_receiver.value_or("none") +
-           "): the leader leaves it out of synchronized_standby_slots after failover_slots.leave_out_after";
+  if (!in.stopped_streaming.empty())
+    return "not streaming from the leader (" + in.stopped_streaming +
+           ") while it runs: the leader leaves it out of synchronized_standby_slots after "
+           "failover_slots.leave_out_after";
   auto me = in.leader_slots.find(mine);
-  if (me == in.leader_slots.end() || !me->second.restart_lsn)
-    return "";
-  for (const auto& [name, s] : in.leader_slots)
-    if (s.type == slot_type::logical && s.failover && s.confirmed_flush_lsn &&
-        *s.confirmed_flush_lsn > *me->second.restart_lsn)
-      return "behind the consumers of failover slots: " + name + " is confirmed up to " +
-             s.confirmed_flush_lsn->str() + " on the leader, this replica has flushed up to " +
-             me->second.restart_lsn->str();
+  if (me != in.leader_slots.end() && me->second.restart_lsn && in.consumers_confirmed &&
+      *in.consumers_confirmed > *me->second.restart_lsn)
+    return "behind the consumers of failover slots: confirmed up to " + in.consumers_confirmed->str() +
+           " on the leader, this replica has flushed up to " + me->second.restart_lsn->str();
   return "";
 }
 

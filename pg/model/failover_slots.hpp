@@ -131,16 +131,39 @@ std::vector<std::string> standby_slots_left_out(const cluster_view& view, std::s
 
 // What a 17+ replica knows of its protection by its leader's
 // synchronized_standby_slots.
+// A replica's evidence that it does not stream from its leader, or "": its
+// WAL receiver's status (pg_stat_wal_receiver.status; nullopt: no receiver;
+// "hidden": the role may not see it, no evidence) is not "streaming", or the
+// leader's last sample shows the replica's slot `my_slot` there but
+// inactive (the leader's walsender is gone: a half-open connection).
+std::string not_streaming_evidence(const std::optional<std::string>& wal_receiver, const slot_cache& leader_slots,
+                                   std::string_view my_slot);
+
+// Whether a replica stopped streaming while its leader was alive: latched
+// once there is evidence (not_streaming_evidence) and the leader answered
+// after that evidence was read, kept while the evidence lasts even when the
+// leader no longer answers (the leader may have left it out meanwhile),
+// cleared once there is no evidence. A leader that stops answering as the
+// replica stops streaming (it died) latches nothing.
+struct stream_watch {
+  std::string latched; // the evidence; empty: not latched
+  friend bool operator==(const stream_watch&, const stream_watch&) = default;
+};
+stream_watch watch_streaming(const stream_watch& before, const std::string& evidence, bool leader_answered_since);
+
+// What a 17+ replica knows of its protection by its leader's
+// synchronized_standby_slots.
 struct standby_protection_input {
   std::string my_name;
   std::string leader;
   int server_major = 0;
-  // From the last sample of the leader (nullopt: unknown, or the sample is
-  // of a server in recovery): the setting, and that sample's slots.
+  // From the last sample of the leader (the caller gives none of a server
+  // in recovery): the setting (nullopt: unknown), the slots, and the
+  // largest confirmed_flush_lsn of its logical failover slots.
   std::optional<std::string> leader_value;
   slot_cache leader_slots;
-  bool leader_reachable = false;         // the last sample was answered
-  std::optional<std::string> wal_receiver; // pg_stat_wal_receiver.status; nullopt: no WAL receiver
+  std::optional<pg::lsn> consumers_confirmed;
+  std::string stopped_streaming; // stream_watch::latched
 };
 
 // Why the replica cannot count on its leader's synchronized_standby_slots
@@ -148,12 +171,11 @@ struct standby_protection_input {
 // changes it lacks), or "" when it can or the rule does not apply (before
 // 17, no failover permanent slots, a replica never waited for). In order:
 // - left out of the leader's setting;
-// - its WAL receiver does not stream although the leader answers: the
-//   leader leaves it out after leave_out_after (a leader that does not
-//   answer may be gone: then the last sample counts);
-// - behind the consumers: in the same sample, a failover slot's
-//   confirmed_flush_lsn is past this replica's slot's restart_lsn (what it
-//   has flushed), as after it was left out.
+// - it stopped streaming while the leader was alive (stream_watch): the
+//   leader leaves it out after leave_out_after;
+// - behind the consumers: in the same sample, the failover slots are
+//   confirmed past this replica's slot's restart_lsn (what it has
+//   flushed), as after it was left out.
 std::string standby_protection_gap(const cluster_view& view, const standby_protection_input& in);
 
 // How long a primary has run with some failover-capable replica left out of

@@ -16,7 +16,8 @@ std::string node_state_sql() {
          "CASE WHEN pg_catalog.pg_is_in_recovery() THEN (SELECT received_tli FROM pg_catalog.pg_stat_wal_receiver) "
          "ELSE ('x' || pg_catalog.substr(pg_catalog.pg_walfile_name(pg_catalog.pg_current_wal_lsn()), 1, 8))"
          "::bit(32)::int8 END, "
-         "(SELECT status FROM pg_catalog.pg_stat_wal_receiver)";
+         "(SELECT status FROM pg_catalog.pg_stat_wal_receiver), "
+         "(SELECT pid FROM pg_catalog.pg_stat_wal_receiver)";
 }
 
 result<node_state> parse_node_state(const rows& r) {
@@ -38,8 +39,12 @@ result<node_state> parse_node_state(const rows& r) {
     s.started_at = r.get<std::string>(0, 6).value_or("");
     s.receive_lsn = r.get<lsn>(0, 7);
     s.timeline = r.get<std::int64_t>(0, 8);
-    if (r.columns() > 9)
+    if (r.columns() > 10) {
       s.wal_receiver = r.get<std::string>(0, 9);
+      // A role without pg_read_all_stats sees the receiver's pid only.
+      if (!s.wal_receiver && r.get<std::int64_t>(0, 10))
+        s.wal_receiver = "hidden";
+    }
     return s;
   });
 }

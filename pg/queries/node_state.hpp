@@ -30,7 +30,9 @@ struct node_state {
   std::string started_at;
   std::optional<lsn> receive_lsn;
   std::optional<std::int64_t> timeline;
-  std::optional<std::string> wal_receiver; // pg_stat_wal_receiver.status; nullopt: no WAL receiver
+  // pg_stat_wal_receiver.status; nullopt: no WAL receiver; "hidden": one
+  // runs, but this role may not see its status (no pg_read_all_stats).
+  std::optional<std::string> wal_receiver;
 };
 
 result<node_state> parse_node_state(const rows& r);

@@ -124,11 +124,14 @@ result<std::optional<lsn>> parse_advance(const rows& r) {
   });
 }
 
-std::string node_position_sql() {
-  return "SELECT pg_catalog.pg_is_in_recovery(), "
-         "CASE WHEN pg_catalog.pg_is_in_recovery() THEN NULL ELSE pg_catalog.pg_current_wal_lsn() END, "
-         "pg_catalog.pg_last_wal_replay_lsn(), pg_catalog.pg_last_wal_receive_lsn(), "
-         "pg_catalog.current_setting('synchronized_standby_slots', true)";
+std::string node_position_sql(int version) {
+  return std::string("SELECT pg_catalog.pg_is_in_recovery(), "
+                     "CASE WHEN pg_catalog.pg_is_in_recovery() THEN NULL ELSE pg_catalog.pg_current_wal_lsn() END, "
+                     "pg_catalog.pg_last_wal_replay_lsn(), pg_catalog.pg_last_wal_receive_lsn(), "
+                     "pg_catalog.current_setting('synchronized_standby_slots', true), ") +
+         (major_of(version) >= 17 ? "(SELECT max(confirmed_flush_lsn) FROM pg_catalog.pg_replication_slots "
+                                    "WHERE slot_type = 'logical' AND failover)"
+                                  : "NULL::pg_lsn");
 }
 
 result<node_position> parse_node_position(const rows& r) {
@@ -140,8 +143,10 @@ result<node_position> parse_node_position(const rows& r) {
     p.current_lsn = r.get<lsn>(0, 1);
     p.replay_lsn = r.get<lsn>(0, 2);
     p.receive_lsn = r.get<lsn>(0, 3);
-    if (r.columns() > 4)
+    if (r.columns() > 5) {
       p.synchronized_standby_slots = r.get<std::string>(0, 4);
+      p.failover_confirmed = r.get<lsn>(0, 5);
+    }
     return p;
   });
 }

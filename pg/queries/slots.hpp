@@ -73,8 +73,11 @@ result<std::optional<lsn>> parse_advance(const rows& r);
 
 // ---- node state ----
 // in_recovery, current WAL LSN (primary) or NULL, replay LSN, receive LSN,
-// synchronized_standby_slots (NULL before 17).
-std::string node_position_sql();
+// synchronized_standby_slots (NULL before 17), the largest
+// confirmed_flush_lsn of the logical failover slots (17+; NULL before:
+// `version` is server_version_num). Unlike the slot listing, this sees the
+// synced failover slots a promoted standby keeps.
+std::string node_position_sql(int version);
 struct node_position {
   bool in_recovery = false;
   std::optional<lsn> current_lsn; // primary only
@@ -82,6 +85,7 @@ struct node_position {
   std::optional<lsn> receive_lsn; // standby only
   // 17+: current_setting('synchronized_standby_slots'); nullopt before 17.
   std::optional<std::string> synchronized_standby_slots;
+  std::optional<lsn> failover_confirmed; // 17+
   // The position this node has reached: current on a primary, replay otherwise.
   std::optional<lsn> position() const { return in_recovery ? replay_lsn : current_lsn; }
 };

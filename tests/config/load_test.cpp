@@ -172,6 +172,21 @@ TEST(load, rejects_durations_without_unit_and_a_zero_loop_wait) {
               ElementsAre("t.yaml:2:19: member_slots_ttl must be a string, not a list"));
 }
 
+// With failover slots, a leave_out_after shorter than a replica's loop_wait
+// plus a leader sample is a warning (the file still loads).
+TEST(load, warns_when_leave_out_after_is_shorter_than_a_cycle_and_a_sample) {
+  const std::string slots = "slots: {cdc: {type: logical, database: app, plugin: pgoutput, failover: true}}\n";
+  auto r = parse_text(std::string(minimal) + slots + "failover_slots: {leave_out_after: 10s}\n");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r.value->failover_slots.leave_out_after, 10s);
+  EXPECT_THAT(printed(r), ElementsAre(HasSubstr("warning: failover_slots.leave_out_after (10000 ms) is below loop_wait")));
+  EXPECT_TRUE(parse_text(std::string(minimal) + slots + "loop_wait: 5s\nfailover_slots: {leave_out_after: 10s}\n")
+                  .diagnostics.empty());
+  EXPECT_TRUE(parse_text(std::string(minimal) + "failover_slots: {leave_out_after: 1s}\n").diagnostics.empty())
+      << "no failover slots: no warning";
+  EXPECT_EQ(parse_text(std::string(minimal) + slots).value->failover_slots.leave_out_after, 30s);
+}
+
 TEST(load, rejects_bad_values) {
   auto bad = [](std::string_view line) { return printed(parse_text(std::string(minimal) + std::string(line))); };
   EXPECT_THAT(bad("role: primary\n"), ElementsAre("t.yaml:2:7: role: 'primary' is not one of auto or wait"));

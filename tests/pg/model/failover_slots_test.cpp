@@ -119,6 +119,9 @@ TEST(SynchronizedStandbySlotsChange, ReplicasThatStopStreamingAreLeftOutAfterThe
   at_once.leave_out_after = 0s;
   at_once.not_streaming = track_not_streaming({}, v, "node1", *at_once.senders, at_once.now);
   EXPECT_EQ(synchronized_standby_slots_change(v, "node1", 17, at_once), (names{"node2"}));
+  // No start time yet (the first cycle as primary): just seen, in the grace.
+  auto first = standbys("node2,node3", senders{{"node2", "streaming"}});
+  EXPECT_EQ(synchronized_standby_slots_change(v, "node1", 17, first), std::nullopt);
   // A walsender on a slot that is no failover-capable replica's counts for nothing.
   auto c = choose_synchronized_standby_slots(v, "node1", standbys("node2", senders{{"node2", "streaming"},
                                                                                   {"other", "streaming"}}));
@@ -134,7 +137,9 @@ TEST(SynchronizedStandbySlotsChange, MinStandbysKeepsReplicasListedWhenTooFewStr
   auto v = view_of({node("node1"), node("node2"), node("node3"), node("node4")},
                    {logical_slot("cdc", "app", "pgoutput", true)});
   auto choose = [&](senders s, std::string current, int min) {
-    return choose_synchronized_standby_slots(v, "node1", standbys(std::move(current), std::move(s), min));
+    auto in = standbys(std::move(current), std::move(s), min);
+    in.not_streaming = {{"node2", t0}, {"node3", t0}, {"node4", t0}}; // an hour ago: past the grace
+    return choose_synchronized_standby_slots(v, "node1", in);
   };
   auto none = choose({}, "node3", 1);
   EXPECT_EQ(none.listed, (names{"node3"})) << "the one listed now stays";
@@ -172,35 +177,24 @@ TEST(SynchronizedStandbySlotsChange, GoneMemberIsNeverListed) {
 }
 
 // What a replica learns of its protection, in the rule's order.
-TEST(StandbyProtectionGap, LeftOutNotStreamingOrBehindTheConsumers) {
+TEST(StandbyProtectionGap, LeftOutStoppedStreamingOrBehindTheConsumers) {
   auto v = three_with_failover();
   standby_protection_input in;
   in.my_name = "node3";
   in.leader = "node1";
   in.server_major = 17;
   in.leader_value = "node2,node3";
-  in.leader_reachable = true;
-  in.wal_receiver = "streaming";
-  auto confirmed = logical("cdc", "app", "pgoutput", 500);
-  confirmed.failover = true;
-  in.leader_slots = cache_of({physical("node3", 600), confirmed});
+  in.consumers_confirmed = pg::lsn{500};
+  in.leader_slots = cache_of({physical("node3", 600)});
   EXPECT_EQ(standby_protection_gap(v, in), "");
-  in.leader_slots = cache_of({physical("node3", 400), confirmed});
+  in.leader_slots = cache_of({physical("node3", 400)});
   EXPECT_EQ(standby_protection_gap(v, in).rfind("behind the consumers of failover slots", 0), 0u)
       << standby_protection_gap(v, in);
-  in.wal_receiver = std::nullopt;
-  EXPECT_EQ(standby_protection_gap(v, in).rfind("not streaming from the leader", 0), 0u);
+  in.stopped_streaming = "WAL receiver: none";
+  EXPECT_EQ(standby_protection_gap(v, in).rfind("not streaming from the leader (WAL receiver: none)", 0), 0u);
   in.leader_value = "node2";
   EXPECT_EQ(standby_protection_gap(v, in).rfind("not in synchronized_standby_slots", 0), 0u);
-  // A leader that does not answer may be gone: its last sample counts.
-  in.leader_value = "node2,node3";
-  in.leader_reachable = false;
-  in.leader_slots = cache_of({physical("node3", 600), confirmed});
-  EXPECT_EQ(standby_protection_gap(v, in), "");
-  // No rule: unknown setting, before 17, no failover slots, never waited for.
-  in.leader_value = std::nullopt;
-  EXPECT_EQ(standby_protection_gap(v, in), "");
-  in.leader_value = "node2";
+  // No rule: before 17, no failover slots, never waited for.
   in.server_major = 16;
   EXPECT_EQ(standby_protection_gap(v, in), "");
   in.server_major = 17;
@@ -208,6 +202,36 @@ TEST(StandbyProtectionGap, LeftOutNotStreamingOrBehindTheConsumers) {
   EXPECT_EQ(standby_protection_gap(plain, in), "");
   v.members["node3"].tags.nofailover = true;
   EXPECT_EQ(standby_protection_gap(v, in), "");
+}
+
+// Evidence of not streaming: the WAL receiver (a hidden status is none), or
+// the replica's slot inactive on the leader.
+TEST(StandbyProtectionGap, EvidenceOfNotStreaming) {
+  auto active = physical("node3", 600);
+  active.active = true;
+  auto on_leader = cache_of({active});
+  EXPECT_EQ(not_streaming_evidence(std::string("streaming"), on_leader, "node3"), "");
+  EXPECT_EQ(not_streaming_evidence(std::string("hidden"), on_leader, "node3"), "");
+  EXPECT_EQ(not_streaming_evidence(std::nullopt, on_leader, "node3"), "WAL receiver: none");
+  EXPECT_EQ(not_streaming_evidence(std::string("waiting"), on_leader, "node3"), "WAL receiver: waiting");
+  EXPECT_EQ(not_streaming_evidence(std::string("streaming"), cache_of({physical("node3", 600)}), "node3"),
+            "its slot on the leader is not active");
+  EXPECT_EQ(not_streaming_evidence(std::string("streaming"), {}, "node3"), "") << "no slot there: no evidence";
+}
+
+// Latched when the leader answers after the evidence, kept while the
+// evidence lasts (also when the leader stops answering), cleared without it;
+// a leader that stops answering as the replica stops streaming latches nothing.
+TEST(StandbyProtectionGap, StoppedStreamingWhileTheLeaderRunsIsLatched) {
+  stream_watch w;
+  w = watch_streaming(w, "WAL receiver: none", false);
+  EXPECT_TRUE(w.latched.empty()) << "the leader may be gone";
+  w = watch_streaming(w, "WAL receiver: none", true);
+  EXPECT_EQ(w.latched, "WAL receiver: none");
+  w = watch_streaming(w, "WAL receiver: none", false);
+  EXPECT_EQ(w.latched, "WAL receiver: none") << "kept when the leader no longer answers";
+  w = watch_streaming(w, "", false);
+  EXPECT_TRUE(w.latched.empty());
 }
 
 TEST(SynchronizedStandbySlotsLeftOut, TheFailoverCapableReplicasTheSettingDoesNotList) {

@@ -175,7 +175,7 @@ TEST(slots_pgtest, every_slot_statement_on_this_major) {
     auto copy = on_replica ? find_slot(*on_replica, "cdc") : std::nullopt;
     EXPECT_TRUE(copy && copy->confirmed_flush_lsn == row.confirmed_flush_lsn);
     EXPECT_TRUE(parse_copy_rows(co_await run(r, copy_slots_sql(version), names))->empty());
-    auto position = parse_node_position(co_await run(r, node_position_sql()));
+    auto position = parse_node_position(co_await run(r, node_position_sql(version)));
     EXPECT_TRUE(position && position->in_recovery && position->replay_lsn && !position->current_lsn);
 
     primary.exec("INSERT INTO t VALUES (3)", "app");
@@ -193,8 +193,10 @@ TEST(slots_pgtest, every_slot_statement_on_this_major) {
     EXPECT_TRUE(on_primary && !on_primary->wal_receiver);
     // The leader sample's synchronized_standby_slots: the setting on 17+,
     // NULL before.
-    auto leader_position = parse_node_position(co_await run(p, node_position_sql()));
+    auto leader_position = parse_node_position(co_await run(p, node_position_sql(version)));
     EXPECT_TRUE(leader_position && leader_position->synchronized_standby_slots.has_value() == (major >= 17));
+    // The failover slot "fo" (17+) has a confirmed position.
+    EXPECT_TRUE(leader_position && leader_position->failover_confirmed.has_value() == (major >= 17));
     auto standby_advance = parse_advance(co_await run(r, advance_slot_sql(), advance_params("cdc", replica_target)));
     EXPECT_TRUE(standby_advance && *standby_advance && **standby_advance > *row.confirmed_flush_lsn)
         << "advance of a copied logical slot on a standby";
