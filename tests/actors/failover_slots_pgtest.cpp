@@ -404,3 +404,38 @@ TEST(failover_slots, a_replica_that_stops_streaming_is_left_out_and_consumers_ke
   EXPECT_TRUE(eventually([&] { return a.status("node1")["failover"]["left_out"] == json::array(); }))
       << a.status("node1").dump(2);
 }
+
+// A replica the primary left out (it did not stream), promoted after the
+// consumers went past it: the promote reply lists the failover slot unsafe,
+// with the reason, and /readiness said no beforehand.
+TEST(failover_slots, a_replica_promoted_after_it_was_left_out_lists_its_failover_slot_unsafe) {
+  if (skip_before_17())
+    GTEST_SKIP() << "failover slots need PostgreSQL 17+, this is " << pg_install::current().major;
+  trio x;
+  auto& p = x.p;
+  auto view = view_of(x.c, {failover_slot("cdc")});
+  agents a;
+  int next_id = 1;
+  ASSERT_TRUE(start_until_synced(a, x.c, view, "cdc", "node3", next_id));
+  ASSERT_TRUE(eventually([&] { return p.scalar("SHOW synchronized_standby_slots") == "node2,node3"; }))
+      << a.status("node1").dump(2);
+
+  set_primary_conninfo(x.r2, "host=127.0.0.1 port=1 user=postgres dbname=postgres connect_timeout=1");
+  ASSERT_TRUE(eventually([&] { return p.scalar("SHOW synchronized_standby_slots") == "node2"; }, 30s))
+      << a.status("node1").dump(2);
+  // The consumer goes past node3: rows it never received.
+  p.exec("INSERT INTO t SELECT generate_series(2001, 2010)", "app");
+  ASSERT_TRUE(consume_within(p, "cdc", "10s")) << a.status("node1").dump(2);
+  bool ready = true;
+  ASSERT_TRUE(eventually([&] {
+    auto rd = a.readiness("node3", &ready);
+    return !ready && rd.value("reason", "").starts_with("not in synchronized_standby_slots");
+  })) << a.readiness("node3").dump(2);
+
+  // The primary goes; the HA manager promotes node3 anyway.
+  p.stop_fast();
+  auto reply = a.promote("node3");
+  ASSERT_EQ(reply.status, 200) << reply.error;
+  EXPECT_EQ(reply.unsafe, std::vector<std::string>{"cdc"}) << ::testing::PrintToString(reply.ready);
+  EXPECT_TRUE(reply.reasons["cdc"].starts_with("not in synchronized_standby_slots")) << reply.reasons["cdc"];
+}
