@@ -209,40 +209,7 @@ void apply_full(self_ptr self, model::plan p) {
   self->request(st.local, st.settings.request_timeout, std::move(la))
       .then(
           [self, rest](local_actions_result& r) {
-            auto& s = self->state;
-            std::set<std::string> not_dropped;
-            for (auto& o : r.outcomes) {
-              const auto action = to_string(o.action);
-              if (o.ok) {
-                switch (o.action) {
-                case slot_action::drop:
-                  if (!o.absent)
-                    log_slots()->info("dropped replication slot {}", o.slot);
-                  s.readiness.pending.erase(o.slot);
-                  break;
-                case slot_action::create_physical:
-                  log_slots()->info("created physical replication slot {}", o.slot);
-                  break;
-                case slot_action::set_standby_slots:
-                  log_slots()->info("set synchronized_standby_slots to '{}'", o.slot);
-                  break;
-                default:
-                  log_slots()->debug("{} of slot {} done", action, o.slot);
-                }
-                continue;
-              }
-              if (o.action == slot_action::drop)
-                not_dropped.insert(o.slot);
-              if (o.kept_active) {
-                if (should_log(s, "active-" + o.slot))
-                  log_slots()->warn("unable to drop replication slot {}: it is active", o.slot);
-                continue;
-              }
-              if (should_log(s, std::string(action) + "-" + o.slot))
-                log_slots()->error("{} of replication slot {} failed: {}{}", action, o.slot, o.detail,
-                                   o.sqlstate.empty() ? "" : " (SQLSTATE " + o.sqlstate + ")");
-              record_error(s, std::string(error_kind(o.action)), o.slot, o.detail);
-            }
+            auto not_dropped = take_local_outcomes(self->state, r.outcomes);
             rest(not_dropped);
           },
           [self](caf::error& e) {

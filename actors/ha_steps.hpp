@@ -32,6 +32,7 @@ inline std::shared_ptr<spdlog::logger> log_slots() { return spdlog::get("slots")
 bool should_log(ha_state& st, const std::string& key, std::chrono::seconds every = 60s);
 void record_error(ha_state& st, const std::string& kind, const std::string& slot, const std::string& text);
 void log_diagnostics(ha_state& st, const std::vector<model::diagnostic>& ds);
+std::set<std::string> take_local_outcomes(ha_state& s, const std::vector<action_outcome>& outcomes);
 void set_leader(self_ptr self, std::optional<std::string> leader);
 advance_worker_actor worker_for(self_ptr self, const std::string& database);
 void start_copier(self_ptr self);

@@ -196,7 +196,7 @@ copies_by_method split_by_method(ha_state& st, const std::vector<std::string>& n
     bool active = false;
     if (auto* sample = followed_leader_sample(st))
       if (auto it = sample->slots.find(n); it != sample->slots.end())
-        active = it->second.active;
+        active = model::leader_slot_consumed(it->second);
     auto m = model::choose_copy_method(st.settings.cfg.postgresql.copy_method, server_major(st), active);
     if (!m.method)
       out.refusal = m.refusal;
@@ -342,6 +342,45 @@ void on_copy_report(self_ptr self, copy_report& r) {
   st.copy = std::move(r);
   if (ended)
     run_now(self); // a full cycle at once after a copy
+}
+
+// The outcomes of the local connection's slot actions: logged, errors
+// recorded, a dropped slot out of the readiness queue. Returns the slots not
+// dropped (active ones included): their creations and copies wait.
+std::set<std::string> take_local_outcomes(ha_state& s, const std::vector<action_outcome>& outcomes) {
+  std::set<std::string> not_dropped;
+  for (auto& o : outcomes) {
+    const auto action = std::string(to_string(o.action)) + (o.target ? " to " + o.target->str() : std::string());
+    if (o.ok) {
+      switch (o.action) {
+      case slot_action::drop:
+        if (!o.absent)
+          log_slots()->info("dropped replication slot {}", o.slot);
+        s.readiness.pending.erase(o.slot);
+        break;
+      case slot_action::create_physical:
+        log_slots()->info("created physical replication slot {}", o.slot);
+        break;
+      case slot_action::set_standby_slots:
+        log_slots()->info("set synchronized_standby_slots to '{}'", o.slot);
+        break;
+      default:
+        log_slots()->debug("{} of slot {} done", action, o.slot);
+      }
+      continue;
+    }
+    if (o.action == slot_action::drop)
+      not_dropped.insert(o.slot);
+    if (o.kept_active) {
+      if (should_log(s, "active-" + o.slot))
+        log_slots()->warn("unable to drop replication slot {}: it is active", o.slot);
+      continue;
+    }
+    if (should_log(s, action + "-" + o.slot))
+      log_slots()->error("{} of replication slot {} failed: {}", action, o.slot, o.detail);
+    record_error(s, std::string(error_kind(o.action)), o.slot, o.detail);
+  }
+  return not_dropped;
 }
 
 } // namespace slotd::actors::ha

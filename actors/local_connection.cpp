@@ -130,8 +130,10 @@ boost::asio::awaitable<local_actions_result> run_actions(pg::connection& conn, c
       out.outcomes.push_back(action_outcome::failed(d.name, slot_action::drop, why));
     for (auto& c : actions.physical_creates)
       out.outcomes.push_back(action_outcome::failed(c, slot_action::create_physical, why));
-    for (auto& a : actions.physical_advances)
+    for (auto& a : actions.physical_advances) {
       out.outcomes.push_back(action_outcome::failed(a.name, slot_action::advance_physical, why));
+      out.outcomes.back().target = a.target;
+    }
     if (actions.synchronized_standby_slots)
       out.outcomes.push_back(action_outcome::failed("", slot_action::set_standby_slots, why));
   };
@@ -168,8 +170,8 @@ boost::asio::awaitable<local_actions_result> run_actions(pg::connection& conn, c
     auto p = q::advance_params(a.name, a.target);
     auto r = co_await conn.exec(q::advance_slot_sql(), p, pg::clock::now() + statement_budget);
     out.outcomes.push_back(r ? action_outcome{a.name, slot_action::advance_physical, true}
-                             : action_outcome::failed(a.name, slot_action::advance_physical, r.error(),
-                                                      "to " + a.target.str() + ": "));
+                             : action_outcome::failed(a.name, slot_action::advance_physical, r.error()));
+    out.outcomes.back().target = a.target;
   }
   if (actions.synchronized_standby_slots)
     out.outcomes.push_back(co_await set_synchronized_standby_slots(conn, *actions.synchronized_standby_slots));

@@ -119,8 +119,9 @@ struct action_outcome {
   bool ok = false;
   bool kept_active = false; // drop: not done, the slot is active (retried next cycle)
   bool absent = false;      // drop: done, the slot did not exist
-  std::string detail;       // why not: the server's message, or ours
+  std::string detail;       // why not: the server's message (with its SQLSTATE), or ours
   std::string sqlstate;     // the server's SQLSTATE, when it answered with an error
+  std::optional<pg::lsn> target; // advance_physical: where to
 
   // Failed with `e` (its message and SQLSTATE).
   static action_outcome failed(std::string slot, slot_action action, const pg::error& e, std::string prefix = "") {

@@ -34,9 +34,15 @@ struct copy_method_choice {
 };
 
 // The method for a slot on a replica whose server is `server_major` (0: not
-// known yet, no copy); `leader_slot_active`: a walsender uses the leader's
-// slot (last sample).
+// known yet, no copy); `leader_slot_active`: a consumer uses the leader's
+// slot (leader_slot_consumed, last sample).
 copy_method_choice choose_copy_method(copy_method_setting setting, int server_major, bool leader_slot_active);
+
+// The leader's slot, as sampled, has a consumer: active, with a confirmed
+// position. A slot still being created on the leader is active too (its
+// creating backend holds it) but has no confirmed_flush_lsn yet, and nobody
+// may ever consume it: a copy created for it would stay ahead of it.
+bool leader_slot_consumed(const local_slot& leader_slot);
 
 // A copy whose confirmed_flush_lsn is past the leader slot's (as last
 // sampled: `leader` from positions_of) would let a consumer that resumes

@@ -120,13 +120,30 @@ struct synced_pair {
   }
 };
 
-// node1 primary, node2 and node3 its replicas, a table t.
+// node1 primary, node2 and node3 its replicas, a table t; agents (declared
+// after the cluster: they stop first) and the failover slot cdc.
 struct trio {
   cluster c{failover_cluster(2)};
   node& p = c.primary();
   node& r1 = c.replica(0);
   node& r2 = c.replica(1);
-  trio() { p.exec("CREATE TABLE t (id int primary key)", "app"); }
+  model::cluster_view view;
+  agents a;
+  int next_id = 1;
+  trio() {
+    p.exec("CREATE TABLE t (id int primary key)", "app");
+    view = view_of(c, {failover_slot("cdc")});
+  }
+  // The agents started, cdc synced to node3 and ready there, and both
+  // replicas listed in synchronized_standby_slots.
+  bool start() {
+    if (!start_until_synced(a, c, view, "cdc", "node3", next_id))
+      return false;
+    if (eventually([&] { return p.scalar("SHOW synchronized_standby_slots") == "node2,node3"; }))
+      return true;
+    ADD_FAILURE() << "synchronized_standby_slots: " << a.status("node1").dump(2);
+    return false;
+  }
 };
 
 } // namespace
@@ -142,9 +159,9 @@ TEST(failover_slots, synced_by_postgres_ready_and_standby_slots_follow_the_view)
   // node3 lacks one prerequisite: its failover slot is never synced.
   r2.exec("ALTER SYSTEM SET sync_replication_slots = off");
   r2.exec("SELECT pg_reload_conf()");
-  auto view = view_of(c, {failover_slot("cdc")});
-  agents a;
-  int next_id = 1;
+  auto& view = x.view;
+  auto& a = x.a;
+  auto& next_id = x.next_id;
   // Created with the failover flag on the primary, synced by PostgreSQL on
   // node2, ready once not temporary.
   ASSERT_TRUE(start_until_synced(a, c, view, "cdc", "node2", next_id));
@@ -329,18 +346,15 @@ TEST(failover_slots, a_replica_that_stops_streaming_is_left_out_and_consumers_ke
     GTEST_SKIP() << "failover slots need PostgreSQL 17+, this is " << pg_install::current().major;
   trio x;
   auto& p = x.p;
-  auto view = view_of(x.c, {failover_slot("cdc")});
-  agents a;
-  int next_id = 1;
-  ASSERT_TRUE(start_until_synced(a, x.c, view, "cdc", "node3", next_id));
+  auto& a = x.a;
+  auto& next_id = x.next_id;
+  ASSERT_TRUE(x.start());
   bool ready = false;
   ASSERT_TRUE(eventually([&] {
     nudge(p, "cdc", next_id);
     a.readiness("node2", &ready);
     return ready;
   }, 90s)) << a.readiness("node2").dump(2);
-  ASSERT_TRUE(eventually([&] { return p.scalar("SHOW synchronized_standby_slots") == "node2,node3"; }))
-      << a.status("node1").dump(2);
   const std::string r1_conninfo = x.r1.scalar("SHOW primary_conninfo").value();
   const std::string r2_conninfo = x.r2.scalar("SHOW primary_conninfo").value();
   const std::string nowhere = "host=127.0.0.1 port=1 user=postgres dbname=postgres connect_timeout=1";
@@ -413,12 +427,8 @@ TEST(failover_slots, a_replica_promoted_after_it_was_left_out_lists_its_failover
     GTEST_SKIP() << "failover slots need PostgreSQL 17+, this is " << pg_install::current().major;
   trio x;
   auto& p = x.p;
-  auto view = view_of(x.c, {failover_slot("cdc")});
-  agents a;
-  int next_id = 1;
-  ASSERT_TRUE(start_until_synced(a, x.c, view, "cdc", "node3", next_id));
-  ASSERT_TRUE(eventually([&] { return p.scalar("SHOW synchronized_standby_slots") == "node2,node3"; }))
-      << a.status("node1").dump(2);
+  auto& a = x.a;
+  ASSERT_TRUE(x.start());
 
   set_primary_conninfo(x.r2, "host=127.0.0.1 port=1 user=postgres dbname=postgres connect_timeout=1");
   ASSERT_TRUE(eventually([&] { return p.scalar("SHOW synchronized_standby_slots") == "node2"; }, 30s))

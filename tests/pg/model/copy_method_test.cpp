@@ -17,6 +17,18 @@ TEST(ChooseCopyMethod, AutoCreatesOn16WhenAConsumerStreamsAndCopiesFilesElsewher
       << "nobody consumes the leader's slot: a created copy would stay ahead of it";
 }
 
+// A slot being created on the leader is active (its creating backend holds
+// it) without a confirmed position: not a consumer.
+TEST(ChooseCopyMethod, ASlotStillBeingCreatedOnTheLeaderHasNoConsumer) {
+  auto consumed = logical("cdc", "app", "pgoutput", 500);
+  consumed.active = true;
+  EXPECT_TRUE(leader_slot_consumed(consumed));
+  auto creating = logical("cdc", "app", "pgoutput", std::nullopt);
+  creating.active = true;
+  EXPECT_FALSE(leader_slot_consumed(creating));
+  EXPECT_FALSE(leader_slot_consumed(logical("cdc", "app", "pgoutput", 500))) << "inactive";
+}
+
 TEST(ChooseCopyMethod, ExplicitMethodsAndTheirLimits) {
   EXPECT_EQ(choose_copy_method(copy_method_setting::file, 16, true).method, copy_method::file);
   EXPECT_EQ(choose_copy_method(copy_method_setting::create, 17, false).method, copy_method::create);
