@@ -195,8 +195,13 @@ copies_by_method split_by_method(ha_state& st, const std::vector<std::string>& n
   for (auto& n : names) {
     bool active = false;
     if (auto* sample = followed_leader_sample(st))
-      if (auto it = sample->slots.find(n); it != sample->slots.end())
-        active = model::leader_slot_consumed(it->second);
+      if (auto it = sample->slots.find(n); it != sample->slots.end()) {
+        auto seen = st.leader_positions.slots.find(n);
+        active = model::leader_slot_consumed(
+            it->second, seen != st.leader_positions.slots.end() && st.leader_positions.leader == sample->leader
+                            ? seen->second.size()
+                            : 0);
+      }
     auto m = model::choose_copy_method(st.settings.cfg.postgresql.copy_method, server_major(st), active);
     if (!m.method)
       out.refusal = m.refusal;

@@ -36,8 +36,8 @@ copy_method_choice choose_copy_method(copy_method_setting setting, int server_ma
   return {std::nullopt, "unknown copy method"};
 }
 
-bool leader_slot_consumed(const local_slot& leader_slot) {
-  return leader_slot.active && leader_slot.confirmed_flush_lsn.has_value();
+bool leader_slot_consumed(const local_slot& leader_slot, std::size_t positions_seen) {
+  return leader_slot.active && leader_slot.confirmed_flush_lsn.has_value() && positions_seen > 1;
 }
 
 std::optional<std::string> copy_ahead_of_leader(const std::string& name, const local_slot& copy,

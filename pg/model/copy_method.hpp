@@ -39,10 +39,12 @@ struct copy_method_choice {
 copy_method_choice choose_copy_method(copy_method_setting setting, int server_major, bool leader_slot_active);
 
 // The leader's slot, as sampled, has a consumer: active, with a confirmed
-// position. A slot still being created on the leader is active too (its
-// creating backend holds it) but has no confirmed_flush_lsn yet, and nobody
-// may ever consume it: a copy created for it would stay ahead of it.
-bool leader_slot_consumed(const local_slot& leader_slot);
+// position, and seen at more than one position (`positions_seen`, the
+// distinct positions sampled so far). A slot still being created on the
+// leader, or just created, is active too (its creating backend holds it)
+// and has not moved; nobody may ever consume it, and a copy created for it
+// would stay ahead of it.
+bool leader_slot_consumed(const local_slot& leader_slot, std::size_t positions_seen);
 
 // A copy whose confirmed_flush_lsn is past the leader slot's (as last
 // sampled: `leader` from positions_of) would let a consumer that resumes

@@ -22,11 +22,12 @@ TEST(ChooseCopyMethod, AutoCreatesOn16WhenAConsumerStreamsAndCopiesFilesElsewher
 TEST(ChooseCopyMethod, ASlotStillBeingCreatedOnTheLeaderHasNoConsumer) {
   auto consumed = logical("cdc", "app", "pgoutput", 500);
   consumed.active = true;
-  EXPECT_TRUE(leader_slot_consumed(consumed));
+  EXPECT_TRUE(leader_slot_consumed(consumed, 2));
+  EXPECT_FALSE(leader_slot_consumed(consumed, 1)) << "just created, held by its creator: not moved yet";
   auto creating = logical("cdc", "app", "pgoutput", std::nullopt);
   creating.active = true;
-  EXPECT_FALSE(leader_slot_consumed(creating));
-  EXPECT_FALSE(leader_slot_consumed(logical("cdc", "app", "pgoutput", 500))) << "inactive";
+  EXPECT_FALSE(leader_slot_consumed(creating, 2));
+  EXPECT_FALSE(leader_slot_consumed(logical("cdc", "app", "pgoutput", 500), 2)) << "inactive";
 }
 
 TEST(ChooseCopyMethod, ExplicitMethodsAndTheirLimits) {
