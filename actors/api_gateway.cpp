@@ -61,6 +61,8 @@ const char* command_name(const api_command& cmd) {
           return "demote";
         else if constexpr (std::is_same_v<T, cluster_update_request>)
           return "cluster";
+        else if constexpr (std::is_same_v<T, events_request>)
+          return "events";
         else
           return w.paused ? "pause" : "resume";
       },
@@ -188,6 +190,8 @@ void run(self_ptr self, api_command cmd, deliver_fn deliver) {
           ask(self, st.promote, t.demote, w, "the promote handler", converted<demote_reply>, done);
         } else if constexpr (std::is_same_v<T, cluster_update_request>) {
           ask(self, st.ha, t.cluster, w, "the HA loop", converted<cluster_update_reply>, done);
+        } else if constexpr (std::is_same_v<T, events_request>) {
+          ask(self, st.ha, t.read, w, "the HA loop", converted<events_reply>, done);
         } else {
           ask(self, st.ha, t.pause, w, "the HA loop", status_body, done);
         }
@@ -226,6 +230,8 @@ std::chrono::milliseconds gateway_deadline(const api_command& cmd, const api_tim
           return t.demote;
         else if constexpr (std::is_same_v<T, cluster_update_request>)
           return t.cluster;
+        else if constexpr (std::is_same_v<T, events_request>)
+          return t.read;
         else
           return t.pause;
       },

@@ -1,5 +1,7 @@
 #include "actors/api_replies.hpp"
 
+#include "actors/audit_log.hpp"
+
 namespace slotd::actors {
 
 namespace {
@@ -56,5 +58,14 @@ api_reply to_api_reply(const final_positions_reply& r) {
 }
 
 api_reply to_api_reply(const health_reply& r) { return raw_json(r.ok ? 200 : 503, r.json); }
+
+api_reply to_api_reply(const events_reply& r) {
+  using ordered = nlohmann::ordered_json;
+  ordered events = ordered::array();
+  for (auto& e : r.events)
+    events.push_back(audit_json(e));
+  ordered body{{"node", r.node}, {"run", r.run}, {"next", r.next}, {"missed", r.missed}, {"events", std::move(events)}};
+  return {200, "application/json", body.dump(-1, ' ', false, ordered::error_handler_t::replace)};
+}
 
 } // namespace slotd::actors

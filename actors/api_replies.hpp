@@ -25,6 +25,8 @@ api_reply to_api_reply(const readiness_reply& r);
 api_reply to_api_reply(const final_positions_reply& r);
 // 200 when the loop runs and the local server answers, else 503.
 api_reply to_api_reply(const health_reply& r);
+// 200 {"node","run","next","missed","events":[...]}.
+api_reply to_api_reply(const events_reply& r);
 
 // Prometheus text exposition, version 0.0.4.
 inline constexpr const char* metrics_content_type = "text/plain; version=0.0.4; charset=utf-8";

@@ -28,7 +28,7 @@ void create_copies(self_ptr self, const std::vector<std::string>& names, const s
     self->send(st.leader_conn, standby_snapshot_atom_v);
     self->request(worker_for(self, d->second.database), model::slot_creation_budget + 10s, std::move(req))
         .then(
-            [self, n, replace, started](action_outcome& o) {
+            [self, n, replace, started, db = d->second.database](action_outcome& o) {
               auto& s = self->state;
               s.creating.erase(n);
               auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(steady::now() - started).count();
@@ -44,6 +44,11 @@ void create_copies(self_ptr self, const std::vector<std::string>& names, const s
               log_slots()->info("created logical slot {} on this replica in {} ms; failover-ready once the leader's "
                                 "slot has passed its confirmed_flush_lsn",
                                 n, ms);
+              audit_flush(s, n);
+              audit(s, model::audit_action::copy, "advance_worker " + db, n, std::nullopt, std::nullopt,
+                    model::audit_rule::copy_by_creation,
+                    replace ? "created again on this replica (its copy was invalid), no restart"
+                            : "created on this replica, no restart");
               ++s.copies;
               ++s.created_copies;
               if (replace)

@@ -8,7 +8,6 @@
 // once. Nothing here blocks: every step is a request to another actor, with
 // a timeout.
 #include "actors/ha_steps.hpp"
-#include "pg/model/auto_role.hpp"
 #include "pg/model/sampling.hpp"
 #include "pg/model/topology.hpp"
 
@@ -89,74 +88,6 @@ void end_tick(self_ptr self, bool full) {
   schedule_next_tick(self);
 }
 
-// Role auto (pg/model/auto_role.hpp): the decision, then its effects.
-void infer_role(self_ptr self, const local_snapshot& snap) {
-  auto& st = self->state;
-  model::auto_role_input in;
-  in.role_auto = st.settings.cfg.role == config::start_role::automatic;
-  in.told = st.told;
-  in.told_by_auto = st.role_source == "auto";
-  in.leader = st.leader;
-  in.in_recovery = snap.in_recovery;
-  in.streams_from = model::member_streamed_from(st.view.members, snap.sender_host, snap.sender_port);
-  auto d = model::infer_auto_role(in);
-  switch (d.action) {
-  case model::auto_role_action::keep:
-    return;
-  case model::auto_role_action::follow:
-    log_ha()->info("role auto: the local server now streams from {}: acting as its replica", *d.leader);
-    break;
-  case model::auto_role_action::act_as_primary:
-    st.told = model::told_role::primary;
-    log_ha()->info("role auto: the local server is not in recovery: acting as primary");
-    break;
-  case model::auto_role_action::act_as_replica:
-    st.told = model::told_role::replica;
-    if (d.leader)
-      log_ha()->info("role auto: the local server streams from {}: acting as its replica", *d.leader);
-    else if (should_log(st, "auto-no-leader"))
-      log_ha()->warn("role auto: the local server is in recovery but streams from no member of the view ({}:{})",
-                     snap.sender_host.value_or("-"), snap.sender_port.value_or(0));
-    break;
-  }
-  st.role_source = "auto";
-  set_leader(self, d.leader);
-}
-
-// The last leader sample is of the current leader and was answered.
-bool leader_sample_current(const ha_state& st) {
-  return *st.told == model::told_role::replica && st.leader_error.empty() && followed_leader_sample(st);
-}
-
-model::cycle_input make_input(const ha_state& st, const local_snapshot& snap) {
-  model::cycle_input in;
-  in.view = st.view;
-  in.my_name = st.my_name();
-  in.leader = st.leader;
-  in.told = *st.told;
-  in.in_recovery = snap.in_recovery;
-  in.server_major = snap.server_version / 10000;
-  in.paused = st.paused;
-  in.local = snap.slots;
-  if (leader_sample_current(st)) {
-    std::optional<std::pair<std::string, pg::lsn>> own;
-    if (st.leader_snap->current_lsn)
-      own = std::make_pair(model::slot_name_from_member_name(st.leader_snap->leader), *st.leader_snap->current_lsn);
-    in.leader_positions = model::positions_of(st.leader_snap->slots, own);
-  }
-  in.replay_lsn = snap.replay_lsn;
-  in.recopy_requests = st.recopy_requests;
-  in.now = steady::now();
-  in.retention = st.retention;
-  in.recopies = st.recopies;
-  in.synchronized_standby_slots = snap.synchronized_standby_slots;
-  in.standby_senders = snap.standby_senders;
-  in.min_standbys = st.settings.cfg.failover_slots.min_standbys;
-  in.leave_out_after = st.settings.cfg.failover_slots.leave_out_after;
-  in.not_streaming = st.not_streaming;
-  in.failover_slots = snap.failover_slots;
-  return in;
-}
 
 void send_advances(self_ptr self, const model::logical_advance_map& advances) {
   for (auto& [db, targets] : advances)
@@ -179,6 +110,10 @@ void apply_full(self_ptr self, model::plan p) {
                 if (o.ok) {
                   log_slots()->info("created logical slot {} in database {} (plugin {})", c.name, c.database,
                                     c.plugin);
+                  audit(self->state, model::audit_action::create, "advance_worker " + c.database, c.name,
+                        std::nullopt, std::nullopt, model::audit_rule::logical_on_primary,
+                        fmt::format("logical, database {}, plugin {}{}", c.database, c.plugin,
+                                    c.failover ? ", failover" : ""));
                 } else if (should_log(self->state, "create-" + c.name)) {
                   log_slots()->error("failed to create logical slot {} in database {} (plugin {}): {}", c.name,
                                      c.database, c.plugin, o.detail);
@@ -206,10 +141,10 @@ void apply_full(self_ptr self, model::plan p) {
     rest({});
     return;
   }
-  self->request(st.local, st.settings.request_timeout, std::move(la))
+  self->request(st.local, st.settings.request_timeout, la)
       .then(
-          [self, rest](local_actions_result& r) {
-            auto not_dropped = take_local_outcomes(self->state, r.outcomes);
+          [self, rest, la](local_actions_result& r) {
+            auto not_dropped = take_local_outcomes(self->state, la, r.outcomes);
             rest(not_dropped);
           },
           [self](caf::error& e) {
@@ -226,6 +161,10 @@ void plan_and_apply(self_ptr self, const local_snapshot& snap, bool full) {
   }
   auto in = make_input(st, snap);
   auto p = model::plan_cycle(in);
+  if (p.role != model::node_role::primary)
+    st.primary_since.reset();
+  else if (!st.primary_since)
+    st.primary_since = snap.as_of; // slots count as inactive from here on at the earliest
   std::erase_if(p.logical_copies, [&](const std::string& n) { return st.creating.contains(n); }); // under way
   st.role = p.role;
   st.desired = p.desired;
@@ -381,6 +320,7 @@ void run_tick(self_ptr self) {
   st.tick_running = true;
   st.tick_started = now;
   ++st.ticks;
+  audit_due_advances(st);
   if (!st.creating.empty())
     self->send(st.leader_conn, standby_snapshot_atom_v); // a copy being created waits for one
   if (full)

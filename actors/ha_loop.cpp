@@ -35,6 +35,7 @@ ha_loop_private::behavior_type ha_loop(self_ptr self, io_runtime* io, ha_setting
   if (st.settings.cfg.role == config::start_role::wait)
     log_ha()->info("role wait: doing nothing until promote or demote");
   st.sample_delay = st.settings.sampling.fastest;
+  st.audit_run = iso_time(wall_clock::now());
   self->send(self, tick_atom_v, st.epoch);
   return {
       [=](io_done& d) { d.run(); },
@@ -47,12 +48,17 @@ ha_loop_private::behavior_type ha_loop(self_ptr self, io_runtime* io, ha_setting
       [=](copy_report& r) { on_copy_report(self, r); },
       // Shutdown: answers once no slot copy holds the local server.
       [=](stop_atom) -> caf::result<bool> {
+        audit_flush_all(self->state); // what added up, before the agent ends
         return self->delegate(self->state.copier, stop_atom_v);
       },
       [=](advance_report& rep) {
         auto& s = self->state;
-        if (rep.ok)
+        if (rep.ok) {
+          if (rep.reached)
+            audit_advance(s, "advance_worker " + rep.database, rep.slot, local_position(s, rep.slot), *rep.reached,
+                          model::audit_rule::advance_on_replica);
           return;
+        }
         auto action = model::classify_advance_error(rep.sqlstate);
         auto text = fmt::format("advance of logical slot {} in database {} to {} failed: [{}] {}", rep.slot,
                                 rep.database, rep.target.str(), rep.sqlstate, rep.message);
@@ -73,8 +79,12 @@ ha_loop_private::behavior_type ha_loop(self_ptr self, io_runtime* io, ha_setting
       [=](config_reload& r) {
         auto& s = self->state;
         s.settings.cfg = r.cfg;
+        auto was = s.view;
         s.view = r.cfg.cluster;
         s.view_overrides.apply_to(s.view); // what PUT /cluster set wins over the file
+        if (auto what = model::describe_view_change(was, s.view); !what.empty())
+          audit(s, model::audit_action::view_change, "ha_loop", "", std::nullopt, std::nullopt,
+                model::audit_rule::cluster_view, "configuration reloaded: " + what);
         self->send(s.copier, cancel_atom_v); // a copy planned with the old view, if not stopped yet
         log_ha()->info("configuration reloaded");
         s.copy_retry = {}; // a new view: copy at once
@@ -96,6 +106,15 @@ ha_loop_private::behavior_type ha_loop(self_ptr self, io_runtime* io, ha_setting
             return r;
           }
           log_ha()->info("demote: following leader {}", *o.leader);
+          if (s.told != model::told_role::replica || s.leader != o.leader) {
+            audit_flush_all(s);
+            audit(s, model::audit_action::demote, "ha_loop", "", std::nullopt, std::nullopt,
+                  model::audit_rule::demote,
+                  "following " + *o.leader +
+                      (holds_lead(s) || s.told == model::told_role::primary ? " (was primary)"
+                       : s.leader                                          ? " (was following " + *s.leader + ")"
+                                                                           : ""));
+          }
           ++s.promote_generation; // a promote still under way is superseded
           s.promote_in_progress = false;
           self->send(s.copier, cancel_atom_v); // a copy from the old leader, if it has not stopped the server
@@ -130,6 +149,9 @@ ha_loop_private::behavior_type ha_loop(self_ptr self, io_runtime* io, ha_setting
           r.error = msg.empty() ? "invalid cluster view" : msg;
           return r;
         }
+        if (auto what = model::describe_view_change(s.view, *applied.value); !what.empty())
+          audit(s, model::audit_action::view_change, "ha_loop", "", std::nullopt, std::nullopt,
+                model::audit_rule::cluster_view, "PUT /cluster: " + what);
         s.view = *applied.value;
         s.view_overrides.merge(req.update);
         self->send(s.copier, cancel_atom_v); // a copy planned with the old view, if not stopped yet
@@ -183,6 +205,7 @@ ha_loop_private::behavior_type ha_loop(self_ptr self, io_runtime* io, ha_setting
           out.push_back(caf::actor_cast<caf::actor>(w));
         return out;
       },
+      [=](events_request& r) -> events_reply { return events_since(self->state, r.since); },
       [=](dump_atom) -> dump_reply { return {"ha_loop", json_text(dump_json(self->state))}; },
   };
 }

@@ -32,6 +32,7 @@ struct promotion {
   std::size_t waiting = 0;                       // final advances not answered yet
   std::map<std::string, std::string> advanced;   // slot → position after the final advance
   std::map<std::string, std::string> failed;     // slot → why its final advance failed
+  std::map<std::string, pg::lsn> before, reached; // the final advances: from where, to where
   // handover_from: what the old primary's agent handed over (nullopt: none).
   std::optional<std::map<std::string, pg::lsn>> handed;
   std::optional<handover_report> handover;
@@ -60,7 +61,26 @@ promote_reply refused_during_copy(const ha_state& st) {
   return r;
 }
 
+// The final advances the workers made, one event each (also when the
+// promote was overtaken since: they happened).
+void audit_final_advances(ha_state& st, const promotion& p) {
+  for (auto& [slot, lsn] : p.reached) {
+    auto before = p.before.find(slot);
+    if (before != p.before.end() && lsn <= before->second)
+      continue; // already there
+    audit_flush(st, slot);
+    std::string db;
+    if (st.local_snap)
+      if (auto it = st.local_snap->slots.find(slot); it != st.local_snap->slots.end())
+        db = it->second.database;
+    audit(st, model::audit_action::advance, "advance_worker " + db, slot,
+          before != p.before.end() ? std::optional(before->second) : std::nullopt, lsn, model::audit_rule::promote,
+          "final advance");
+  }
+}
+
 void finish(self_ptr self, std::shared_ptr<promotion> p) {
+  audit_final_advances(self->state, *p);
   if (superseded(self, p))
     return;
   auto& st = self->state;
@@ -97,6 +117,12 @@ void finish(self_ptr self, std::shared_ptr<promotion> p) {
   if (!r.unsafe.empty())
     log_slots()->warn("logical replication slots that might be unsafe to use after promote: {}",
                       fmt::join(r.unsafe, ", "));
+  std::string unsafe;
+  for (auto& s : r.unsafe)
+    unsafe += (unsafe.empty() ? "" : "; ") + s + (r.reasons.contains(s) ? " (" + r.reasons[s] + ")" : "");
+  audit(st, model::audit_action::promote, "ha_loop", "", std::nullopt, std::nullopt, model::audit_rule::promote,
+        fmt::format("ready: [{}]; unsafe: [{}]{}", fmt::join(r.ready, ", "), unsafe,
+                    p->handover ? "; handover from " + p->handover->from : ""));
   log_ha()->info("promote: done in {} ms; ready: [{}], unsafe: [{}]",
                  std::chrono::duration_cast<std::chrono::milliseconds>(steady::now() - p->started).count(),
                  fmt::join(r.ready, ", "), fmt::join(r.unsafe, ", "));
@@ -113,8 +139,10 @@ void final_advance(self_ptr self, std::shared_ptr<promotion> p, const local_snap
     st.local_snap = snap;
   const auto& local = st.local_snap ? st.local_snap->slots : model::slot_cache{};
   for (auto& [name, slot] : local)
-    if (slot.type == model::slot_type::logical && slot.confirmed_flush_lsn)
+    if (slot.type == model::slot_type::logical && slot.confirmed_flush_lsn) {
       p->advanced[name] = slot.confirmed_flush_lsn->str();
+      p->before[name] = *slot.confirmed_flush_lsn;
+    }
   auto aims = model::apply_handover(local, p->leader_slots, p->handed);
   if (p->handover) {
     p->handover->handed_over = aims.handed_over;
@@ -136,8 +164,10 @@ void final_advance(self_ptr self, std::shared_ptr<promotion> p, const local_snap
     self->request(worker_for(self, db), p->req.timeout + 5s, far)
         .then(
             [self, p](final_advance_result& res) {
-              for (auto& [slot, lsn] : res.advanced)
+              for (auto& [slot, lsn] : res.advanced) {
                 p->advanced[slot] = lsn.str();
+                p->reached[slot] = lsn;
+              }
               for (auto& [slot, why] : res.failed)
                 p->failed[slot] = why;
               if (--p->waiting == 0)
@@ -206,6 +236,7 @@ void on_promote(self_ptr self, promote_request req, caf::typed_response_promise<
   st.told = model::told_role::primary;
   st.role_source = "message";
   st.promote_in_progress = true;
+  audit_flush_all(st); // the replica's advances, before the promote's events
   // /status says "promoting" from now until the server leaves recovery
   // (the next cycle confirms it from pg_is_in_recovery()).
   if (!st.local_snap || st.local_snap->in_recovery)
@@ -252,6 +283,9 @@ void read_and_advance(self_ptr self, std::shared_ptr<promotion> p) {
               // promotion): the HA manager may promote the server anyway.
               self->state.promote_in_progress = false;
               log_ha()->error("promote: the local server did not answer ({}): no final advance", caf::to_string(e));
+              audit(self->state, model::audit_action::promote, "ha_loop", "", std::nullopt, std::nullopt,
+                    model::audit_rule::promote,
+                    "told primary; no final advance: the local server did not answer: " + caf::to_string(e));
               promote_reply r;
               r.role = "primary";
               r.status = 503;

@@ -366,6 +366,7 @@ json dump_json(const ha_state& st) {
           {"copy_failures_in_row", st.copy_retry.failures_in_row},
           {"last_copy", st.last_copy},
           {"copy_settle", settle_json(st)},
+          {"audit", audit_dump(st)},
           {"copy_method", model::to_string(st.settings.cfg.postgresql.copy_method)},
           {"creating", st.creating},
           {"created_copies", st.created_copies},

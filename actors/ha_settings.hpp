@@ -1,6 +1,7 @@
 #pragma once
 // What the HA loop is started with.
 #include <chrono>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -8,6 +9,8 @@
 #include "pg/model/sampling.hpp"
 
 namespace slotd::actors {
+
+class audit_file;
 
 struct ha_settings {
   config::config cfg;
@@ -20,6 +23,8 @@ struct ha_settings {
   model::sampling_limits sampling;
   // Bounds of the requests the loop makes to the other actors.
   std::chrono::milliseconds request_timeout{15000};
+  // log.audit_file, opened by the caller (null: audit events only in GET /events).
+  std::shared_ptr<audit_file> audit_out;
 };
 
 } // namespace slotd::actors

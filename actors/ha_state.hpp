@@ -18,6 +18,7 @@
 #include "actors/json_text.hpp"
 #include "actors/interfaces.hpp"
 #include "config/cluster_update.hpp"
+#include "pg/model/audit.hpp"
 #include "pg/model/candidate.hpp"
 #include "pg/model/copy_settle.hpp"
 #include "pg/model/readiness.hpp"
@@ -104,6 +105,9 @@ struct ha_state {
   // slot's movement and use across snapshots, and the details read after
   // each full cycle.
   model::slot_watch slot_watch;
+  // Since when this node acts as primary (snapshot time; none otherwise):
+  // a slot's inactivity for retention drops counts from then at the earliest.
+  std::optional<wall_clock::time_point> primary_since;
   slot_details_reply slot_details;
   // The WAL-retention guard (pg/model/wal_guard.hpp): the most WAL kept by
   // a slot over time, and the free space on pg_wal's file system, both
@@ -161,6 +165,7 @@ struct ha_state {
   bool server_down = false; // a start after a copy failed: retried with backoff
   copy_report copy;        // the copier's last report
   std::vector<std::string> copy_recopies; // re-copies in the copy under way
+  std::map<std::string, std::string> copy_causes; // why each slot of the copy under way is copied
   std::uint64_t copies = 0;
   std::uint64_t restarts = 0;
   std::uint64_t copy_failures = 0;
@@ -170,6 +175,13 @@ struct ha_state {
   // Numbers promotes; a demote or a new promote moves it on, and a promote
   // step that comes back under an older number is dropped.
   std::uint64_t promote_generation = 0;
+
+  // The audit trail (pg/model/audit.hpp, ha_audit.cpp): the newest events
+  // (GET /events) and the advances being summed up per slot. The file is
+  // settings.audit_out.
+  model::audit_ring audit;
+  model::advance_digest advance_digest;
+  std::string audit_run; // the HA loop's start time
 
   // Errors, for status, metrics and the dump.
   std::deque<error_entry> errors;
@@ -205,6 +217,31 @@ void observe_streaming(ha_state& st); // after each local snapshot and each answ
 std::string protection_gap_here(const ha_state& st);
 std::optional<bool> standby_listed_here(const ha_state& st); // a replica: listed by its leader; none: unknown
 nlohmann::json standby_slots_json(const ha_state& st, nlohmann::json& alerts);
+
+// The audit trail (ha_audit.cpp): record an event of this node, in the ring
+// and the file; an advance through the per-slot summary; the summaries due
+// (every tick); a page of GET /events.
+void audit(ha_state& st, model::audit_action action, std::string actor, std::string slot,
+           std::optional<pg::lsn> before, std::optional<pg::lsn> after, std::string_view rule, std::string detail);
+void audit_advance(ha_state& st, std::string_view actor, const std::string& slot, std::optional<pg::lsn> before,
+                   pg::lsn after, std::string_view rule);
+void audit_due_advances(ha_state& st);
+// What added up for `slot` (before it is dropped, replaced or moved by a
+// promote), or for every slot (shutdown, role change), as events now.
+void audit_flush(ha_state& st, const std::string& slot);
+void audit_flush_all(ha_state& st);
+// The events of the local connection's slot actions, and of a copy's report.
+void audit_local_outcome(ha_state& st, const local_actions& done, const action_outcome& o);
+void audit_copy_report(ha_state& st, const copy_report& r);
+// The server running again after a failed start (a copy's, or an
+// interrupted copy's at agent start).
+void audit_server_back(ha_state& st, const copy_report& r);
+// The local slot's position (confirmed_flush_lsn, or restart_lsn if
+// physical) in the last local snapshot.
+std::optional<pg::lsn> local_position(const ha_state& st, const std::string& slot);
+events_reply events_since(const ha_state& st, std::uint64_t since);
+// For the dump: the last event number, the run, the file and its lines dropped.
+nlohmann::json audit_dump(const ha_state& st);
 
 // JSON and text views of the state (ha_report.cpp).
 nlohmann::json status_json(const ha_state& st);

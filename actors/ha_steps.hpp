@@ -2,6 +2,7 @@
 // The HA loop's steps, shared by its files (internal to actors/):
 //   ha_loop.cpp     the actor: its messages, one handler each;
 //   ha_cycle.cpp    ticks and full cycles: observe, plan (pg/model), perform;
+//   ha_input.cpp    role auto, and the slot model's input for a cycle;
 //   ha_sampling.cpp samples of the leader between cycles, the tick schedule;
 //   ha_support.cpp  the actors it drives (leader connection, advance
 //                   workers, slot copier) and the copier's reports;
@@ -28,11 +29,17 @@ using self_ptr = ha_loop_private::stateful_pointer<ha_state>;
 inline std::shared_ptr<spdlog::logger> log_ha() { return spdlog::get("ha"); }
 inline std::shared_ptr<spdlog::logger> log_slots() { return spdlog::get("slots"); }
 
+// ha_input.cpp
+void infer_role(self_ptr self, const local_snapshot& snap); // role auto: the decision, then its effects
+bool leader_sample_current(const ha_state& st);             // the last leader sample is of the current leader, answered
+model::cycle_input make_input(const ha_state& st, const local_snapshot& snap);
+
 // ha_support.cpp
 bool should_log(ha_state& st, const std::string& key, std::chrono::seconds every = 60s);
 void record_error(ha_state& st, const std::string& kind, const std::string& slot, const std::string& text);
 void log_diagnostics(ha_state& st, const std::vector<model::diagnostic>& ds);
-std::set<std::string> take_local_outcomes(ha_state& s, const std::vector<action_outcome>& outcomes);
+std::set<std::string> take_local_outcomes(ha_state& s, const local_actions& done,
+                                          const std::vector<action_outcome>& outcomes);
 void set_leader(self_ptr self, std::optional<std::string> leader);
 advance_worker_actor worker_for(self_ptr self, const std::string& database);
 void start_copier(self_ptr self);

@@ -279,6 +279,7 @@ bool start_copy(self_ptr self, const std::vector<std::string>& all, const std::v
     return false;
   st.copying = true;
   st.copy_recopies = recopies;
+  st.copy_causes = order.causes;
   order.recopies = recopies;
   clean_workers(self); // no advance of a slot about to be replaced (patroni#3098)
   self->send(st.copier, std::move(order));
@@ -303,9 +304,12 @@ void on_copy_report(self_ptr self, copy_report& r) {
   // The server back after a failed start (server_down → idle) or a copy that
   // ended: a full cycle at once.
   bool ended = was_down && !st.server_down;
-  if (ended)
+  if (ended) {
     st.last_restart_end = steady::now();
+    audit_server_back(st, r);
+  }
   if (r.finished && (st.copy.phase == copy_phase::fetching || st.copy.phase == copy_phase::restarting)) {
+    audit_copy_report(st, r);
     if (r.stopped) {
       ++st.restarts;
       st.last_restart_end = steady::now();
@@ -342,6 +346,7 @@ void on_copy_report(self_ptr self, copy_report& r) {
                                r.installed.empty() ? "not installed" : "installed " + fmt::format("{}", fmt::join(r.installed, ", ")),
                                r.error.empty() ? "" : ": " + r.error);
     st.copy_recopies.clear();
+    st.copy_causes.clear();
     ended = true;
   }
   st.copy = std::move(r);
@@ -352,11 +357,15 @@ void on_copy_report(self_ptr self, copy_report& r) {
 // The outcomes of the local connection's slot actions: logged, errors
 // recorded, a dropped slot out of the readiness queue. Returns the slots not
 // dropped (active ones included): their creations and copies wait.
-std::set<std::string> take_local_outcomes(ha_state& s, const std::vector<action_outcome>& outcomes) {
+std::set<std::string> take_local_outcomes(ha_state& s, const local_actions& done,
+                                          const std::vector<action_outcome>& outcomes) {
   std::set<std::string> not_dropped;
   for (auto& o : outcomes) {
     const auto action = std::string(to_string(o.action)) + (o.target ? " to " + o.target->str() : std::string());
     if (o.ok) {
+      // A create after a drop that did not happen found the slot there: no change.
+      if (!(o.action == slot_action::create_physical && not_dropped.contains(o.slot)))
+        audit_local_outcome(s, done, o);
       switch (o.action) {
       case slot_action::drop:
         if (!o.absent)

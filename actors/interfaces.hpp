@@ -59,6 +59,7 @@ using ha_loop_actor = caf::typed_actor<                                    //
     caf::replies_to<health_atom>::with<health_reply>,                      //
     caf::replies_to<metrics_atom>::with<status_reply>,                     //
     caf::replies_to<actors_atom>::with<std::vector<caf::actor>>,           //
+    caf::replies_to<events_request>::with<events_reply>,                   //
     caf::replies_to<dump_atom>::with<dump_reply>>;
 using ha_loop_private = ha_loop_actor::extend<caf::reacts_to<io_done>, caf::reacts_to<tick_atom, std::uint64_t>>;
 

@@ -169,9 +169,16 @@ boost::asio::awaitable<local_actions_result> run_actions(pg::connection& conn, c
   for (auto& a : actions.physical_advances) {
     auto p = q::advance_params(a.name, a.target);
     auto r = co_await conn.exec(q::advance_slot_sql(), p, pg::clock::now() + statement_budget);
-    out.outcomes.push_back(r ? action_outcome{a.name, slot_action::advance_physical, true}
-                             : action_outcome::failed(a.name, slot_action::advance_physical, r.error()));
-    out.outcomes.back().target = a.target;
+    if (!r) {
+      out.outcomes.push_back(action_outcome::failed(a.name, slot_action::advance_physical, r.error()));
+      out.outcomes.back().target = a.target;
+      continue;
+    }
+    // Done: `target` is where the slot got to (the same position when
+    // capped at what a standby replayed; none when NULL).
+    out.outcomes.push_back({a.name, slot_action::advance_physical, true});
+    if (auto reached = q::parse_advance(*r); reached && *reached)
+      out.outcomes.back().target = **reached;
   }
   if (actions.synchronized_standby_slots)
     out.outcomes.push_back(co_await set_synchronized_standby_slots(conn, *actions.synchronized_standby_slots));

@@ -19,6 +19,7 @@
 #include "config/cluster_update.hpp"
 #include "config/config.hpp"
 #include "pg/client/error.hpp"
+#include "pg/model/audit.hpp"
 #include "pg/model/cluster_view.hpp"
 #include "pg/model/copy_prerequisites.hpp"
 #include "pg/model/failover_slots.hpp"
@@ -339,6 +340,19 @@ struct config_reload {
   config::config cfg;
 };
 
+// GET /events?since=SEQ: the audit events after `since` (pg/model/audit.hpp).
+struct events_request {
+  std::uint64_t since = 0;
+};
+
+struct events_reply {
+  std::string node;
+  std::string run; // this agent run (its start time): `since` counts in it
+  std::vector<model::audit_event> events;
+  std::uint64_t next = 0;   // `since` for the next request
+  std::uint64_t missed = 0; // events after `since` no longer kept
+};
+
 // A JSON-able snapshot of an actor's state, serialised.
 struct dump_reply {
   std::string name;
@@ -351,7 +365,7 @@ struct dump_reply {
 // group); the gateway turns it into typed requests with finite timeouts.
 enum class api_read { state, status, readiness, candidate, final_positions, health, metrics };
 struct api_command {
-  std::variant<api_read, promote_request, demote_request, cluster_update_request, pause_request> what;
+  std::variant<api_read, promote_request, demote_request, cluster_update_request, pause_request, events_request> what;
 };
 
 // An HTTP-level answer: status code, content type and body.
@@ -423,6 +437,8 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(slotd::actors::final_positions_reply)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(slotd::actors::health_reply)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(slotd::actors::pause_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(slotd::actors::dump_reply)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(slotd::actors::events_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(slotd::actors::events_reply)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(slotd::actors::config_reload)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(slotd::actors::api_command)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(slotd::actors::api_reply)

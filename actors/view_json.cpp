@@ -1,6 +1,7 @@
 // The cluster view as JSON: what GET /status and /state show and PUT /cluster
 // answers, in the shapes of slotd.yaml.
 #include "actors/ha_state.hpp"
+#include "config/duration.hpp"
 #include "config/size.hpp"
 
 namespace slotd::actors {
@@ -41,6 +42,10 @@ json view_json(const model::cluster_view& view) {
         r["warn"] = config::format_size(*s.retention.warn);
       if (s.retention.limit)
         r["limit"] = config::format_size(*s.retention.limit);
+      if (s.retention.action != model::retention_action::alert) {
+        r["action"] = std::string(model::to_string(s.retention.action));
+        r["inactive_for"] = config::format_duration(s.retention.inactive_for);
+      }
       js["retention"] = r;
     }
     slots[name] = js;

@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "actors/audit_log.hpp"
 #include "actors/agent.hpp"
 #include "actors/io_bridge.hpp"
 #include "app/api/api_service.hpp"
@@ -128,6 +129,15 @@ int run_agent(const config::config& file_cfg, const std::string& config_path) {
   actors::io_runtime io;
   actors::ha_settings settings;
   settings.cfg = cfg;
+  if (!cfg.log.audit_file.empty()) {
+    try {
+      settings.audit_out = std::make_shared<actors::audit_file>(cfg.log.audit_file);
+    } catch (const std::exception& e) {
+      log->error("{}", e.what());
+      return 1;
+    }
+    log->info("audit trail also in {}", cfg.log.audit_file);
+  }
   // A core actor that fails ends the program with exit 1 (systemd restarts
   // it): an agent alive without its HA loop would answer nothing useful.
   signal_queue queue;

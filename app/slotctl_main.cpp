@@ -15,6 +15,7 @@
 
 #include "actors/json_text.hpp"
 #include "app/slotctl_candidates.hpp"
+#include "app/slotctl_events.hpp"
 #include "app/slotctl_http.hpp"
 #include <nlohmann/json.hpp>
 #include <yaml-cpp/yaml.h>
@@ -66,6 +67,9 @@ Commands:
                           losing changes? (GET /candidate)
   candidates [--members NAME=URL,...] [--json] [--timeout D]
                           every member's verdict, best candidate first
+  events [--since N] [--follow] [--interval D]
+                          the audit trail: every change the agent made,
+                          one JSON line each (GET /events)
 
 Exit status: 0 success (readiness: ready, health: healthy, candidate: loses
 nothing, candidates: a member can be promoted without loss), 1 the agent
@@ -125,6 +129,17 @@ constexpr command_help command_helps[] = {
      "Prints a table (--json: JSON with the choice and every answer).\n"
      "Exit 0 when at least one member can be promoted without loss, 1 otherwise,\n"
      "3 when the --api agent cannot be reached to learn the members.\n"},
+    {"events",
+     "Usage: slotctl [OPTIONS] events [--since N] [--follow] [--interval D]\n\n"
+     "Prints the agent's audit trail (GET /events): every change it made (slot\n"
+     "create, drop, copy, advance summary, restart, promote, demote, view change,\n"
+     "synchronized_standby_slots change), one JSON line each, oldest first, with\n"
+     "its number (seq), time, actor, slot, positions before and after, and the\n"
+     "rule that decided it. --since N: only the events after number N. The agent\n"
+     "keeps the newest 1000; older ones are only in its log.audit_file (a warning\n"
+     "on stderr says how many were missed). --follow (-f): keep asking every D\n"
+     "(default 1s) and print new events as they come, until interrupted; an agent\n"
+     "that restarts is asked again.\n"},
 };
 
 const command_help* find_command(std::string_view name) {
@@ -387,6 +402,8 @@ int main(int argc, char** argv) {
       return run_candidate({url, o.api, token}, o.args);
     if (o.command == "candidates")
       return run_candidates({url, o.api, token}, o.args);
+    if (o.command == "events")
+      return run_events({url, o.api, token}, o.args);
     auto spec = make_request(o);
     auto answer = perform(url, spec, token);
     print_answer(answer, o.command);

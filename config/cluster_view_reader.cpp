@@ -106,7 +106,8 @@ std::optional<std::string> bad_plugin_name(const std::string& name) {
   return std::nullopt;
 }
 
-// slots.NAME.retention: {warn: SIZE, limit: SIZE}, warn below limit.
+// slots.NAME.retention: {warn: SIZE, limit: SIZE, action: alert|drop_inactive},
+// warn below limit; drop_inactive needs a limit.
 bool read_retention(yaml_reader& r, const yaml_entry& e, model::retention_policy& into) {
   if (!e.value.IsMap()) {
     r.error(e.at(), e.path + " must be a map ({warn: 10GB, limit: 50GB}), not " + describe(e.value));
@@ -114,6 +115,21 @@ bool read_retention(yaml_reader& r, const yaml_entry& e, model::retention_policy
   }
   bool ok = true;
   r.each_known_entry(e, keys::retention, [&](const yaml_entry& f) {
+    if (f.key == "inactive_for") {
+      if (auto d = r.duration(f, zero_duration::allowed))
+        into.inactive_for = *d;
+      else
+        ok = false;
+      return;
+    }
+    if (f.key == "action") {
+      using enum model::retention_action;
+      if (auto a = r.choice(f, {alert, drop_inactive}))
+        into.action = *a;
+      else
+        ok = false;
+      return;
+    }
     auto text = r.string(f);
     if (!text) {
       ok = false;
@@ -129,6 +145,10 @@ bool read_retention(yaml_reader& r, const yaml_entry& e, model::retention_policy
   });
   if (ok && into.warn && into.limit && *into.warn >= *into.limit) {
     r.error(e.at(), e.path + ": warn must be below limit");
+    ok = false;
+  }
+  if (ok && into.action == model::retention_action::drop_inactive && !into.limit) {
+    r.error(e.at(), e.path + ": action drop_inactive needs a limit (the WAL kept at which the slot is dropped)");
     ok = false;
   }
   return ok;

@@ -69,6 +69,9 @@ struct api_config {
 struct log_config {
   log_level level = log_level::info;
   log_format format = log_format::text;
+  // The audit trail's JSON lines (one per change slotd makes) also go to
+  // this file; empty: only GET /events.
+  std::string audit_file;
   friend bool operator==(const log_config&, const log_config&) = default;
 };
 

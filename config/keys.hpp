@@ -18,11 +18,11 @@ inline constexpr std::string_view postgresql[] = {"conninfo",      "data_dir",  
 inline constexpr std::string_view failover_slots[] = {"min_standbys", "leave_out_after"};
 inline constexpr std::string_view leader_auth[] = {"user", "password_file"};
 inline constexpr std::string_view api[] = {"listen", "token_file"};
-inline constexpr std::string_view log[] = {"level", "format"};
+inline constexpr std::string_view log[] = {"level", "format", "audit_file"};
 inline constexpr std::string_view member[] = {"host", "port", "tags", "xlog_location", "api"};
 inline constexpr std::string_view tags[] = {"replicatefrom", "nofailover", "nostream"};
 inline constexpr std::string_view slot[] = {"type", "database", "plugin", "failover", "retention"};
-inline constexpr std::string_view retention[] = {"warn", "limit"};
+inline constexpr std::string_view retention[] = {"warn", "limit", "action", "inactive_for"};
 inline constexpr std::string_view ignore[] = {"name", "type", "database", "plugin"};
 // PUT /cluster: the cluster-view keys, all at the top of the body.
 inline constexpr std::string_view cluster_update[] = {"members", "slots", "ignore_slots", "member_slots_ttl",

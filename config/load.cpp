@@ -145,6 +145,9 @@ void read_log(yaml_reader& r, const yaml_entry& e, log_config& log) {
       using enum log_level;
       if (auto level = r.choice(f, {trace, debug, info, warn, error, critical, off}))
         log.level = *level;
+    } else if (f.key == "audit_file") {
+      if (auto path = r.non_empty_string(f))
+        log.audit_file = *path;
     } else if (auto format = r.choice(f, {log_format::text, log_format::json})) {
       log.format = *format;
     }

@@ -18,6 +18,7 @@ std::vector<std::string> keys_needing_restart(const config& running, const confi
   check(running.state_dir == reloaded.state_dir, "state_dir");
   check(running.log.level == reloaded.log.level, "log.level");
   check(running.log.format == reloaded.log.format, "log.format");
+  check(running.log.audit_file == reloaded.log.audit_file, "log.audit_file");
   return out;
 }
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <charconv>
 
 #include <nlohmann/json.hpp>
 
@@ -20,7 +21,8 @@ using actors::api_command;
 using actors::error_reply;
 
 enum class endpoint {
-  promote, demote, cluster, pause, resume, state, status, readiness, candidate, final_positions, health, metrics
+  promote, demote, cluster, pause, resume, state, status, readiness, candidate, final_positions, health, metrics,
+  events
 };
 
 struct route_entry {
@@ -29,7 +31,7 @@ struct route_entry {
   endpoint what;
 };
 
-constexpr std::array<route_entry, 12> routes{{
+constexpr std::array<route_entry, 13> routes{{
     {"/promote", "POST", endpoint::promote},
     {"/demote", "POST", endpoint::demote},
     {"/cluster", "PUT", endpoint::cluster},
@@ -42,6 +44,7 @@ constexpr std::array<route_entry, 12> routes{{
     {"/final-positions", "GET", endpoint::final_positions},
     {"/health", "GET", endpoint::health},
     {"/metrics", "GET", endpoint::metrics},
+    {"/events", "GET", endpoint::events},
 }};
 
 const route_entry* find_route(std::string_view path) {
@@ -188,6 +191,36 @@ route_result pause_command(std::string_view body, bool paused) {
   return api_command{actors::pause_request{paused}};
 }
 
+// GET /events[?since=SEQ]: the audit events after SEQ (0, or none: all kept).
+route_result events_command(std::string_view target) {
+  auto q = target.find('?');
+  actors::events_request req;
+  if (q == std::string_view::npos)
+    return api_command{req};
+  auto query = target.substr(q + 1);
+  while (!query.empty()) {
+    auto amp = query.find('&');
+    auto param = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
+    if (param.empty())
+      continue;
+    auto eq = param.find('=');
+    auto key = param.substr(0, eq);
+    auto value = eq == std::string_view::npos ? std::string_view{} : param.substr(eq + 1);
+    if (key != "since")
+      return error_reply(400, "GET /events: unknown parameter '" + std::string(key) + "' (accepted: 'since')");
+    std::uint64_t n = 0;
+    auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
+    const bool ok = !value.empty() && value.front() != '-' && value.front() != '+' && ec == std::errc{} &&
+                    end == value.data() + value.size();
+    if (!ok)
+      return error_reply(400, "GET /events: since must be an event number (0 or more), not '" + std::string(value) +
+                                  "'");
+    req.since = n;
+  }
+  return api_command{req};
+}
+
 } // namespace
 
 std::string_view path_of(std::string_view target) { return target.substr(0, target.find('?')); }
@@ -209,7 +242,7 @@ route_result route(const http_request_parts& req, const auth_policy& auth) {
   if (!r)
     return error_reply(404, "unknown path '" + std::string(path) +
                                 "': the API has /promote, /demote, /cluster, /pause, /resume, /state, /status, "
-                                "/readiness, /candidate, /final-positions, /health, /metrics");
+                                "/readiness, /candidate, /final-positions, /health, /metrics, /events");
   // HEAD is GET without the body (the server drops it).
   const bool head_of_get = req.method == "HEAD" && r->method == "GET";
   if (req.method != r->method && !head_of_get)
@@ -237,6 +270,7 @@ route_result route(const http_request_parts& req, const auth_policy& auth) {
   case endpoint::final_positions: return api_command{actors::api_read::final_positions};
   case endpoint::health: return api_command{actors::api_read::health};
   case endpoint::metrics: return api_command{actors::api_read::metrics};
+  case endpoint::events: return events_command(req.target);
   }
   return error_reply(500, "unrouted endpoint");
 }

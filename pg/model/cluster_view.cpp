@@ -4,6 +4,10 @@
 
 namespace slotd::model {
 
+std::string_view to_string(retention_action a) {
+  return a == retention_action::drop_inactive ? "drop_inactive" : "alert";
+}
+
 std::string_view to_string(slot_type t) {
   return t == slot_type::logical ? "logical" : "physical";
 }

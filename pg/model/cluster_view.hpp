@@ -43,9 +43,18 @@ struct member {
 // retention guard): the WAL it keeps, from its restart_lsn, at which it
 // warns and at which it is past its limit. slotd alerts; it never drops a
 // slot for it.
+// What the WAL-retention guard does at a slot's limit: alert only, or also
+// drop it when inactive (on the primary; created again at once).
+enum class retention_action { alert, drop_inactive };
+std::string_view to_string(retention_action a);
+
 struct retention_policy {
   std::optional<std::uint64_t> warn;  // bytes
   std::optional<std::uint64_t> limit; // bytes
+  retention_action action = retention_action::alert;
+  // drop_inactive: how long the slot must have been seen inactive (on this
+  // node, as primary) before it is dropped.
+  std::chrono::milliseconds inactive_for = std::chrono::minutes(5);
   friend bool operator==(const retention_policy&, const retention_policy&) = default;
 };
 

@@ -24,6 +24,7 @@ enum class diagnostic_code {
   hot_standby_feedback_needed, // §2.3.19: primary's slot has no catalog_xmin
   slot_ready,              // §2.3.20: a logical slot became failover-safe
   member_slot_expired,     // §3.10: retention TTL of an absent member ran out
+  retention_drop,          // §3.13 rule 8: dropped at its retention limit (action drop_inactive)
 };
 
 struct diagnostic {

@@ -85,4 +85,19 @@ std::vector<slot_figures> compute_slot_figures(const slot_figures_input& in) {
   return out;
 }
 
+std::map<std::string, std::chrono::milliseconds> inactive_durations(const slot_watch& watch,
+                                                                    sample_clock::time_point now,
+                                                                    std::optional<sample_clock::time_point> not_before) {
+  std::map<std::string, std::chrono::milliseconds> out;
+  for (const auto& [name, w] : watch) {
+    if (w.active)
+      continue;
+    auto since = w.last_active ? std::max(*w.last_active, w.moved_at) : w.moved_at;
+    if (not_before)
+      since = std::max(since, *not_before);
+    out[name] = std::chrono::duration_cast<std::chrono::milliseconds>(std::max(now - since, sample_clock::duration{}));
+  }
+  return out;
+}
+
 } // namespace slotd::model

@@ -39,6 +39,15 @@ using slot_watch = std::map<std::string, slot_watch_entry, std::less<>>;
 // position restarts it, an active slot stamps last_active.
 slot_watch watch_slots(const slot_watch& previous, const slot_cache& slots, sample_clock::time_point at);
 
+// How long each inactive slot of the watch has been seen inactive at `now`:
+// since the last snapshot that saw it active, or since it was first seen
+// (or last moved) when none did, and never from before `not_before` (when
+// the node became primary: its consumers had no chance to attach before).
+// Active slots are not listed.
+std::map<std::string, std::chrono::milliseconds> inactive_durations(const slot_watch& watch,
+                                                                    sample_clock::time_point now,
+                                                                    std::optional<sample_clock::time_point> not_before);
+
 // pg_replication_slots and pg_stat_activity details of one slot, read
 // apart from the slot listing (once per full cycle).
 struct slot_consumer {

@@ -15,6 +15,7 @@ std::string_view to_string(drop_reason r) {
   case drop_reason::xmin_on_inactive: return "inactive physical slot holds xmin";
   case drop_reason::no_restart_lsn: return "physical slot has no restart_lsn";
   case drop_reason::failover_not_synced: return "failover=true and synced=false";
+  case drop_reason::retention_limit: return "inactive at its retention limit, action drop_inactive";
   }
   return "unknown";
 }
@@ -52,6 +53,7 @@ public:
     drop_failover_not_synced_slots();
     drop_unknown_and_lost_slots();
     drop_changed_slots();
+    drop_over_retention_limit();
     ensure_physical_slots();
     if (out_.role == node_role::primary) {
       ensure_logical_slots_primary();
@@ -145,6 +147,43 @@ private:
       auto it = work_.find(name);
       if (it != work_.end() && !compare_slots(d.shape(), it->second))
         drop(name, drop_reason::value_changed);
+    }
+  }
+
+  // §3.13 rule 8 (docs/operations.md, WAL-retention guard): on the primary,
+  // a permanent slot with `retention: {limit, action: drop_inactive}` whose
+  // consumer is at least `limit` behind (a logical slot's confirmed_flush_lsn,
+  // a physical slot's restart_lsn, to the current WAL position) and that has
+  // been seen inactive for `inactive_for` is dropped; never while active or
+  // paused (drop() says so instead). It is created again below: its consumer
+  // must resynchronise. Only a slot the view makes permanent (a member's
+  // slot of the same name keeps its own rules).
+  void drop_over_retention_limit() {
+    if (out_.role != node_role::primary || !in_.current_lsn)
+      return;
+    for (const auto& [name, p] : in_.view.slots) {
+      if (p.retention.action != retention_action::drop_inactive || !p.retention.limit)
+        continue;
+      auto d = out_.desired.find(name);
+      if (d == out_.desired.end() || d->second.origin != slot_origin::permanent || d->second.type != p.type)
+        continue;
+      auto it = work_.find(name);
+      if (it == work_.end() || it->second.type != p.type)
+        continue;
+      const auto behind_from = position_of(it->second);
+      if (!behind_from)
+        continue;
+      const auto behind = in_.current_lsn->bytes_after(*behind_from);
+      auto idle = in_.inactive_for.find(name);
+      if (behind < *p.retention.limit || idle == in_.inactive_for.end() || idle->second < p.retention.inactive_for)
+        continue;
+      if (drop(name, drop_reason::retention_limit))
+        report(severity::warning, diagnostic_code::retention_drop, name,
+               "dropping slot " + name + ": its consumer is " + std::to_string(behind >> 20) +
+                   " MiB behind, at least its retention limit of " + std::to_string(*p.retention.limit >> 20) +
+                   " MiB, and it has been inactive for " + std::to_string(idle->second.count() / 1000) +
+                   " s (action drop_inactive); it is created again, and its consumer must resynchronise: the "
+                   "changes in between are gone");
     }
   }
 

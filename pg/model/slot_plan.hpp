@@ -55,6 +55,12 @@ struct cycle_input {
   // own slots' and this field is not read.
   slot_positions leader_positions;
   std::optional<pg::lsn> replay_lsn; // local pg_last_wal_replay_lsn(); nullopt = unknown
+  // Primary: pg_current_wal_lsn(), for the WAL a slot keeps (retention
+  // action drop_inactive); nullopt = unknown (nothing dropped for it).
+  std::optional<pg::lsn> current_lsn;
+  // Primary: how long each local slot has been seen inactive
+  // (inactive_durations); a slot not listed is active or not known.
+  std::map<std::string, std::chrono::milliseconds> inactive_for;
   // Slots the advance workers reported for a re-copy (classify_advance_error).
   std::vector<std::string> recopy_requests;
   time_point now{};
@@ -83,6 +89,7 @@ enum class drop_reason {
   xmin_on_inactive,    // §3.13 rule 4: inactive physical slot holding xmin
   no_restart_lsn,      // §3.13 rule 5: physical slot never reserved WAL
   failover_not_synced, // §3.13 rule 6: 17+, standby following another leader
+  retention_limit,     // §3.13 rule 8: primary, inactive at its retention limit, action drop_inactive
 };
 
 std::string_view to_string(drop_reason r);

@@ -2,8 +2,9 @@
 // The WAL-retention guard (docs/operations.md): for each slot the WAL it
 // keeps (from its restart_lsn to the server's position) against its
 // configured alert levels, how fast the WAL kept by slots grows, and when
-// the file system that holds pg_wal would fill at that rate. It alerts; it
-// never drops a slot.
+// the file system that holds pg_wal would fill at that rate. It alerts; a
+// slot with `action: drop_inactive` is dropped at its limit by the slot
+// plan (slot_plan.cpp, §3.13 rule 8), not here.
 #include <chrono>
 #include <cstdint>
 #include <deque>

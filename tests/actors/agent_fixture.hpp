@@ -18,6 +18,8 @@
 #include <thread>
 
 #include "actors/agent.hpp"
+#include "actors/api_replies.hpp"
+#include "actors/audit_log.hpp"
 #include "actors/io_bridge.hpp"
 #include "tests/support/pg_harness.hpp"
 
@@ -46,6 +48,7 @@ struct agent_options {
   // failover_slots: leave_out_after scaled to the 1 s loop_wait (the
   // product's default is 30 s for a 10 s loop_wait).
   config::failover_slots_config failover_slots{1, 5s};
+  std::string audit_file; // log.audit_file (empty: none)
 };
 
 // One actor system and I/O thread; an agent per node.
@@ -90,6 +93,10 @@ public:
     if (::geteuid() == 0)
       s.run_as = "postgres";
     s.sampling = o.sampling;
+    if (!o.audit_file.empty()) {
+      s.cfg.log.audit_file = o.audit_file;
+      s.audit_out = std::make_shared<actors::audit_file>(o.audit_file);
+    }
     auto a = std::make_unique<actors::agent>(sys_, io_, std::move(s));
     auto& ref = *a;
     agents_[n.name()] = std::move(a);
@@ -174,6 +181,16 @@ public:
                    out.status = 599;
                    out.error = caf::to_string(e);
                  });
+    return out;
+  }
+
+  // GET /events?since=SEQ's body.
+  json events(const std::string& name, std::uint64_t since = 0) {
+    caf::scoped_actor self{sys_};
+    json out;
+    self->request(of(name).ha(), 10s, actors::events_request{since})
+        .receive([&](actors::events_reply& r) { out = json::parse(actors::to_api_reply(r).body); },
+                 [&](caf::error& e) { ADD_FAILURE() << caf::to_string(e); });
     return out;
   }
 

@@ -417,6 +417,18 @@ TEST(failover_slots, a_replica_that_stops_streaming_is_left_out_and_consumers_ke
   }, 90s)) << a.readiness("node3").dump(2);
   EXPECT_TRUE(eventually([&] { return a.status("node1")["failover"]["left_out"] == json::array(); }))
       << a.status("node1").dump(2);
+  // The audit trail has each change of the setting, from and to, by rule.
+  std::vector<std::string> changes;
+  const json events = a.events("node1")["events"]; // a copy: the range must outlive the loop
+  for (auto& e : events)
+    if (e["action"] == "standby_slots_change") {
+      EXPECT_EQ(e["rule"], "§4.8 PostgreSQL 17+ failover slots");
+      changes.push_back(e["detail"].get<std::string>());
+    }
+  ASSERT_GE(changes.size(), 2u);
+  EXPECT_NE(std::find(changes.begin(), changes.end(), "from 'node2,node3' to 'node2'"), changes.end())
+      << ::testing::PrintToString(changes);
+  EXPECT_TRUE(changes.back().ends_with(" to 'node2,node3'")) << ::testing::PrintToString(changes);
 }
 
 // A replica the primary left out (it did not stream), promoted after the

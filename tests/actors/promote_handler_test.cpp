@@ -68,6 +68,7 @@ ha_loop_actor::behavior_type fake_ha(ha_loop_actor::stateful_pointer<fake_ha_sta
       [=](health_atom) -> health_reply { return {}; },
       [=](metrics_atom) -> status_reply { return {}; },
       [=](actors_atom) -> std::vector<caf::actor> { return {}; },
+      [=](events_request&) -> events_reply { return {}; },
       [=](dump_atom) -> dump_reply {
         if (auto& rp = pending(); rp.pending()) {
           promote_reply r;

@@ -52,6 +52,66 @@ TEST(api_routes, reads_route_to_their_commands) {
   EXPECT_EQ(std::get<actors::api_read>(command(call("HEAD", "/readiness")).what), actors::api_read::readiness);
 }
 
+TEST(api_routes, events_take_since_and_refuse_anything_else) {
+  EXPECT_EQ(std::get<actors::events_request>(command(call("GET", "/events")).what).since, 0u);
+  EXPECT_EQ(std::get<actors::events_request>(command(call("GET", "/events?since=42")).what).since, 42u);
+  EXPECT_EQ(std::get<actors::events_request>(command(call("GET", "/events?since=0&")).what).since, 0u);
+  EXPECT_EQ(std::get<actors::events_request>(command(call("GET", "/events?since=18446744073709551615")).what).since,
+            18446744073709551615ull);
+  for (auto bad : {"/events?since=", "/events?since=-1", "/events?since=x", "/events?since=18446744073709551616",
+                   "/events?since=+1", "/events?since=1x"}) {
+    EXPECT_EQ(answer(call("GET", bad)).status, 400) << bad;
+    EXPECT_NE(error_of(call("GET", bad)).find("since must be an event number"), std::string::npos) << bad;
+  }
+  EXPECT_EQ(answer(call("GET", "/events?limit=5")).status, 400);
+  EXPECT_NE(error_of(call("GET", "/events?limit=5")).find("unknown parameter 'limit'"), std::string::npos);
+  EXPECT_EQ(answer(call("POST", "/events")).status, 405);
+}
+
+TEST(api_replies, events_are_json_lines_with_their_rule) {
+  actors::events_reply r;
+  r.node = "node2";
+  r.next = 7;
+  r.missed = 2;
+  model::audit_event e;
+  e.seq = 7;
+  e.at = std::chrono::system_clock::time_point{} + std::chrono::hours(24 * 365 * 50);
+  e.node = "node2";
+  e.actor = "advance_worker app";
+  e.action = model::audit_action::advance;
+  e.slot = "cdc";
+  e.before = pg::lsn(0x1000000);
+  e.after = pg::lsn(0x1000100);
+  e.rule = "§4.5 advancing (to the leader's position)";
+  e.advances = 3;
+  r.events.push_back(e);
+  auto a = actors::to_api_reply(r);
+  EXPECT_EQ(a.status, 200);
+  auto j = nlohmann::json::parse(a.body);
+  EXPECT_EQ(j["node"], "node2");
+  EXPECT_EQ(j["next"], 7);
+  EXPECT_EQ(j["missed"], 2);
+  auto& ev = j["events"].at(0);
+  EXPECT_EQ(ev["seq"], 7);
+  EXPECT_EQ(ev["action"], "advance");
+  EXPECT_EQ(ev["slot"], "cdc");
+  EXPECT_EQ(ev["before"], "0/1000000");
+  EXPECT_EQ(ev["after"], "0/1000100");
+  EXPECT_EQ(ev["advances"], 3);
+  EXPECT_EQ(ev["rule"], "§4.5 advancing (to the leader's position)");
+  EXPECT_EQ(ev["time"].get<std::string>().substr(0, 4), "2019");
+  // A node-wide event: no slot, no positions, no advance count.
+  e.action = model::audit_action::promote;
+  e.slot.clear();
+  e.before.reset();
+  e.after.reset();
+  r.events = {e};
+  auto p = nlohmann::json::parse(actors::to_api_reply(r).body)["events"].at(0);
+  EXPECT_TRUE(p["slot"].is_null());
+  EXPECT_TRUE(p["before"].is_null());
+  EXPECT_FALSE(p.contains("advances"));
+}
+
 TEST(api_routes, the_access_log_shows_no_query_string) {
   EXPECT_EQ(api::path_of("/status?token=s3cret"), "/status");
   EXPECT_EQ(api::path_of("/status"), "/status");

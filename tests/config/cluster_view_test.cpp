@@ -102,8 +102,23 @@ TEST(slots, reject_bad_retention_levels) {
               ElementsAre("t.yaml:3:18: slots.s.retention: warn must be below limit"));
   EXPECT_THAT(problems("slots:\n  s: {retention: 10GB}\n"),
               ElementsAre("t.yaml:3:18: slots.s.retention must be a map ({warn: 10GB, limit: 50GB}), not '10GB'"));
-  EXPECT_THAT(problems("slots:\n  s: {retention: {action: drop}}\n"),
-              ElementsAre(::testing::HasSubstr("unknown key 'action'")));
+  EXPECT_THAT(problems("slots:\n  s: {retention: {limit: 1GB, action: drop}}\n"),
+              ElementsAre(::testing::HasSubstr("slots.s.retention.action: 'drop' is not one of")));
+  EXPECT_THAT(problems("slots:\n  s: {retention: {warn: 1GB, action: drop_inactive}}\n"),
+              ElementsAre("t.yaml:3:18: slots.s.retention: action drop_inactive needs a limit (the WAL kept at "
+                          "which the slot is dropped)"));
+}
+
+TEST(slots, read_the_retention_action) {
+  EXPECT_EQ(slot_of("{retention: {limit: 1GB}}").retention.action, model::retention_action::alert);
+  EXPECT_EQ(slot_of("{retention: {limit: 1GB, action: alert}}").retention.action, model::retention_action::alert);
+  EXPECT_EQ(slot_of("{retention: {limit: 1GB, action: drop_inactive}}").retention.action,
+            model::retention_action::drop_inactive);
+  EXPECT_EQ(slot_of("{retention: {limit: 1GB}}").retention.inactive_for, std::chrono::minutes(5));
+  EXPECT_EQ(slot_of("{retention: {limit: 1GB, action: drop_inactive, inactive_for: 30s}}").retention.inactive_for,
+            std::chrono::seconds(30));
+  EXPECT_THAT(problems("slots:\n  s: {retention: {limit: 1GB, inactive_for: 30}}\n"),
+              ElementsAre(::testing::HasSubstr("slots.s.retention.inactive_for")));
 }
 
 TEST(slots, need_valid_names) {

@@ -228,7 +228,7 @@ TEST(load, rejects_unknown_keys_at_every_level) {
   EXPECT_THAT(bad("api: {port: 8010}\n"),
               ElementsAre("t.yaml:2:7: unknown key 'port' in api (it belongs in a member's entry)"));
   EXPECT_THAT(bad("log: {file: /x}\n"),
-              ElementsAre("t.yaml:2:7: unknown key 'file' in log (expected level or format)"));
+              ElementsAre("t.yaml:2:7: unknown key 'file' in log (expected level, format or audit_file)"));
   EXPECT_THAT(bad("members: {node1: {host: h, hots: h}}\n"),
               ElementsAre("t.yaml:2:28: unknown key 'hots' in members.node1 (expected host, port, tags, "
                           "xlog_location or api)"));

@@ -62,6 +62,28 @@ TEST(WatchSlots, LastActiveIsTheLastSnapshotThatSawTheSlotActive) {
   EXPECT_FALSE(w3["cdc"].active);
 }
 
+TEST(InactiveDurations, FromTheLastActiveSnapshotOrFirstSightAndNeverBeforeThePrimaryRole) {
+  auto w0 = watch_slots({}, make_slot_cache({logical("cdc", "app", "pgoutput", 500),
+                                             active(logical("busy", "app", "pgoutput", 500)),
+                                             logical("idle", "app", "pgoutput", 500)}),
+                        T(0));
+  auto w1 = watch_slots(w0, make_slot_cache({active(logical("cdc", "app", "pgoutput", 500)),
+                                             active(logical("busy", "app", "pgoutput", 500)),
+                                             logical("idle", "app", "pgoutput", 500)}),
+                        T(10));
+  auto w2 = watch_slots(w1, make_slot_cache({logical("cdc", "app", "pgoutput", 500),
+                                             active(logical("busy", "app", "pgoutput", 500)),
+                                             logical("idle", "app", "pgoutput", 500)}),
+                        T(20));
+  auto d = inactive_durations(w2, T(100), std::nullopt);
+  EXPECT_EQ(d.at("cdc"), 90s) << "since the last snapshot that saw it active";
+  EXPECT_EQ(d.at("idle"), 100s) << "never seen active: since first seen";
+  EXPECT_FALSE(d.contains("busy"));
+  auto promoted = inactive_durations(w2, T(100), T(70));
+  EXPECT_EQ(promoted.at("cdc"), 30s) << "not from before the node became primary";
+  EXPECT_EQ(promoted.at("idle"), 30s);
+}
+
 TEST(SlotFigures, OnThePrimaryRetainedWalAndConsumerLagFromTheCurrentPosition) {
   auto slots = make_slot_cache({with_restart(logical("cdc", "app", "pgoutput", 5000), 4000), physical("node2", 9000)});
   slot_figures_input in;
