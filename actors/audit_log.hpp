@@ -26,8 +26,8 @@ nlohmann::ordered_json audit_json(const model::audit_event& e);
 class audit_file {
 public:
   // Opens `path` for appending (created if missing; rotated at 64 MiB, 3
-  // files kept: path.1, path.2, path.3). Throws std::runtime_error saying
-  // why it cannot.
+  // files kept: audit.jsonl → audit.1.jsonl, .2, .3). Throws
+  // std::runtime_error saying why it cannot.
   explicit audit_file(const std::string& path);
   ~audit_file();
   audit_file(const audit_file&) = delete;

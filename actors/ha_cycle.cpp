@@ -161,10 +161,8 @@ void plan_and_apply(self_ptr self, const local_snapshot& snap, bool full) {
   }
   auto in = make_input(st, snap);
   auto p = model::plan_cycle(in);
-  if (p.role != model::node_role::primary)
-    st.primary_since.reset();
-  else if (!st.primary_since)
-    st.primary_since = snap.as_of; // slots count as inactive from here on at the earliest
+  if (p.role == model::node_role::primary && st.role != model::node_role::primary)
+    st.inactivity_floor = snap.as_of; // slots count as inactive from here on at the earliest
   std::erase_if(p.logical_copies, [&](const std::string& n) { return st.creating.contains(n); }); // under way
   st.role = p.role;
   st.desired = p.desired;
@@ -230,6 +228,12 @@ void after_local(self_ptr self, local_snapshot snap, bool full, bool leader_samp
     end_tick(self, full);
     return;
   }
+  // A gap between snapshots (the server away, a clock step, a suspended
+  // host), the server answering again or restarted: no slot's inactivity
+  // counts from before.
+  if (!st.local_snap || !st.local_error.empty() || snap.started_at != st.server_started_at ||
+      snap.as_of < st.local_snap->as_of || snap.as_of - st.local_snap->as_of > 2 * st.settings.cfg.loop_wait + 5s)
+    st.inactivity_floor = snap.as_of;
   if (!st.local_error.empty())
     log_ha()->info("local server reachable again");
   st.local_error.clear();

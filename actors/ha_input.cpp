@@ -64,8 +64,10 @@ model::cycle_input make_input(const ha_state& st, const local_snapshot& snap) {
   }
   in.replay_lsn = snap.replay_lsn;
   in.current_lsn = snap.current_lsn;
-  // Not yet primary: the first cycle as primary counts no inactivity.
-  in.inactive_for = model::inactive_durations(st.slot_watch, snap.as_of, st.primary_since.value_or(snap.as_of));
+  // Not primary at the last cycle: the first cycle as primary counts no inactivity.
+  const bool was_primary = st.role == model::node_role::primary && st.inactivity_floor;
+  in.inactive_for =
+      model::inactive_durations(st.slot_watch, snap.as_of, was_primary ? *st.inactivity_floor : snap.as_of);
   in.recopy_requests = st.recopy_requests;
   in.now = steady::now();
   in.retention = st.retention;

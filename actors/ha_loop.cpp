@@ -82,6 +82,7 @@ ha_loop_private::behavior_type ha_loop(self_ptr self, io_runtime* io, ha_setting
         auto was = s.view;
         s.view = r.cfg.cluster;
         s.view_overrides.apply_to(s.view); // what PUT /cluster set wins over the file
+        s.inactivity_floor = wall_clock::now(); // a new retention policy counts no inactivity from before
         if (auto what = model::describe_view_change(was, s.view); !what.empty())
           audit(s, model::audit_action::view_change, "ha_loop", "", std::nullopt, std::nullopt,
                 model::audit_rule::cluster_view, "configuration reloaded: " + what);
@@ -116,6 +117,7 @@ ha_loop_private::behavior_type ha_loop(self_ptr self, io_runtime* io, ha_setting
                                                                            : ""));
           }
           ++s.promote_generation; // a promote still under way is superseded
+          s.inactivity_floor = wall_clock::now();
           s.promote_in_progress = false;
           self->send(s.copier, cancel_atom_v); // a copy from the old leader, if it has not stopped the server
           s.copy_retry = {};                    // a new leader: copy at once
@@ -154,6 +156,7 @@ ha_loop_private::behavior_type ha_loop(self_ptr self, io_runtime* io, ha_setting
                 model::audit_rule::cluster_view, "PUT /cluster: " + what);
         s.view = *applied.value;
         s.view_overrides.merge(req.update);
+        s.inactivity_floor = wall_clock::now(); // a new retention policy counts no inactivity from before
         self->send(s.copier, cancel_atom_v); // a copy planned with the old view, if not stopped yet
         s.copy_retry = {};
         log_ha()->info("cluster view updated: {} members, {} permanent slots", s.view.members.size(),
@@ -171,6 +174,7 @@ ha_loop_private::behavior_type ha_loop(self_ptr self, io_runtime* io, ha_setting
         if (p.paused)
           self->send(s.copier, cancel_atom_v); // a copy that has not stopped the server yet
         if (!p.paused) {
+          s.inactivity_floor = wall_clock::now(); // no retention drop for inactivity seen while paused
           s.rebuild_readiness = true; // docs/slot-rules.md §1.6: re-check after a pause
           run_now(self);
         }

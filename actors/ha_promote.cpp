@@ -237,6 +237,7 @@ void on_promote(self_ptr self, promote_request req, caf::typed_response_promise<
   st.role_source = "message";
   st.promote_in_progress = true;
   audit_flush_all(st); // the replica's advances, before the promote's events
+  st.inactivity_floor = wall_clock::now(); // consumers get inactive_for to reconnect
   // /status says "promoting" from now until the server leaves recovery
   // (the next cycle confirms it from pg_is_in_recovery()).
   if (!st.local_snap || st.local_snap->in_recovery)

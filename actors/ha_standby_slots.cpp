@@ -42,7 +42,7 @@ std::optional<std::string> leader_setting(const ha_state& st) {
   return sample ? sample->synchronized_standby_slots : std::nullopt;
 }
 
-// What the primary decides with this cycle (as ha_cycle's make_input).
+// What the primary decides with this cycle (as ha_input's make_input).
 model::standby_slots_input standby_input_of(const ha_state& st) {
   const auto& f = st.settings.cfg.failover_slots;
   return {st.local_snap->synchronized_standby_slots, st.local_snap->standby_senders, f.min_standbys,

@@ -105,9 +105,12 @@ struct ha_state {
   // slot's movement and use across snapshots, and the details read after
   // each full cycle.
   model::slot_watch slot_watch;
-  // Since when this node acts as primary (snapshot time; none otherwise):
-  // a slot's inactivity for retention drops counts from then at the earliest.
-  std::optional<wall_clock::time_point> primary_since;
+  // Retention drops (§3.13 rule 8) count a slot's inactivity from here at
+  // the earliest: set when this node becomes primary, when the local server
+  // (re)starts or answers again, after a gap between local snapshots (a
+  // clock step, a suspended host), and at resume, reload, PUT /cluster,
+  // promote and demote. Consumers get inactive_for from each of those.
+  std::optional<wall_clock::time_point> inactivity_floor;
   slot_details_reply slot_details;
   // The WAL-retention guard (pg/model/wal_guard.hpp): the most WAL kept by
   // a slot over time, and the free space on pg_wal's file system, both

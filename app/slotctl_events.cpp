@@ -67,12 +67,19 @@ int run_events(const agent_address& agent, const std::vector<std::string>& args)
       continue;
     }
     auto body = json::parse(a.body, nullptr, false);
-    if (a.status != 200 || !body.is_object() || !body.contains("events")) {
-      std::cerr << "slotctl: events: " << a.status << ": "
-                << (body.is_object() && body.contains("error") ? body["error"].get<std::string>() : a.body) << '\n';
-      return exit_refused;
+    const bool good = a.status == 200 && body.is_object() && body.contains("events") && body["events"].is_array() &&
+                      body.value("run", json()).is_string() && body.value("next", json()).is_number_unsigned();
+    if (!good) {
+      const auto why = body.is_object() && body.contains("error") && body["error"].is_string()
+                           ? body["error"].get<std::string>()
+                           : a.body;
+      std::cerr << "slotctl: events: " << a.status << ": " << why << '\n';
+      if (!follow || a.status < 500)
+        return exit_refused;
+      std::this_thread::sleep_for(every); // following: a busy or restarting agent; keep asking
+      continue;
     }
-    const auto this_run = body.value("run", std::string());
+    const auto this_run = body["run"].get<std::string>();
     if (!run.empty() && this_run != run && since > 0) {
       // The agent restarted: its numbers start again at 1.
       std::cerr << "slotctl: events: the agent restarted (run " << this_run << "): from its first event\n";
@@ -81,13 +88,13 @@ int run_events(const agent_address& agent, const std::vector<std::string>& args)
       continue;
     }
     run = this_run;
-    if (auto missed = body.value("missed", std::uint64_t{0}); missed > 0)
+    if (auto missed = body.value("missed", json()); missed.is_number_unsigned() && missed.get<std::uint64_t>() > 0)
       std::cerr << "slotctl: events: " << missed << " events after " << since
                 << " are no longer kept by the agent (see log.audit_file)\n";
     for (auto& e : body["events"])
       std::cout << e.dump(-1, ' ', false, json::error_handler_t::replace) << '\n';
     std::cout.flush();
-    since = body.value("next", since);
+    since = body["next"].get<std::uint64_t>();
     if (!follow)
       return exit_ok;
     std::this_thread::sleep_for(every);

@@ -116,7 +116,7 @@ bool read_retention(yaml_reader& r, const yaml_entry& e, model::retention_policy
   bool ok = true;
   r.each_known_entry(e, keys::retention, [&](const yaml_entry& f) {
     if (f.key == "inactive_for") {
-      if (auto d = r.duration(f, zero_duration::allowed))
+      if (auto d = r.duration(f, zero_duration::rejected))
         into.inactive_for = *d;
       else
         ok = false;

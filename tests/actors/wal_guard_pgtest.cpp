@@ -201,7 +201,8 @@ TEST(wal_guard, on_a_small_tmpfs_the_guard_reads_its_space_and_drop_inactive_act
   if (::geteuid() != 0)
     GTEST_SKIP() << "mounting a tmpfs needs root (CI runs the suite as root)";
   tmpfs_mount walfs(fs::temp_directory_path() / ("slotd-walfs-" + std::to_string(::getpid())), "256m");
-  ASSERT_TRUE(walfs.mounted());
+  if (!walfs.mounted())
+    GTEST_SKIP() << "this root cannot mount a tmpfs (an unprivileged container?)";
   cluster c({.replicas = 0, .extra_conf = "max_wal_size = 96MB\nmin_wal_size = 32MB\n"});
   auto& p = c.primary();
   p.stop_fast();
@@ -243,7 +244,10 @@ TEST(wal_guard, on_a_small_tmpfs_the_guard_reads_its_space_and_drop_inactive_act
   }
   ASSERT_TRUE(dropped) << a.status("node1").dump(2);
   EXPECT_TRUE(levels.contains("warn")) << ::testing::PrintToString(levels);
-  EXPECT_LT(lowest, free_before - 32.0 * (1 << 20)) << "the kept WAL filled the tmpfs";
+  // The guard followed the tmpfs as it filled: the same free space as
+  // statvfs there, after it fell by more than the 16 MiB tolerance.
+  EXPECT_LT(lowest, free_before - 32.0 * (1 << 20)) << "WAL written on the tmpfs";
+  EXPECT_NEAR(free_now(), static_cast<double>(fs::space(walfs.path()).available), 16.0 * (1 << 20));
   // Created again: it keeps little, its level is ok.
   EXPECT_TRUE(eventually([&] { return level_of(a, "idle") == "ok"; }, 30s)) << a.status("node1")["wal_guard"].dump(2);
   a.of("node1").shutdown();

@@ -119,6 +119,8 @@ TEST(slots, read_the_retention_action) {
             std::chrono::seconds(30));
   EXPECT_THAT(problems("slots:\n  s: {retention: {limit: 1GB, inactive_for: 30}}\n"),
               ElementsAre(::testing::HasSubstr("slots.s.retention.inactive_for")));
+  EXPECT_THAT(problems("slots:\n  s: {retention: {limit: 1GB, inactive_for: 0s}}\n"),
+              ElementsAre(::testing::HasSubstr("slots.s.retention.inactive_for")));
 }
 
 TEST(slots, need_valid_names) {

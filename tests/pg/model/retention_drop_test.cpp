@@ -73,13 +73,21 @@ TEST(RetentionDrop, AlertOnlyNeverDrops) {
   EXPECT_TRUE(p.drops.empty());
 }
 
-TEST(RetentionDrop, AnActiveSlotIsNeverDroppedAndSaysWhy) {
+TEST(RetentionDrop, AnActiveSlotIsNeverDropped) {
   auto cdc = logical("cdc", "app", "pgoutput", 500);
   cdc.active = true;
-  auto p = plan_cycle(primary_at(view_with(retention_action::drop_inactive), cache_of({physical("n2", 100), cdc}),
-                                 1'000'000));
+  auto in = primary_at(view_with(retention_action::drop_inactive), cache_of({physical("n2", 100), cdc}), 1'000'000);
+  // As the agent builds it: an active slot has no inactive time.
+  in.inactive_for.erase("cdc");
+  auto p = plan_cycle(in);
   EXPECT_TRUE(p.drops.empty());
-  EXPECT_TRUE(has_code(p.diagnostics, diagnostic_code::slot_active, "cdc"));
+  EXPECT_FALSE(has_code(p.diagnostics, diagnostic_code::retention_drop, "cdc"));
+  // Seen inactive until the last snapshot, active in this one: the drop's
+  // own guard refuses it, and says so.
+  in.inactive_for["cdc"] = std::chrono::minutes(10);
+  auto q = plan_cycle(in);
+  EXPECT_TRUE(q.drops.empty());
+  EXPECT_TRUE(has_code(q.diagnostics, diagnostic_code::slot_active, "cdc"));
 }
 
 TEST(RetentionDrop, NothingWhilePaused) {
@@ -100,8 +108,9 @@ TEST(RetentionDrop, OnlyOnThePrimaryAndOnlyWithAKnownPosition) {
   auto p = plan_cycle(r);
   for (auto& d : p.drops)
     EXPECT_NE(d.reason, drop_reason::retention_limit);
-  auto unknown = primary_input(view_with(retention_action::drop_inactive), "n1",
-                               cache_of({physical("n2", 100), logical("cdc", "app", "pgoutput", 500)}));
+  auto unknown = primary_at(view_with(retention_action::drop_inactive),
+                            cache_of({physical("n2", 100), logical("cdc", "app", "pgoutput", 500)}), 1'000'000);
+  unknown.current_lsn.reset();
   EXPECT_TRUE(plan_cycle(unknown).drops.empty());
 }
 
