@@ -1,5 +1,8 @@
 // slotctl against a running agent's API: every command, its effect and its
 // exit status (0 ok, 1 refused or not ready, 2 usage, 3 unreachable).
+#include <sstream>
+#include <thread>
+
 #include "tests/app/api_fixture.hpp"
 
 using namespace slotd;
@@ -82,6 +85,61 @@ TEST(slotctl_commands, each_command_and_its_effect) {
   EXPECT_EQ(promote.out_json()["role"], "primary");
   EXPECT_EQ(promote.out_json()["ready"], json::array({"cdc"})) << promote.out;
   EXPECT_TRUE(eventually([&] { return slotctl(port, {"status"}).out_json()["role"] == "promoting"; }, 10s));
+}
+
+// slotctl events: one JSON line per event (the lines of log.audit_file),
+// --since, a bad --since, and --follow printing an event as it comes.
+TEST(slotctl_commands, events_prints_the_audit_trail_one_line_each_and_follows) {
+  api_env e({.replicas = 1});
+  e.start_pair(config::start_role::wait);
+  ASSERT_FALSE(::testing::Test::HasFatalFailure());
+  int port = e.serve("node2");
+  ASSERT_EQ(slotctl(port, {"demote", "--leader", "node1"}).exit, 0);
+  run_result all;
+  ASSERT_TRUE(eventually([&] {
+    all = slotctl(port, {"events"});
+    return all.exit == 0 && all.out.find(R"("action":"demote")") != std::string::npos;
+  }, 20s)) << all.out << all.err;
+  std::vector<json> lines;
+  std::istringstream in(all.out);
+  for (std::string line; std::getline(in, line);) {
+    EXPECT_TRUE(line.starts_with(R"({"seq":)")) << line;
+    lines.push_back(json::parse(line));
+  }
+  ASSERT_FALSE(lines.empty());
+  EXPECT_EQ(lines.front()["seq"], 1);
+  json demote;
+  for (auto& l : lines)
+    if (l["action"] == "demote")
+      demote = l;
+  EXPECT_EQ(demote["detail"], "following node1");
+  EXPECT_EQ(demote["node"], "node2");
+  const auto last = lines.back()["seq"].get<std::uint64_t>();
+  auto none = slotctl(port, {"events", "--since", std::to_string(last)});
+  EXPECT_EQ(none.exit, 0) << none.err;
+  EXPECT_EQ(none.out.find(R"("seq":)" + std::to_string(last) + ","), std::string::npos) << "only events after --since";
+  EXPECT_EQ(slotctl(port, {"events", "--since", "x"}).exit, 2);
+
+  // --follow for 6 s while PUT /cluster adds a slot: the view change is printed.
+  std::string followed;
+  std::thread follower([&] {
+    std::string cmd = "SLOTD_API=http://127.0.0.1:" + std::to_string(port) + " timeout 6 " +
+                      shell_quote(SLOTD_SLOTCTL_PATH) + " events --follow --interval 200ms --since " +
+                      std::to_string(last) + " 2>/dev/null </dev/null";
+    if (FILE* p = ::popen(cmd.c_str(), "r")) {
+      char buf[4096];
+      std::size_t n;
+      while ((n = std::fread(buf, 1, sizeof buf, p)) > 0)
+        followed.append(buf, n);
+      ::pclose(p);
+    }
+  });
+  std::this_thread::sleep_for(1s);
+  auto view = write_temp("events-view.yaml", "slots:\n  archiver: {type: physical}\n");
+  EXPECT_EQ(slotctl(port, {"cluster", "--file", view.string()}).exit, 0);
+  follower.join();
+  EXPECT_NE(followed.find(R"("action":"view_change")"), std::string::npos) << followed;
+  EXPECT_EQ(followed.find(R"("action":"demote")"), std::string::npos) << "only what came after --since";
 }
 
 TEST(slotctl_commands, usage_errors_token_and_unreachable) {
