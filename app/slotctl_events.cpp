@@ -8,6 +8,7 @@
 
 #include "app/slotctl_http.hpp"
 #include "config/duration.hpp"
+#include "pg/model/event_number.hpp"
 
 namespace slotd::slotctl {
 
@@ -16,12 +17,10 @@ namespace {
 using json = nlohmann::ordered_json; // the events' keys in the agent's order
 
 std::uint64_t event_number(const std::string& text) {
-  std::uint64_t n = 0;
-  if (text.empty() || text.size() > 19 || text.find_first_not_of("0123456789") != std::string::npos)
+  auto n = model::parse_event_number(text);
+  if (!n)
     throw usage_error{"events --since: expected an event number (0 or more), not '" + text + "'"};
-  for (char c : text)
-    n = n * 10 + static_cast<std::uint64_t>(c - '0');
-  return n;
+  return *n;
 }
 
 } // namespace

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
-#include <charconv>
 
 #include <nlohmann/json.hpp>
 
@@ -11,6 +10,7 @@
 #include "actors/json_text.hpp"
 #include "config/cluster_update.hpp"
 #include "config/duration.hpp"
+#include "pg/model/event_number.hpp"
 
 namespace slotd::api {
 
@@ -209,14 +209,11 @@ route_result events_command(std::string_view target) {
     auto value = eq == std::string_view::npos ? std::string_view{} : param.substr(eq + 1);
     if (key != "since")
       return error_reply(400, "GET /events: unknown parameter '" + std::string(key) + "' (accepted: 'since')");
-    std::uint64_t n = 0;
-    auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
-    const bool ok = !value.empty() && value.front() != '-' && value.front() != '+' && ec == std::errc{} &&
-                    end == value.data() + value.size();
-    if (!ok)
+    auto n = model::parse_event_number(value);
+    if (!n)
       return error_reply(400, "GET /events: since must be an event number (0 or more), not '" + std::string(value) +
                                   "'");
-    req.since = n;
+    req.since = *n;
   }
   return api_command{req};
 }

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "pg/model/audit.hpp"
+#include "pg/model/event_number.hpp"
 
 namespace slotd::model {
 namespace {
@@ -174,6 +175,14 @@ TEST(audit_view_change, says_what_was_added_removed_and_changed) {
   b.members["node1"].xlog_location = pg::lsn(100); // a position, not a change
   EXPECT_EQ(describe_view_change(a, b),
             "members added: node3; members removed: node2; slots added: cdc2; slots changed: cdc; use_slots off");
+}
+
+TEST(audit_event_number, decimal_digits_from_0_to_2_to_the_64_minus_1) {
+  EXPECT_EQ(parse_event_number("0"), 0u);
+  EXPECT_EQ(parse_event_number("42"), 42u);
+  EXPECT_EQ(parse_event_number("18446744073709551615"), 18446744073709551615ull);
+  for (auto bad : {"", "-1", "+1", "1x", " 1", "18446744073709551616", "x"})
+    EXPECT_FALSE(parse_event_number(bad)) << bad;
 }
 
 TEST(audit_rules, every_drop_reason_names_its_rule) {
