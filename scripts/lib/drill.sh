@@ -12,7 +12,8 @@
 #   drill_name what `say` prints in front of its lines (demo, soak)
 # and optionally: build (default $here/build), pgbin (SLOTD_PG_BIN or
 # Debian's 15), rate (rows/s, default 100), noslotd (1: no agents, the slots
-# are created by hand after each promotion).
+# are created by hand after each promotion), drill_conf_extra (lines added to
+# node1's postgresql.conf, which the replicas copy).
 #
 # Every process this file starts is tracked by PID in files under $dir
 # (agents/NODE.pid, bg/NAME.pid) or is a PostgreSQL server of a data
@@ -224,6 +225,7 @@ wal_retrieve_retry_interval = 500ms
 wal_log_hints = on
 log_line_prefix = '%m [%p] %q%a '
 port = $(port node1)
+${drill_conf_extra:-}
 EOF
   pg_start node1 || return 1
   psqlp "$(port node1)" -d postgres -c "CREATE DATABASE app" || return 1
