@@ -17,14 +17,19 @@
 #include <mutex>
 
 #include "actors/io_bridge.hpp"
+#include "actors/log_format.hpp"
 #include "actors/spawn.hpp"
 
 namespace slotd::actors {
 
 namespace {
 
-// One JSON object per line: time, level, logger, message (escaped).
+// One JSON object per line: time, level, logger, message (escaped); to the
+// journal with the line's syslog priority in front.
 class json_sink final : public spdlog::sinks::base_sink<std::mutex> {
+public:
+  explicit json_sink(bool journal) : journal_(journal) {}
+
 protected:
   void sink_it_(const spdlog::details::log_msg& msg) override {
     auto t = std::chrono::system_clock::to_time_t(msg.time);
@@ -39,7 +44,37 @@ protected:
                         {"logger", std::string(msg.logger_name.data(), msg.logger_name.size())},
                         {"msg", std::string(msg.payload.data(), msg.payload.size())}};
     auto line = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+    if (journal_)
+      line = fmt::format("<{}>", journal_priority(msg.level)) + line;
     std::fwrite(line.data(), 1, line.size(), stderr);
+  }
+  void flush_() override { std::fflush(stderr); }
+
+private:
+  bool journal_;
+};
+
+// Text lines to the journal: "<priority>level [logger] message", the
+// priority again in front of each further line of a message that has
+// several (a libpq error with its hint), so that journald gives every line
+// the message's priority.
+class journal_text_sink final : public spdlog::sinks::base_sink<std::mutex> {
+protected:
+  void sink_it_(const spdlog::details::log_msg& msg) override {
+    spdlog::memory_buf_t buf;
+    formatter_->format(msg, buf);
+    std::string_view text(buf.data(), buf.size());
+    auto prefix = fmt::format("<{}>", journal_priority(msg.level));
+    std::string out;
+    while (!text.empty()) {
+      auto nl = text.find('\n');
+      auto line = text.substr(0, nl);
+      out += prefix;
+      out += line;
+      out += '\n';
+      text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
+    }
+    std::fwrite(out.data(), 1, out.size(), stderr);
   }
   void flush_() override { std::fflush(stderr); }
 };
@@ -52,9 +87,12 @@ void tune_scheduler(caf::actor_system_config& cfg) {
 }
 
 void make_loggers(const std::string& level, bool json) {
+  bool journal = stderr_is_journal();
   spdlog::sink_ptr sink;
   if (json)
-    sink = std::make_shared<json_sink>();
+    sink = std::make_shared<json_sink>(journal);
+  else if (journal)
+    sink = std::make_shared<journal_text_sink>();
   else
     sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
   auto lvl = spdlog::level::from_str(level);
@@ -62,7 +100,9 @@ void make_loggers(const std::string& level, bool json) {
     spdlog::drop(name);
     auto lg = std::make_shared<spdlog::logger>(name, sink);
     lg->set_level(lvl);
-    if (!json)
+    if (!json && journal)
+      lg->set_pattern("%l [%n] %v"); // the journal stamps the time
+    else if (!json)
       lg->set_pattern("%Y-%m-%d %H:%M:%S.%e %^%l%$ [%n] %v");
     lg->flush_on(spdlog::level::info);
     spdlog::register_logger(lg);

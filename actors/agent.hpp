@@ -61,7 +61,10 @@ private:
 // the actor system.
 void tune_scheduler(caf::actor_system_config& cfg);
 
-// Loggers "ha", "slots", "pg", "api" on stderr, text or JSON lines.
+// Loggers "ha", "slots", "pg", "api" on stderr, text or JSON lines. When
+// stderr is the journal (systemd's JOURNAL_STREAM), each line starts with
+// its syslog priority and text lines leave the time to the journal
+// (actors/log_format.hpp).
 void make_loggers(const std::string& level, bool json);
 
 } // namespace slotd::actors
