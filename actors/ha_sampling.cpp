@@ -8,6 +8,7 @@
 
 #include "actors/ha_steps.hpp"
 #include "pg/model/sampling.hpp"
+#include "pg/model/topology.hpp"
 #include "pg/model/wal_guard.hpp"
 #include "pg/server/disk_space.hpp"
 
@@ -113,12 +114,16 @@ leader_snapshot no_answer(const ha_state& st, const caf::error& e) {
 bool take_leader_sample(self_ptr self, leader_snapshot ls) {
   auto& s = self->state;
   bool moved = false;
+  bool proof_input_moved = false;
   if (ls.reachable) {
     if (!s.leader_error.empty())
       log_ha()->info("leader {} reachable again", ls.leader);
     s.leader_error.clear();
     moved = !s.leader_snap || s.leader_snap->leader != ls.leader ||
             model::logical_slots_moved(s.leader_snap->slots, ls.slots);
+    if (!s.readiness.pending.empty() && s.leader_snap && s.leader_snap->leader == ls.leader)
+      if (auto phys = model::get_slot_name_on_primary(s.view, s.my_name(), s.leader))
+        proof_input_moved = model::catalog_xmin_moved(s.leader_snap->slots, ls.slots, *phys);
     model::record_leader_positions(s.leader_positions, ls.leader, ls.slots, ls.as_of);
     s.leader_snap = std::move(ls);
     s.leader_answered_at = std::chrono::steady_clock::now();
@@ -132,11 +137,26 @@ bool take_leader_sample(self_ptr self, leader_snapshot ls) {
   if (moved)
     ++s.samples_moved;
   // Copies still to be proven safe wait on the leader's catalog_xmin, and
-  // copies behind the leader wait for their advance: keep sampling fast
-  // until neither.
-  s.sample_delay = model::next_sample_delay(
-      s.sample_delay, moved || !s.readiness.pending.empty() || s.copies_behind || !s.creating.empty(),
-      s.settings.sampling);
+  // copies behind the leader wait for their advance: fast while either may
+  // change soon (model::sample_fast).
+  model::sample_pace_input pace{.leader_moved = moved,
+                                .creating = !s.creating.empty(),
+                                .copies_behind = s.copies_behind,
+                                .newest_proof_wait = std::nullopt,
+                                .own_physical_catalog_xmin_moved = proof_input_moved};
+  if (!s.readiness.pending.empty()) {
+    auto now = wall_clock::now();
+    auto newest = std::chrono::milliseconds::max();
+    for (auto& [name, x] : s.readiness.pending) {
+      auto it = s.pending_since.find(name);
+      auto waited = it == s.pending_since.end()
+                        ? std::chrono::milliseconds{0}
+                        : std::chrono::duration_cast<std::chrono::milliseconds>(now - it->second);
+      newest = std::min(newest, waited);
+    }
+    pace.newest_proof_wait = std::max(newest, std::chrono::milliseconds{0});
+  }
+  s.sample_delay = model::next_sample_delay(s.sample_delay, model::sample_fast(pace), s.settings.sampling);
   return moved;
 }
 

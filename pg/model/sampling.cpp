@@ -32,6 +32,22 @@ bool logical_slots_moved(const slot_cache& before, const slot_cache& after) {
   }
 }
 
+bool sample_fast(const sample_pace_input& in, std::chrono::milliseconds patience) {
+  if (in.leader_moved || in.creating || in.copies_behind)
+    return true;
+  if (!in.newest_proof_wait)
+    return false;
+  return *in.newest_proof_wait < patience || in.own_physical_catalog_xmin_moved;
+}
+
+bool catalog_xmin_moved(const slot_cache& before, const slot_cache& after, const std::string& name) {
+  auto a = before.find(name);
+  auto b = after.find(name);
+  if (a == before.end() || b == after.end())
+    return (a == before.end()) != (b == after.end());
+  return a->second.catalog_xmin != b->second.catalog_xmin;
+}
+
 bool copies_behind(const slot_cache& local, const slot_positions& leader) {
   for (auto& [name, slot] : local) {
     if (slot.type != slot_type::logical)

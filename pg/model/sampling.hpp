@@ -30,6 +30,31 @@ bool logical_slots_moved(const slot_cache& before, const slot_cache& after);
 // again at the next sample rather than at the next full cycle.
 bool copies_behind(const slot_cache& local, const slot_positions& leader);
 
+// Whether a leader sample calls for the fastest pace next (docs/slot-rules.md
+// §1.2): the leader's logical slots moved; a copy is being created, or is
+// behind the leader and waits for its advance; or copies wait to be proven
+// safe (§2.3.20) and either the newest of them has waited less than
+// `proof_patience` (hot_standby_feedback usually reaches the primary within
+// a second or two), or the proof's input moved: the catalog_xmin of this
+// node's physical slot on the leader. A proof that cannot complete (another
+// slot on this node holds the feedback back, say a consumer that stopped)
+// then waits at the backed-off pace instead of sampling five times a second
+// for as long as it stays unproven.
+struct sample_pace_input {
+  bool leader_moved = false;
+  bool creating = false;
+  bool copies_behind = false;
+  // How long the newest copy still to be proven has waited; none pending: unset.
+  std::optional<std::chrono::milliseconds> newest_proof_wait;
+  bool own_physical_catalog_xmin_moved = false;
+};
+inline constexpr std::chrono::milliseconds proof_patience{10000};
+bool sample_fast(const sample_pace_input& in, std::chrono::milliseconds patience = proof_patience);
+
+// Whether the catalog_xmin of slot `name` differs between two leader samples
+// (present in one and not the other counts as a change).
+bool catalog_xmin_moved(const slot_cache& before, const slot_cache& after, const std::string& name);
+
 // The wait before the next sample: the fastest after a sample that moved
 // (or while something waits on the leader, such as a copy to be proven
 // safe), otherwise twice the previous one, up to the slowest.

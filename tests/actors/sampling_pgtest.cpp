@@ -129,5 +129,64 @@ TEST(sampling, a_copy_held_back_by_replay_catches_up_while_the_leader_is_idle) {
   EXPECT_EQ(x.loop()["cycles"].get<long>(), cycles) << "caught up by samples, not by a full cycle (loop_wait 300 s)";
 }
 
+// A copy that cannot be proven safe (another slot on the replica holds the
+// feedback to the primary below it: its consumer stopped) does not keep
+// the samples at the fastest pace for as long as it stays unproven: after
+// a short patience they back off like an idle leader's, and the proof
+// still completes once the other slot moves.
+TEST(sampling, an_unprovable_copy_backs_off_and_is_proven_once_the_feedback_moves) {
+  cdc_pair x;
+  x.view = view_of(x.c, {logical_slot("cdc", "app", "test_decoding"), logical_slot("audit", "app", "test_decoding")});
+  start_both(x);
+  if (HasFatalFailure())
+    return;
+  // cdc's consumer moves on past new transactions; audit's stays behind,
+  // with an older catalog_xmin (a running-xacts record, from CHECKPOINT,
+  // lets the slot's catalog_xmin advance).
+  for (int i = 0; i < 3; ++i) {
+    x.p.exec("INSERT INTO t DEFAULT VALUES", "app");
+    x.p.exec("CHECKPOINT");
+    x.p.exec("SELECT count(*) FROM pg_logical_slot_get_changes('cdc', NULL, NULL)", "app");
+  }
+  auto xmin = [](node& n, const std::string& slot) { return slot_attr(n, slot, "catalog_xmin").value_or("?"); };
+  ASSERT_EQ(x.p.scalar("SELECT (SELECT catalog_xmin::text::bigint FROM pg_replication_slots WHERE slot_name = 'cdc') > "
+                       "(SELECT catalog_xmin::text::bigint FROM pg_replication_slots WHERE slot_name = 'audit')"),
+            "t")
+      << "cdc " << xmin(x.p, "cdc") << ", audit " << xmin(x.p, "audit");
+  auto flushed = [](node& n) { return slot_attr(n, "cdc", "confirmed_flush_lsn").value_or("?"); };
+  ASSERT_TRUE(eventually([&] { return flushed(x.r) == flushed(x.p); }, 30s))
+      << "copy " << flushed(x.r) << ", primary " << flushed(x.p);
+
+  // node2's agent starts again: its copies are to be proven again. audit's
+  // is; cdc's cannot be while audit holds node2's feedback below it.
+  x.start(x.r, {.loop_wait = 300s, .sampling = {200ms, 2000ms}});
+  auto pending = [&] { return x.a.readiness("node2")["pending"]; };
+  ASSERT_TRUE(eventually([&] { return pending().contains("cdc") && !pending().contains("audit"); }, 30s))
+      << x.a.readiness("node2").dump(2);
+  EXPECT_TRUE(eventually([&] { return sampling(x, "next_ms") == 2000; }, 40s))
+      << "samples stay fast while the proof cannot complete: " << x.loop()["sampling"].dump();
+  bool ready = true;
+  x.a.readiness("node2", &ready);
+  EXPECT_FALSE(ready) << "cdc is not proven while audit holds the feedback back";
+
+  // audit's consumer catches up and both move on: the copies advance, the
+  // feedback (the replica's slots' catalog_xmin, as its replay of
+  // running-xacts records lets them advance) moves, and the proof completes.
+  std::atomic<bool> stop{false};
+  std::thread consumers([&] {
+    while (!stop) {
+      x.p.exec("INSERT INTO t DEFAULT VALUES", "app");
+      x.p.exec("CHECKPOINT");
+      x.p.exec("SELECT count(*) FROM pg_logical_slot_get_changes('audit', NULL, NULL)", "app");
+      x.p.exec("SELECT count(*) FROM pg_logical_slot_get_changes('cdc', NULL, NULL)", "app");
+      std::this_thread::sleep_for(500ms);
+    }
+  });
+  bool proven = x.a.wait_ready("node2", 60s);
+  stop = true;
+  consumers.join();
+  EXPECT_TRUE(proven) << x.a.readiness("node2").dump(2) << x.loop()["sampling"].dump();
+}
+
 } // namespace
 } // namespace slotd::testing

@@ -51,6 +51,75 @@ TEST(LogicalSlotsMoved, PhysicalSlotsAreLeftOut) {
   EXPECT_FALSE(logical_slots_moved(cache({physical("node2", 900)}), {}));
 }
 
+local_slot physical_with_catalog_xmin(const std::string& name, std::optional<std::uint32_t> catalog_xmin) {
+  auto s = physical(name, 900);
+  if (catalog_xmin)
+    s.catalog_xmin = pg::xid{*catalog_xmin};
+  return s;
+}
+
+TEST(CatalogXminMoved, OnlyTheNamedSlotsCatalogXmin) {
+  auto a = cache({physical_with_catalog_xmin("node2", 794), physical_with_catalog_xmin("node3", 794)});
+  EXPECT_FALSE(catalog_xmin_moved(a, a, "node2"));
+  auto other = cache({physical_with_catalog_xmin("node2", 794), physical_with_catalog_xmin("node3", 900)});
+  EXPECT_FALSE(catalog_xmin_moved(a, other, "node2"));
+  EXPECT_TRUE(catalog_xmin_moved(a, other, "node3"));
+  // The restart_lsn moves with any WAL: not the proof's input.
+  auto wal = a;
+  wal["node2"].restart_lsn = L(5000);
+  EXPECT_FALSE(catalog_xmin_moved(a, wal, "node2"));
+}
+
+TEST(CatalogXminMoved, FeedbackArrivingOrGoingAndSlotsComingOrGoingCount) {
+  auto none = cache({physical_with_catalog_xmin("node2", std::nullopt)});
+  auto some = cache({physical_with_catalog_xmin("node2", 860)});
+  EXPECT_TRUE(catalog_xmin_moved(none, some, "node2"));
+  EXPECT_TRUE(catalog_xmin_moved(some, none, "node2"));
+  EXPECT_TRUE(catalog_xmin_moved({}, some, "node2"));
+  EXPECT_TRUE(catalog_xmin_moved(some, {}, "node2"));
+  EXPECT_FALSE(catalog_xmin_moved({}, {}, "node2"));
+}
+
+TEST(SampleFast, MovementCreationAndCopiesBehindAreFast) {
+  EXPECT_FALSE(sample_fast({}));
+  EXPECT_TRUE(sample_fast({.leader_moved = true}));
+  EXPECT_TRUE(sample_fast({.creating = true}));
+  EXPECT_TRUE(sample_fast({.copies_behind = true}));
+}
+
+TEST(SampleFast, AFreshProofIsFastThenOnlyWhenItsInputMoves) {
+  // A copy just made: feedback is on its way.
+  EXPECT_TRUE(sample_fast({.newest_proof_wait = 0ms}));
+  EXPECT_TRUE(sample_fast({.newest_proof_wait = 9999ms}));
+  // Waited past the patience with nothing moving (another slot holds the
+  // feedback back): the backed-off pace.
+  EXPECT_FALSE(sample_fast({.newest_proof_wait = 10000ms}));
+  EXPECT_FALSE(sample_fast({.newest_proof_wait = 3600000ms}));
+  // The leader's physical slot for this node moved its catalog_xmin: the
+  // proof may complete now.
+  EXPECT_TRUE(sample_fast({.newest_proof_wait = 3600000ms, .own_physical_catalog_xmin_moved = true}));
+  // Without a proof pending, that slot's catalog_xmin is nobody's concern.
+  EXPECT_FALSE(sample_fast({.own_physical_catalog_xmin_moved = true}));
+  EXPECT_FALSE(sample_fast({.newest_proof_wait = 2000ms}, 1000ms));
+}
+
+TEST(SampleFast, AStuckProofBacksOffToTheSlowest) {
+  // Samples of an idle leader while one copy stays unprovable: after the
+  // patience the pace doubles up to the slowest instead of staying at 200 ms.
+  sampling_limits lim{200ms, 5000ms};
+  ms delay = lim.fastest;
+  ms waited{0};
+  int fast = 0;
+  for (int i = 0; i < 100; ++i) {
+    bool f = sample_fast({.newest_proof_wait = waited});
+    fast += f;
+    delay = next_sample_delay(delay, f, lim);
+    waited += delay;
+  }
+  EXPECT_EQ(delay, 5000ms);
+  EXPECT_EQ(fast, 50); // 10 s at 200 ms
+}
+
 TEST(NextSampleDelay, BacksOffByDoublingUpToTheSlowest) {
   sampling_limits lim{200ms, 5000ms};
   ms d = lim.fastest;
