@@ -23,11 +23,19 @@ void update_readiness(self_ptr self) {
     return;
   auto local = model::visible_slots(st.local_snap->slots, server_major(st));
   if (st.rebuild_readiness) {
+    auto before = std::move(st.readiness.pending);
     st.readiness = model::rebuild_readiness_queue(local, st.view.ignore_slots, server_major(st));
     st.rebuild_readiness = false;
+    // A slot that was waiting goes on waiting since then; one that starts
+    // to wait now (also after a promote or a primary spell cleared the
+    // queue) waits since now, not since an older wait that ended.
     auto now = wall_clock::now();
-    for (auto& [name, x] : st.readiness.pending)
-      st.pending_since.try_emplace(name, now);
+    for (auto& [name, x] : st.readiness.pending) {
+      if (before.contains(name))
+        st.pending_since.try_emplace(name, now);
+      else
+        st.pending_since[name] = now;
+    }
   }
   auto phys = model::get_slot_name_on_primary(st.view, st.my_name(), st.leader);
   std::optional<model::leader_catalog_xmins> leader;
