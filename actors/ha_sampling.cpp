@@ -139,23 +139,13 @@ bool take_leader_sample(self_ptr self, leader_snapshot ls) {
   // Copies still to be proven safe wait on the leader's catalog_xmin, and
   // copies behind the leader wait for their advance: fast while either may
   // change soon (model::sample_fast).
-  model::sample_pace_input pace{.leader_moved = moved,
-                                .creating = !s.creating.empty(),
-                                .copies_behind = s.copies_behind,
-                                .newest_proof_wait = std::nullopt,
-                                .own_physical_catalog_xmin_moved = proof_input_moved};
-  if (!s.readiness.pending.empty()) {
-    auto now = wall_clock::now();
-    auto newest = std::chrono::milliseconds::max();
-    for (auto& [name, x] : s.readiness.pending) {
-      auto it = s.pending_since.find(name);
-      auto waited = it == s.pending_since.end()
-                        ? std::chrono::milliseconds{0}
-                        : std::chrono::duration_cast<std::chrono::milliseconds>(now - it->second);
-      newest = std::min(newest, waited);
-    }
-    pace.newest_proof_wait = std::max(newest, std::chrono::milliseconds{0});
-  }
+  model::sample_pace_input pace{
+      .leader_moved = moved,
+      .creating = !s.creating.empty(),
+      .copies_behind = s.copies_behind,
+      .newest_proof_wait = model::newest_proof_wait<decltype(s.readiness.pending), wall_clock>(
+          s.readiness.pending, s.pending_since, wall_clock::now()),
+      .own_physical_catalog_xmin_moved = proof_input_moved};
   s.sample_delay = model::next_sample_delay(s.sample_delay, model::sample_fast(pace), s.settings.sampling);
   return moved;
 }

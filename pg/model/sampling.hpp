@@ -3,8 +3,11 @@
 // positions between full cycles, and when the HA loop ticks next. Like
 // PostgreSQL 17's slotsync worker: sample fast while the leader's logical
 // slots move, back off while they don't, snap back on the first change.
+#include <algorithm>
 #include <chrono>
+#include <map>
 #include <optional>
+#include <string>
 
 #include "pg/model/local_slot.hpp"
 #include "pg/model/retention.hpp"
@@ -49,6 +52,25 @@ struct sample_pace_input {
   bool own_physical_catalog_xmin_moved = false;
 };
 inline constexpr std::chrono::milliseconds proof_patience{10000};
+
+// sample_pace_input.newest_proof_wait: of the copies waiting to be proven
+// (`pending`, by name), how long the newest has waited since `since` says it
+// started (one without a start: just now; a start in the future, after a
+// clock step: just now). Nothing pending: unset.
+template <class Pending, class Clock>
+std::optional<std::chrono::milliseconds>
+newest_proof_wait(const Pending& pending, const std::map<std::string, typename Clock::time_point>& since,
+                  typename Clock::time_point now) {
+  std::optional<std::chrono::milliseconds> newest;
+  for (const auto& [name, x] : pending) {
+    auto it = since.find(name);
+    auto waited = it == since.end() ? std::chrono::milliseconds{0}
+                                    : std::max(std::chrono::milliseconds{0},
+                                               std::chrono::duration_cast<std::chrono::milliseconds>(now - it->second));
+    newest = newest ? std::min(*newest, waited) : waited;
+  }
+  return newest;
+}
 bool sample_fast(const sample_pace_input& in, std::chrono::milliseconds patience = proof_patience);
 
 // Whether the catalog_xmin of slot `name` differs between two leader samples

@@ -103,6 +103,21 @@ TEST(SampleFast, AFreshProofIsFastThenOnlyWhenItsInputMoves) {
   EXPECT_FALSE(sample_fast({.newest_proof_wait = 2000ms}, 1000ms));
 }
 
+TEST(NewestProofWait, TheShortestWaitOfThePendingCopies) {
+  using clock = std::chrono::system_clock;
+  auto now = clock::time_point{} + 1000h;
+  std::map<std::string, std::optional<pg::xid>> pending{{"cdc", std::nullopt}, {"audit", pg::xid{7}}};
+  std::map<std::string, clock::time_point> since{{"cdc", now - 30s}, {"audit", now - 4s}, {"gone", now}};
+  EXPECT_EQ((newest_proof_wait<decltype(pending), clock>(pending, since, now)), ms(4000));
+  // Without a recorded start: it starts now.
+  since.erase("audit");
+  EXPECT_EQ((newest_proof_wait<decltype(pending), clock>(pending, since, now)), ms(0));
+  // A start after now (the clock stepped back): now.
+  since["audit"] = now + 5s;
+  EXPECT_EQ((newest_proof_wait<decltype(pending), clock>(pending, since, now)), ms(0));
+  EXPECT_FALSE((newest_proof_wait<decltype(pending), clock>({}, since, now)));
+}
+
 TEST(SampleFast, AStuckProofBacksOffToTheSlowest) {
   // Samples of an idle leader while one copy stays unprovable: after the
   // patience the pace doubles up to the slowest instead of staying at 200 ms.
