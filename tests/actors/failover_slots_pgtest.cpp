@@ -53,7 +53,10 @@ bool start_until_synced(agents& a, cluster& c, const model::cluster_view& view, 
   for (std::size_t i = 0; i < c.size(); ++i)
     a.start(c.at(i), view);
   auto& p = c.primary();
-  if (!eventually([&] { return slot_attr(p, slot, "failover") == "true"; }, 60s)) {
+  // The slot is listed while its creation still waits for a consistent
+  // snapshot, active for the creating backend: consuming it then fails.
+  if (!eventually([&] { return slot_attr(p, slot, "failover") == "true" && slot_attr(p, slot, "active") == "false"; },
+                  60s)) {
     ADD_FAILURE() << "not created with the failover flag: " << a.dump(p.name()).dump(2);
     return false;
   }
