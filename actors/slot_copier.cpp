@@ -67,6 +67,8 @@ struct copier_state {
   // that comes while the files are being staged).
   std::shared_ptr<std::atomic<bool>> cancel_stop;
   bool draining = false; // the agent is shutting down: no new copy
+  bool starting = false; // a start attempt after a copy is under way
+  bool drain_started = false; // a start attempt made after the shutdown began
   std::uint64_t epoch = 0;
   std::chrono::milliseconds backoff{1000};
   std::vector<caf::typed_response_promise<bool>> drains;
@@ -149,8 +151,13 @@ void on_restarted(self_ptr self, restart_outcome o) {
     c.phase = copy_phase::idle;
   } else {
     c.phase = copy_phase::server_down;
-    log_slots()->error("the local server is down after a slot copy: starting it again with backoff");
-    schedule_start_retry(self);
+    if (st.draining) {
+      log_slots()->error("shutting down with the local server down after a slot copy: the next slotd start "
+                         "starts it (the copy intent record stays)");
+    } else {
+      log_slots()->error("the local server is down after a slot copy: starting it again with backoff");
+      schedule_start_retry(self);
+    }
   }
   report(self);
   answer_drains(self);
@@ -165,19 +172,33 @@ void retry_start(self_ptr self, unsigned attempts) {
   std::function<asio::awaitable<restart_outcome>()> work = [settings, pool, attempts]() {
     return srv::start_after_copy(*pool, settings.server, settings.state_dir, attempts);
   };
+  st.starting = true;
   on_io<restart_outcome>(*st.io, self, std::move(work), [self](restart_outcome o) {
     auto& s = self->state;
+    s.starting = false;
     s.current.start_attempts += o.start_attempts;
     s.start_retries += o.start_attempts;
     if (o.running) {
       log_slots()->info("the local server runs again ({} start attempt(s))", s.current.start_attempts);
       s.current.error.clear();
       server_back(self);
+      answer_drains(self);
       return;
     }
     s.current.phase = copy_phase::server_down;
     s.current.error = o.error;
     report(self);
+    if (s.draining && !s.drain_started) {
+      s.drain_started = true; // the attempt that failed began before the shutdown: one more
+      retry_start(self, 1);
+      return;
+    }
+    if (s.draining) {
+      log_slots()->error("shutting down with the local server down ({}): the next slotd start starts it "
+                         "(the copy intent record stays)", o.error);
+      answer_drains(self);
+      return;
+    }
     schedule_start_retry(self);
   });
 }
@@ -371,17 +392,26 @@ slot_copier_private::behavior_type slot_copier(self_ptr self, io_runtime* io, co
       },
       [=](retry_atom, std::uint64_t epoch) {
         auto& s = self->state;
-        if (epoch == s.epoch && s.current.phase == copy_phase::server_down)
+        if (epoch == s.epoch && s.current.phase == copy_phase::server_down && !s.starting)
           retry_start(self, 1);
       },
       [=](stop_atom) -> caf::result<bool> {
         auto& s = self->state;
         s.draining = true;
         cancel_before_stop(self);
-        if (s.current.phase != copy_phase::restarting && s.current.phase != copy_phase::fetching)
+        bool down = s.current.phase == copy_phase::server_down;
+        if (!down && s.current.phase != copy_phase::restarting && s.current.phase != copy_phase::fetching)
           return true;
         auto rp = self->make_response_promise<bool>();
         s.drains.push_back(rp);
+        if (down && !s.starting) {
+          // Down after a copy, between two start attempts: one more now
+          // (the scheduled one is dropped), and the answer after it.
+          log_slots()->warn("shutdown while the local server is down after a slot copy: starting it first");
+          ++s.epoch;
+          s.drain_started = true;
+          retry_start(self, 1);
+        }
         return rp;
       },
       [=](dump_atom) -> dump_reply {

@@ -39,8 +39,9 @@ state_dir and postgresql.* other than the leader connection and use_slots
 need a restart,
 and a changed one is logged) and the token in api.token_file (an unreadable file keeps the
 current token); SIGUSR1 prints the state of every actor as JSON on stdout.
-SIGTERM during a slot copy waits (up to 330 s) for its restart to finish; a
-server still down then is started by the next slotd (the record below).
+SIGTERM during a slot copy waits (up to 330 s) for its restart to finish (a
+server down after failed starts gets one more start); a server still down
+then is started by the next slotd (the record below).
 
 Faults: before it stops the server for a slot copy, slotd writes a record in
 state_dir (default <data_dir>.slotd); a slotd started after a crash finds it

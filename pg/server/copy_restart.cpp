@@ -144,6 +144,19 @@ asio::awaitable<restart_outcome> restart_with_slot_files(asio::thread_pool& pool
   bool stop_ok = stop && stop->ok();
   // A failed stop may still be shutting the server down: give it time.
   bool down = co_await wait_status(server.data_dir, is_down, steady::now() + (stop_ok ? 5s : 15s));
+  if (!down && !is_up(server_status(server.data_dir))) {
+    // Half stopped: a smart shutdown (or a stop that gave up) waits for
+    // sessions, slotd's own among them, while it refuses every new one.
+    // Left so, the server serves nobody and never stops: finish it fast.
+    logger().warn("the server is still shutting down after the stop command ({}): finishing with a fast shutdown",
+                  describe(stop));
+    auto fast = server;
+    fast.stop_command.clear(); // pg_ctl -m fast
+    auto escalated = co_await stop_server(ex, fast);
+    down = co_await wait_status(server.data_dir, is_down, steady::now() + 15s);
+    if (!down)
+      logger().error("the fast shutdown did not stop the server either ({})", describe(escalated));
+  }
   o.stop_ms = since(t0);
   if (!down) {
     if (is_up(server_status(server.data_dir))) {

@@ -170,6 +170,7 @@ result<void> commit_one(const fs::path& data_dir, const std::string& name) {
   // PostgreSQL at its next start). Removing the old one first would leave,
   // after a crash in between, no slot at all.
   std::error_code ec;
+  slotd::pg::server::fault_point("install:before_rename"); // the snapshot placed, the slot not yet
   if (::renameat2(AT_FDCWD, tmp.c_str(), AT_FDCWD, final_dir.c_str(), RENAME_EXCHANGE) == 0) {
     if (auto r = fsync_dir(replslot); !r)
       return r;

@@ -65,6 +65,9 @@ void killed_at(const std::string& point, bool server_down_after_kill) {
 TEST(AgentKilledDuringCopy, AfterTheIntentRecordBeforeTheStop) { killed_at("copy:after_intent", false); }
 TEST(AgentKilledDuringCopy, AfterTheStop) { killed_at("copy:after_stop", true); }
 TEST(AgentKilledDuringCopy, AfterTheInstallBeforeTheStart) { killed_at("copy:after_install", true); }
+// Half-way through the install: the decoding snapshot is in place, the slot
+// directory is still at its staging name.
+TEST(AgentKilledDuringCopy, DuringTheInstall) { killed_at("install:before_rename", true); }
 
 // A postmaster that slotd started must not hold slotd's API socket: slotd
 // restarted after a copy listens on its port again, and only slotd does.
@@ -107,6 +110,40 @@ TEST(AgentRestart, SigtermDuringACopyStartsTheServerFirst) {
   // The copy went through: SIGTERM waited for it rather than dropping it.
   EXPECT_NE(slotd.log().find("copied logical slot(s) cdc"), std::string::npos) << slotd.log();
   EXPECT_TRUE(t.runs_with_cdc());
+}
+
+// SIGTERM while the server is down after a copy whose starts failed (the
+// copier is between two attempts with backoff): slotd makes one more start
+// before it exits, and exits with the server running once that works.
+TEST(AgentRestart, SigtermWhileTheServerIsDownAfterACopyStartsItFirst) {
+  agent_pair t;
+  ASSERT_NO_FATAL_FAILURE(t.start_primary_agent());
+  auto flag = fs::temp_directory_path() / ("slotd-no-start-" + std::to_string(::getpid()));
+  std::ofstream(flag).flush();
+  struct remove_flag {
+    fs::path p;
+    ~remove_flag() { fs::remove(p); }
+  } cleanup{flag};
+  auto start = "[ -e '" + flag.string() + "' ] && exit 1; " +
+               (pg_install::current().bin_dir / "pg_ctl").string() + " -D '" + t.r.data_dir().string() + "' -l '" +
+               t.r.log_file().string() + "' -w start";
+  auto& slotd = t.replica_agent("  start_command: \"" + start + "\"\n");
+  ASSERT_NO_FATAL_FAILURE(slotd.start());
+  // Down, with at least one retry after the copy's own attempts: the
+  // copier now waits out a backoff of 2 s or more.
+  ASSERT_TRUE(eventually([&] {
+    auto state = http_call(t.api_port, "GET", "/state").json();
+    return state.is_object() && state["slot_copier"]["phase"] == "server_down" &&
+           state["slot_copier"]["start_retries"].get<int>() >= 1;
+  }, 90s)) << slotd.log();
+  ASSERT_FALSE(t.r.running());
+  fs::remove(flag); // the next start works
+  auto stopped = slotd.terminate(120s);
+  ASSERT_TRUE(stopped.has_value()) << slotd.log();
+  EXPECT_TRUE(WIFEXITED(*stopped) && WEXITSTATUS(*stopped) == 0) << slotd.log();
+  EXPECT_TRUE(t.r.running()) << "slotd exited with the server down:\n" << slotd.log();
+  EXPECT_NE(slotd.log().find("starting it first"), std::string::npos) << slotd.log();
+  EXPECT_FALSE(fs::exists(fs::path(t.r.data_dir().string() + ".slotd") / "copy-intent"));
 }
 
 } // namespace

@@ -7,7 +7,9 @@
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
+#include <atomic>
 #include <fstream>
+#include <thread>
 
 #include "tests/actors/agent_fixture.hpp"
 
@@ -99,6 +101,56 @@ TEST(CopyFaults, FailingStartIsRetriedUntilTheServerRuns) {
       << "start attempts: " << tries.count() << "; " << t.loop().dump(2);
   EXPECT_GE(tries.count(), 5);
   EXPECT_TRUE(eventually([&] { return !t.loop()["server_down"].get<bool>(); }, 10s));
+}
+
+// A start command that starts the server and then exits non-zero: the
+// server runs, so it is not started again (one start in all) nor reported
+// down, and the copy is there.
+TEST(CopyFaults, StartCommandFailingAfterStartingIsNotRepeated) {
+  cdc_pair t;
+  counter_file starts;
+  auto start = "echo x >> " + quoted(starts.path) + "; " + start_line(t.r) + "; exit 1";
+  ASSERT_NO_FATAL_FAILURE(start_pair_with(t, {.start_command = start}));
+  ASSERT_TRUE(eventually([&] { return runs_with_slot(t.r, "cdc"); }, 60s)) << t.loop().dump(2);
+  EXPECT_TRUE(t.a.wait_ready("node2")) << t.a.readiness("node2").dump(2);
+  EXPECT_TRUE(eventually([&] { return t.loop()["restarts"] == 1; }, 10s)) << t.loop().dump(2);
+  EXPECT_EQ(starts.count(), 1) << t.a.dump("node2")["slot_copier"].dump(2);
+  EXPECT_FALSE(t.loop()["server_down"].get<bool>());
+  EXPECT_EQ(t.a.dump("node2")["slot_copier"]["phase"], "idle");
+}
+
+// A stop that gives up while the shutdown goes on: a smart shutdown waits
+// for every session (the test's, and slotd's own connections) and refuses
+// new ones meanwhile, so the server would serve nobody for as long as they
+// last. slotd finishes it with a fast shutdown, installs the copy and
+// starts the server.
+TEST(CopyFaults, StopThatLeavesTheServerHalfStoppedIsFinishedFast) {
+  cdc_pair t;
+  auto stop = pg_ctl() + " -D " + quoted(t.r.data_dir()) + " -m smart -t 2 -w stop";
+  std::atomic<bool> cut{false};
+  std::thread session([&] {
+    try {
+      t.r.exec("SELECT pg_sleep(120)");
+    } catch (const std::exception&) {
+      cut = true; // terminated by the fast shutdown
+    }
+  });
+  struct joiner {
+    std::thread& t;
+    ~joiner() { t.join(); }
+  } join_session{session};
+  ASSERT_TRUE(eventually([&] {
+    return t.r.scalar("SELECT count(*) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(120)'") == "1";
+  }, 10s));
+  auto before = started_at(t.r);
+  ASSERT_NO_FATAL_FAILURE(start_pair_with(t, {.stop_command = stop}));
+  ASSERT_TRUE(eventually([&] { return runs_with_slot(t.r, "cdc"); }, 90s))
+      << t.a.dump("node2")["slot_copier"].dump(2);
+  EXPECT_TRUE(cut) << "the session outlived the copy's restart";
+  EXPECT_NE(started_at(t.r), before);
+  EXPECT_TRUE(eventually([&] { return t.loop()["restarts"] == 1; }, 10s)) << t.loop().dump(2);
+  EXPECT_FALSE(t.loop()["server_down"].get<bool>());
+  EXPECT_TRUE(t.a.wait_ready("node2")) << t.a.readiness("node2").dump(2);
 }
 
 // POST /promote while the copy has the server stopped: 409 with the reason,
