@@ -123,6 +123,13 @@ struct connection::impl : std::enable_shared_from_this<impl> {
     auto state = std::make_shared<wait_state>();
     state->descriptor = &d;
     current_wait = state;
+    // `d` lives in the caller's frame: once this frame ends, resumed or
+    // destroyed while suspended (an io_context going away), nothing may
+    // touch it any more (close(), the timer).
+    struct deactivate {
+      std::shared_ptr<wait_state> s;
+      ~deactivate() { s->active = false; }
+    } guard{state};
     timer.expires_at(until);
     timer.async_wait([state](const boost::system::error_code& ec) {
       if (ec || !state->active)

@@ -105,6 +105,13 @@ public:
 
   actors::agent& of(const std::string& name) { return *agents_.at(name); }
 
+  // The agent of `name` shut down as on SIGTERM, and forgotten (start it
+  // again with start()).
+  void stop(const std::string& name) {
+    agents_.at(name)->shutdown();
+    agents_.erase(name);
+  }
+
   json status(const std::string& name) {
     caf::scoped_actor self{sys_};
     json out;

@@ -108,8 +108,9 @@ TEST(audit, a_switchover_drill_leaves_one_event_per_change_with_its_rule) {
   EXPECT_EQ(advance["advances"], 1);
   ASSERT_TRUE(advance["after"].is_string()) << advance.dump();
   // `before` is null only when the snapshot it comes from was read after the advance.
-  if (!advance["before"].is_null())
+  if (!advance["before"].is_null()) {
     EXPECT_TRUE(lsn_lt(p, advance["before"], advance["after"])) << advance.dump();
+  }
   // The summary: further advances within the minute are not events yet.
   const auto after_first = advance["seq"].get<std::uint64_t>();
   p.exec("INSERT INTO t SELECT generate_series(101, 110)", "app");

@@ -112,6 +112,52 @@ TEST(LeaderFaults, LeaderRestartedDuringTheFetch) {
   EXPECT_FALSE(fs::exists(fs::path(t.r.data_dir().string() + ".slotd") / "recopies"));
 }
 
+// A failover while a copy fetches from the old leader: the HA manager
+// promotes node2, points node3's server at it and tells node3's agent
+// (demote). The copy from node1 is dropped before any stop, and the slot is
+// copied from node2, with one restart in all. (SIGHUP changes the view, not
+// whom the agent follows: that is the demote's job.)
+TEST(LeaderFaults, FailoverToAnotherLeaderDuringTheFetch) {
+  cluster c({.replicas = 2});
+  auto& p = c.primary();
+  auto& r1 = c.replica(0);
+  auto& r2 = c.replica(1);
+  tcp_proxy proxy(p.port());
+  proxy.hold_on("pg_read_binary_file");
+  auto view = view_of(c, {logical_slot("cdc", "app", "test_decoding")});
+  auto proxied = view;
+  proxied.members["node1"].port = proxy.port(); // node3 reaches node1 through the proxy only
+  agents a;
+  a.start(p, view);
+  ASSERT_TRUE(eventually([&] { return slots_of(p).contains("cdc"); }));
+  a.start(r1, view);
+  ASSERT_TRUE(a.wait_ready("node2")) << a.readiness("node2").dump(2);
+  a.start(r2, proxied, {.role = config::start_role::wait});
+  auto d = a.demote("node3", "node1");
+  ASSERT_EQ(d.status, 200) << d.error;
+  ASSERT_TRUE(eventually([&] { return proxy.held(); }, 30s)) << a.dump("node3").dump(2);
+  ASSERT_EQ(a.dump("node3")["ha_loop"]["copy"]["phase"], "fetching") << a.dump("node3").dump(2);
+
+  p.stop_fast();
+  auto promoted = a.promote("node2");
+  ASSERT_EQ(promoted.status, 200) << promoted.error;
+  r1.promote();
+  r2.follow(r1);
+  auto moved = a.demote("node3", "node2");
+  ASSERT_EQ(moved.status, 200) << moved.error;
+  // node1's files never arrive (the proxy holds them): a copy installed now
+  // came from node2.
+  ASSERT_TRUE(eventually([&] { return runs_with_slot(r2, "cdc"); }, 90s)) << a.dump("node3").dump(2);
+  EXPECT_TRUE(proxy.held());
+  proxy.release(); // the old fetch completes now (an error: node1 is down)
+  EXPECT_TRUE(eventually([&] { return a.dump("node3")["slot_copier"]["restarts"] == 1; }, 10s))
+      << a.dump("node3").dump(2);
+  std::this_thread::sleep_for(2s);
+  EXPECT_EQ(a.dump("node3")["slot_copier"]["restarts"], 1) << "one restart: the copy from node2 only";
+  EXPECT_EQ(a.status("node3")["leader"], "node2");
+  EXPECT_TRUE(a.wait_ready("node3")) << a.readiness("node3").dump(2);
+}
+
 // SIGHUP moves the leader (its address in the members) while a copy
 // fetches from the old address: the copy is dropped before any stop, and
 // the slot is then copied from the new address, with one restart in all.

@@ -53,6 +53,41 @@ TEST(RaceFaults, LocalServerKilledDuringAdvances) {
   EXPECT_TRUE(t.a.wait_ready("node2"));
 }
 
+// The same with an advance surely under way: while the replica's agent is
+// down the leader's slot moves over a lot of WAL, so the new agent's first
+// advance decodes for a while; the server is killed once
+// pg_stat_activity shows that advance running.
+TEST(RaceFaults, LocalServerKilledWhileAnAdvanceRuns) {
+  cdc_pair t;
+  t.p.exec("CREATE TABLE t (id int, pad text)", "app");
+  t.start();
+  ASSERT_TRUE(t.a.wait_ready("node2")) << t.a.readiness("node2").dump(2);
+  auto restarts_before = t.loop()["restarts"].get<int>();
+  t.a.stop("node2");
+  for (int i = 0; i < 3; ++i)
+    t.p.exec("INSERT INTO t SELECT g, repeat('x', 100) FROM generate_series(1, 200000) g", "app");
+  t.p.exec("SELECT pg_replication_slot_advance('cdc', pg_current_wal_lsn())", "app");
+  auto confirmed = cdc_confirmed(t.p).value();
+  t.r.wait_replay(t.p.current_lsn(), 60s);
+  t.start(t.r);
+  bool running = eventually([&] {
+    try {
+      return t.r.scalar("SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND query LIKE "
+                        "'%pg_replication_slot_advance%' AND pid <> pg_backend_pid()") != "0";
+    } catch (const harness_error&) {
+      return false;
+    }
+  }, 30s);
+  ASSERT_TRUE(running) << "no advance seen running on the replica: " << t.loop().dump(2);
+  t.r.kill9();
+  t.r.start();
+  EXPECT_TRUE(eventually([&] { return lsn_at_least(t.p, cdc_confirmed(t.r), confirmed); }, 90s))
+      << t.loop().dump(2);
+  EXPECT_TRUE(t.a.wait_ready("node2")) << t.a.readiness("node2").dump(2);
+  EXPECT_EQ(t.loop()["restarts"].get<int>(), 0) << "slotd restarted the server itself";
+  EXPECT_EQ(restarts_before, 1);
+}
+
 // promote and demote at the same moment: one of them is refused with 409
 // or they run one after the other; never both half-done. The agent ends in
 // the role of the one that ran last and answers.
