@@ -13,7 +13,7 @@ add_library(slotd_sanitizers INTERFACE)
 if(SLOTD_SANITIZE)
   # e.g. -DSLOTD_SANITIZE=address,undefined
   target_compile_options(slotd_sanitizers INTERFACE
-    -fsanitize=${SLOTD_SANITIZE} -fno-omit-frame-pointer)
+    -fsanitize=${SLOTD_SANITIZE} -fno-sanitize-recover=all -fno-omit-frame-pointer)
   target_link_options(slotd_sanitizers INTERFACE -fsanitize=${SLOTD_SANITIZE})
 endif()
 
