@@ -51,8 +51,10 @@ void create_copies(self_ptr self, const std::vector<std::string>& names, const s
                             : "created on this replica, no restart");
               ++s.copies;
               ++s.created_copies;
-              if (replace)
+              if (replace) {
                 s.recopies.record(n, steady::now());
+                self->send(s.copier, recopies_made{{n}}); // kept in state_dir, as restarts are
+              }
               s.copy_retry.succeeded();
               s.readiness.pending[n] = std::nullopt; // not proven safe yet
               s.pending_since[n] = wall_clock::now();

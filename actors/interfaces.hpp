@@ -69,6 +69,7 @@ using ha_loop_private = ha_loop_actor::extend<caf::reacts_to<io_done>, caf::reac
 // not stopped it yet is dropped, one that has is finished first.
 using slot_copier_actor = caf::typed_actor<   //
     caf::reacts_to<copy_order>,               //
+    caf::reacts_to<recopies_made>,            //
     caf::reacts_to<cancel_atom>,              //
     caf::replies_to<stop_atom>::with<bool>,   //
     caf::replies_to<dump_atom>::with<dump_reply>>;

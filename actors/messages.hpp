@@ -194,6 +194,13 @@ struct copy_order {
   std::map<std::string, std::string> causes;
 };
 
+// From the HA loop to the slot copier: copies created again on this
+// replica (copy_method create, no restart). They count toward the re-copy
+// limit like restarts do; the copier records them in state_dir.
+struct recopies_made {
+  std::vector<std::string> slots;
+};
+
 // Where the copier is. `restarting`: the server is being stopped, its slot
 // files installed, and started again; `server_down`: a start failed and is
 // retried with backoff until the server runs.
@@ -417,6 +424,7 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(slotd::actors::leader_snapshot)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(slotd::actors::fetch_slot_files)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(slotd::actors::fetched_slot_files)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(slotd::actors::copy_order)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(slotd::actors::recopies_made)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(slotd::actors::local_facts)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(slotd::actors::copy_report)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(slotd::actors::advance_targets)

@@ -189,7 +189,9 @@ void retry_start(self_ptr self, unsigned attempts) {
     s.current.error = o.error;
     report(self);
     if (s.draining && !s.drain_started) {
-      s.drain_started = true; // the attempt that failed began before the shutdown: one more
+      // The attempt that failed began before the shutdown: one more.
+      log_slots()->warn("shutdown while the local server is down after a slot copy: starting it first");
+      s.drain_started = true;
       retry_start(self, 1);
       return;
     }
@@ -337,6 +339,20 @@ void cancel_before_stop(self_ptr self) {
     st.cancel_stop->store(true);
 }
 
+// Copies created again without a restart: into the re-copy history.
+void record_recopies(self_ptr self, std::vector<std::string> slots) {
+  auto& st = self->state;
+  auto* pool = &st.io->blocking_pool();
+  auto dir = st.settings.state_dir;
+  std::function<asio::awaitable<std::string>()> work = [pool, dir, slots]() {
+    return srv::record_recopies_now(*pool, dir, slots);
+  };
+  on_io<std::string>(*st.io, self, std::move(work), [slots, dir](std::string error) {
+    if (!error.empty())
+      log_slots()->error("cannot record the re-copies of {} in {}: {}", fmt::join(slots, ", "), dir.string(), error);
+  });
+}
+
 // At start: a copy record left by an agent that died between a stop and a
 // start. The install is crash-safe (each slot directory is replaced in one
 // step), so what is left to do is to make sure the server runs.
@@ -387,6 +403,7 @@ slot_copier_private::behavior_type slot_copier(self_ptr self, io_runtime* io, co
   return {
       [=](io_done& d) { d.run(); },
       [=](copy_order& o) { on_order(self, o); },
+      [=](recopies_made& r) { record_recopies(self, std::move(r.slots)); },
       [=](cancel_atom) {
         cancel_before_stop(self);
       },

@@ -1,6 +1,10 @@
 #include "pg/server/copy_restart.hpp"
 
+#include <signal.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include "pg/blocking.hpp"
 #include "pg/client/log.hpp"
@@ -144,18 +148,22 @@ asio::awaitable<restart_outcome> restart_with_slot_files(asio::thread_pool& pool
   bool stop_ok = stop && stop->ok();
   // A failed stop may still be shutting the server down: give it time.
   bool down = co_await wait_status(server.data_dir, is_down, steady::now() + (stop_ok ? 5s : 15s));
-  if (!down && !is_up(server_status(server.data_dir))) {
+  if (!down && server_status(server.data_dir) == postmaster_status::stopping) {
     // Half stopped: a smart shutdown (or a stop that gave up) waits for
     // sessions, slotd's own among them, while it refuses every new one.
-    // Left so, the server serves nobody and never stops: finish it fast.
-    logger().warn("the server is still shutting down after the stop command ({}): finishing with a fast shutdown",
-                  describe(stop));
-    auto fast = server;
-    fast.stop_command.clear(); // pg_ctl -m fast
-    auto escalated = co_await stop_server(ex, fast);
-    down = co_await wait_status(server.data_dir, is_down, steady::now() + 15s);
-    if (!down)
-      logger().error("the fast shutdown did not stop the server either ({})", describe(escalated));
+    // Left so, the server serves nobody and never stops: finish it with a
+    // fast shutdown (SIGINT to the postmaster, what pg_ctl -m fast sends;
+    // no pg_ctl needed, and nothing left running if slotd goes).
+    if (auto pid = running_postmaster(server.data_dir)) {
+      logger().warn("the server is still shutting down after the stop command ({}): finishing with a fast "
+                    "shutdown (SIGINT to postmaster {})",
+                    describe(stop), *pid);
+      if (::kill(*pid, SIGINT) != 0)
+        logger().error("cannot signal postmaster {}: {}", *pid, std::strerror(errno));
+      down = co_await wait_status(server.data_dir, is_down, steady::now() + 30s);
+      if (!down)
+        logger().error("the fast shutdown did not stop the server within 30 s either");
+    }
   }
   o.stop_ms = since(t0);
   if (!down) {
@@ -178,12 +186,9 @@ asio::awaitable<restart_outcome> restart_with_slot_files(asio::thread_pool& pool
   if (!stop_ok)
     logger().warn("the stop command failed ({}), but the server is down: installing", describe(stop));
   if (!recopies.empty()) {
-    auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch());
-    auto window = std::chrono::duration_cast<std::chrono::seconds>(model::recopy_limiter::window);
-    auto recorded = co_await blocking(pool, [&] { return sf::record_recopies(state_dir, recopies, now.count(), window.count()); });
-    if (!recorded)
-      logger().error("cannot record the re-copies of {} in {}: {}", recopies.front(), state_dir.string(),
-                     recorded.error().what());
+    auto error = co_await record_recopies_now(pool, state_dir, recopies);
+    if (!error.empty())
+      logger().error("cannot record the re-copies of {} in {}: {}", recopies.front(), state_dir.string(), error);
   }
   fault_point("copy:after_stop");
 
@@ -219,6 +224,15 @@ asio::awaitable<restart_outcome> restart_with_slot_files(asio::thread_pool& pool
   co_return o;
 }
 
+
+asio::awaitable<std::string> record_recopies_now(asio::thread_pool& pool, fs::path state_dir,
+                                                 std::vector<std::string> slots) {
+  auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch());
+  auto window = std::chrono::duration_cast<std::chrono::seconds>(model::recopy_limiter::window);
+  auto recorded =
+      co_await blocking(pool, [&] { return sf::record_recopies(state_dir, slots, now.count(), window.count()); });
+  co_return recorded ? std::string() : recorded.error().what();
+}
 
 asio::awaitable<restart_outcome> start_after_copy(asio::thread_pool& pool, server_options server, fs::path state_dir,
                                                   unsigned attempts) {

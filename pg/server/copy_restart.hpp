@@ -50,4 +50,11 @@ boost::asio::awaitable<restart_outcome> restart_with_slot_files(boost::asio::thr
 boost::asio::awaitable<restart_outcome> start_after_copy(boost::asio::thread_pool& blocking, server_options server,
                                                          std::filesystem::path state_dir, unsigned attempts);
 
+// Re-copies made without a restart (a copy created again on the replica,
+// copy_method create) count toward the same limit: recorded in state_dir
+// now. "" when recorded, else why not.
+boost::asio::awaitable<std::string> record_recopies_now(boost::asio::thread_pool& blocking,
+                                                        std::filesystem::path state_dir,
+                                                        std::vector<std::string> slots);
+
 } // namespace slotd::pg::server

@@ -1,6 +1,7 @@
 // Version gates on real servers (docs/slot-rules.md §2.6).
 #include "tests/actors/agent_fixture.hpp"
 
+#include <fstream>
 #include <functional>
 
 using namespace slotd;
@@ -196,6 +197,14 @@ TEST(version_gates, conflict_invalidated_created_copy_is_created_again_without_a
   ASSERT_TRUE(recreated) << x.loop().dump(2) << "\nslot on node2: " << standby_slot_state(r, "cdc").value_or("none");
   EXPECT_EQ(started_at(r), started) << "the replica was restarted";
   EXPECT_EQ(x.loop()["restarts"], 0);
+  // Counted toward the re-copy limit in state_dir, as a restart would be:
+  // a restarted agent keeps the count.
+  auto history = fs::path(r.data_dir().string() + ".slotd") / "recopies";
+  EXPECT_TRUE(eventually([&] {
+    std::ifstream in(history);
+    std::string slot;
+    return in >> slot && slot == "cdc";
+  }, 10s)) << "no re-copy recorded in " << history;
 }
 
 // 13+ (docs/slot-rules.md §4.5): a replica's copy whose WAL the replica removed
