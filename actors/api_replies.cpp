@@ -22,9 +22,19 @@ api_reply json_reply(int status, const json& body) {
   return raw_json(status, body.dump(-1, ' ', false, json::error_handler_t::replace));
 }
 
+int http_status(refusal r) {
+  switch (r) {
+  case refusal::none: return 200;
+  case refusal::bad_request: return 400;
+  case refusal::busy: return 409;
+  case refusal::unavailable: return 503;
+  }
+  return 500;
+}
+
 api_reply to_api_reply(const promote_reply& r) {
-  if (r.status != 200)
-    return error_reply(r.status, r.error);
+  if (r.refused != refusal::none)
+    return error_reply(http_status(r.refused), r.error);
   json body{{"role", r.role}, {"ready", r.ready}, {"unsafe", r.unsafe}, {"reasons", r.reasons}, {"advanced", r.advanced}};
   if (r.handover)
     body["handover"] = {{"from", r.handover->from},
@@ -38,22 +48,22 @@ api_reply to_api_reply(const promote_reply& r) {
 }
 
 api_reply to_api_reply(const demote_reply& r) {
-  if (r.status != 200)
-    return error_reply(r.status, r.error);
+  if (r.refused != refusal::none)
+    return error_reply(http_status(r.refused), r.error);
   return json_reply(200, json{{"role", r.role}, {"leader", r.leader}});
 }
 
 api_reply to_api_reply(const cluster_update_reply& r) {
-  if (r.status != 200)
-    return error_reply(r.status, r.error);
+  if (r.refused != refusal::none)
+    return error_reply(http_status(r.refused), r.error);
   return raw_json(200, r.view_json);
 }
 
 api_reply to_api_reply(const readiness_reply& r) { return raw_json(r.ready ? 200 : 503, r.json); }
 
 api_reply to_api_reply(const final_positions_reply& r) {
-  if (r.status != 200)
-    return error_reply(r.status, r.error);
+  if (r.refused != refusal::none)
+    return error_reply(http_status(r.refused), r.error);
   return raw_json(200, r.json);
 }
 

@@ -9,6 +9,10 @@
 
 namespace slotd::actors {
 
+// The HTTP status of a refusal: 200 none, 400 bad_request, 409 busy, 503
+// unavailable (docs/api.md).
+int http_status(refusal r);
+
 // {"error": message} with `status` (4xx/5xx).
 api_reply error_reply(int status, const std::string& message);
 // `body` serialised compactly, application/json.

@@ -142,7 +142,7 @@ handover_fetch parse_final(const http::result& r, const std::string& from) {
 void on_final_positions(self_ptr self, caf::typed_response_promise<final_positions_reply> rp) {
   auto& st = self->state;
   if (st.role != model::node_role::primary) {
-    rp.deliver(final_positions_reply{409, "this node is not the primary (role " + role_name(st) +
+    rp.deliver(final_positions_reply{refusal::busy, "this node is not the primary (role " + role_name(st) +
                                               "): only the old primary hands its final positions over",
                                      ""});
     return;
@@ -157,17 +157,17 @@ void on_final_positions(self_ptr self, caf::typed_response_promise<final_positio
         if (!r.done && r.error.empty())
           r.error = "reading the stopped server's data directory failed (see the log)";
         if (!r.refusal.empty()) {
-          rp.deliver(final_positions_reply{409, r.refusal, ""});
+          rp.deliver(final_positions_reply{refusal::busy, r.refusal, ""});
         } else if (!r.error.empty()) {
           log_ha()->error("final positions: {}", r.error);
-          rp.deliver(final_positions_reply{503, r.error, ""});
+          rp.deliver(final_positions_reply{refusal::unavailable, r.error, ""});
         } else {
           auto last =
               state.local_snap && !state.local_snap->in_recovery ? state.local_snap->slots : model::slot_cache{};
           auto positions = model::merge_final_positions(r.files, last);
           log_ha()->info("final positions handed over ({} slots, {}, checkpoint {})", positions.size(),
                          r.control.cluster_state, r.control.checkpoint ? r.control.checkpoint->str() : "?");
-          rp.deliver(final_positions_reply{200, "", json_text(final_json(state, positions, r.control))});
+          rp.deliver(final_positions_reply{refusal::none, "", json_text(final_json(state, positions, r.control))});
         }
       });
 }

@@ -92,46 +92,43 @@ ha_loop_private::behavior_type ha_loop(self_ptr self, io_runtime* io, ha_setting
         set_leader(self, s.leader);
         run_now(self);
       },
-      [=](role_order& o) -> demote_reply {
+      [=](follow_order& o) -> demote_reply {
         auto& s = self->state;
         demote_reply r;
-        if (o.told == model::told_role::replica) {
-          if (!o.leader || !s.view.members.contains(*o.leader)) {
-            r.status = 400;
-            r.error = "unknown member '" + o.leader.value_or("") + "': the leader must be a member of the cluster view";
-            return r;
-          }
-          if (*o.leader == s.my_name()) {
-            r.status = 400;
-            r.error = "'" + *o.leader + "' is this agent: demote names the new leader";
-            return r;
-          }
-          log_ha()->info("demote: following leader {}", *o.leader);
-          if (s.told != model::told_role::replica || s.leader != o.leader) {
-            audit_flush_all(s);
-            audit(s, model::audit_action::demote, "ha_loop", "", std::nullopt, std::nullopt,
-                  model::audit_rule::demote,
-                  "following " + *o.leader +
-                      (holds_lead(s) || s.told == model::told_role::primary ? " (was primary)"
-                       : s.leader                                          ? " (was following " + *s.leader + ")"
-                                                                           : ""));
-          }
-          ++s.promote_generation; // a promote still under way is superseded
-          s.inactivity_floor = wall_clock::now();
-          s.promote_in_progress = false;
-          self->send(s.copier, cancel_atom_v); // a copy from the old leader, if it has not stopped the server
-          s.copy_retry = {};                    // a new leader: copy at once
-          s.told = model::told_role::replica;
-          s.role_source = "message";
-          s.leader_snap.reset();
-          s.leader_error.clear();
-          s.rebuild_readiness = true;
-          set_leader(self, o.leader);
-          clean_workers(self);
-          run_now(self);
-          r.role = "replica";
-          r.leader = *o.leader;
+        if (!s.view.members.contains(o.leader)) {
+          r.refused = refusal::bad_request;
+          r.error = "unknown member '" + o.leader + "': the leader must be a member of the cluster view";
+          return r;
         }
+        if (o.leader == s.my_name()) {
+          r.refused = refusal::bad_request;
+          r.error = "'" + o.leader + "' is this agent: demote names the new leader";
+          return r;
+        }
+        log_ha()->info("demote: following leader {}", o.leader);
+        if (s.told != model::told_role::replica || s.leader != o.leader) {
+          audit_flush_all(s);
+          audit(s, model::audit_action::demote, "ha_loop", "", std::nullopt, std::nullopt, model::audit_rule::demote,
+                "following " + o.leader +
+                    (holds_lead(s) || s.told == model::told_role::primary ? " (was primary)"
+                     : s.leader                                          ? " (was following " + *s.leader + ")"
+                                                                         : ""));
+        }
+        ++s.promote_generation; // a promote still under way is superseded
+        s.inactivity_floor = wall_clock::now();
+        s.promote_in_progress = false;
+        self->send(s.copier, cancel_atom_v); // a copy from the old leader, if it has not stopped the server
+        s.copy_retry = {};                    // a new leader: copy at once
+        s.told = model::told_role::replica;
+        s.role_source = "message";
+        s.leader_snap.reset();
+        s.leader_error.clear();
+        s.rebuild_readiness = true;
+        set_leader(self, o.leader);
+        clean_workers(self);
+        run_now(self);
+        r.role = "replica";
+        r.leader = o.leader;
         return r;
       },
       [=](promote_request& req) -> caf::result<promote_reply> {
@@ -144,7 +141,7 @@ ha_loop_private::behavior_type ha_loop(self_ptr self, io_runtime* io, ha_setting
         cluster_update_reply r;
         auto applied = config::apply_cluster_update(s.view, req.update, s.my_name(), "PUT /cluster");
         if (!applied.value) {
-          r.status = 400;
+          r.refused = refusal::bad_request;
           std::string msg;
           for (auto& d : applied.diagnostics)
             msg += (msg.empty() ? "" : "; ") + d.message;

@@ -45,7 +45,7 @@ bool superseded(self_ptr self, const std::shared_ptr<promotion>& p) {
   if (p->generation == st.promote_generation && st.told == model::told_role::primary)
     return false;
   promote_reply r;
-  r.status = 409;
+  r.refused = refusal::busy;
   r.error = "this promote was overtaken by a demote or another promote: nothing more was done";
   p->rp.deliver(std::move(r));
   return true;
@@ -53,7 +53,7 @@ bool superseded(self_ptr self, const std::shared_ptr<promotion>& p) {
 
 promote_reply refused_during_copy(const ha_state& st) {
   promote_reply r;
-  r.status = 409;
+  r.refused = refusal::busy;
   r.error = fmt::format("a slot copy is under way since {} (phase {}, slots {}): the local server is {}; "
                         "retry when it is done",
                         iso_time(st.copy.started_at), to_string(st.copy.phase), fmt::join(st.copy.slots, ", "),
@@ -214,7 +214,7 @@ void on_promote(self_ptr self, promote_request req, caf::typed_response_promise<
                                                      : "";
     if (!bad.empty()) {
       promote_reply r;
-      r.status = 400;
+      r.refused = refusal::bad_request;
       r.error = bad;
       rp.deliver(std::move(r));
       return;
@@ -289,7 +289,7 @@ void read_and_advance(self_ptr self, std::shared_ptr<promotion> p) {
                     "told primary; no final advance: the local server did not answer: " + caf::to_string(e));
               promote_reply r;
               r.role = "primary";
-              r.status = 503;
+              r.refused = refusal::unavailable;
               r.error = "local server did not answer: " + caf::to_string(e);
               p->rp.deliver(std::move(r));
             });

@@ -48,7 +48,7 @@ using ha_loop_actor = caf::typed_actor<                                    //
     caf::reacts_to<copy_report>,                                           //
     caf::replies_to<stop_atom>::with<bool>,                                //
     caf::reacts_to<config_reload>,                                         //
-    caf::replies_to<role_order>::with<demote_reply>,                       //
+    caf::replies_to<follow_order>::with<demote_reply>,                     //
     caf::replies_to<promote_request>::with<promote_reply>,                 //
     caf::replies_to<cluster_update_request>::with<cluster_update_reply>,   //
     caf::replies_to<pause_request>::with<status_reply>,                    //

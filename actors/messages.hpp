@@ -278,8 +278,17 @@ struct handover_report {
   std::string checkpoint_lsn;            // the old primary's shutdown checkpoint
 };
 
+// Why an agent did not do what it was asked (none: it did). The HTTP API
+// renders it as a status code (docs/api.md); actors never speak HTTP.
+enum class refusal {
+  none,
+  bad_request, // the request names something that is not so (an unknown member, an invalid view)
+  busy,        // not now: another promote or demote, a slot copy holding the server, a running server
+  unavailable, // a part of the agent did not answer in time
+};
+
 struct promote_reply {
-  int status = 200; // 409 while another promote/demote runs
+  refusal refused = refusal::none; // busy while another promote/demote or a copy runs
   std::string error;
   std::string role;
   std::vector<std::string> ready;
@@ -291,7 +300,7 @@ struct promote_reply {
 
 // GET /final-positions (a stopped old primary's last slot positions).
 struct final_positions_reply {
-  int status = 200;
+  refusal refused = refusal::none;
   std::string error;
   std::string json;
 };
@@ -301,16 +310,15 @@ struct demote_request {
 };
 
 struct demote_reply {
-  int status = 200; // 400 unknown member, 409 busy
+  refusal refused = refusal::none; // bad_request: unknown member; busy
   std::string error;
   std::string role;
   std::string leader;
 };
 
-// The role the HA manager told (from promote_handler to the HA loop).
-struct role_order {
-  model::told_role told = model::told_role::replica;
-  std::optional<std::string> leader;
+// Demote: follow `leader` (from promote_handler to the HA loop).
+struct follow_order {
+  std::string leader;
 };
 
 struct cluster_update_request {
@@ -318,7 +326,7 @@ struct cluster_update_request {
 };
 
 struct cluster_update_reply {
-  int status = 200;
+  refusal refused = refusal::none;
   std::string error;
   std::string view_json; // the new view
 };
@@ -436,7 +444,7 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(slotd::actors::promote_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(slotd::actors::promote_reply)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(slotd::actors::demote_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(slotd::actors::demote_reply)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(slotd::actors::role_order)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(slotd::actors::follow_order)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(slotd::actors::cluster_update_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(slotd::actors::cluster_update_reply)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(slotd::actors::status_reply)

@@ -36,7 +36,7 @@ promote_handler_actor::behavior_type promote_handler(self_ptr self, ha_loop_acto
         auto& st = self->state;
         if (st.running) {
           promote_reply busy;
-          busy.status = 409;
+          busy.refused = refusal::busy;
           busy.error = "a " + *st.running + " is already running";
           return busy;
         }
@@ -58,7 +58,7 @@ promote_handler_actor::behavior_type promote_handler(self_ptr self, ha_loop_acto
                   s.last_at = wall_clock::now();
                   s.last_result = "promote failed: " + caf::to_string(e);
                   promote_reply r;
-                  r.status = 503;
+                  r.refused = refusal::unavailable;
                   r.error = "the HA loop did not answer in time: " + caf::to_string(e);
                   rp.deliver(std::move(r));
                 });
@@ -68,28 +68,28 @@ promote_handler_actor::behavior_type promote_handler(self_ptr self, ha_loop_acto
         auto& st = self->state;
         if (st.running) {
           demote_reply busy;
-          busy.status = 409;
+          busy.refused = refusal::busy;
           busy.error = "a " + *st.running + " is already running";
           return busy;
         }
         st.running = "demote";
         ++st.demotes;
         auto rp = self->make_response_promise<demote_reply>();
-        role_order order{model::told_role::replica, req.leader};
+        follow_order order{req.leader};
         self->request(st.ha, 15s, order)
             .then(
                 [=](demote_reply& r) mutable {
                   auto& s = self->state;
                   s.running.reset();
                   s.last_at = wall_clock::now();
-                  s.last_result = r.status == 200 ? "demote: following " + r.leader : "demote refused: " + r.error;
+                  s.last_result = r.refused == refusal::none ? "demote: following " + r.leader : "demote refused: " + r.error;
                   rp.deliver(std::move(r));
                 },
                 [=](caf::error& e) mutable {
                   auto& s = self->state;
                   s.running.reset();
                   demote_reply r;
-                  r.status = 503;
+                  r.refused = refusal::unavailable;
                   r.error = "the HA loop did not answer in time: " + caf::to_string(e);
                   rp.deliver(std::move(r));
                 });

@@ -19,15 +19,7 @@ std::string error::what() const {
   return out;
 }
 
-bool is_query_canceled(const error& e) { return e.sqlstate == "57014"; }
 bool is_undefined_file(const error& e) { return e.sqlstate == "58P01"; }
-bool is_object_not_in_prerequisite_state(const error& e) { return e.sqlstate == "55000"; }
-bool is_undefined_object(const error& e) { return e.sqlstate == "42704"; }
-bool is_admin_shutdown(const error& e) { return e.sqlstate == "57P01"; }
-bool is_cannot_connect_now(const error& e) { return e.sqlstate == "57P03"; }
-bool is_server_going_away(const error& e) {
-  return e.sqlstate == "57P01" || e.sqlstate == "57P02" || e.sqlstate == "57P03";
-}
 
 bool is_connection_failure(const error& e) {
   if (e.connection_lost || e.sqlstate.starts_with("08"))

@@ -21,14 +21,9 @@ struct error {
   std::string what() const;
 };
 
-// SQLSTATE predicates used by the slot logic.
-bool is_query_canceled(const error& e);               // 57014
-bool is_undefined_file(const error& e);               // 58P01: WAL segment already removed
-bool is_object_not_in_prerequisite_state(const error& e); // 55000
-bool is_undefined_object(const error& e);             // 42704
-bool is_admin_shutdown(const error& e);               // 57P01
-bool is_cannot_connect_now(const error& e);           // 57P03
-bool is_server_going_away(const error& e);            // 57P01, 57P02, 57P03
+// 58P01: a file is missing (a WAL segment already removed, a slot's state
+// file gone on the leader).
+bool is_undefined_file(const error& e);
 // Class 08, a lost connection, or any failure to reach the server.
 bool is_connection_failure(const error& e);
 

@@ -66,7 +66,6 @@ readiness_result check_readiness(const readiness_queue& queue, const slot_cache&
   r.queue = queue;
   if (queue.pending.empty() || !leader) {
     prune_ready(r, local, std::nullopt);
-    r.checked = true;
     return r;
   }
   auto phys = physical_slot ? leader->find(*physical_slot) : leader->end();
@@ -92,7 +91,6 @@ readiness_result check_readiness(const readiness_queue& queue, const slot_cache&
       xmin = row->second;
   }
   prune_ready(r, local, physical_xmin);
-  r.checked = true;
   return r;
 }
 

@@ -42,7 +42,6 @@ using leader_catalog_xmins = std::map<std::string, std::optional<pg::xid>>;
 
 struct readiness_result {
   readiness_queue queue;
-  bool checked = false; // §2.3.18's boolean: the check ran to the end
   // The primary's physical slot has no catalog_xmin: the caller should check
   // the local hot_standby_feedback setting and say so when it is off.
   bool check_hot_standby_feedback = false;

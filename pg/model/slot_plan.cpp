@@ -89,8 +89,7 @@ private:
              "not dropping slot " + name + " (" + std::string(to_string(reason)) + "): paused");
       return false;
     }
-    bool guarded = reason == drop_reason::unknown || reason == drop_reason::wal_status_lost;
-    out_.drops.push_back({name, reason, guarded});
+    out_.drops.push_back({name, reason});
     work_.erase(name);
     return true;
   }

@@ -97,9 +97,6 @@ std::string_view to_string(drop_reason r);
 struct drop_action {
   std::string name;
   drop_reason reason = drop_reason::unknown;
-  // A pass-1 drop (§2.3.11): it honours ignore_slots, and on success the
-  // slot leaves the readiness queue. Unguarded drops bypass ignore_slots.
-  bool guarded = true;
   friend bool operator==(const drop_action&, const drop_action&) = default;
 };
 

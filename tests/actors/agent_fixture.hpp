@@ -51,6 +51,9 @@ struct agent_options {
   std::string audit_file; // log.audit_file (empty: none)
 };
 
+// The error of a reply the test itself made up: the agent did not answer.
+inline const std::string no_reply = "no reply from the agent: ";
+
 // One actor system and I/O thread; an agent per node.
 class agents {
 public:
@@ -173,8 +176,8 @@ public:
     self->request(of(name).promote_handler(), timeout + 30s, actors::promote_request{timeout, handover_from})
         .receive([&](actors::promote_reply& r) { out = std::move(r); },
                  [&](caf::error& e) {
-                   out.status = 599;
-                   out.error = caf::to_string(e);
+                   out.refused = actors::refusal::unavailable;
+                   out.error = no_reply + caf::to_string(e);
                  });
     return out;
   }
@@ -185,8 +188,8 @@ public:
     self->request(of(name).promote_handler(), 30s, actors::demote_request{leader})
         .receive([&](actors::demote_reply& r) { out = std::move(r); },
                  [&](caf::error& e) {
-                   out.status = 599;
-                   out.error = caf::to_string(e);
+                   out.refused = actors::refusal::unavailable;
+                   out.error = no_reply + caf::to_string(e);
                  });
     return out;
   }
@@ -207,8 +210,8 @@ public:
     self->request(of(name).ha(), 10s, actors::cluster_update_request{std::move(u)})
         .receive([&](actors::cluster_update_reply& r) { out = std::move(r); },
                  [&](caf::error& e) {
-                   out.status = 599;
-                   out.error = caf::to_string(e);
+                   out.refused = actors::refusal::unavailable;
+                   out.error = no_reply + caf::to_string(e);
                  });
     return out;
   }
@@ -337,7 +340,7 @@ inline std::set<int> fail_over_and_read_cdc(cdc_pair& x) {
   x.r.wait_replay(x.p.current_lsn());
   x.p.stop_fast();
   auto reply = x.a.promote("node2");
-  EXPECT_EQ(reply.status, 200) << reply.error;
+  EXPECT_EQ(reply.refused, actors::refusal::none) << reply.error;
   EXPECT_TRUE(reply.unsafe.empty());
   x.r.promote();
   auto ids = decoded_ids(x.r.query("SELECT data FROM pg_logical_slot_get_changes('cdc', NULL, NULL)", "app"));

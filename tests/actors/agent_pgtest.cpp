@@ -93,7 +93,7 @@ TEST(agent_primary, creates_drops_keeps_and_recreates) {
   u.slots = std::map<std::string, model::permanent_slot>{{"cdc", logical_slot("cdc", "app", "pgoutput")},
                                                          {"archiver", physical_slot("archiver")}};
   auto r = a.update("node1", u);
-  ASSERT_EQ(r.status, 200) << r.error;
+  ASSERT_EQ(r.refused, actors::refusal::none) << r.error;
   EXPECT_TRUE(eventually([&] { return slot_attr(p, "cdc", "plugin") == "pgoutput"; })) << a.dump("node1").dump(2);
   EXPECT_TRUE(slots_of(p).contains("busy"));
 }
@@ -195,7 +195,7 @@ TEST(agent_failover, consumer_loses_nothing) {
   // the server.
   p.stop_fast();
   auto reply = a.promote("node2");
-  ASSERT_EQ(reply.status, 200) << reply.error;
+  ASSERT_EQ(reply.refused, actors::refusal::none) << reply.error;
   EXPECT_EQ(reply.role, "primary");
   EXPECT_EQ(std::set<std::string>(reply.ready.begin(), reply.ready.end()),
             (std::set<std::string>{"cdc", "cdc_pgo"}));
@@ -204,7 +204,7 @@ TEST(agent_failover, consumer_loses_nothing) {
   cand.promote();
   EXPECT_TRUE(eventually([&] { return a.status("node2")["role"] == "primary"; }));
   auto demoted = a.demote("node3", "node2");
-  EXPECT_EQ(demoted.status, 200) << demoted.error;
+  EXPECT_EQ(demoted.refused, actors::refusal::none) << demoted.error;
   other.follow(cand);
 
   cand.exec("INSERT INTO t SELECT generate_series(201, 250)", "app");
@@ -221,7 +221,7 @@ TEST(agent_failover, consumer_loses_nothing) {
   EXPECT_TRUE(eventually([&] { return slot_attr(cand, "node3", "active::text") == "true"; }))
       << a.dump("node2").dump(2);
   // Role is reported for the unknown member case.
-  EXPECT_EQ(a.demote("node3", "nosuch").status, 400);
+  EXPECT_EQ(a.demote("node3", "nosuch").refused, actors::refusal::bad_request);
 }
 
 // Role auto: a replica whose WAL receiver is not connected when its agent

@@ -125,11 +125,11 @@ TEST(audit, a_switchover_drill_leaves_one_event_per_change_with_its_rule) {
   config::cluster_update add;
   add.slots = view.slots;
   (*add.slots)["extra"] = logical_slot("extra", "app", "test_decoding");
-  ASSERT_EQ(a.update("node1", add).status, 200);
+  ASSERT_EQ(a.update("node1", add).refused, actors::refusal::none);
   ASSERT_TRUE(eventually([&] { return slot_attr(p, "extra", "slot_name").has_value(); }, 20s));
   config::cluster_update remove;
   remove.slots = view.slots;
-  ASSERT_EQ(a.update("node1", remove).status, 200);
+  ASSERT_EQ(a.update("node1", remove).refused, actors::refusal::none);
   ASSERT_TRUE(eventually([&] {
     return !matching(a.events("node1"), action_on("drop", "extra")).empty();
   }, 20s)) << a.events("node1").dump(2);
@@ -151,9 +151,9 @@ TEST(audit, a_switchover_drill_leaves_one_event_per_change_with_its_rule) {
   p.stop_fast();
   const auto before_promote = a.events("node2")["next"].get<std::uint64_t>();
   auto reply = a.promote("node2");
-  ASSERT_EQ(reply.status, 200) << reply.error;
+  ASSERT_EQ(reply.refused, actors::refusal::none) << reply.error;
   cand.promote();
-  ASSERT_EQ(a.demote("node3", "node2").status, 200);
+  ASSERT_EQ(a.demote("node3", "node2").refused, actors::refusal::none);
   other.follow(cand);
   auto promoted = matching(a.events("node2", before_promote), action_on("promote", ""));
   ASSERT_EQ(promoted.size(), 1u) << a.events("node2", before_promote).dump(2);

@@ -131,7 +131,7 @@ TEST(copy_create, a_promote_while_the_copy_is_ahead_of_the_leader_lists_it_unsaf
       << x.a.readiness("node2").dump(2);
   x.p.stop_fast();
   auto reply = x.a.promote("node2");
-  ASSERT_EQ(reply.status, 200) << reply.error;
+  ASSERT_EQ(reply.refused, actors::refusal::none) << reply.error;
   EXPECT_EQ(reply.unsafe, std::vector<std::string>{"cdc"});
   EXPECT_TRUE(reply.reasons["cdc"].starts_with("ahead of the leader's slot")) << reply.reasons["cdc"];
 }

@@ -79,8 +79,8 @@ bool update_members_until(agents& a, const std::string& agent, const std::map<st
   config::cluster_update u;
   u.members = members;
   auto reply = a.update(agent, u);
-  if (reply.status != 200) {
-    ADD_FAILURE() << "PUT /cluster: " << reply.status << " " << reply.error;
+  if (reply.refused != actors::refusal::none) {
+    ADD_FAILURE() << "PUT /cluster: " << actors::http_status(reply.refused) << " " << reply.error;
     return false;
   }
   if (!eventually([&] { return n.scalar("SHOW synchronized_standby_slots") == expected; })) {
@@ -114,7 +114,7 @@ struct synced_pair {
   actors::promote_reply switch_over() {
     p.stop_fast();
     auto reply = a.promote("node2");
-    if (reply.status != 200)
+    if (reply.refused != actors::refusal::none)
       return reply;
     cand.promote();
     if (!eventually([&] { return a.status("node2")["role"] == "primary"; }))
@@ -228,7 +228,7 @@ TEST(failover_slots, drill_consumer_loses_nothing) {
   EXPECT_TRUE(a.wait_ready("node2"));
 
   auto reply = s.switch_over();
-  ASSERT_EQ(reply.status, 200) << reply.error;
+  ASSERT_EQ(reply.refused, actors::refusal::none) << reply.error;
   EXPECT_EQ(std::set<std::string>(reply.ready.begin(), reply.ready.end()), (std::set<std::string>{"cdc"}));
   EXPECT_TRUE(reply.unsafe.empty());
   // The HA manager drops the old primary from the view: the new primary
@@ -264,11 +264,11 @@ TEST(failover_slots, demoted_primary_drops_its_unsynced_failover_slot_for_slotsy
 
   // Switchover to node2; node1 follows it, its agent paused at first.
   auto reply = s.switch_over();
-  ASSERT_EQ(reply.status, 200) << reply.error;
+  ASSERT_EQ(reply.refused, actors::refusal::none) << reply.error;
   ASSERT_EQ(a.pause("node1", true), true);
   p.follow(cand);
   auto demoted = a.demote("node1", "node2");
-  ASSERT_EQ(demoted.status, 200) << demoted.error;
+  ASSERT_EQ(demoted.refused, actors::refusal::none) << demoted.error;
   ASSERT_TRUE(eventually([&] { return a.status("node1")["role"] == "replica"; })) << a.status("node1").dump(2);
 
   // Paused: the former primary's own slot stays, and slotsync cannot take
@@ -460,7 +460,7 @@ TEST(failover_slots, a_replica_promoted_after_it_was_left_out_lists_its_failover
   // The primary goes; the HA manager promotes node3 anyway.
   p.stop_fast();
   auto reply = a.promote("node3");
-  ASSERT_EQ(reply.status, 200) << reply.error;
+  ASSERT_EQ(reply.refused, actors::refusal::none) << reply.error;
   EXPECT_EQ(reply.unsafe, std::vector<std::string>{"cdc"}) << ::testing::PrintToString(reply.ready);
   EXPECT_TRUE(reply.reasons["cdc"].starts_with("not in synchronized_standby_slots")) << reply.reasons["cdc"];
 }

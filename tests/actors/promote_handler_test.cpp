@@ -30,7 +30,7 @@ namespace {
 struct fake_ha_state {
   fake_ha_state() = default;
   int promotes = 0;
-  std::optional<role_order> last_order;
+  std::optional<follow_order> last_order;
 };
 
 struct fake_ha_options {
@@ -43,9 +43,9 @@ ha_loop_actor::behavior_type fake_ha(ha_loop_actor::stateful_pointer<fake_ha_sta
   return {
       [=](advance_report&) {},
       [=](config_reload&) {},
-      [=](role_order& r) -> demote_reply {
+      [=](follow_order& r) -> demote_reply {
         observed->last_order = r;
-        return {200, "", "replica", r.leader.value_or("")};
+        return {refusal::none, "", "replica", r.leader};
       },
       [=](promote_request&) -> caf::result<promote_reply> {
         ++observed->promotes;
@@ -118,16 +118,16 @@ TEST_F(promote_handler, a_second_promote_while_one_runs_gets_409_and_the_first_c
   ask<demote_reply>(ph, demote_request{"node1"}, demote);
   sched.run();
   ASSERT_TRUE(second.has_value());
-  EXPECT_EQ(second->status, 409);
+  EXPECT_EQ(second->refused, refusal::busy);
   ASSERT_TRUE(demote.has_value());
-  EXPECT_EQ(demote->status, 409);
+  EXPECT_EQ(demote->refused, refusal::busy);
   EXPECT_FALSE(first.has_value()) << "the first promote is still running";
   EXPECT_EQ(observed.promotes, 1) << "the refused promote never reached the HA loop";
 
   sched.advance_time(1s);
   sched.run();
   ASSERT_TRUE(first.has_value());
-  EXPECT_EQ(first->status, 200);
+  EXPECT_EQ(first->refused, refusal::none);
   EXPECT_EQ(first->role, "primary");
   EXPECT_EQ(first->ready, std::vector<std::string>{"cdc"});
 
@@ -136,10 +136,9 @@ TEST_F(promote_handler, a_second_promote_while_one_runs_gets_409_and_the_first_c
   ask<demote_reply>(ph, demote_request{"node3"}, after);
   sched.run();
   ASSERT_TRUE(after.has_value());
-  EXPECT_EQ(after->status, 200);
+  EXPECT_EQ(after->refused, refusal::none);
   ASSERT_TRUE(observed.last_order.has_value());
   EXPECT_EQ(observed.last_order->leader, "node3");
-  EXPECT_EQ(observed.last_order->told, slotd::model::told_role::replica);
   caf::anon_send_exit(ha, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(ph, caf::exit_reason::user_shutdown);
   sched.run();
@@ -157,14 +156,14 @@ TEST_F(promote_handler, a_silent_ha_loop_turns_into_503_after_the_timeout) {
   sched.advance_time(2s + 15s);
   sched.run();
   ASSERT_TRUE(reply.has_value());
-  EXPECT_EQ(reply->status, 503);
+  EXPECT_EQ(reply->refused, refusal::unavailable);
   EXPECT_NE(reply->error.find("did not answer"), std::string::npos) << reply->error;
   // And it is free again.
   std::optional<demote_reply> next;
   ask<demote_reply>(ph, demote_request{"node2"}, next);
   sched.run();
   ASSERT_TRUE(next.has_value());
-  EXPECT_EQ(next->status, 200);
+  EXPECT_EQ(next->refused, refusal::none);
   caf::anon_send_exit(ha, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(ph, caf::exit_reason::user_shutdown);
   sched.run();

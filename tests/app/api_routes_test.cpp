@@ -258,13 +258,23 @@ TEST(api_replies, typed_replies_become_the_contract_shapes) {
   p.advanced = {{"cdc", "0/3000060"}};
   auto j = nlohmann::json::parse(actors::to_api_reply(p).body);
   EXPECT_EQ(j, nlohmann::json::parse(R"({"role":"primary","ready":["cdc"],"unsafe":[],"reasons":{},"advanced":{"cdc":"0/3000060"}})"));
-  p.status = 409;
+  p.refused = actors::refusal::busy;
   p.error = "a demote is already running";
   auto busy = actors::to_api_reply(p);
   EXPECT_EQ(busy.status, 409);
   EXPECT_EQ(nlohmann::json::parse(busy.body)["error"], "a demote is already running");
-  actors::demote_reply d{400, "unknown member 'x'", "", ""};
+  actors::demote_reply d{actors::refusal::bad_request, "unknown member 'x'", "", ""};
   EXPECT_EQ(actors::to_api_reply(d).status, 400);
+  actors::cluster_update_reply bad{actors::refusal::bad_request, "invalid cluster view", ""};
+  EXPECT_EQ(actors::to_api_reply(bad).status, 400);
+  actors::final_positions_reply gone{actors::refusal::unavailable, "cannot read the data directory", ""};
+  EXPECT_EQ(actors::to_api_reply(gone).status, 503);
+  EXPECT_EQ(nlohmann::json::parse(actors::to_api_reply(gone).body)["error"], "cannot read the data directory");
+  // Every refusal has its own status, and none of them is a success.
+  EXPECT_EQ(actors::http_status(actors::refusal::none), 200);
+  EXPECT_EQ(actors::http_status(actors::refusal::bad_request), 400);
+  EXPECT_EQ(actors::http_status(actors::refusal::busy), 409);
+  EXPECT_EQ(actors::http_status(actors::refusal::unavailable), 503);
   EXPECT_EQ(actors::to_api_reply(actors::readiness_reply{false, "{}"}).status, 503);
   EXPECT_EQ(actors::to_api_reply(actors::readiness_reply{true, "{}"}).status, 200);
   EXPECT_EQ(actors::to_api_reply(actors::health_reply{false, "{}"}).status, 503);

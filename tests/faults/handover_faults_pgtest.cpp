@@ -31,7 +31,7 @@ struct handover_pair {
     view.members["node1"].api = node1_api.value_or(url(api->port()));
     t.a.start(t.r, view, {.role = config::start_role::wait});
     auto d = t.a.demote("node2", "node1");
-    ASSERT_EQ(d.status, 200) << d.error;
+    ASSERT_EQ(d.refused, actors::refusal::none) << d.error;
     ASSERT_TRUE(t.a.wait_ready("node2")) << t.a.readiness("node2").dump(2);
   }
 
@@ -82,7 +82,7 @@ TEST(Handover, ASwitchoverHandsTheFinalPositionsOverAndTheConsumerReReadsNothing
   EXPECT_TRUE(f["checkpoint_lsn"].is_string());
 
   auto r = t.a.promote("node2", 10s, "node1");
-  ASSERT_EQ(r.status, 200) << r.error;
+  ASSERT_EQ(r.refused, actors::refusal::none) << r.error;
   ASSERT_TRUE(r.handover);
   EXPECT_EQ(r.handover->handed_over, std::vector<std::string>{"cdc"});
   EXPECT_EQ(r.handover->error, "");
@@ -114,7 +114,7 @@ TEST(Handover, AfterACrashNothingIsHandedOverAndThePromoteSaysWhy) {
   EXPECT_EQ(json::parse(fp.body)["clean_shutdown"], false) << fp.body;
 
   auto r = t.a.promote("node2", 10s, "node1");
-  ASSERT_EQ(r.status, 200) << r.error;
+  ASSERT_EQ(r.refused, actors::refusal::none) << r.error;
   ASSERT_TRUE(r.handover);
   EXPECT_TRUE(r.handover->handed_over.empty());
   EXPECT_EQ(r.handover->from_samples, std::vector<std::string>{"cdc"});
@@ -135,7 +135,7 @@ TEST(Handover, WithoutTheOldPrimarysAgentThePromoteUsesTheLastSamples) {
   t.p.stop_fast();
 
   auto unknown = t.a.promote("node2", 10s, "nobody");
-  EXPECT_EQ(unknown.status, 400);
+  EXPECT_EQ(unknown.refused, actors::refusal::bad_request);
   EXPECT_NE(unknown.error.find("unknown member 'nobody'"), std::string::npos) << unknown.error;
   EXPECT_EQ(t.a.dump("node2")["ha_loop"]["role"], "replica")
       << "a refused promote changes nothing";
@@ -143,7 +143,7 @@ TEST(Handover, WithoutTheOldPrimarysAgentThePromoteUsesTheLastSamples) {
   auto started = std::chrono::steady_clock::now();
   auto r = t.a.promote("node2", 6s, "node1");
   EXPECT_LT(std::chrono::steady_clock::now() - started, 15s);
-  ASSERT_EQ(r.status, 200) << r.error;
+  ASSERT_EQ(r.refused, actors::refusal::none) << r.error;
   ASSERT_TRUE(r.handover);
   EXPECT_TRUE(r.handover->handed_over.empty());
   EXPECT_EQ(r.handover->from_samples, std::vector<std::string>{"cdc"});

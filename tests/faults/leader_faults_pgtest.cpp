@@ -25,7 +25,7 @@ struct proxied_pair {
     o.role = config::start_role::wait;
     t.a.start(t.r, view, o);
     auto d = t.a.demote("node2", "node1");
-    ASSERT_EQ(d.status, 200) << d.error;
+    ASSERT_EQ(d.refused, actors::refusal::none) << d.error;
   }
   cdc_pair t;
   tcp_proxy proxy;
@@ -80,7 +80,7 @@ TEST(LeaderFaults, LeaderBlackholedForSixtySeconds) {
   std::this_thread::sleep_for(3s);
   auto t0 = std::chrono::steady_clock::now();
   auto r = t.a.promote("node2", 30s);
-  EXPECT_EQ(r.status, 200) << r.error;
+  EXPECT_EQ(r.refused, actors::refusal::none) << r.error;
   EXPECT_LT(std::chrono::steady_clock::now() - t0, 31s);
   // Told primary; the server leaves recovery when the HA manager promotes it.
   EXPECT_EQ(t.a.status("node2")["role"], "promoting") << t.a.status("node2").dump(2);
@@ -134,17 +134,17 @@ TEST(LeaderFaults, FailoverToAnotherLeaderDuringTheFetch) {
   ASSERT_TRUE(a.wait_ready("node2")) << a.readiness("node2").dump(2);
   a.start(r2, proxied, {.role = config::start_role::wait});
   auto d = a.demote("node3", "node1");
-  ASSERT_EQ(d.status, 200) << d.error;
+  ASSERT_EQ(d.refused, actors::refusal::none) << d.error;
   ASSERT_TRUE(eventually([&] { return proxy.held(); }, 30s)) << a.dump("node3").dump(2);
   ASSERT_EQ(a.dump("node3")["ha_loop"]["copy"]["phase"], "fetching") << a.dump("node3").dump(2);
 
   p.stop_fast();
   auto promoted = a.promote("node2");
-  ASSERT_EQ(promoted.status, 200) << promoted.error;
+  ASSERT_EQ(promoted.refused, actors::refusal::none) << promoted.error;
   r1.promote();
   r2.follow(r1);
   auto moved = a.demote("node3", "node2");
-  ASSERT_EQ(moved.status, 200) << moved.error;
+  ASSERT_EQ(moved.refused, actors::refusal::none) << moved.error;
   // node1's files never arrive (the proxy holds them): a copy installed now
   // came from node2.
   ASSERT_TRUE(eventually([&] { return runs_with_slot(r2, "cdc"); }, 90s)) << a.dump("node3").dump(2);

@@ -13,7 +13,7 @@ namespace slotd::model {
 
 // Readable failure output for GoogleTest.
 inline void PrintTo(const drop_action& d, std::ostream* os) {
-  *os << "drop{" << d.name << ", " << to_string(d.reason) << (d.guarded ? ", guarded}" : ", unguarded}");
+  *os << "drop{" << d.name << ", " << to_string(d.reason) << "}";
 }
 inline void PrintTo(const physical_advance& a, std::ostream* os) {
   *os << "advance{" << a.name << " -> " << a.target.str() << "}";

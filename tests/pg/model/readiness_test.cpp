@@ -53,12 +53,10 @@ TEST(CheckReadiness, CapturesPrimaryXminThenBecomesReady) {
   auto q = queue_of({{"ls", std::nullopt}});
   // first check: primary logical xmin 90, physical slot 80: captured, not ready
   auto r1 = check_readiness(q, local, leader_catalog_xmins{{"ls", X(90)}, {"n2", X(80)}}, std::string("n2"));
-  EXPECT_TRUE(r1.checked);
   EXPECT_EQ(r1.queue, queue_of({{"ls", X(90)}}));
   EXPECT_TRUE(r1.became_ready.empty());
   // physical slot catches up to 95 (<= local 100): ready
   auto r2 = check_readiness(r1.queue, local, leader_catalog_xmins{{"n2", X(95)}}, std::string("n2"));
-  EXPECT_TRUE(r2.checked);
   EXPECT_TRUE(r2.queue.pending.empty());
   EXPECT_EQ(r2.became_ready, (names{"ls"}));
   EXPECT_TRUE(has_code(r2.diagnostics, diagnostic_code::slot_ready, "ls"));
@@ -76,7 +74,6 @@ TEST(CheckReadiness, PhysicalSlotWithoutCatalogXminAsksForFeedbackCheck) {
   auto local = cache_of({logical("ls", "a", "b")});
   auto q = queue_of({{"ls", std::nullopt}});
   auto r = check_readiness(q, local, leader_catalog_xmins{{"ls", X(90)}, {"n2", std::nullopt}}, std::string("n2"));
-  EXPECT_FALSE(r.checked);
   EXPECT_TRUE(r.check_hot_standby_feedback);
   EXPECT_EQ(r.queue, q); // nothing captured
 }
@@ -86,13 +83,11 @@ TEST(CheckReadiness, MissingPhysicalSlotOnPrimaryWarns) {
   auto local = cache_of({logical("ls", "a", "b")});
   auto q = queue_of({{"ls", std::nullopt}});
   auto r = check_readiness(q, local, leader_catalog_xmins{{"ls", X(90)}}, std::string("n2"));
-  EXPECT_FALSE(r.checked);
   EXPECT_FALSE(r.check_hot_standby_feedback);
   EXPECT_TRUE(has_code(r.diagnostics, diagnostic_code::primary_slot_missing, "n2"));
   EXPECT_EQ(r.queue, q);
   // no streaming path (nostream): the same
   auto none = check_readiness(q, local, leader_catalog_xmins{{"ls", X(90)}}, std::nullopt);
-  EXPECT_FALSE(none.checked);
   EXPECT_EQ(none.queue, q);
 }
 
@@ -101,7 +96,6 @@ TEST(CheckReadiness, NullLocalCatalogXminStaysPending) {
   auto local = cache_of({logical("ls", "a", "b", 500, std::nullopt)});
   auto q = queue_of({{"ls", X(90)}});
   auto r = check_readiness(q, local, leader_catalog_xmins{{"n2", X(95)}}, std::string("n2"));
-  EXPECT_TRUE(r.checked);
   EXPECT_EQ(r.queue, q);
 }
 

@@ -11,7 +11,7 @@ using drops = std::vector<drop_action>;
 using advances = std::vector<physical_advance>;
 using creates = std::vector<logical_create>;
 
-drop_action unknown(const std::string& n) { return {n, drop_reason::unknown, true}; }
+drop_action unknown(const std::string& n) { return {n, drop_reason::unknown}; }
 
 // Two nodes and a permanent logical slot; "n1" leads.
 cluster_view pair_view() {
@@ -72,7 +72,7 @@ TEST(PlanDrops, LostDesiredPhysicalSlotIsDroppedAndRecreated) {
   auto in = primary_input(pair_view(), "n1", cache_of({lost, logical("cdc", "app", "pgoutput")}));
   in.server_major = 13;
   auto p = plan_cycle(in);
-  EXPECT_EQ(p.drops, (drops{{"n2", drop_reason::wal_status_lost, true}}));
+  EXPECT_EQ(p.drops, (drops{{"n2", drop_reason::wal_status_lost}}));
   EXPECT_EQ(p.physical_creates, (names{"n2"}));
 }
 
@@ -99,7 +99,7 @@ TEST(PlanDrops, LostLogicalSlotOnPrimaryIsRecreated) {
   auto lost = logical("cdc", "app", "pgoutput");
   lost.wal_status = "lost";
   auto p = plan_cycle(primary_input(pair_view(), "n1", cache_of({physical("n2", 100), lost})));
-  EXPECT_EQ(p.drops, (drops{{"cdc", drop_reason::wal_status_lost, true}}));
+  EXPECT_EQ(p.drops, (drops{{"cdc", drop_reason::wal_status_lost}}));
   EXPECT_EQ(p.logical_creates, (creates{{"cdc", "app", "pgoutput", false}}));
 }
 
@@ -109,21 +109,21 @@ TEST(PlanDrops, TypeChangeIsDroppedUnguardedAndRecreated) {
   auto v = pair_view();
   v.ignore_slots = {{std::string("cdc"), {}, {}, {}}}; // pass 2 ignores ignore_slots
   auto p = plan_cycle(primary_input(v, "n1", cache_of({physical("n2", 100), physical("cdc", 100)})));
-  EXPECT_EQ(p.drops, (drops{{"cdc", drop_reason::value_changed, false}}));
+  EXPECT_EQ(p.drops, (drops{{"cdc", drop_reason::value_changed}}));
   EXPECT_EQ(p.logical_creates, (creates{{"cdc", "app", "pgoutput", false}}));
 }
 
 TEST(PlanDrops, PhysicalDesiredButLogicalLocalIsRecreatedPhysical) {
   auto p = plan_cycle(primary_input(pair_view(), "n1",
                                     cache_of({logical("n2", "app", "pgoutput"), logical("cdc", "app", "pgoutput")})));
-  EXPECT_EQ(p.drops, (drops{{"n2", drop_reason::value_changed, false}}));
+  EXPECT_EQ(p.drops, (drops{{"n2", drop_reason::value_changed}}));
   EXPECT_EQ(p.physical_creates, (names{"n2"}));
 }
 
 TEST(PlanDrops, DatabaseOrPluginChangeOnPrimary) {
   for (auto have : {logical("cdc", "other", "pgoutput"), logical("cdc", "app", "wal2json")}) {
     auto p = plan_cycle(primary_input(pair_view(), "n1", cache_of({physical("n2", 100), have})));
-    EXPECT_EQ(p.drops, (drops{{"cdc", drop_reason::value_changed, false}})) << have.database << have.plugin;
+    EXPECT_EQ(p.drops, (drops{{"cdc", drop_reason::value_changed}})) << have.database << have.plugin;
     EXPECT_EQ(p.logical_creates, (creates{{"cdc", "app", "pgoutput", false}}));
   }
 }
@@ -170,7 +170,7 @@ TEST(PlanPhysical, InactiveSlotHoldingXminIsDroppedAndRecreatedOnPrimary) {
   auto v = view_of({node("n1"), node("n2"), node("n3", from("n2"))});
   auto p = plan_cycle(primary_input(v, "n1", cache_of({physical("n2", 100, 7), physical("n3", 100, 7)})));
   // n2 is expected active (its xmin is legitimate), n3 cascades elsewhere.
-  EXPECT_EQ(p.drops, (drops{{"n3", drop_reason::xmin_on_inactive, false}}));
+  EXPECT_EQ(p.drops, (drops{{"n3", drop_reason::xmin_on_inactive}}));
   EXPECT_EQ(p.physical_creates, (names{"n3"}));
   EXPECT_TRUE(p.physical_advances.empty());
 }
@@ -179,7 +179,7 @@ TEST(PlanPhysical, XminSlotOnReplicaDroppedOnlyWhileFollowingALeader) {
   auto v = view_of({node("n1"), node("n2"), node("n3")});
   auto local = cache_of({physical("n1", 100, 7), physical("n3", 100)});
   auto with_leader = plan_cycle(replica_input(v, "n2", "n1", local));
-  EXPECT_EQ(with_leader.drops, (drops{{"n1", drop_reason::xmin_on_inactive, false}}));
+  EXPECT_EQ(with_leader.drops, (drops{{"n1", drop_reason::xmin_on_inactive}}));
   EXPECT_EQ(with_leader.physical_creates, (names{"n1"}));
 
   auto no_leader = replica_input(v, "n2", "n1", local);
@@ -206,9 +206,9 @@ TEST(PlanPhysical, SlotWithoutRestartLsnIsDroppedNotRecreatedThisCycle) {
   auto in = replica_input(v, "n2", "n1", cache_of({physical("n1", {}), physical("n3", 0), physical("archiver", {})}));
   in.leader_positions = {{"n1", L(2000)}, {"n3", L(600)}};
   auto p = plan_cycle(in);
-  EXPECT_EQ(p.drops, (drops{{"archiver", drop_reason::no_restart_lsn, false},
-                            {"n1", drop_reason::no_restart_lsn, false},
-                            {"n3", drop_reason::no_restart_lsn, false}}));
+  EXPECT_EQ(p.drops, (drops{{"archiver", drop_reason::no_restart_lsn},
+                            {"n1", drop_reason::no_restart_lsn},
+                            {"n3", drop_reason::no_restart_lsn}}));
   EXPECT_TRUE(p.physical_creates.empty());
   EXPECT_TRUE(p.physical_advances.empty());
 }
@@ -313,7 +313,7 @@ TEST(PlanLogicalReplica, DatabaseChangeDropsAndRecopies) {
   auto in = replica_with_cdc({}, 800, 900);
   in.local.emplace("cdc", logical("cdc", "old", "pgoutput", 500));
   auto p = plan_cycle(in);
-  EXPECT_EQ(p.drops, (drops{{"cdc", drop_reason::value_changed, false}}));
+  EXPECT_EQ(p.drops, (drops{{"cdc", drop_reason::value_changed}}));
   EXPECT_EQ(p.logical_copies, (names{"cdc"}));
   EXPECT_TRUE(p.logical_advances.empty());
 }
@@ -504,7 +504,7 @@ TEST(PlanVersion, Postgres17StandbyDropsFailoverNotSyncedSlotsOfAnotherLeader) {
                                     failover_slot("synced_native", true)}));
   in.server_major = 17;
   auto p = plan_cycle(in);
-  EXPECT_EQ(p.drops, (drops{{"old_native", drop_reason::failover_not_synced, false}}));
+  EXPECT_EQ(p.drops, (drops{{"old_native", drop_reason::failover_not_synced}}));
   in.server_major = 16;
   EXPECT_EQ(plan_cycle(in).drops, (drops{unknown("old_native"), unknown("synced_native")}));
   in.server_major = 17;
