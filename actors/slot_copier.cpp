@@ -19,7 +19,7 @@
 
 #include "actors/json_text.hpp"
 #include "actors/io_bridge.hpp"
-#include "actors/spawn.hpp"
+#include "actors/copier_state.hpp"
 #include "pg/server/copy_restart.hpp"
 #include "pg/slotfile/copy_intent.hpp"
 #include "pg/slotfile/copy_selection.hpp"
@@ -48,62 +48,9 @@ namespace asio = boost::asio;
 namespace srv = pg::server;
 namespace sf = pg::slotfile;
 
-std::shared_ptr<spdlog::logger> log_slots() { return spdlog::get("slots"); }
-
-constexpr auto max_backoff = 30s;
 using srv::restart_outcome;
+using namespace copier;
 
-struct copier_state {
-  copier_state() = default;
-  copier_settings settings;
-  io_runtime* io = nullptr;
-  local_connection_actor local;
-  leader_connection_actor leader;
-  ha_loop_actor ha;
-  copy_report current; // the copy under way (or the last one)
-  std::vector<std::string> recopies; // of the copy under way
-  bool cancelled = false;
-  // Read by the restart coroutine right before the stop (set by a cancel
-  // that comes while the files are being staged).
-  std::shared_ptr<std::atomic<bool>> cancel_stop;
-  bool draining = false; // the agent is shutting down: no new copy
-  bool starting = false; // a start attempt after a copy is under way
-  bool drain_started = false; // a start attempt made after the shutdown began
-  std::uint64_t epoch = 0;
-  std::chrono::milliseconds backoff{1000};
-  std::vector<caf::typed_response_promise<bool>> drains;
-  std::uint64_t copies = 0, restarts = 0, failures = 0, start_retries = 0;
-  std::string last;
-  std::map<std::string, std::string> causes; // of the copy under way
-  std::deque<nlohmann::json> restart_log;    // the last restarts: when, what, why, how long
-};
-
-constexpr std::size_t restart_log_size = 20;
-
-using self_ptr = slot_copier_private::stateful_pointer<copier_state>;
-
-void report(self_ptr self) { self->send(self->state.ha, self->state.current); }
-
-void answer_drains(self_ptr self) {
-  for (auto& rp : self->state.drains)
-    rp.deliver(true);
-  self->state.drains.clear();
-}
-
-void schedule_start_retry(self_ptr self) {
-  auto& st = self->state;
-  self->delayed_send(self, st.backoff, retry_atom_v, ++st.epoch);
-  st.backoff = std::min<std::chrono::milliseconds>(st.backoff * 2, max_backoff);
-}
-
-// The server runs again after a copy (or a recovered one): the intent
-// record is gone, the copier is idle.
-void server_back(self_ptr self) {
-  auto& st = self->state;
-  st.current.phase = copy_phase::idle;
-  st.backoff = 1000ms;
-  report(self);
-}
 
 void on_restarted(self_ptr self, restart_outcome o) {
   auto& st = self->state;
@@ -149,60 +96,17 @@ void on_restarted(self_ptr self, restart_outcome o) {
   }
   if (o.running) {
     c.phase = copy_phase::idle;
-  } else {
-    c.phase = copy_phase::server_down;
-    if (st.draining) {
-      log_slots()->error("shutting down with the local server down after a slot copy: the next slotd start "
-                         "starts it (the copy intent record stays)");
-    } else {
-      log_slots()->error("the local server is down after a slot copy: starting it again with backoff");
-      schedule_start_retry(self);
-    }
-  }
-  report(self);
-  answer_drains(self);
-}
-
-// One more start while the server is down (after a copy, or at agent start
-// when an intent record says a copy was interrupted).
-void retry_start(self_ptr self, unsigned attempts) {
-  auto& st = self->state;
-  auto settings = st.settings;
-  auto* pool = &st.io->blocking_pool();
-  std::function<asio::awaitable<restart_outcome>()> work = [settings, pool, attempts]() {
-    return srv::start_after_copy(*pool, settings.server, settings.state_dir, attempts);
-  };
-  st.starting = true;
-  on_io<restart_outcome>(*st.io, self, std::move(work), [self](restart_outcome o) {
-    auto& s = self->state;
-    s.starting = false;
-    s.current.start_attempts += o.start_attempts;
-    s.start_retries += o.start_attempts;
-    if (o.running) {
-      log_slots()->info("the local server runs again ({} start attempt(s))", s.current.start_attempts);
-      s.current.error.clear();
-      server_back(self);
-      answer_drains(self);
-      return;
-    }
-    s.current.phase = copy_phase::server_down;
-    s.current.error = o.error;
     report(self);
-    if (s.draining && !s.drain_started) {
-      // The attempt that failed began before the shutdown: one more.
-      log_slots()->warn("shutdown while the local server is down after a slot copy: starting it first");
-      s.drain_started = true;
-      retry_start(self, 1);
-      return;
-    }
-    if (s.draining) {
-      log_slots()->error("shutting down with the local server down ({}): the next slotd start starts it "
-                         "(the copy intent record stays)", o.error);
-      answer_drains(self);
-      return;
-    }
-    schedule_start_retry(self);
-  });
+    answer_drains(self);
+    return;
+  }
+  c.phase = copy_phase::server_down;
+  report(self);
+  if (!st.draining)
+    log_slots()->error("the local server is down after a slot copy: starting it again with backoff");
+  // The restart's own start attempts count as made after a shutdown that
+  // came during it.
+  after_failed_start(self, true);
 }
 
 // The copy ends before any stop: nothing was touched.
@@ -413,23 +317,9 @@ slot_copier_private::behavior_type slot_copier(self_ptr self, io_runtime* io, co
           retry_start(self, 1);
       },
       [=](stop_atom) -> caf::result<bool> {
-        auto& s = self->state;
-        s.draining = true;
+        self->state.draining = true;
         cancel_before_stop(self);
-        bool down = s.current.phase == copy_phase::server_down;
-        if (!down && s.current.phase != copy_phase::restarting && s.current.phase != copy_phase::fetching)
-          return true;
-        auto rp = self->make_response_promise<bool>();
-        s.drains.push_back(rp);
-        if (down && !s.starting) {
-          // Down after a copy, between two start attempts: one more now
-          // (the scheduled one is dropped), and the answer after it.
-          log_slots()->warn("shutdown while the local server is down after a slot copy: starting it first");
-          ++s.epoch;
-          s.drain_started = true;
-          retry_start(self, 1);
-        }
-        return rp;
+        return on_shutdown(self);
       },
       [=](dump_atom) -> dump_reply {
         auto& s = self->state;
