@@ -18,6 +18,7 @@
 
 #include "actors/io_bridge.hpp"
 #include "actors/log_format.hpp"
+#include "actors/api_gateway.hpp"
 #include "actors/spawn.hpp"
 
 namespace slotd::actors {
@@ -142,12 +143,15 @@ agent::agent(caf::actor_system& sys, io_runtime& io, ha_settings settings, failu
   leader_ = spawn_leader_connection(sys, io);
   ha_ = spawn_ha_loop(sys, io, std::move(settings), local_, leader_);
   promote_ = spawn_promote_handler(sys, ha_);
+  gateway_ = spawn_api_gateway(sys, ha_, promote_);
   std::vector<caf::actor> core{caf::actor_cast<caf::actor>(local_), caf::actor_cast<caf::actor>(leader_),
-                               caf::actor_cast<caf::actor>(ha_), caf::actor_cast<caf::actor>(promote_)};
+                               caf::actor_cast<caf::actor>(ha_), caf::actor_cast<caf::actor>(promote_),
+                               caf::actor_cast<caf::actor>(gateway_)};
   std::map<caf::actor_addr, std::string> names{{core[0].address(), "the local connection"},
                                                {core[1].address(), "the leader connection"},
                                                {core[2].address(), "the HA loop"},
-                                               {core[3].address(), "the promote handler"}};
+                                               {core[3].address(), "the promote handler"},
+                                               {core[4].address(), "the api gateway"}};
   watchdog_ = sys.spawn(watchdog, core, names, std::move(on_failure));
 }
 
@@ -155,22 +159,11 @@ agent::~agent() { shutdown(); }
 
 std::string agent::dump_state(std::chrono::milliseconds timeout) {
   caf::scoped_actor self{sys_};
-  nlohmann::json out = nlohmann::json::object();
-  std::vector<caf::actor> actors;
-  self->request(ha_, timeout, actors_atom_v)
-      .receive([&](std::vector<caf::actor>& v) { actors = std::move(v); },
-               [&](caf::error& e) { out["error"] = caf::to_string(e); });
-  actors.push_back(caf::actor_cast<caf::actor>(promote_));
-  for (auto& a : actors) {
-    auto d = caf::actor_cast<dump_actor>(a);
-    self->request(d, timeout, dump_atom_v)
-        .receive(
-            [&](dump_reply& r) {
-              out[r.name] = nlohmann::json::parse(r.json, nullptr, false);
-            },
-            [&](caf::error& e) { out["error " + std::to_string(a.id())] = caf::to_string(e); });
-  }
-  return json_text(out, 2);
+  std::string text;
+  self->request(gateway_, timeout, api_command{api_read::state})
+      .receive([&](api_reply& r) { text = json_text(nlohmann::json::parse(r.body, nullptr, false), 2); },
+               [&](caf::error& e) { text = json_text(nlohmann::json{{"error", caf::to_string(e)}}, 2); });
+  return text;
 }
 
 void agent::shutdown() {
@@ -189,8 +182,15 @@ void agent::shutdown() {
   // the HA loop's list includes the advance workers it spawned.
   std::vector<caf::actor> mine;
   self->request(ha_, std::chrono::seconds(5), actors_atom_v)
-      .receive([&](std::vector<caf::actor>& v) { mine = std::move(v); }, [&](caf::error&) {});
+      .receive(
+          [&](ha_helpers& h) {
+            mine.push_back(caf::actor_cast<caf::actor>(h.copier));
+            for (auto& w : h.workers)
+              mine.push_back(caf::actor_cast<caf::actor>(w));
+          },
+          [&](caf::error&) {});
   self->send_exit(watchdog_, caf::exit_reason::user_shutdown); // a shutdown is no failure
+  mine.push_back(caf::actor_cast<caf::actor>(gateway_));
   mine.push_back(caf::actor_cast<caf::actor>(promote_));
   mine.push_back(caf::actor_cast<caf::actor>(ha_));
   mine.push_back(caf::actor_cast<caf::actor>(leader_));

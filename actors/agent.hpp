@@ -17,7 +17,7 @@ class io_runtime;
 
 class agent {
 public:
-  // Called (on a CAF thread) when a core actor (HA loop, connections,
+  // Called (on a CAF thread) when a core actor (HA loop, connections, api gateway,
   // promote handler) ends with an error: an agent without one of them is
   // alive but useless, so the program should exit non-zero and be restarted
   // (systemd's Restart=on-failure). The text says which actor and why.
@@ -31,10 +31,14 @@ public:
 
   ha_loop_actor ha() const { return ha_; }
   promote_handler_actor promote_handler() const { return promote_; }
+  // The HTTP API's door to this agent's actors (it ends with the agent).
+  api_gateway_actor gateway() const { return gateway_; }
 
-  // The merged actor-state dump (one entry per actor), as JSON text.
-  // Blocks the calling thread: for main() and tests, never for actors.
-  std::string dump_state(std::chrono::milliseconds timeout = std::chrono::seconds(5));
+  // GET /state (one entry per actor, from the gateway), as indented JSON
+  // text. Blocks the calling thread: for main() and tests, never for actors.
+  // The default outlasts the gateway's own bounds (5 s for the list of
+  // actors, 5 s for their dumps), so a slow actor shows as its error entry.
+  std::string dump_state(std::chrono::milliseconds timeout = std::chrono::seconds(15));
 
   // Stop every actor and wait for them (the I/O runtime is stopped by its
   // owner afterwards).
@@ -46,6 +50,7 @@ private:
   leader_connection_actor leader_;
   ha_loop_actor ha_;
   promote_handler_actor promote_;
+  api_gateway_actor gateway_;
   caf::actor watchdog_;
   bool down_ = false;
 };

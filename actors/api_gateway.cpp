@@ -116,12 +116,12 @@ void collect_state(self_ptr self, deliver_fn deliver) {
   };
   auto g = std::make_shared<gather>();
   g->deliver = std::move(deliver);
-  auto dump_all = [self, g](std::vector<caf::actor> actors) {
-    actors.push_back(caf::actor_cast<caf::actor>(self->state.promote));
+  auto dump_all = [self, g](std::vector<dump_actor> actors) {
+    actors.push_back(caf::actor_cast<dump_actor>(self->state.promote));
     g->waiting = actors.size();
     for (auto& a : actors) {
       auto id = a.id();
-      self->request(caf::actor_cast<dump_actor>(a), self->state.timeouts.read, dump_atom_v)
+      self->request(a, self->state.timeouts.read, dump_atom_v)
           .then(
               [g, id](dump_reply& r) {
                 auto key = g->out.contains(r.name) ? r.name + " #" + std::to_string(id) : r.name;
@@ -139,7 +139,12 @@ void collect_state(self_ptr self, deliver_fn deliver) {
   auto& st = self->state;
   g->out["api_gateway"] = gateway_dump(st);
   self->request(st.ha, st.timeouts.read, actors_atom_v)
-      .then([dump_all](std::vector<caf::actor>& v) { dump_all(std::move(v)); },
+      .then(
+          [self, dump_all](ha_helpers& h) {
+            auto actors = h.dumpable();
+            actors.push_back(caf::actor_cast<dump_actor>(self->state.ha));
+            dump_all(std::move(actors));
+          },
             [self, g, dump_all](caf::error& e) {
               g->out["ha_loop"] = {{"error", "no list of actors: " + caf::to_string(e)}};
               unanswered(self, "the HA loop", e);

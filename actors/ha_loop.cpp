@@ -26,6 +26,7 @@ ha_loop_private::behavior_type ha_loop(self_ptr self, io_runtime* io, ha_setting
                                        local_connection_actor local, leader_connection_actor leader) {
   auto& st = self->state;
   st.io = io;
+  st.clock = &self->clock();
   st.view = settings.cfg.cluster;
   st.settings = std::move(settings);
   st.local = local;
@@ -198,13 +199,12 @@ ha_loop_private::behavior_type ha_loop(self_ptr self, io_runtime* io, ha_setting
         return r;
       },
       [=](metrics_atom) -> status_reply { return {metrics_text(self->state)}; },
-      [=](actors_atom) -> std::vector<caf::actor> {
+      [=](actors_atom) -> ha_helpers {
         auto& s = self->state;
-        std::vector<caf::actor> out{caf::actor_cast<caf::actor>(self), caf::actor_cast<caf::actor>(s.local),
-                                    caf::actor_cast<caf::actor>(s.leader_conn), caf::actor_cast<caf::actor>(s.copier)};
+        ha_helpers h{s.local, s.leader_conn, s.copier, {}};
         for (auto& [db, w] : s.workers)
-          out.push_back(caf::actor_cast<caf::actor>(w));
-        return out;
+          h.workers.push_back(w);
+        return h;
       },
       [=](events_request& r) -> events_reply { return events_since(self->state, r.since); },
       [=](dump_atom) -> dump_reply { return {"ha_loop", json_text(dump_json(self->state))}; },

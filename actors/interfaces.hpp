@@ -6,6 +6,8 @@
 #include <vector>
 
 #include <caf/actor.hpp>
+#include <caf/actor_cast.hpp>
+#include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/replies_to.hpp>
 #include <caf/typed_actor.hpp>
 
@@ -43,6 +45,37 @@ using advance_worker_actor = caf::typed_actor<                       //
 using advance_worker_private =
     advance_worker_actor::extend<caf::reacts_to<io_done>, caf::reacts_to<retry_atom, std::uint64_t>>;
 
+// Copies logical slots from the leader: fetch and validate the state files,
+// then stop the server, install them and make sure the server runs again.
+// stop_atom answers (true) once no copy holds the server: a copy that has
+// not stopped it yet is dropped, one that has is finished first.
+using slot_copier_actor = caf::typed_actor<   //
+    caf::reacts_to<copy_order>,               //
+    caf::reacts_to<recopies_made>,            //
+    caf::reacts_to<cancel_atom>,              //
+    caf::replies_to<stop_atom>::with<bool>,   //
+    caf::replies_to<dump_atom>::with<dump_reply>>;
+using slot_copier_private =
+    slot_copier_actor::extend<caf::reacts_to<io_done>, caf::reacts_to<retry_atom, std::uint64_t>>;
+
+// The actors the HA loop spawned or drives, for GET /state (each answers
+// dump_atom) and for the agent's shutdown.
+struct ha_helpers {
+  local_connection_actor local;
+  leader_connection_actor leader;
+  slot_copier_actor copier;
+  std::vector<advance_worker_actor> workers; // one per database
+
+  // Every one of them, as dump_actor handles.
+  std::vector<dump_actor> dumpable() const {
+    std::vector<dump_actor> out{caf::actor_cast<dump_actor>(local), caf::actor_cast<dump_actor>(leader),
+                                caf::actor_cast<dump_actor>(copier)};
+    for (auto& w : workers)
+      out.push_back(caf::actor_cast<dump_actor>(w));
+    return out;
+  }
+};
+
 using ha_loop_actor = caf::typed_actor<                                    //
     caf::reacts_to<advance_report>,                                        //
     caf::reacts_to<copy_report>,                                           //
@@ -58,23 +91,10 @@ using ha_loop_actor = caf::typed_actor<                                    //
     caf::replies_to<final_atom>::with<final_positions_reply>,              //
     caf::replies_to<health_atom>::with<health_reply>,                      //
     caf::replies_to<metrics_atom>::with<status_reply>,                     //
-    caf::replies_to<actors_atom>::with<std::vector<caf::actor>>,           //
+    caf::replies_to<actors_atom>::with<ha_helpers>,                        //
     caf::replies_to<events_request>::with<events_reply>,                   //
     caf::replies_to<dump_atom>::with<dump_reply>>;
 using ha_loop_private = ha_loop_actor::extend<caf::reacts_to<io_done>, caf::reacts_to<tick_atom, std::uint64_t>>;
-
-// Copies logical slots from the leader: fetch and validate the state files,
-// then stop the server, install them and make sure the server runs again.
-// stop_atom answers (true) once no copy holds the server: a copy that has
-// not stopped it yet is dropped, one that has is finished first.
-using slot_copier_actor = caf::typed_actor<   //
-    caf::reacts_to<copy_order>,               //
-    caf::reacts_to<recopies_made>,            //
-    caf::reacts_to<cancel_atom>,              //
-    caf::replies_to<stop_atom>::with<bool>,   //
-    caf::replies_to<dump_atom>::with<dump_reply>>;
-using slot_copier_private =
-    slot_copier_actor::extend<caf::reacts_to<io_done>, caf::reacts_to<retry_atom, std::uint64_t>>;
 
 using promote_handler_actor = caf::typed_actor<             //
     caf::replies_to<promote_request>::with<promote_reply>,  //
@@ -90,3 +110,5 @@ using api_gateway_actor = caf::typed_actor<                 //
     caf::replies_to<dump_atom>::with<dump_reply>>;
 
 } // namespace slotd::actors
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(slotd::actors::ha_helpers)

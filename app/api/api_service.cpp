@@ -28,13 +28,8 @@ server_options options_from(const config::api_config& api) {
 api_service::api_service(caf::actor_system& sys, actors::io_runtime& io, const actors::agent& agent,
                          server_options options)
     : listen_(options.listen), sys_(sys),
-      gateway_(actors::spawn_api_gateway(sys, agent.ha(), agent.promote_handler())) {
-  try {
-    server_ = std::make_unique<http_server>(io.context(), gateway_, std::move(options));
-  } catch (...) {
-    caf::anon_send_exit(gateway_, caf::exit_reason::user_shutdown);
-    throw;
-  }
+      gateway_(agent.gateway()) {
+  server_ = std::make_unique<http_server>(io.context(), gateway_, std::move(options));
 }
 
 api_service::~api_service() { stop(); }
@@ -49,10 +44,7 @@ bool api_service::reload(const config::api_config& api) {
 void api_service::stop() {
   if (server_)
     server_->stop();
-  if (gateway_) {
-    caf::anon_send_exit(gateway_, caf::exit_reason::user_shutdown);
-    gateway_ = nullptr;
-  }
+  gateway_ = nullptr; // the agent's: it ends with the agent
 }
 
 } // namespace slotd::api

@@ -1,6 +1,7 @@
 #pragma once
-// The control plane of one agent: the api gateway actor and the HTTP server
-// on the agent's I/O thread. Started after the agent, stopped before it.
+// The control plane of one agent: the HTTP server on the agent's I/O
+// thread, in front of the agent's api gateway actor (the agent owns it).
+// Started after the agent, stopped before it.
 #include <cstdint>
 #include <memory>
 
@@ -32,8 +33,8 @@ public:
   std::uint16_t port() const { return server_->port(); }
   actors::api_gateway_actor gateway() const { return gateway_; }
 
-  // Closes the server and stops the gateway (before the agent's shutdown,
-  // which waits for every actor). Idempotent.
+  // Closes the server (before the agent's shutdown); no answer of the
+  // gateway reaches the I/O thread afterwards. Idempotent.
   void stop();
 
   // SIGHUP: reads api.token_file again and puts that token (or none, when

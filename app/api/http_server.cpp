@@ -10,6 +10,7 @@
 #include <array>
 #include <cerrno>
 #include <future>
+#include <mutex>
 #include <optional>
 #include <vector>
 
@@ -39,6 +40,14 @@ using asio::awaitable;
 using asio::use_awaitable;
 using error_code = boost::system::error_code;
 
+// Whether the gateway's answers may still be posted to the I/O thread:
+// closed by stop(), before the io_context can go. The gateway belongs to
+// the agent and may answer a call after the server has stopped.
+struct reply_gate {
+  std::mutex m;
+  bool open = true;
+};
+
 struct http_server::core {
   core(asio::io_context& io, actors::api_gateway_actor gw, server_options opts)
       : acceptor(io), gateway(std::move(gw)), options(std::move(opts)), log(spdlog::get("api")) {
@@ -57,6 +66,7 @@ struct http_server::core {
   // warning per 10 s: a client hogging the server would flood the log).
   std::size_t unlogged_limit_closes = 0;
   std::optional<std::chrono::steady_clock::time_point> last_limit_warning;
+  std::shared_ptr<reply_gate> gate = std::make_shared<reply_gate>();
 };
 
 namespace {
@@ -112,12 +122,18 @@ awaitable<actors::api_reply> ask_gateway(const core_ptr& c, actors::api_command&
   auto ex = co_await asio::this_coro::executor;
   auto p = std::make_shared<pending>(ex);
   p->timer.expires_after(actors::gateway_deadline(cmd) + c->options.answer_margin);
-  // Runs on a CAF thread: only posts to the I/O thread, where `p` lives.
-  auto done = [p, ex](actors::api_reply r) {
-    asio::post(ex, [p, r = std::move(r)]() mutable {
-      p->reply = std::move(r);
-      p->timer.cancel();
-    });
+  // Runs on a CAF thread: only posts to the I/O thread, where `p` lives,
+  // and only while the server runs (the gate) and this request waits (`p`
+  // is this coroutine's: the gateway never holds the timer).
+  auto done = [wp = std::weak_ptr<pending>(p), ex, gate = c->gate](actors::api_reply r) {
+    std::lock_guard lock(gate->m);
+    if (!gate->open)
+      return;
+    if (auto waiting = wp.lock())
+      asio::post(ex, [waiting, r = std::move(r)]() mutable {
+        waiting->reply = std::move(r);
+        waiting->timer.cancel();
+      });
   };
   caf::anon_send(c->gateway, actors::api_call{std::move(cmd), std::move(done)});
   // Only this thread sets `reply`: if it is not set now, the post that sets
@@ -398,6 +414,10 @@ void http_server::stop() {
     for (auto& open : c.live)
       open.handle->socket().close(ec);
   });
+  {
+    std::lock_guard lock(core_->gate->m);
+    core_->gate->open = false;
+  }
   core_.reset();
 }
 

@@ -158,13 +158,13 @@ public:
 
   json dump(const std::string& name) { return json::parse(of(name).dump_state()); }
 
-  // The actors of `name`'s agent as its HA loop lists them: the loop, the
-  // local and leader connections, the slot copier, then the advance workers.
-  std::vector<caf::actor> actors_of(const std::string& name) {
+  // The actors that `name`'s HA loop drives: the local and leader
+  // connections, the slot copier and the advance workers.
+  actors::ha_helpers helpers_of(const std::string& name) {
     caf::scoped_actor self{sys_};
-    std::vector<caf::actor> out;
+    actors::ha_helpers out;
     self->request(of(name).ha(), 10s, actors::actors_atom_v)
-        .receive([&](std::vector<caf::actor>& v) { out = std::move(v); },
+        .receive([&](actors::ha_helpers& h) { out = std::move(h); },
                  [&](caf::error& e) { ADD_FAILURE() << caf::to_string(e); });
     return out;
   }

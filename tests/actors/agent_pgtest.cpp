@@ -270,12 +270,12 @@ TEST(agent_replica, failed_advance_worker_is_replaced) {
     return slot_attr(p, "cdc", "confirmed_flush_lsn").value();
   };
   auto confirmed = consumed();
-  std::vector<caf::actor> before;
+  actors::ha_helpers before;
   ASSERT_TRUE(eventually([&] {
-    before = a.actors_of("node2");
-    return before.size() == 5; // loop, local, leader, copier and the worker for app
+    before = a.helpers_of("node2");
+    return before.workers.size() == 1; // the worker for app
   })) << a.dump("node2").dump(2);
-  caf::anon_send_exit(before.back(), caf::exit_reason::kill);
+  caf::anon_send_exit(before.workers.back(), caf::exit_reason::kill);
   ASSERT_TRUE(eventually([&] { return a.dump("node2")["ha_loop"]["worker_failures"] == 1; }))
       << a.dump("node2").dump(2);
 
@@ -283,9 +283,10 @@ TEST(agent_replica, failed_advance_worker_is_replaced) {
   confirmed = consumed();
   EXPECT_TRUE(eventually([&] { return lsn_le(p, confirmed, slot_attr(r, "cdc", "confirmed_flush_lsn").value()); }))
       << a.dump("node2").dump(2);
-  auto after = a.actors_of("node2");
-  ASSERT_EQ(after.size(), 5u);
-  EXPECT_NE(after.back(), before.back()) << "a new worker";
+  auto after = a.helpers_of("node2");
+  ASSERT_EQ(after.workers.size(), 1u);
+  EXPECT_NE(after.workers.back(), before.workers.back()) << "a new worker";
+  EXPECT_EQ(after.copier, before.copier);
   auto d = a.dump("node2")["ha_loop"];
   EXPECT_EQ(d["workers"], json::array({"app"}));
   EXPECT_EQ(d["restarts"], 1) << "no re-copy";

@@ -81,12 +81,12 @@ TEST(api_reads, status_readiness_health_metrics_state) {
                       "slotd_leader_sample_age_seconds", "slotd_loop_cycle_duration_seconds"})
     EXPECT_TRUE(parsed.types.contains(family)) << family;
 
-  // One entry per actor: the HA loop's helpers, the promote handler and the gateway.
-  auto actors = e.a.actors_of("node2");
+  // One entry per actor: the HA loop, its helpers, the promote handler and the gateway.
+  auto helpers = e.a.helpers_of("node2");
   auto state = e.get("/state");
   ASSERT_EQ(state.status, 200);
   auto sj = state.json();
-  EXPECT_EQ(sj.size(), actors.size() + 2) << sj.dump(2);
+  EXPECT_EQ(sj.size(), helpers.dumpable().size() + 3) << sj.dump(2);
   for (auto key : {"ha_loop", "local_connection", "leader_connection", "promote_handler", "api_gateway"}) {
     ASSERT_TRUE(sj.contains(key)) << key << " missing from " << sj.dump(2);
     EXPECT_TRUE(sj[key].is_object()) << key;
