@@ -189,7 +189,10 @@ void run(self_ptr self, api_command cmd, deliver_fn deliver) {
             return;
           }
         } else if constexpr (std::is_same_v<T, promote_request>) {
-          ask(self, st.promote, w.timeout + t.promote_margin, w, "the promote handler", converted<promote_reply>,
+          auto now = self->clock().now();
+          auto deadline = w.fix_deadline(now);
+          ask(self, st.promote, model::wait_for(model::promote_part::api_gateway, deadline, now), w,
+              "the promote handler", converted<promote_reply>,
               done);
         } else if constexpr (std::is_same_v<T, demote_request>) {
           ask(self, st.promote, t.demote, w, "the promote handler", converted<demote_reply>, done);
@@ -230,7 +233,7 @@ std::chrono::milliseconds gateway_deadline(const api_command& cmd, const api_tim
         if constexpr (std::is_same_v<T, api_read>)
           return w == api_read::state ? 2 * t.read : t.read; // the list of actors, then the dumps
         else if constexpr (std::is_same_v<T, promote_request>)
-          return w.timeout + t.promote_margin;
+          return w.timeout + model::answer_slack(model::promote_part::api_gateway);
         else if constexpr (std::is_same_v<T, demote_request>)
           return t.demote;
         else if constexpr (std::is_same_v<T, cluster_update_request>)

@@ -16,8 +16,7 @@ struct api_timeouts {
   std::chrono::milliseconds demote{30000};
   std::chrono::milliseconds cluster{10000};
   std::chrono::milliseconds pause{5000};
-  // Added to the promote's own timeout (the final advance may take all of it).
-  std::chrono::milliseconds promote_margin{30000};
+  // A promote: its own deadline (pg/model/promote_deadline.hpp).
 };
 
 api_gateway_actor spawn_api_gateway(caf::actor_system& sys, ha_loop_actor ha, promote_handler_actor promote,

@@ -52,14 +52,14 @@ void audit(ha_state& st, model::audit_action action, std::string actor, std::str
 
 void audit_advance(ha_state& st, std::string_view actor, const std::string& slot, std::optional<pg::lsn> before,
                    pg::lsn after, std::string_view rule) {
-  if (auto s = st.advance_digest.note(slot, before, after, rule, actor, std::chrono::steady_clock::now(), {}))
+  if (auto s = st.advance_digest.note(slot, before, after, rule, actor, ha_now(st), {}))
     audit_summary(st, *s);
 }
 
 void audit_due_advances(ha_state& st) {
   if (!st.advance_digest.pending())
     return;
-  for (auto& s : st.advance_digest.due(std::chrono::steady_clock::now(), {}))
+  for (auto& s : st.advance_digest.due(ha_now(st), {}))
     audit_summary(st, s);
 }
 
@@ -84,12 +84,12 @@ nlohmann::json audit_dump(const ha_state& st) {
 }
 
 void audit_flush(ha_state& st, const std::string& slot) {
-  if (auto s = st.advance_digest.flush(slot, std::chrono::steady_clock::now()))
+  if (auto s = st.advance_digest.flush(slot, ha_now(st)))
     audit_summary(st, *s);
 }
 
 void audit_flush_all(ha_state& st) {
-  for (auto& s : st.advance_digest.flush_all(std::chrono::steady_clock::now()))
+  for (auto& s : st.advance_digest.flush_all(ha_now(st)))
     audit_summary(st, s);
 }
 

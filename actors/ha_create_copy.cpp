@@ -22,7 +22,7 @@ void create_copies(self_ptr self, const std::vector<std::string>& names, const s
     bool replace = std::find(recopies.begin(), recopies.end(), n) != recopies.end();
     create_logical_request req{{n, d->second.database, d->second.plugin, false}, replace};
     st.creating.insert(n);
-    auto started = steady::now();
+    auto started = ha_now(st);
     log_slots()->info("creating logical slot {} on this replica{} (copy_method create: no restart)", n,
                       replace ? ", replacing its invalid copy" : "");
     self->send(st.leader_conn, standby_snapshot_atom_v);
@@ -31,14 +31,14 @@ void create_copies(self_ptr self, const std::vector<std::string>& names, const s
             [self, n, replace, started, db = d->second.database](action_outcome& o) {
               auto& s = self->state;
               s.creating.erase(n);
-              auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(steady::now() - started).count();
+              auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(ha_now(s) - started).count();
               if (!o.ok) {
                 s.rebuild_readiness = true;
                 log_slots()->error("creating logical slot {} on this replica failed after {} ms: {}", n, ms,
                                    o.detail);
                 record_error(s, "copy", n, o.detail);
                 ++s.copy_failures;
-                s.copy_retry.failed(steady::now());
+                s.copy_retry.failed(ha_now(s));
                 return;
               }
               log_slots()->info("created logical slot {} on this replica in {} ms; failover-ready once the leader's "
@@ -52,7 +52,7 @@ void create_copies(self_ptr self, const std::vector<std::string>& names, const s
               ++s.copies;
               ++s.created_copies;
               if (replace) {
-                s.recopies.record(n, steady::now());
+                s.recopies.record(n, ha_now(s));
                 self->send(s.copier, recopies_made{{n}}); // kept in state_dir, as restarts are
               }
               s.copy_retry.succeeded();
@@ -70,7 +70,7 @@ void create_copies(self_ptr self, const std::vector<std::string>& names, const s
               s.rebuild_readiness = true;
               record_error(s, "copy", n, "creating the copy: " + caf::to_string(e));
               ++s.copy_failures;
-              s.copy_retry.failed(steady::now());
+              s.copy_retry.failed(ha_now(s));
             });
   }
 }

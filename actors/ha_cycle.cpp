@@ -81,7 +81,7 @@ void update_readiness(self_ptr self) {
 void end_tick(self_ptr self, bool full) {
   auto& st = self->state;
   st.tick_running = false;
-  auto took = std::chrono::duration_cast<std::chrono::microseconds>(steady::now() - st.tick_started);
+  auto took = std::chrono::duration_cast<std::chrono::microseconds>(ha_now(st) - st.tick_started);
   if (full) {
     ++st.cycles;
     st.last_cycle_duration = took;
@@ -189,7 +189,7 @@ void plan_and_apply(self_ptr self, const local_snapshot& snap, bool full) {
                           model::awaited_on_leader(p.desired, snap.slots, in.leader_positions), in.now);
   if (!full) {
     const bool copy_now = p.role == model::node_role::replica && !p.logical_copies.empty() && !st.copying &&
-                          !st.restarting && !st.paused && st.copy_retry.allows(steady::now()) &&
+                          !st.restarting && !st.paused && st.copy_retry.allows(ha_now(st)) &&
                           copy_settled(self, p.logical_copies);
     if (!copy_now) {
       // Between full cycles only the logical advances (freshness); none
@@ -202,7 +202,7 @@ void plan_and_apply(self_ptr self, const local_snapshot& snap, bool full) {
     // A sample shows a slot to copy: this tick becomes a full cycle, and the
     // copy starts now rather than at the next one.
     full = true;
-    st.last_full_cycle = steady::now();
+    st.last_full_cycle = ha_now(st);
   }
   st.retention = p.retention;
   st.diagnostics = p.diagnostics;
@@ -255,7 +255,7 @@ void after_local(self_ptr self, local_snapshot snap, bool full, bool leader_samp
   }
   st.local_snap = snap;
   st.slot_watch = model::watch_slots(st.slot_watch, snap.slots, snap.as_of);
-  st.local_seen_at = steady::now();
+  st.local_seen_at = ha_now(st);
   observe_standby_slots(st);
   observe_streaming(st);
   auto leader_before = st.leader;
@@ -321,7 +321,7 @@ void run_tick(self_ptr self) {
   auto& st = self->state;
   if (st.tick_running)
     return;
-  auto now = steady::now();
+  auto now = ha_now(st);
   bool copy_due = st.copy_due_at && now >= *st.copy_due_at;
   bool full = st.full_cycle_due || copy_due || now - st.last_full_cycle >= st.settings.cfg.loop_wait;
   if (full) {

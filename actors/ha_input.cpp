@@ -69,7 +69,7 @@ model::cycle_input make_input(const ha_state& st, const local_snapshot& snap) {
   in.inactive_for =
       model::inactive_durations(st.slot_watch, snap.as_of, was_primary ? *st.inactivity_floor : snap.as_of);
   in.recopy_requests = st.recopy_requests;
-  in.now = steady::now();
+  in.now = ha_now(st);
   in.retention = st.retention;
   in.recopies = st.recopies;
   in.synchronized_standby_slots = snap.synchronized_standby_slots;

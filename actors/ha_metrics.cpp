@@ -165,7 +165,7 @@ std::string metrics_text(const ha_state& st) {
                         "17+ primary: seconds with some failover-capable replica left out of "
                         "synchronized_standby_slots (it did not stream): the consumers of failover slots could get "
                         "ahead of it."),
-              {}, st.reduced_protection.seconds(std::chrono::steady_clock::now()));
+              {}, st.reduced_protection.seconds(ha_now(st)));
   auto& protection = x.gauge("slotd_standby_in_synchronized_standby_slots",
                              "17+ replica: 1 when its leader's synchronized_standby_slots lists it, 0 when it leaves "
                              "it out (then it is not ready); absent when failover slots are not in use.");

@@ -21,6 +21,7 @@ struct promotion {
   promote_request req;
   caf::typed_response_promise<promote_reply> rp;
   steady::time_point started;
+  steady::time_point deadline; // answer by it, plus the loop's slack
   model::desired_set desired;
   model::readiness_queue readiness;
   std::optional<model::slot_cache> leader_slots; // the old leader's last known slots
@@ -124,7 +125,7 @@ void finish(self_ptr self, std::shared_ptr<promotion> p) {
         fmt::format("ready: [{}]; unsafe: [{}]{}", fmt::join(r.ready, ", "), unsafe,
                     p->handover ? "; handover from " + p->handover->from : ""));
   log_ha()->info("promote: done in {} ms; ready: [{}], unsafe: [{}]",
-                 std::chrono::duration_cast<std::chrono::milliseconds>(steady::now() - p->started).count(),
+                 std::chrono::duration_cast<std::chrono::milliseconds>(ha_now(st) - p->started).count(),
                  fmt::join(r.ready, ", "), fmt::join(r.unsafe, ", "));
   st.readiness.pending.clear();
   run_now(self);
@@ -160,8 +161,9 @@ void final_advance(self_ptr self, std::shared_ptr<promotion> p, const local_snap
     return finish(self, p);
   p->waiting = targets.size();
   for (auto& [db, slots] : targets) {
-    final_advance_request far{slots, p->req.timeout};
-    self->request(worker_for(self, db), p->req.timeout + 5s, far)
+    auto now = ha_now(st);
+    final_advance_request far{slots, model::wait_for(model::promote_part::final_advance, p->deadline, now)};
+    self->request(worker_for(self, db), model::wait_for(model::promote_part::ha_loop, p->deadline, now), far)
         .then(
             [self, p](final_advance_result& res) {
               for (auto& [slot, lsn] : res.advanced) {
@@ -225,7 +227,8 @@ void on_promote(self_ptr self, promote_request req, caf::typed_response_promise<
   auto p = std::make_shared<promotion>();
   p->req = req;
   p->rp = rp;
-  p->started = steady::now();
+  p->started = ha_now(st);
+  p->deadline = p->req.fix_deadline(p->started);
   p->generation = ++st.promote_generation;
   p->leader = st.leader.value_or("");
   p->desired = st.desired;
@@ -246,7 +249,7 @@ void on_promote(self_ptr self, promote_request req, caf::typed_response_promise<
   clean_workers(self);
   if (!req.handover_from)
     return read_and_advance(self, p);
-  auto bound = std::min<std::chrono::milliseconds>(req.timeout / 3, 5s);
+  auto bound = model::handover_wait(p->deadline, ha_now(st));
   if (*req.handover_from != p->leader) {
     // Only the leader this node followed can hand its positions over: any
     // other server's slots are not the ones this node's copies follow.
@@ -275,7 +278,8 @@ namespace {
 
 void read_and_advance(self_ptr self, std::shared_ptr<promotion> p) {
   auto& st = self->state;
-  self->request(st.local, st.settings.request_timeout, snapshot_atom_v)
+  auto wait = std::min(st.settings.request_timeout, model::wait_for(model::promote_part::ha_loop, p->deadline, ha_now(st)));
+  self->request(st.local, wait, snapshot_atom_v)
       .then([self, p](local_snapshot& snap) { final_advance(self, p, snap); },
             [self, p](caf::error& e) {
               if (superseded(self, p))

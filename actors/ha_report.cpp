@@ -264,7 +264,7 @@ json health_json(const ha_state& st, bool& ok) {
 
 // What the next copy waits for (pg/model/copy_settle.hpp).
 nlohmann::json settle_json(const ha_state& st) {
-  auto now = std::chrono::steady_clock::now();
+  auto now = ha_now(st);
   auto ms = [](auto d) { return std::chrono::duration_cast<std::chrono::milliseconds>(d).count(); };
   nlohmann::json settling = nlohmann::json::object();
   for (auto& [name, s] : st.settling)

@@ -21,7 +21,7 @@ bool samples_leader(const ha_state& st) {
 
 void schedule_next_tick(self_ptr self) {
   auto& st = self->state;
-  auto now = steady::now();
+  auto now = ha_now(st);
   auto next_full = st.full_cycle_due ? now : st.last_full_cycle + st.settings.cfg.loop_wait;
   std::optional<std::chrono::milliseconds> sample;
   if (samples_leader(st))
@@ -45,7 +45,7 @@ void read_slot_details(self_ptr self) {
             s.details_running = false;
             s.slot_details = std::move(r);
             if (s.slot_details.ok)
-              model::record_wal_usage(s.wal_usage, slot_figures_of(s), steady::now());
+              model::record_wal_usage(s.wal_usage, slot_figures_of(s), ha_now(s));
             else
               s.wal_usage = {};
           },
@@ -70,7 +70,7 @@ void read_wal_space(self_ptr self) {
     st.wal_free_error = "postgresql.data_dir is not set";
     return;
   }
-  auto now = steady::now();
+  auto now = ha_now(st);
   if (st.wal_space_since) {
     auto waited = std::chrono::duration_cast<std::chrono::seconds>(now - *st.wal_space_since).count();
     if (waited >= 10) {
@@ -126,7 +126,7 @@ bool take_leader_sample(self_ptr self, leader_snapshot ls) {
         proof_input_moved = model::catalog_xmin_moved(s.leader_snap->slots, ls.slots, *phys);
     model::record_leader_positions(s.leader_positions, ls.leader, ls.slots, ls.as_of);
     s.leader_snap = std::move(ls);
-    s.leader_answered_at = std::chrono::steady_clock::now();
+    s.leader_answered_at = ha_now(s);
     observe_streaming(s);
   } else {
     if (s.leader_error.empty() || should_log(s, "leader-down"))

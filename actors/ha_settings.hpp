@@ -1,16 +1,28 @@
 #pragma once
 // What the HA loop is started with.
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 
+#include <caf/fwd.hpp>
+
+#include "actors/interfaces.hpp"
 #include "config/config.hpp"
 #include "pg/model/sampling.hpp"
 
 namespace slotd::actors {
 
 class audit_file;
+
+// What the HA loop spawns besides itself: the slot copier and one advance
+// worker per database. Empty: the real ones (actors/spawn.hpp); the
+// virtual-time tests of the loop give fakes.
+struct ha_spawners {
+  std::function<slot_copier_actor(caf::actor_system&, ha_loop_actor)> copier;
+  std::function<advance_worker_actor(caf::actor_system&, const std::string& database, ha_loop_actor)> worker;
+};
 
 struct ha_settings {
   config::config cfg;
@@ -25,6 +37,7 @@ struct ha_settings {
   std::chrono::milliseconds request_timeout{15000};
   // log.audit_file, opened by the caller (null: audit events only in GET /events).
   std::shared_ptr<audit_file> audit_out;
+  ha_spawners spawners;
 };
 
 } // namespace slotd::actors

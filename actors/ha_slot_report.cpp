@@ -20,7 +20,7 @@ std::optional<double> leader_sample_age(const ha_state& st) {
 
 model::wal_guard_verdict wal_guard_of(const ha_state& st) {
   return model::judge_wal_retention(slot_figures_of(st), st.view.slots, st.wal_usage, st.wal_free_bytes,
-                                    std::chrono::steady_clock::now());
+                                    ha_now(st));
 }
 
 // The guard's verdict for /status, and its alerts.

@@ -46,13 +46,13 @@ std::optional<std::string> leader_setting(const ha_state& st) {
 model::standby_slots_input standby_input_of(const ha_state& st) {
   const auto& f = st.settings.cfg.failover_slots;
   return {st.local_snap->synchronized_standby_slots, st.local_snap->standby_senders, f.min_standbys,
-          f.leave_out_after, st.not_streaming, std::chrono::steady_clock::now()};
+          f.leave_out_after, st.not_streaming, ha_now(st)};
 }
 
 } // namespace
 
 void observe_standby_slots(ha_state& st) {
-  auto now = std::chrono::steady_clock::now();
+  auto now = ha_now(st);
   bool reduced = primary_knows(st) &&
                  !model::standby_slots_left_out(st.view, st.my_name(), st.local_snap->synchronized_standby_slots).empty();
   st.reduced_protection.observe(reduced, now);
@@ -119,7 +119,7 @@ json standby_slots_json(const ha_state& st, json& alerts) {
                                                                               : json(nullptr)},
               {"min_standbys", st.settings.cfg.failover_slots.min_standbys},
               {"reduced_protection_seconds_total",
-               std::round(st.reduced_protection.seconds(std::chrono::steady_clock::now()) * 1000) / 1000}};
+               std::round(st.reduced_protection.seconds(ha_now(st)) * 1000) / 1000}};
   if (!primary_knows(st) || !snap.standby_senders)
     return out;
   auto left_out = model::standby_slots_left_out(st.view, st.my_name(), snap.synchronized_standby_slots);

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include <caf/actor_clock.hpp>
 #include <nlohmann/json.hpp>
 
 #include "actors/ha_settings.hpp"
@@ -56,6 +57,9 @@ struct ha_state {
   ha_state() = default;
 
   ha_settings settings;
+  // The loop's steady time: the actor system's clock (the wall's steady
+  // clock in slotd, virtual in the loop's tests). Read it with ha_now.
+  const caf::actor_clock* clock = nullptr;
   model::cluster_view view;           // running view: config, then PUT /cluster
   config::cluster_update view_overrides; // what PUT /cluster set (kept over SIGHUP)
   bool paused = false;
@@ -202,6 +206,10 @@ inline const leader_snapshot* followed_leader_sample(const ha_state& st) {
 }
 
 // The local server's major version (0 before the first snapshot).
+inline std::chrono::steady_clock::time_point ha_now(const ha_state& st) {
+  return st.clock ? st.clock->now() : std::chrono::steady_clock::now();
+}
+
 inline int server_major(const ha_state& st) { return st.local_snap ? st.local_snap->server_version / 10000 : 0; }
 
 // Primary or promoting: this node holds the lead.

@@ -14,7 +14,7 @@ namespace slotd::actors::ha {
 
 // Repeated messages at most once a minute per key.
 bool should_log(ha_state& st, const std::string& key, std::chrono::seconds every) {
-  auto now = steady::now();
+  auto now = ha_now(st);
   auto it = st.log_limits.find(key);
   if (it != st.log_limits.end() && now - it->second < every)
     return false;
@@ -114,8 +114,9 @@ advance_worker_actor worker_for(self_ptr self, const std::string& database) {
     return it->second;
   pg::connection_options opts;
   opts.conninfo = st.settings.cfg.postgresql.conninfo;
-  auto w = spawn_advance_worker(self->system(), *st.io, opts, database,
-                                caf::actor_cast<ha_loop_actor>(self));
+  auto me = caf::actor_cast<ha_loop_actor>(self);
+  auto w = st.settings.spawners.worker ? st.settings.spawners.worker(self->system(), database, me)
+                                       : spawn_advance_worker(self->system(), *st.io, opts, database, me);
   self->monitor(w);
   st.workers.emplace(database, w);
   log_ha()->info("started the advance worker for database {}", database);
@@ -126,8 +127,11 @@ advance_worker_actor worker_for(self_ptr self, const std::string& database) {
 // (its intent record, if it held the server, makes the new one start it).
 void start_copier(self_ptr self) {
   auto& st = self->state;
-  st.copier = spawn_slot_copier(self->system(), *st.io, copier_settings_from(st.settings), st.local, st.leader_conn,
-                                caf::actor_cast<ha_loop_actor>(self));
+  auto me = caf::actor_cast<ha_loop_actor>(self);
+  st.copier = st.settings.spawners.copier
+                  ? st.settings.spawners.copier(self->system(), me)
+                  : spawn_slot_copier(self->system(), *st.io, copier_settings_from(st.settings), st.local,
+                                      st.leader_conn, me);
   self->monitor(st.copier);
 }
 
@@ -219,7 +223,7 @@ bool copy_settled(self_ptr self, const std::vector<std::string>& all) {
   if (names.empty())
     return true; // no restart to spare
   model::copy_settle_input in;
-  in.now = steady::now();
+  in.now = ha_now(st);
   in.settle = st.settings.cfg.postgresql.copy_settle;
   in.to_copy = names;
   in.settling = st.settling;
@@ -240,7 +244,7 @@ bool start_copy(self_ptr self, const std::vector<std::string>& all, const std::v
   auto& st = self->state;
   if (st.copying || all.empty())
     return false;
-  if (!st.copy_retry.allows(steady::now())) {
+  if (!st.copy_retry.allows(ha_now(st))) {
     st.copy_due_at = st.copy_retry.not_before; // a full cycle then, not a loop_wait later
     return false;
   }
@@ -260,7 +264,7 @@ bool start_copy(self_ptr self, const std::vector<std::string>& all, const std::v
     return false;
   copy_order order;
   order.leader = st.leader;
-  auto now = steady::now();
+  auto now = ha_now(st);
   for (auto& n : names) {
     auto d = st.desired.find(n);
     if (d == st.desired.end() || d->second.type != model::slot_type::logical)
@@ -292,7 +296,7 @@ void on_copy_report(self_ptr self, copy_report& r) {
   // to this process's steady clock).
   for (auto& [slot, times] : r.recopy_history)
     for (auto t : times)
-      st.recopies.record(slot, steady::now() - std::chrono::duration_cast<steady::duration>(wall_clock::now() - t));
+      st.recopies.record(slot, ha_now(st) - std::chrono::duration_cast<steady::duration>(wall_clock::now() - t));
   if (!r.recopy_history.empty())
     return;
   st.copying = r.phase == copy_phase::fetching || r.phase == copy_phase::restarting;
@@ -305,14 +309,14 @@ void on_copy_report(self_ptr self, copy_report& r) {
   // ended: a full cycle at once.
   bool ended = was_down && !st.server_down;
   if (ended) {
-    st.last_restart_end = steady::now();
+    st.last_restart_end = ha_now(st);
     audit_server_back(st, r);
   }
   if (r.finished && (st.copy.phase == copy_phase::fetching || st.copy.phase == copy_phase::restarting)) {
     audit_copy_report(st, r);
     if (r.stopped) {
       ++st.restarts;
-      st.last_restart_end = steady::now();
+      st.last_restart_end = ha_now(st);
       for (auto& n : r.installed)
         ++st.restarts_by_slot[n];
       // Only copies that restarted the server count toward the limit (the
@@ -320,7 +324,7 @@ void on_copy_report(self_ptr self, copy_report& r) {
       for (auto& n : st.copy_recopies)
         if (std::none_of(r.refused.begin(), r.refused.end(),
                          [&](const std::string& why) { return why.rfind(n + ":", 0) == 0; }))
-          st.recopies.record(n, steady::now());
+          st.recopies.record(n, ha_now(st));
     }
     auto now = wall_clock::now();
     for (auto& n : r.installed) {
@@ -332,7 +336,7 @@ void on_copy_report(self_ptr self, copy_report& r) {
     if (!r.installed.empty())
       st.copy_retry.succeeded();
     else if (!r.cancelled) {
-      st.copy_retry.failed(steady::now());
+      st.copy_retry.failed(ha_now(st));
       if (st.copy_retry.failures_in_row > 1)
         log_slots()->info("{} copies in a row installed nothing: the next attempt in {} s",
                           st.copy_retry.failures_in_row,

@@ -23,6 +23,7 @@
 #include "pg/model/cluster_view.hpp"
 #include "pg/model/copy_prerequisites.hpp"
 #include "pg/model/failover_slots.hpp"
+#include "pg/model/promote_deadline.hpp"
 #include "pg/model/local_slot.hpp"
 #include "pg/model/slot_figures.hpp"
 #include "pg/model/slot_plan.hpp"
@@ -266,6 +267,16 @@ struct promote_request {
   // A switchover: the old primary's member name; its agent's final slot
   // positions (GET /final-positions) are the final advance's targets.
   std::optional<std::string> handover_from;
+  // now + timeout, set by the first actor that gets the request (its clock,
+  // steady): every part answers by it plus its slack (pg/model/promote_deadline.hpp).
+  std::optional<model::promote_clock::time_point> deadline;
+
+  // The deadline, set from `now` when nobody has set it yet.
+  model::promote_clock::time_point fix_deadline(model::promote_clock::time_point now) {
+    if (!deadline)
+      deadline = now + timeout;
+    return *deadline;
+  }
 };
 
 // What a promote with handover_from got from the old primary's agent.

@@ -43,7 +43,8 @@ promote_handler_actor::behavior_type promote_handler(self_ptr self, ha_loop_acto
         st.running = "promote";
         ++st.promotes;
         auto rp = self->make_response_promise<promote_reply>();
-        self->request(st.ha, req.timeout + 15s, req)
+        auto deadline = req.fix_deadline(self->clock().now());
+        self->request(st.ha, model::wait_for(model::promote_part::promote_handler, deadline, self->clock().now()), req)
             .then(
                 [=](promote_reply& r) mutable {
                   auto& s = self->state;

@@ -13,6 +13,7 @@
 #include <optional>
 
 #include "actors/interfaces.hpp"
+#include "virtual_time.hpp"
 #include "actors/spawn.hpp"
 
 using namespace slotd::actors;
@@ -67,7 +68,7 @@ ha_loop_actor::behavior_type fake_ha(ha_loop_actor::stateful_pointer<fake_ha_sta
       [=](final_atom) -> final_positions_reply { return {}; },
       [=](health_atom) -> health_reply { return {}; },
       [=](metrics_atom) -> status_reply { return {}; },
-      [=](actors_atom) -> std::vector<caf::actor> { return {}; },
+      [=](actors_atom) -> ha_helpers { return {}; },
       [=](events_request&) -> events_reply { return {}; },
       [=](dump_atom) -> dump_reply {
         if (auto& rp = pending(); rp.pending()) {
@@ -81,27 +82,7 @@ ha_loop_actor::behavior_type fake_ha(ha_loop_actor::stateful_pointer<fake_ha_sta
   };
 }
 
-struct promote_handler : ::testing::Test {
-  static caf::actor_system_config& config() {
-    static caf::actor_system_config cfg = [] {
-      caf::actor_system_config c;
-      c.set("scheduler.policy", caf::atom("testing"));
-      return c;
-    }();
-    return cfg;
-  }
-  promote_handler() : sys(config()), sched(dynamic_cast<caf::scheduler::test_coordinator&>(sys.scheduler())) {}
-
-  // Send `msg` to `to` from a fresh actor; the reply lands in `out`.
-  template <class Reply, class Handle, class Msg>
-  void ask(Handle to, Msg msg, std::optional<Reply>& out) {
-    sys.spawn([to, msg, &out](caf::event_based_actor* self) {
-      self->request(to, std::chrono::minutes(5), msg).then([&out](Reply& r) { out = std::move(r); });
-    });
-  }
-
-  caf::actor_system sys;
-  caf::scheduler::test_coordinator& sched;
+struct promote_handler : slotd::testing_support::virtual_time_test {
 };
 
 } // namespace
@@ -152,8 +133,12 @@ TEST_F(promote_handler, a_silent_ha_loop_turns_into_503_after_the_timeout) {
   ask<promote_reply>(ph, promote_request{2s}, reply);
   sched.run();
   EXPECT_FALSE(reply.has_value());
-  // The handler waits the promote timeout plus a margin, then answers.
-  sched.advance_time(2s + 15s);
+  // The handler waits until the promote's deadline plus its slack (4 s),
+  // then answers.
+  sched.advance_time(2s + 3s);
+  sched.run();
+  EXPECT_FALSE(reply.has_value()) << "answered before the deadline and slack";
+  sched.advance_time(1s);
   sched.run();
   ASSERT_TRUE(reply.has_value());
   EXPECT_EQ(reply->refused, refusal::unavailable);

@@ -1,0 +1,499 @@
+// The HA loop in virtual time (CAF's test coordinator), against fake
+// actors: the local and leader connections, the slot copier and the advance
+// workers (ha_spawners). The fakes answer what the test sets and record what
+// the loop asks. Covered: promote during a copy, ticks during a final
+// advance, the leader lost (refusing, then silent), and demote racing a
+// promote. The same paths on real servers: tests/faults.
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/scheduler/test_coordinator.hpp>
+#include <caf/send.hpp>
+#include <caf/stateful_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include <optional>
+
+#include "actors/agent.hpp"
+#include "actors/interfaces.hpp"
+#include "virtual_time.hpp"
+#include "actors/io_bridge.hpp"
+#include "actors/spawn.hpp"
+
+using namespace slotd;
+using namespace slotd::actors;
+using namespace std::chrono_literals;
+using json = nlohmann::json;
+
+namespace {
+
+pg::lsn at(std::uint64_t v) { return pg::lsn(v); }
+
+model::local_slot logical_slot(const std::string& name, std::uint64_t confirmed) {
+  model::local_slot s;
+  s.name = name;
+  s.type = model::slot_type::logical;
+  s.database = "app";
+  s.plugin = "pgoutput";
+  s.catalog_xmin = pg::xid(700);
+  s.restart_lsn = at(confirmed);
+  s.confirmed_flush_lsn = at(confirmed);
+  return s;
+}
+
+// What the fakes answer and what they were asked (one test thread: the
+// coordinator runs every actor on it).
+struct world {
+  local_snapshot local;
+  int local_snapshots = 0;
+  std::vector<local_actions> actions;
+
+  leader_snapshot leader;
+  bool leader_silent = false; // snapshot requests are never answered
+  int leader_snapshots = 0;
+  std::vector<leader_target> targets;
+
+  std::vector<copy_order> orders;
+  int copier_cancels = 0;
+
+  std::vector<advance_targets> advances; // database app
+  int cleans = 0;
+  std::vector<final_advance_request> finals;
+  bool hold_finals = false;
+  std::optional<caf::typed_response_promise<final_advance_result>> held_final;
+  final_advance_result release_with; // what a dump_atom to the worker answers the held final advance with
+  advance_worker_actor worker;
+
+  std::vector<std::string> dropped() const {
+    std::vector<std::string> out;
+    for (auto& a : actions)
+      for (auto& d : a.drops)
+        out.push_back(d.name);
+    return out;
+  }
+};
+
+local_connection_actor::behavior_type fake_local(local_connection_actor::pointer, world* w) {
+  return {
+      [=](snapshot_atom) -> local_snapshot {
+        ++w->local_snapshots;
+        auto s = w->local;
+        s.as_of = wall_clock::now();
+        return s;
+      },
+      [=](local_actions& a) -> local_actions_result {
+        w->actions.push_back(a);
+        local_actions_result r;
+        for (auto& d : a.drops)
+          r.outcomes.push_back({d.name, slot_action::drop, true});
+        for (auto& c : a.physical_creates)
+          r.outcomes.push_back({c, slot_action::create_physical, true});
+        for (auto& p : a.physical_advances)
+          r.outcomes.push_back({p.name, slot_action::advance_physical, true});
+        return r;
+      },
+      [=](facts_atom) -> local_facts { return {true, "", {}}; },
+      [=](details_atom) -> slot_details_reply { return {true, "", {}}; },
+      [=](dump_atom) -> dump_reply { return {"local_connection", "{}"}; },
+  };
+}
+
+leader_connection_actor::behavior_type fake_leader(leader_connection_actor::pointer self, world* w) {
+  return {
+      [=](leader_target& t) { w->targets.push_back(t); },
+      [=](standby_snapshot_atom) {},
+      [=](snapshot_atom) -> caf::result<leader_snapshot> {
+        ++w->leader_snapshots;
+        if (w->leader_silent)
+          return self->make_response_promise<leader_snapshot>(); // never answered: the loop's timeout
+        auto s = w->leader;
+        s.as_of = wall_clock::now();
+        return s;
+      },
+      [=](fetch_slot_files&) -> fetched_slot_files { return {false, "not in this test", {}, {}}; },
+      [=](dump_atom) -> dump_reply { return {"leader_connection", "{}"}; },
+  };
+}
+
+slot_copier_actor::behavior_type fake_copier(slot_copier_actor::pointer, world* w) {
+  return {
+      [=](copy_order& o) { w->orders.push_back(o); },
+      [=](recopies_made&) {},
+      [=](cancel_atom) { ++w->copier_cancels; },
+      [=](stop_atom) -> bool { return true; },
+      [=](dump_atom) -> dump_reply { return {"slot_copier", "{}"}; },
+  };
+}
+
+advance_worker_actor::behavior_type fake_worker(advance_worker_actor::pointer self, world* w) {
+  return {
+      [=](advance_targets& t) { w->advances.push_back(t); },
+      [=](clean_atom) { ++w->cleans; },
+      [=](create_logical_request& r) -> action_outcome {
+        return {r.slot.name, slot_action::create_logical, true};
+      },
+      [=](final_advance_request& r) -> caf::result<final_advance_result> {
+        w->finals.push_back(r);
+        if (w->hold_finals) {
+          auto rp = self->make_response_promise<final_advance_result>();
+          w->held_final = rp;
+          return rp;
+        }
+        return final_advance_result{r.targets, {}};
+      },
+      // The test's trigger: a promise is delivered from its own actor.
+      [=](dump_atom) -> dump_reply {
+        if (w->held_final && w->held_final->pending())
+          w->held_final->deliver(w->release_with);
+        return {"advance_worker", "{}"};
+      },
+  };
+}
+
+struct ha_loop_virtual : slotd::testing_support::virtual_time_test {
+  ha_loop_virtual() {
+    if (!spdlog::get("ha"))
+      make_loggers("warn", false);
+    // node2 (this agent) replicates from node1, which holds the slot cdc.
+    w.local.reachable = true;
+    w.local.in_recovery = true;
+    w.local.server_version = 150004;
+    w.local.replay_lsn = at(0x300);
+    w.local.receive_lsn = at(0x300);
+    w.local.hot_standby_feedback = true;
+    w.local.wal_receiver = "streaming";
+    w.local.started_at = "2026-12-01 00:00:00+00";
+    w.local.slots["cdc"] = logical_slot("cdc", 0x100);
+    w.leader.reachable = true;
+    w.leader.leader = "node1";
+    w.leader.current_lsn = at(0x400);
+    w.leader.slots["cdc"] = logical_slot("cdc", 0x200);
+    model::local_slot phys;
+    phys.name = "node2";
+    phys.restart_lsn = at(0x300);
+    phys.active = true;
+    w.leader.slots["node2"] = phys;
+  }
+
+  ~ha_loop_virtual() override {
+    for (auto& a : spawned)
+      caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+    sched.run();
+  }
+
+  ha_settings settings() {
+    ha_settings s;
+    auto& c = s.cfg;
+    c.name = "node2";
+    c.scope = "test";
+    c.loop_wait = 1s;
+    c.role = config::start_role::wait;
+    c.postgresql.copy_settle = 0ms;
+    c.postgresql.conninfo = "host=127.0.0.1 port=5433";
+    for (auto [name, port] : {std::pair{"node1", 5432}, {"node2", 5433}, {"node3", 5434}}) {
+      model::member m;
+      m.name = name;
+      m.host = "127.0.0.1";
+      m.port = port;
+      c.cluster.members[name] = m;
+    }
+    model::permanent_slot cdc;
+    cdc.name = "cdc";
+    cdc.type = model::slot_type::logical;
+    cdc.database = "app";
+    cdc.plugin = "pgoutput";
+    c.cluster.slots["cdc"] = cdc;
+    s.request_timeout = 15s;
+    s.spawners.copier = [this](caf::actor_system& sys, ha_loop_actor) {
+      auto a = sys.spawn(fake_copier, &w);
+      spawned.push_back(caf::actor_cast<caf::actor>(a));
+      return a;
+    };
+    s.spawners.worker = [this](caf::actor_system& sys, const std::string& db, ha_loop_actor) {
+      EXPECT_EQ(db, "app");
+      auto a = sys.spawn(fake_worker, &w);
+      spawned.push_back(caf::actor_cast<caf::actor>(a));
+      w.worker = a;
+      return a;
+    };
+    return s;
+  }
+
+  // The loop, its fakes, and its first tick (role wait: nothing done).
+  void start() {
+    auto local = sys.spawn(fake_local, &w);
+    auto leader = sys.spawn(fake_leader, &w);
+    spawned.push_back(caf::actor_cast<caf::actor>(local));
+    spawned.push_back(caf::actor_cast<caf::actor>(leader));
+    ha = spawn_ha_loop(sys, io, settings(), local, leader);
+    spawned.push_back(caf::actor_cast<caf::actor>(ha));
+    sched.run();
+  }
+
+  demote_reply demote(const std::string& leader) {
+    std::optional<demote_reply> r;
+    ask<demote_reply>(ha, follow_order{leader}, r);
+    sched.run();
+    EXPECT_TRUE(r.has_value());
+    return r.value_or(demote_reply{refusal::unavailable, "no reply", "", ""});
+  }
+
+  json status() {
+    std::optional<status_reply> r;
+    ask<status_reply>(ha, status_atom_v, r);
+    sched.run();
+    EXPECT_TRUE(r.has_value());
+    return r ? json::parse(r->json) : json();
+  }
+
+  // The worker answers the final advance it holds.
+  void release(final_advance_result r) {
+    if (!w.held_final || !w.held_final->pending())
+      return;
+    w.release_with = std::move(r);
+    caf::anon_send(w.worker, dump_atom_v);
+    sched.run();
+  }
+
+  // Virtual time passes `d` in steps of 100 ms, every due message handled.
+  void pass(std::chrono::milliseconds d) {
+    for (auto t = 0ms; t < d; t += 100ms) {
+      sched.advance_time(100ms);
+      sched.run();
+    }
+  }
+
+  world w;
+  io_runtime io;
+  ha_loop_actor ha;
+  std::vector<caf::actor> spawned;
+};
+
+} // namespace
+
+// The baseline the other tests build on: told to follow node1, the loop
+// reads both servers and sends the copy's advance to the leader's position.
+TEST_F(ha_loop_virtual, a_replica_advances_its_copy_to_the_leaders_position) {
+  start();
+  pass(3s);
+  EXPECT_TRUE(w.actions.empty()) << "role wait: nothing done before being told";
+  EXPECT_TRUE(w.advances.empty());
+  EXPECT_EQ(w.leader_snapshots, 0) << "no leader known yet";
+  auto r = demote("node1");
+  EXPECT_EQ(r.refused, refusal::none) << r.error;
+  ASSERT_FALSE(w.targets.empty());
+  EXPECT_EQ(w.targets.back().name, std::optional<std::string>("node1"));
+  EXPECT_GE(w.local_snapshots, 1);
+  EXPECT_GE(w.leader_snapshots, 1);
+  ASSERT_FALSE(w.advances.empty());
+  EXPECT_EQ(w.advances.back().targets.at("cdc"), at(0x200));
+  EXPECT_TRUE(w.dropped().empty());
+  EXPECT_EQ(status()["role"], "replica");
+}
+
+// A copy holds the server (the copier reported it restarting): a promote is
+// refused as busy, with what holds it, and nothing is advanced meanwhile.
+// Once the copy ends, the next promote runs its final advance.
+TEST_F(ha_loop_virtual, promote_during_a_copy_is_refused_until_the_copy_ends) {
+  w.local.slots.erase("cdc"); // the replica lacks the slot: the loop orders a copy
+  start();
+  demote("node1");
+  ASSERT_EQ(w.orders.size(), 1u) << "a copy ordered at once (copy_settle 0)";
+  ASSERT_EQ(w.orders[0].slots.size(), 1u);
+  EXPECT_EQ(w.orders[0].slots[0].name, "cdc");
+  copy_report restarting;
+  restarting.phase = copy_phase::restarting;
+  restarting.slots = {"cdc"};
+  caf::anon_send(ha, restarting);
+  sched.run();
+
+  std::optional<promote_reply> refused;
+  ask<promote_reply>(ha, promote_request{10s}, refused);
+  sched.run();
+  ASSERT_TRUE(refused.has_value());
+  EXPECT_EQ(refused->refused, refusal::busy);
+  EXPECT_NE(refused->error.find("slot copy is under way"), std::string::npos) << refused->error;
+  EXPECT_EQ(status()["role"], "replica") << "a refused promote changes nothing";
+  auto advances = w.advances.size();
+  pass(3s);
+  EXPECT_EQ(w.advances.size(), advances) << "no advance while the copy holds the server";
+  EXPECT_EQ(w.orders.size(), 1u) << "one copy at a time";
+
+  // The copy ends: the slot is there, the server runs.
+  w.local.slots["cdc"] = logical_slot("cdc", 0x180);
+  w.local.started_at = "2026-12-01 00:01:00+00";
+  copy_report done = restarting;
+  done.phase = copy_phase::idle;
+  done.finished = true;
+  done.stopped = true;
+  done.installed = {"cdc"};
+  caf::anon_send(ha, done);
+  sched.run();
+  std::optional<promote_reply> accepted;
+  ask<promote_reply>(ha, promote_request{10s}, accepted);
+  sched.run();
+  ASSERT_TRUE(accepted.has_value());
+  EXPECT_EQ(accepted->refused, refusal::none) << accepted->error;
+  EXPECT_EQ(accepted->role, "primary");
+  ASSERT_FALSE(w.finals.empty());
+  EXPECT_EQ(w.finals.back().targets.at("cdc"), at(0x200)) << "the final advance aims at the leader's last sample";
+  EXPECT_EQ(accepted->advanced.at("cdc"), at(0x200).str());
+}
+
+// While the final advance runs (the worker holds it), ticks go on: the
+// loop reads the local server, but sends no advance from the old leader's
+// samples, drops nothing and orders no copy; the promote answers when the
+// advance does.
+TEST_F(ha_loop_virtual, ticks_during_a_final_advance_neither_advance_nor_drop) {
+  start();
+  demote("node1");
+  ASSERT_FALSE(w.advances.empty());
+  w.hold_finals = true;
+  std::optional<promote_reply> reply;
+  ask<promote_reply>(ha, promote_request{30s}, reply);
+  sched.run();
+  ASSERT_EQ(w.finals.size(), 1u);
+  EXPECT_EQ(w.finals[0].targets.at("cdc"), at(0x200));
+  EXPECT_GE(w.cleans, 1) << "the worker's pending targets are dropped at promote";
+  auto advances = w.advances.size();
+  auto snapshots = w.local_snapshots;
+  auto leader_reads = w.leader_snapshots;
+  w.leader.slots["cdc"].confirmed_flush_lsn = at(0x280); // the old leader moves on
+  pass(5s);
+  EXPECT_FALSE(reply.has_value()) << "the promote waits for its final advance";
+  EXPECT_GT(w.local_snapshots, snapshots) << "the loop kept ticking";
+  EXPECT_EQ(w.leader_snapshots, leader_reads) << "no leader is sampled once told primary";
+  EXPECT_EQ(w.advances.size(), advances) << "no advance beside the final one";
+  EXPECT_TRUE(w.dropped().empty());
+  EXPECT_TRUE(w.orders.empty());
+  EXPECT_EQ(status()["role"], "promoting");
+
+  ASSERT_TRUE(w.held_final && w.held_final->pending());
+  release({{{"cdc", at(0x200)}}, {}});
+  ASSERT_TRUE(reply.has_value());
+  EXPECT_EQ(reply->refused, refusal::none) << reply->error;
+  EXPECT_EQ(reply->advanced.at("cdc"), at(0x200).str());
+}
+
+// A final advance that never answers is given up at the promote's
+// deadline plus the loop's slack: the loop answers by timeout + 2 s, told
+// primary, with the copy at the position it had.
+TEST_F(ha_loop_virtual, a_final_advance_that_never_answers_is_given_up_at_the_deadline) {
+  start();
+  demote("node1");
+  w.hold_finals = true;
+  std::optional<promote_reply> reply;
+  ask<promote_reply>(ha, promote_request{10s}, reply);
+  sched.run();
+  ASSERT_EQ(w.finals.size(), 1u);
+  EXPECT_EQ(w.finals[0].timeout, 10s) << "the worker's budget ends at the deadline";
+  pass(11s);
+  EXPECT_FALSE(reply.has_value()) << "the loop waits for the worker until the deadline plus its slack";
+  pass(1500ms);
+  ASSERT_TRUE(reply.has_value()) << "no answer by timeout + 2 s";
+  EXPECT_EQ(reply->refused, refusal::none) << reply->error;
+  EXPECT_EQ(reply->role, "primary");
+  EXPECT_EQ(reply->advanced.at("cdc"), at(0x100).str()) << "not advanced: the position it had";
+}
+
+// The leader refuses connections, then stops answering at all: the copy is
+// neither dropped nor advanced, the loop keeps its cycles (a silent leader
+// costs one request timeout, not the loop), /status says why, and the copy
+// follows the leader again once it answers.
+TEST_F(ha_loop_virtual, leader_loss_keeps_the_copy_and_the_loop) {
+  start();
+  demote("node1");
+  ASSERT_EQ(w.advances.back().targets.at("cdc"), at(0x200));
+  auto advances = w.advances.size();
+
+  w.leader = {};
+  w.leader.error = "connection refused";
+  pass(3s);
+  EXPECT_EQ(w.advances.size(), advances);
+  EXPECT_TRUE(w.dropped().empty()) << "a lost leader is no reason to drop a copy";
+  auto alerts = status()["alerts"].dump();
+  EXPECT_NE(alerts.find("leader unreachable"), std::string::npos) << alerts;
+
+  w.leader_silent = true;
+  auto snapshots = w.local_snapshots;
+  pass(40s); // more than two request timeouts
+  EXPECT_GT(w.local_snapshots, snapshots + 2) << "the loop went on while the leader was silent";
+  EXPECT_EQ(w.advances.size(), advances);
+  EXPECT_TRUE(w.dropped().empty());
+  EXPECT_TRUE(w.orders.empty()) << "no copy from a leader that does not answer";
+
+  w.leader_silent = false;
+  w.leader.reachable = true;
+  w.leader.error.clear();
+  w.leader.leader = "node1";
+  w.leader.current_lsn = at(0x500);
+  w.leader.slots["cdc"] = logical_slot("cdc", 0x250);
+  pass(20s);
+  ASSERT_GT(w.advances.size(), advances) << "the copy follows the leader again";
+  EXPECT_EQ(w.advances.back().targets.at("cdc"), at(0x250));
+  alerts = status()["alerts"].dump();
+  EXPECT_EQ(alerts.find("leader unreachable"), std::string::npos) << alerts;
+}
+
+// A demote that comes while a promote waits for its final advance wins:
+// the node follows the new leader, and the promote answers busy once its
+// advance returns, without claiming the primary role.
+TEST_F(ha_loop_virtual, demote_racing_a_promote_wins_and_the_promote_answers_busy) {
+  start();
+  demote("node1");
+  w.hold_finals = true;
+  std::optional<promote_reply> promoted;
+  ask<promote_reply>(ha, promote_request{30s}, promoted);
+  sched.run();
+  ASSERT_EQ(w.finals.size(), 1u);
+
+  auto r = demote("node3");
+  EXPECT_EQ(r.refused, refusal::none) << r.error;
+  EXPECT_EQ(r.leader, "node3");
+  ASSERT_FALSE(w.targets.empty());
+  EXPECT_EQ(w.targets.back().name, std::optional<std::string>("node3"));
+
+  ASSERT_TRUE(w.held_final && w.held_final->pending());
+  release({{{"cdc", at(0x200)}}, {}});
+  ASSERT_TRUE(promoted.has_value());
+  EXPECT_EQ(promoted->refused, refusal::busy);
+  EXPECT_NE(promoted->error.find("overtaken"), std::string::npos) << promoted->error;
+  auto s = status();
+  EXPECT_EQ(s["role"], "replica");
+  EXPECT_EQ(s["leader"], "node3");
+}
+
+// What /status, /readiness and /metrics show (actors/ha_report.cpp,
+// ha_metrics.cpp) for a replica whose copy is behind its leader.
+TEST_F(ha_loop_virtual, status_readiness_and_metrics_show_the_copy_behind_its_leader) {
+  start();
+  std::optional<readiness_reply> before;
+  ask<readiness_reply>(ha, ready_atom_v, before);
+  sched.run();
+  ASSERT_TRUE(before.has_value());
+  EXPECT_FALSE(before->ready) << "not told anything yet: " << before->json;
+  EXPECT_EQ(json::parse(before->json)["role"], "waiting");
+
+  demote("node1");
+  auto s = status();
+  EXPECT_EQ(s["name"], "node2");
+  EXPECT_EQ(s["role"], "replica");
+  EXPECT_EQ(s["leader"], "node1");
+  EXPECT_EQ(s["optime"], at(0x300).str()) << "a replica's optime is its replay position";
+  ASSERT_TRUE(s["slots"].contains("cdc")) << s.dump(2);
+  auto& cdc = s["slots"]["cdc"];
+  EXPECT_EQ(cdc["type"], "logical");
+  EXPECT_EQ(cdc["lsn"], at(0x100).str());
+  EXPECT_EQ(cdc["behind_leader"]["bytes"], 0x100) << cdc.dump(2);
+
+  std::optional<status_reply> metrics;
+  ask<status_reply>(ha, metrics_atom_v, metrics);
+  sched.run();
+  ASSERT_TRUE(metrics.has_value());
+  EXPECT_NE(metrics->json.find("slotd_copy_behind_bytes"), std::string::npos) << metrics->json;
+  EXPECT_NE(metrics->json.find("slot=\"cdc\""), std::string::npos) << metrics->json;
+  EXPECT_NE(metrics->json.find("\n" R"(slotd_role{)"), std::string::npos) << metrics->json;
+}
