@@ -497,3 +497,68 @@ TEST_F(ha_loop_virtual, status_readiness_and_metrics_show_the_copy_behind_its_le
   EXPECT_NE(metrics->json.find("slot=\"cdc\""), std::string::npos) << metrics->json;
   EXPECT_NE(metrics->json.find("\n" R"(slotd_role{)"), std::string::npos) << metrics->json;
 }
+
+// /readiness follows the proof of the copy: not ready while the primary's
+// physical slot for this node holds no catalog_xmin (hot_standby_feedback
+// has not reached it), ready once it holds one that covers the copy.
+TEST_F(ha_loop_virtual, readiness_waits_for_the_catalog_xmin_that_proves_the_copy) {
+  start();
+  demote("node1");
+  auto readiness = [&] {
+    std::optional<readiness_reply> r;
+    ask<readiness_reply>(ha, ready_atom_v, r);
+    sched.run();
+    EXPECT_TRUE(r.has_value());
+    return r ? std::pair{r->ready, json::parse(r->json)} : std::pair{false, json()};
+  };
+  auto [ready, body] = readiness();
+  EXPECT_FALSE(ready) << body.dump(2);
+  EXPECT_EQ(body["unready"], json::array({"cdc"})) << body.dump(2);
+  EXPECT_TRUE(body["pending"].contains("cdc")) << body.dump(2);
+
+  w.leader.slots["node2"].catalog_xmin = pg::xid(700);
+  pass(3s);
+  std::tie(ready, body) = readiness();
+  EXPECT_TRUE(ready) << body.dump(2);
+  EXPECT_EQ(body["unready"], json::array()) << body.dump(2);
+  EXPECT_EQ(status()["slots"]["cdc"]["ready"], true);
+}
+
+// The server down after a copy: /health is not ok and says why, /status
+// alerts; both clear when the copier reports the server running again.
+TEST_F(ha_loop_virtual, health_and_alerts_while_the_server_is_down_after_a_copy) {
+  start();
+  demote("node1");
+  auto health = [&] {
+    std::optional<health_reply> r;
+    ask<health_reply>(ha, health_atom_v, r);
+    sched.run();
+    EXPECT_TRUE(r.has_value());
+    return r ? std::pair{r->ok, json::parse(r->json)} : std::pair{false, json()};
+  };
+  auto [ok, body] = health();
+  EXPECT_TRUE(ok) << body.dump(2);
+
+  copy_report down;
+  down.phase = copy_phase::server_down;
+  down.slots = {"cdc"};
+  down.error = "start command exited 1";
+  down.start_attempts = 3;
+  caf::anon_send(ha, down);
+  sched.run();
+  std::tie(ok, body) = health();
+  EXPECT_FALSE(ok);
+  EXPECT_NE(body.value("detail", "").find("down after a slot copy"), std::string::npos) << body.dump(2);
+  EXPECT_NE(body.value("detail", "").find("start command exited 1"), std::string::npos) << body.dump(2);
+  auto alerts = status()["alerts"].dump();
+  EXPECT_NE(alerts.find("the local server is down after a slot copy"), std::string::npos) << alerts;
+
+  copy_report back;
+  back.phase = copy_phase::idle;
+  caf::anon_send(ha, back);
+  sched.run();
+  std::tie(ok, body) = health();
+  EXPECT_TRUE(ok) << body.dump(2);
+  alerts = status()["alerts"].dump();
+  EXPECT_EQ(alerts.find("down after a slot copy"), std::string::npos) << alerts;
+}
