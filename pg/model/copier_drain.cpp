@@ -23,22 +23,4 @@ failed_start_step after_failed_start(bool shutting_down, bool started_since_shut
   return started_since_shutdown ? failed_start_step::answer : failed_start_step::start_again;
 }
 
-const char* to_string(shutdown_step s) {
-  switch (s) {
-  case shutdown_step::answer: return "answer";
-  case shutdown_step::wait: return "wait";
-  case shutdown_step::start_then_answer: return "start_then_answer";
-  }
-  return "?";
-}
-
-const char* to_string(failed_start_step s) {
-  switch (s) {
-  case failed_start_step::retry_later: return "retry_later";
-  case failed_start_step::start_again: return "start_again";
-  case failed_start_step::answer: return "answer";
-  }
-  return "?";
-}
-
 } // namespace slotd::model

@@ -37,7 +37,4 @@ enum class failed_start_step {
 // attempts with backoff; the last may have begun before the shutdown).
 failed_start_step after_failed_start(bool shutting_down, bool started_since_shutdown);
 
-const char* to_string(shutdown_step s);
-const char* to_string(failed_start_step s);
-
 } // namespace slotd::model

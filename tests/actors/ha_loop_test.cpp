@@ -233,21 +233,9 @@ struct ha_loop_virtual : slotd::testing_support::virtual_time_test {
     sched.run();
   }
 
-  demote_reply demote(const std::string& leader) {
-    std::optional<demote_reply> r;
-    ask<demote_reply>(ha, follow_order{leader}, r);
-    sched.run();
-    EXPECT_TRUE(r.has_value());
-    return r.value_or(demote_reply{refusal::unavailable, "no reply", "", ""});
-  }
+  demote_reply demote(const std::string& leader) { return answer<demote_reply>(ha, follow_order{leader}); }
 
-  json status() {
-    std::optional<status_reply> r;
-    ask<status_reply>(ha, status_atom_v, r);
-    sched.run();
-    EXPECT_TRUE(r.has_value());
-    return r ? json::parse(r->json) : json();
-  }
+  json status() { return json::parse(answer<status_reply>(ha, status_atom_v).json, nullptr, false); }
 
   // The worker answers the final advance it holds.
   void release(final_advance_result r) {
@@ -470,12 +458,9 @@ TEST_F(ha_loop_virtual, demote_racing_a_promote_wins_and_the_promote_answers_bus
 // ha_metrics.cpp) for a replica whose copy is behind its leader.
 TEST_F(ha_loop_virtual, status_readiness_and_metrics_show_the_copy_behind_its_leader) {
   start();
-  std::optional<readiness_reply> before;
-  ask<readiness_reply>(ha, ready_atom_v, before);
-  sched.run();
-  ASSERT_TRUE(before.has_value());
-  EXPECT_FALSE(before->ready) << "not told anything yet: " << before->json;
-  EXPECT_EQ(json::parse(before->json)["role"], "waiting");
+  auto before = answer<readiness_reply>(ha, ready_atom_v);
+  EXPECT_FALSE(before.ready) << "not told anything yet: " << before.json;
+  EXPECT_EQ(json::parse(before.json, nullptr, false)["role"], "waiting");
 
   demote("node1");
   auto s = status();
@@ -489,13 +474,10 @@ TEST_F(ha_loop_virtual, status_readiness_and_metrics_show_the_copy_behind_its_le
   EXPECT_EQ(cdc["lsn"], at(0x100).str());
   EXPECT_EQ(cdc["behind_leader"]["bytes"], 0x100) << cdc.dump(2);
 
-  std::optional<status_reply> metrics;
-  ask<status_reply>(ha, metrics_atom_v, metrics);
-  sched.run();
-  ASSERT_TRUE(metrics.has_value());
-  EXPECT_NE(metrics->json.find("slotd_copy_behind_bytes"), std::string::npos) << metrics->json;
-  EXPECT_NE(metrics->json.find("slot=\"cdc\""), std::string::npos) << metrics->json;
-  EXPECT_NE(metrics->json.find("\n" R"(slotd_role{)"), std::string::npos) << metrics->json;
+  auto metrics = answer<status_reply>(ha, metrics_atom_v).json;
+  EXPECT_NE(metrics.find("slotd_copy_behind_bytes"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("slot=\"cdc\""), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("\n" R"(slotd_role{)"), std::string::npos) << metrics;
 }
 
 // /readiness follows the proof of the copy: not ready while the primary's
@@ -505,11 +487,8 @@ TEST_F(ha_loop_virtual, readiness_waits_for_the_catalog_xmin_that_proves_the_cop
   start();
   demote("node1");
   auto readiness = [&] {
-    std::optional<readiness_reply> r;
-    ask<readiness_reply>(ha, ready_atom_v, r);
-    sched.run();
-    EXPECT_TRUE(r.has_value());
-    return r ? std::pair{r->ready, json::parse(r->json)} : std::pair{false, json()};
+    auto r = answer<readiness_reply>(ha, ready_atom_v);
+    return std::pair{r.ready, json::parse(r.json, nullptr, false)};
   };
   auto [ready, body] = readiness();
   EXPECT_FALSE(ready) << body.dump(2);
@@ -530,11 +509,8 @@ TEST_F(ha_loop_virtual, health_and_alerts_while_the_server_is_down_after_a_copy)
   start();
   demote("node1");
   auto health = [&] {
-    std::optional<health_reply> r;
-    ask<health_reply>(ha, health_atom_v, r);
-    sched.run();
-    EXPECT_TRUE(r.has_value());
-    return r ? std::pair{r->ok, json::parse(r->json)} : std::pair{false, json()};
+    auto r = answer<health_reply>(ha, health_atom_v);
+    return std::pair{r.ok, json::parse(r.json, nullptr, false)};
   };
   auto [ok, body] = health();
   EXPECT_TRUE(ok) << body.dump(2);

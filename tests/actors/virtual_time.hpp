@@ -33,6 +33,17 @@ struct virtual_time_test : ::testing::Test {
     });
   }
 
+  // Ask and run until the reply is in; a test failure (and Reply{}) when
+  // none comes.
+  template <class Reply, class Handle, class Msg>
+  Reply answer(Handle to, Msg msg) {
+    std::optional<Reply> out;
+    ask<Reply>(to, std::move(msg), out);
+    sched.run();
+    EXPECT_TRUE(out.has_value()) << "no reply";
+    return out.value_or(Reply{});
+  }
+
   caf::actor_system sys;
   caf::scheduler::test_coordinator& sched;
 };
