@@ -161,7 +161,13 @@ std::string agent::dump_state(std::chrono::milliseconds timeout) {
   caf::scoped_actor self{sys_};
   std::string text;
   self->request(gateway_, timeout, api_command{api_read::state})
-      .receive([&](api_reply& r) { text = json_text(nlohmann::json::parse(r.body, nullptr, false), 2); },
+      .receive(
+          [&](api_answer& a) {
+            if (auto* s = std::get_if<state_reply>(&a))
+              text = json_text(s->dumps, 2);
+            else if (auto* f = std::get_if<api_failure>(&a))
+              text = json_text(nlohmann::json{{"error", f->message}}, 2);
+          },
                [&](caf::error& e) { text = json_text(nlohmann::json{{"error", caf::to_string(e)}}, 2); });
   return text;
 }

@@ -12,7 +12,6 @@
 #include <caf/typed_event_based_actor.hpp>
 #include <nlohmann/json.hpp>
 
-#include "actors/api_replies.hpp"
 #include "actors/ha_state.hpp"
 
 namespace slotd::actors {
@@ -20,7 +19,7 @@ namespace slotd::actors {
 namespace {
 
 using json = nlohmann::json;
-using deliver_fn = std::function<void(api_reply)>;
+using deliver_fn = std::function<void(api_answer)>;
 
 struct gateway_state {
   gateway_state() = default;
@@ -78,28 +77,21 @@ json gateway_dump(const gateway_state& s) {
 }
 
 // The answer when an actor did not reply in time (or is gone).
-api_reply unanswered(self_ptr self, const std::string& who, const caf::error& e) {
+api_failure unanswered(self_ptr self, const std::string& who, const caf::error& e) {
   auto& st = self->state;
   ++st.unanswered;
   st.last_error = who + " did not answer: " + caf::to_string(e);
   st.last_error_at = wall_clock::now();
-  return error_reply(503, st.last_error);
+  return {refusal::unavailable, st.last_error};
 }
 
-// Ask `dest` for `req`, turn its reply into an api_reply with `convert`.
+// Ask `dest` for `req`; its reply (a `Reply`) is the answer.
 template <class Reply, class Dest, class Req>
 void ask(self_ptr self, const Dest& dest, std::chrono::milliseconds timeout, Req req, const std::string& who,
-         api_reply (*convert)(Reply&), deliver_fn deliver) {
+         deliver_fn deliver) {
   self->request(dest, timeout, std::move(req))
-      .then([deliver, convert](Reply& r) { deliver(convert(r)); },
+      .then([deliver](Reply& r) { deliver(api_answer{std::move(r)}); },
             [self, deliver, who](caf::error& e) { deliver(unanswered(self, who, e)); });
-}
-
-api_reply status_body(status_reply& r) { return {200, "application/json", std::move(r.json)}; }
-api_reply metrics_body(status_reply& r) { return {200, metrics_content_type, std::move(r.json)}; }
-template <class Reply>
-api_reply converted(Reply& r) {
-  return to_api_reply(r);
 }
 
 // GET /state: every actor's dump (the HA loop names its helpers; the
@@ -111,7 +103,7 @@ void collect_state(self_ptr self, deliver_fn deliver) {
     deliver_fn deliver;
     void one_done() {
       if (--waiting == 0)
-        deliver(json_reply(200, out));
+        deliver(state_reply{std::move(out)});
     }
   };
   auto g = std::make_shared<gather>();
@@ -156,7 +148,7 @@ void run(self_ptr self, api_command cmd, deliver_fn deliver) {
   auto& st = self->state;
   ++st.requests[command_name(cmd)];
   ++st.in_flight;
-  deliver_fn done = [self, deliver = std::move(deliver)](api_reply r) {
+  deliver_fn done = [self, deliver = std::move(deliver)](api_answer r) {
     --self->state.in_flight;
     deliver(std::move(r));
   };
@@ -170,38 +162,37 @@ void run(self_ptr self, api_command cmd, deliver_fn deliver) {
             collect_state(self, done);
             return;
           case api_read::status:
-            ask(self, st.ha, t.read, status_atom_v, "the HA loop", status_body, done);
+            ask<status_view>(self, st.ha, t.read, status_atom_v, "the HA loop", done);
             return;
           case api_read::readiness:
-            ask(self, st.ha, t.read, ready_atom_v, "the HA loop", converted<readiness_reply>, done);
+            ask<readiness_view>(self, st.ha, t.read, ready_atom_v, "the HA loop", done);
             return;
           case api_read::candidate:
-            ask(self, st.ha, t.read, candidate_atom_v, "the HA loop", status_body, done);
+            ask<candidate_view>(self, st.ha, t.read, candidate_atom_v, "the HA loop", done);
             return;
           case api_read::final_positions:
-            ask(self, st.ha, t.read, final_atom_v, "the HA loop", converted<final_positions_reply>, done);
+            ask<final_positions_reply>(self, st.ha, t.read, final_atom_v, "the HA loop", done);
             return;
           case api_read::health:
-            ask(self, st.ha, t.read, health_atom_v, "the HA loop", converted<health_reply>, done);
+            ask<health_view>(self, st.ha, t.read, health_atom_v, "the HA loop", done);
             return;
           case api_read::metrics:
-            ask(self, st.ha, t.read, metrics_atom_v, "the HA loop", metrics_body, done);
+            ask<metrics_view>(self, st.ha, t.read, metrics_atom_v, "the HA loop", done);
             return;
           }
         } else if constexpr (std::is_same_v<T, promote_request>) {
           auto now = self->clock().now();
           auto deadline = w.fix_deadline(now);
-          ask(self, st.promote, model::wait_for(model::promote_part::api_gateway, deadline, now), w,
-              "the promote handler", converted<promote_reply>,
-              done);
+          ask<promote_reply>(self, st.promote, model::wait_for(model::promote_part::api_gateway, deadline, now), w,
+                             "the promote handler", done);
         } else if constexpr (std::is_same_v<T, demote_request>) {
-          ask(self, st.promote, t.demote, w, "the promote handler", converted<demote_reply>, done);
+          ask<demote_reply>(self, st.promote, t.demote, w, "the promote handler", done);
         } else if constexpr (std::is_same_v<T, cluster_update_request>) {
-          ask(self, st.ha, t.cluster, w, "the HA loop", converted<cluster_update_reply>, done);
+          ask<cluster_update_reply>(self, st.ha, t.cluster, w, "the HA loop", done);
         } else if constexpr (std::is_same_v<T, events_request>) {
-          ask(self, st.ha, t.read, w, "the HA loop", converted<events_reply>, done);
+          ask<events_reply>(self, st.ha, t.read, w, "the HA loop", done);
         } else {
-          ask(self, st.ha, t.pause, w, "the HA loop", status_body, done);
+          ask<status_view>(self, st.ha, t.pause, w, "the HA loop", done);
         }
       },
       cmd.what);
@@ -214,9 +205,9 @@ api_gateway_actor::behavior_type api_gateway(self_ptr self, ha_loop_actor ha, pr
   st.promote = std::move(promote);
   st.timeouts = timeouts;
   return {
-      [=](api_command& cmd) -> caf::result<api_reply> {
-        auto rp = self->make_response_promise<api_reply>();
-        run(self, std::move(cmd), [rp](api_reply r) mutable { rp.deliver(std::move(r)); });
+      [=](api_command& cmd) -> caf::result<api_answer> {
+        auto rp = self->make_response_promise<api_answer>();
+        run(self, std::move(cmd), [rp](api_answer r) mutable { rp.deliver(std::move(r)); });
         return rp;
       },
       [=](api_call& call) { run(self, std::move(call.command), std::move(call.done)); },

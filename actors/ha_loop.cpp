@@ -164,7 +164,7 @@ ha_loop_private::behavior_type ha_loop(self_ptr self, io_runtime* io, ha_setting
         r.view_json = json_text(view_json(s.view));
         return r;
       },
-      [=](pause_request& p) -> status_reply {
+      [=](pause_request& p) -> status_view {
         auto& s = self->state;
         if (s.paused != p.paused)
           log_ha()->info(p.paused ? "paused: nothing is dropped or copied" : "resumed");
@@ -176,29 +176,18 @@ ha_loop_private::behavior_type ha_loop(self_ptr self, io_runtime* io, ha_setting
           s.rebuild_readiness = true; // docs/slot-rules.md §1.6: re-check after a pause
           run_now(self);
         }
-        return {json_text(status_json(s))};
+        return status_of(s);
       },
-      [=](status_atom) -> status_reply { return {json_text(status_json(self->state))}; },
-      [=](ready_atom) -> readiness_reply {
-        readiness_reply r;
-        r.json = json_text(readiness_json(self->state, r.ready));
-        return r;
-      },
+      [=](status_atom) -> status_view { return status_of(self->state); },
+      [=](ready_atom) -> readiness_view { return readiness_of(self->state); },
       [=](final_atom) -> caf::result<final_positions_reply> {
         auto rp = self->make_response_promise<final_positions_reply>();
         ha::on_final_positions(self, rp);
         return rp;
       },
-      [=](candidate_atom) -> status_reply {
-        bool loses_nothing = false;
-        return {json_text(candidate_json(self->state, loses_nothing))};
-      },
-      [=](health_atom) -> health_reply {
-        health_reply r;
-        r.json = json_text(health_json(self->state, r.ok));
-        return r;
-      },
-      [=](metrics_atom) -> status_reply { return {metrics_text(self->state)}; },
+      [=](candidate_atom) -> candidate_view { return candidate_of(self->state); },
+      [=](health_atom) -> health_view { return health_of(self->state); },
+      [=](metrics_atom) -> metrics_view { return metrics_of(self->state); },
       [=](actors_atom) -> ha_helpers {
         auto& s = self->state;
         ha_helpers h{s.local, s.leader_conn, s.copier, {}};

@@ -1,12 +1,11 @@
-// GET /metrics: the HA loop's state in the Prometheus text format, built on
-// prometheus-cpp's core library (its registry, families and TextSerializer;
-// not its HTTP server). Each scrape fills a fresh registry from the state:
+// GET /metrics: the HA loop's state as Prometheus metric families, built on
+// prometheus-cpp's core library (its registry and families; app/api writes
+// them in the text format). Each scrape fills a fresh registry from the state:
 // slots that went away leave no stale series behind.
 #include <prometheus/counter.h>
 #include <prometheus/gauge.h>
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
-#include <prometheus/text_serializer.h>
 
 #include "actors/ha_state.hpp"
 
@@ -121,7 +120,7 @@ void guard_metrics(exposition& x, const ha_state& st) {
 
 } // namespace
 
-std::string metrics_text(const ha_state& st) {
+metrics_view metrics_of(const ha_state& st) {
   exposition x;
   x.constant = {{"scope", st.settings.cfg.scope}, {"name", st.my_name()}};
   auto& role = x.gauge("slotd_role", "The agent's role (1 for the current one).");
@@ -174,7 +173,7 @@ std::string metrics_text(const ha_state& st) {
   auto& errors = x.counter("slotd_errors_total", "Errors by kind.");
   for (auto& [kind, n] : st.errors_by_kind)
     set_counter(errors, {{"kind", kind}}, static_cast<double>(n));
-  return prometheus::TextSerializer().Serialize(x.registry.Collect());
+  return {x.registry.Collect()};
 }
 
 } // namespace slotd::actors

@@ -1,5 +1,6 @@
 // What the HA loop shows: GET /status, /readiness, /health, /metrics and
 // its part of GET /state. Plain functions over the state: no messages here.
+#include <algorithm>
 #include <cmath>
 #include <ctime>
 
@@ -58,33 +59,28 @@ bool logical_slot_ready(const ha_state& st, const std::string& name) {
 // 17+ with failover permanent slots: on a replica, each failover slot's sync
 // state and the slotsync prerequisites, each missing one by name; on a
 // primary, the synchronized_standby_slots in force and the replicas it
-// leaves out (standby_slots_json, whose alerts go to `alerts`). Null when not
-// relevant.
-json failover_json(const ha_state& st, json& alerts) {
+// leaves out (standby_slots_into, whose alerts go to `alerts`). None when
+// not relevant.
+std::optional<failover_view> failover_of(const ha_state& st, std::vector<alert>& alerts) {
   if (!st.local_snap || !model::has_failover_slots(server_major(st)) ||
       !model::has_failover_permanent_slots(st.view))
-    return nullptr;
+    return std::nullopt;
   const auto& snap = *st.local_snap;
-  json out = json::object();
-  if (!snap.failover_error.empty())
-    out["error"] = snap.failover_error;
-  auto standby_slots = standby_slots_json(st, alerts);
-  if (standby_slots.is_object())
-    out.update(standby_slots);
-  if (holds_lead(st))
+  failover_view out;
+  out.error = snap.failover_error;
+  standby_slots_into(st, out, alerts);
+  out.leads = holds_lead(st);
+  if (out.leads)
     return out;
-  out["prerequisites"] = {{"missing", model::missing_sync_prerequisites(snap.sync_settings)}};
-  json slots = json::object();
+  out.missing_prerequisites = model::missing_sync_prerequisites(snap.sync_settings);
+  for (auto& setting : out.missing_prerequisites)
+    alerts.push_back({"failover slots are not synced: " + setting + " is not set", "", setting});
   for (auto& [name, d] : st.desired)
     if (is_native_failover(st, name) && !failover_state(st, name))
-      slots[name] = {{"present", false}, {"ready", false}};
+      out.slots.push_back({name, false, false, false, std::nullopt, false});
   for (auto& f : snap.failover_slots)
-    slots[f.name] = {{"present", true},
-                     {"synced", f.synced},
-                     {"temporary", f.temporary},
-                     {"invalidation_reason", opt_str(f.invalidation_reason)},
-                     {"ready", model::is_failover_slot_ready(f)}};
-  out["slots"] = slots;
+    out.slots.push_back({f.name, true, f.synced, f.temporary, f.invalidation_reason, model::is_failover_slot_ready(f)});
+  std::sort(out.slots.begin(), out.slots.end(), [](auto& a, auto& b) { return a.name < b.name; });
   return out;
 }
 
@@ -140,126 +136,106 @@ std::string role_name(const ha_state& st) {
   return std::string(model::to_string(st.role));
 }
 
-// The slot copy under way, or null.
-static json copy_json(const ha_state& st) {
+// The slot copy under way, or none.
+static std::optional<copy_view> copy_of(const ha_state& st) {
   if (st.copy.phase == copy_phase::idle)
-    return nullptr;
-  return {{"phase", to_string(st.copy.phase)},
-          {"slots", st.copy.slots},
-          {"started_at", iso_time(st.copy.started_at)},
-          {"start_attempts", st.copy.start_attempts}};
+    return std::nullopt;
+  return copy_view{to_string(st.copy.phase), st.copy.slots, st.copy.started_at, st.copy.start_attempts};
 }
 
-json status_json(const ha_state& st) {
-  json slots = json::object();
+status_view status_of(const ha_state& st) {
+  status_view v;
   auto local = visible(st);
-  auto figures = slot_figures_of(st);
   bool replica = !holds_lead(st) && st.told == model::told_role::replica;
-  for (auto& f : figures) {
+  for (auto& f : slot_figures_of(st)) {
     const auto& s = local.at(f.name);
-    json js = {{"type", std::string(model::to_string(s.type))}, {"lsn", opt_lsn(position_of(s))}, {"active", s.active}};
+    slot_view sv;
+    sv.lsn = position_of(s);
     if (s.type == model::slot_type::logical) {
-      js["database"] = s.database;
-      js["plugin"] = s.plugin;
-      js["ready"] = logical_slot_ready(st, f.name);
-      if (replica) {
-        json b = nullptr;
-        if (f.behind_leader) {
-          b = {{"bytes", f.behind_leader->bytes}, {"seconds", std::round(f.behind_leader->seconds * 1000) / 1000}};
-          if (f.behind_leader->at_least)
-            b["seconds_at_least"] = true;
-        }
-        js["behind_leader"] = b;
-      }
+      sv.database = s.database;
+      sv.plugin = s.plugin;
+      sv.ready = logical_slot_ready(st, f.name);
+      sv.shows_behind = replica;
     }
-    add_slot_figures(js, f);
-    slots[f.name] = js;
+    sv.figures = f;
+    v.slots.push_back(std::move(sv));
   }
-  std::optional<pg::lsn> optime;
   if (st.local_snap)
-    optime = st.local_snap->in_recovery ? st.local_snap->replay_lsn : st.local_snap->current_lsn;
-  json alerts = json::array();
+    v.optime = st.local_snap->in_recovery ? st.local_snap->replay_lsn : st.local_snap->current_lsn;
   for (auto& slot : st.recopy_refused)
-    alerts.push_back({{"slot", slot}, {"alert", "re-copied too often: not copied again"}});
+    v.alerts.push_back({"re-copied too often: not copied again", slot, ""});
   if (st.server_down)
-    alerts.push_back({{"alert", "the local server is down after a slot copy; slotd starts it again with backoff (" +
-                                    std::to_string(st.copy.start_attempts) + " start attempts so far): " +
-                                    st.copy.error}});
+    v.alerts.push_back({"the local server is down after a slot copy; slotd starts it again with backoff (" +
+                        std::to_string(st.copy.start_attempts) + " start attempts so far): " + st.copy.error});
   if (!st.local_error.empty())
-    alerts.push_back({{"alert", "local server unreachable: " + st.local_error}});
+    v.alerts.push_back({"local server unreachable: " + st.local_error});
   if (st.told == model::told_role::replica && !st.leader_error.empty())
-    alerts.push_back({{"alert", "leader unreachable: " + st.leader_error}});
-  auto guard = wal_guard_json(st, alerts);
-  auto age = leader_sample_age(st);
-  json sample_age = age ? json(std::round(*age * 1000) / 1000) : json(nullptr);
-  auto failover = failover_json(st, alerts);
-  if (failover.contains("prerequisites"))
-    for (auto& setting : failover["prerequisites"]["missing"])
-      alerts.push_back({{"setting", setting},
-                        {"alert", "failover slots are not synced: " + setting.get<std::string>() + " is not set"}});
-  return {{"name", st.my_name()},
-          {"scope", st.settings.cfg.scope},
-          {"role", role_name(st)},
-          {"leader", st.told == model::told_role::primary ? json(st.my_name()) : opt_str(st.leader)},
-          {"optime", opt_lsn(optime)},
-          {"paused", st.paused},
-          {"restarting", st.restarting},
-          {"copy", copy_json(st)},
-          {"my_slot_name", model::slot_name_from_member_name(st.my_name())},
-          {"slots", slots},
-          {"slot_details_error", st.slot_details.error.empty() ? json(nullptr) : json(st.slot_details.error)},
-          {"leader_sample_age_seconds", sample_age},
-          {"wal_guard", guard},
-          {"alerts", alerts},
-          {"failover", failover},
-          {"as_of", iso_time(st.local_snap ? st.local_snap->as_of : wall_clock::time_point{})}};
+    v.alerts.push_back({"leader unreachable: " + st.leader_error});
+  v.wal_guard = wal_guard_view_of(st, v.alerts);
+  v.leader_sample_age = leader_sample_age(st);
+  v.failover = failover_of(st, v.alerts);
+  v.name = st.my_name();
+  v.scope = st.settings.cfg.scope;
+  v.role = role_name(st);
+  v.leader = st.told == model::told_role::primary ? std::optional<std::string>(st.my_name()) : st.leader;
+  v.paused = st.paused;
+  v.restarting = st.restarting;
+  v.copy = copy_of(st);
+  v.my_slot_name = model::slot_name_from_member_name(st.my_name());
+  v.slot_details_error = st.slot_details.error;
+  v.as_of = st.local_snap ? st.local_snap->as_of : wall_clock::time_point{};
+  return v;
 }
 
-json readiness_json(const ha_state& st, bool& ready) {
-  json out = {{"role", role_name(st)}, {"as_of", iso_time(st.local_snap ? st.local_snap->as_of : wall_clock::time_point{})}};
+readiness_view readiness_of(const ha_state& st) {
+  readiness_view out;
+  out.role = role_name(st);
+  out.as_of = st.local_snap ? st.local_snap->as_of : wall_clock::time_point{};
   if (holds_lead(st)) {
-    ready = true;
-    out["ready"] = true;
-    out["unready"] = json::array();
+    out.ready = out.leads = true;
     return out;
   }
   auto verdict = node_readiness_of(st);
-  ready = verdict.ready;
-  out["ready"] = ready;
-  out["unready"] = verdict.unready;
-  out["reasons"] = verdict.reasons.empty() ? json::object() : json(verdict.reasons);
-  if (!verdict.reason.empty())
-    out["reason"] = verdict.reason;
-  json pending = json::object();
-  for (auto& [name, x] : st.readiness.pending)
-    pending[name] = x ? json(x->value()) : json(nullptr);
-  out["pending"] = pending;
+  out.ready = verdict.ready;
+  out.unready = verdict.unready;
+  out.reasons = verdict.reasons;
+  out.reason = verdict.reason;
+  out.pending = st.readiness.pending;
   // 17+: failover slots counted by PostgreSQL's sync state.
-  int failover_total = 0, failover_ready = 0;
+  readiness_view::failover_count count;
   for (auto& [name, d] : st.desired)
     if (is_native_failover(st, name)) {
-      ++failover_total;
-      failover_ready += failover_slot_ready(st, name) ? 1 : 0;
+      ++count.total;
+      count.ready += failover_slot_ready(st, name) ? 1 : 0;
     }
-  if (failover_total > 0) {
-    out["failover_slots"] = {{"total", failover_total}, {"ready", failover_ready}};
+  if (count.total > 0) {
+    out.failover_slots = count;
     if (st.local_snap)
-      out["missing_prerequisites"] = model::missing_sync_prerequisites(st.local_snap->sync_settings);
+      out.missing_prerequisites = model::missing_sync_prerequisites(st.local_snap->sync_settings);
   }
   return out;
 }
 
-json health_json(const ha_state& st, bool& ok) {
-  bool loop_runs = st.ticks > 0;
-  ok = loop_runs && !st.server_down && (st.local_error.empty() || st.restarting);
-  json out = {{"ok", ok}, {"loop_runs", loop_runs}, {"cycles", st.cycles}, {"role", role_name(st)}};
+health_view health_of(const ha_state& st) {
+  health_view out;
+  out.loop_runs = st.ticks > 0;
+  out.ok = out.loop_runs && !st.server_down && (st.local_error.empty() || st.restarting);
+  out.cycles = st.cycles;
+  out.role = role_name(st);
   if (st.server_down)
-    out["detail"] = "the local server is down after a slot copy: starting it again (" + st.copy.error + ")";
+    out.detail = "the local server is down after a slot copy: starting it again (" + st.copy.error + ")";
   else if (st.restarting)
-    out["detail"] = "the local server is being restarted for a slot copy";
+    out.detail = "the local server is being restarted for a slot copy";
   else if (!st.local_error.empty())
-    out["detail"] = "local server unreachable: " + st.local_error;
+    out.detail = "local server unreachable: " + st.local_error;
   return out;
+}
+
+static json copy_dump(const ha_state& st) {
+  auto c = copy_of(st);
+  if (!c)
+    return nullptr;
+  return {{"phase", c->phase}, {"slots", c->slots}, {"started_at", iso_time(c->started_at)}, {"start_attempts", c->start_attempts}};
 }
 
 // What the next copy waits for (pg/model/copy_settle.hpp).
@@ -359,7 +335,7 @@ json dump_json(const ha_state& st) {
           {"copying", st.copying},
           {"restarting", st.restarting},
           {"server_down", st.server_down},
-          {"copy", copy_json(st)},
+          {"copy", copy_dump(st)},
           {"copies", st.copies},
           {"restarts", st.restarts},
           {"copy_failures", st.copy_failures},

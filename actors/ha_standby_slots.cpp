@@ -12,7 +12,6 @@
 
 namespace slotd::actors {
 
-using json = nlohmann::json;
 
 namespace {
 
@@ -103,38 +102,34 @@ std::optional<bool> standby_listed_here(const ha_state& st) {
   return std::find(left_out.begin(), left_out.end(), mine) == left_out.end();
 }
 
-json standby_slots_json(const ha_state& st, json& alerts) {
+void standby_slots_into(const ha_state& st, failover_view& out, std::vector<alert>& alerts) {
   if (!in_use(st))
-    return nullptr;
+    return;
   if (!holds_lead(st)) {
-    auto listed = standby_listed_here(st);
-    auto gap = protection_gap_here(st);
-    if (!gap.empty())
-      alerts.push_back({{"alert", "not ready to take over: " + gap}});
-    return {{"in_leader_synchronized_standby_slots", listed ? json(*listed) : json(nullptr)},
-            {"protection_gap", gap.empty() ? json(nullptr) : json(gap)}};
+    standby_listing_view listing{standby_listed_here(st), protection_gap_here(st)};
+    if (!listing.protection_gap.empty())
+      alerts.push_back({"not ready to take over: " + listing.protection_gap});
+    out.listing = std::move(listing);
+    return;
   }
   const auto& snap = *st.local_snap;
-  json out = {{"synchronized_standby_slots", snap.synchronized_standby_slots ? json(*snap.synchronized_standby_slots)
-                                                                              : json(nullptr)},
-              {"min_standbys", st.settings.cfg.failover_slots.min_standbys},
-              {"reduced_protection_seconds_total",
-               std::round(st.reduced_protection.seconds(ha_now(st)) * 1000) / 1000}};
-  if (!primary_knows(st) || !snap.standby_senders)
-    return out;
-  auto left_out = model::standby_slots_left_out(st.view, st.my_name(), snap.synchronized_standby_slots);
-  auto choice = model::choose_synchronized_standby_slots(st.view, st.my_name(), standby_input_of(st));
-  out["streaming"] = choice.streaming;
-  out["left_out"] = left_out;
-  out["kept_waiting"] = choice.kept_waiting;
-  if (!left_out.empty())
-    alerts.push_back({{"alert", "reduced protection: synchronized_standby_slots leaves out " + joined(left_out) +
-                                    " (not streaming): the consumers of failover slots may get ahead of "
-                                    "them, and they are not ready to take over"}});
-  if (!choice.kept_waiting.empty())
-    alerts.push_back({{"alert", "the consumers of failover slots wait for " + joined(choice.kept_waiting) +
-                                    ", which does not stream (failover_slots.leave_out_after, min_standbys)"}});
-  return out;
+  standby_slots_view v;
+  v.setting = snap.synchronized_standby_slots;
+  v.min_standbys = st.settings.cfg.failover_slots.min_standbys;
+  v.reduced_protection_seconds = st.reduced_protection.seconds(ha_now(st));
+  if (primary_knows(st) && snap.standby_senders) {
+    auto left_out = model::standby_slots_left_out(st.view, st.my_name(), snap.synchronized_standby_slots);
+    auto choice = model::choose_synchronized_standby_slots(st.view, st.my_name(), standby_input_of(st));
+    if (!left_out.empty())
+      alerts.push_back({"reduced protection: synchronized_standby_slots leaves out " + joined(left_out) +
+                        " (not streaming): the consumers of failover slots may get ahead of "
+                        "them, and they are not ready to take over"});
+    if (!choice.kept_waiting.empty())
+      alerts.push_back({"the consumers of failover slots wait for " + joined(choice.kept_waiting) +
+                        ", which does not stream (failover_slots.leave_out_after, min_standbys)"});
+    v.chosen = standby_slots_view::choice{choice.streaming, left_out, choice.kept_waiting};
+  }
+  out.standby = std::move(v);
 }
 
 } // namespace slotd::actors

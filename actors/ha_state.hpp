@@ -220,14 +220,14 @@ inline bool holds_lead(const ha_state& st) {
 // 17+ synchronized_standby_slots (ha_standby_slots.cpp): after each local
 // snapshot, the primary's clock of reduced protection; on a replica, whether
 // its leader's setting leaves it out; the /status part, alerts added to
-// `alerts` (null when failover slots are not in use).
+// `alerts` (nothing when failover slots are not in use).
 void observe_standby_slots(ha_state& st);
 void observe_streaming(ha_state& st); // after each local snapshot and each answered leader sample
 // A replica: why its leader's setting does not protect it ("" when it does
 // or no such rule: model::standby_protection_gap).
 std::string protection_gap_here(const ha_state& st);
 std::optional<bool> standby_listed_here(const ha_state& st); // a replica: listed by its leader; none: unknown
-nlohmann::json standby_slots_json(const ha_state& st, nlohmann::json& alerts);
+void standby_slots_into(const ha_state& st, failover_view& out, std::vector<alert>& alerts);
 
 // The audit trail (ha_audit.cpp): record an event of this node, in the ring
 // and the file; an advance through the per-slot summary; the summaries due
@@ -254,14 +254,15 @@ events_reply events_since(const ha_state& st, std::uint64_t since);
 // For the dump: the last event number, the run, the file and its lines dropped.
 nlohmann::json audit_dump(const ha_state& st);
 
-// JSON and text views of the state (ha_report.cpp).
-nlohmann::json status_json(const ha_state& st);
-nlohmann::json readiness_json(const ha_state& st, bool& ready);
-nlohmann::json candidate_json(const ha_state& st, bool& loses_nothing); // ha_candidate.cpp
-nlohmann::json health_json(const ha_state& st, bool& ok);
+// What the HA loop shows (actors/views.hpp; ha_report.cpp): typed values
+// that app/api renders. The state dump is JSON.
+status_view status_of(const ha_state& st);
+readiness_view readiness_of(const ha_state& st);
+candidate_view candidate_of(const ha_state& st); // ha_candidate.cpp
+health_view health_of(const ha_state& st);
+metrics_view metrics_of(const ha_state& st);     // ha_metrics.cpp
 nlohmann::json view_json(const model::cluster_view& view);
 nlohmann::json dump_json(const ha_state& st);
-std::string metrics_text(const ha_state& st); // ha_metrics.cpp
 // Per-slot figures of the visible local slots (pg/model/slot_figures.hpp).
 std::vector<model::slot_figures> slot_figures_of(const ha_state& st);
 // Whether a local logical slot is failover-ready here (a primary's always are).
@@ -269,9 +270,7 @@ bool slot_ready_here(const ha_state& st, const std::string& name);
 // The WAL-retention guard's verdict (pg/model/wal_guard.hpp), and as
 // /status shows it, with its alerts added to `alerts` (ha_slot_report.cpp).
 model::wal_guard_verdict wal_guard_of(const ha_state& st);
-nlohmann::json wal_guard_json(const ha_state& st, nlohmann::json& alerts);
-// A slot's figures into its /status entry; unknown figures are null.
-void add_slot_figures(nlohmann::json& js, const model::slot_figures& f);
+wal_guard_view wal_guard_view_of(const ha_state& st, std::vector<alert>& alerts);
 // Seconds since the newest sample of the leader's slots (replica), or none.
 std::optional<double> leader_sample_age(const ha_state& st);
 std::string role_name(const ha_state& st);

@@ -84,13 +84,13 @@ using ha_loop_actor = caf::typed_actor<                                    //
     caf::replies_to<follow_order>::with<demote_reply>,                     //
     caf::replies_to<promote_request>::with<promote_reply>,                 //
     caf::replies_to<cluster_update_request>::with<cluster_update_reply>,   //
-    caf::replies_to<pause_request>::with<status_reply>,                    //
-    caf::replies_to<status_atom>::with<status_reply>,                      //
-    caf::replies_to<ready_atom>::with<readiness_reply>,                    //
-    caf::replies_to<candidate_atom>::with<status_reply>,                   //
+    caf::replies_to<pause_request>::with<status_view>,                     //
+    caf::replies_to<status_atom>::with<status_view>,                       //
+    caf::replies_to<ready_atom>::with<readiness_view>,                     //
+    caf::replies_to<candidate_atom>::with<candidate_view>,                  //
     caf::replies_to<final_atom>::with<final_positions_reply>,              //
-    caf::replies_to<health_atom>::with<health_reply>,                      //
-    caf::replies_to<metrics_atom>::with<status_reply>,                     //
+    caf::replies_to<health_atom>::with<health_view>,                       //
+    caf::replies_to<metrics_atom>::with<metrics_view>,                     //
     caf::replies_to<actors_atom>::with<ha_helpers>,                        //
     caf::replies_to<events_request>::with<events_reply>,                   //
     caf::replies_to<dump_atom>::with<dump_reply>>;
@@ -101,11 +101,12 @@ using promote_handler_actor = caf::typed_actor<             //
     caf::replies_to<demote_request>::with<demote_reply>,    //
     caf::replies_to<dump_atom>::with<dump_reply>>;
 
-// The HTTP API's door to the actors: answers api_command with an HTTP-level
-// reply (JSON, or Prometheus text for metrics). api_call is the same for a
-// caller that is not an actor (the HTTP server on the I/O thread).
+// The HTTP API's door to the actors: answers api_command with the typed
+// reply of the actor that answered, or why there is none (app/api renders
+// it). api_call is the same for a caller that is not an actor (the HTTP
+// server on the I/O thread).
 using api_gateway_actor = caf::typed_actor<                 //
-    caf::replies_to<api_command>::with<api_reply>,          //
+    caf::replies_to<api_command>::with<api_answer>,         //
     caf::reacts_to<api_call>,                               //
     caf::replies_to<dump_atom>::with<dump_reply>>;
 

@@ -15,6 +15,7 @@
 #include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/atom.hpp>
 #include <caf/type_id.hpp>
+#include <nlohmann/json.hpp>
 
 #include "config/cluster_update.hpp"
 #include "config/config.hpp"
@@ -29,6 +30,7 @@
 #include "pg/model/slot_plan.hpp"
 #include "pg/slotfile/copy_selection.hpp"
 #include "pg/types/lsn.hpp"
+#include "actors/views.hpp"
 
 namespace slotd::actors {
 
@@ -298,6 +300,16 @@ enum class refusal {
   unavailable, // a part of the agent did not answer in time
 };
 
+constexpr std::string_view to_string(refusal r) {
+  switch (r) {
+  case refusal::none: return "none";
+  case refusal::bad_request: return "bad request";
+  case refusal::busy: return "busy";
+  case refusal::unavailable: return "unavailable";
+  }
+  return "refused";
+}
+
 struct promote_reply {
   refusal refused = refusal::none; // busy while another promote/demote or a copy runs
   std::string error;
@@ -342,20 +354,6 @@ struct cluster_update_reply {
   std::string view_json; // the new view
 };
 
-struct status_reply {
-  std::string json;
-};
-
-struct readiness_reply {
-  bool ready = false;
-  std::string json;
-};
-
-struct health_reply {
-  bool ok = false;
-  std::string json;
-};
-
 struct pause_request {
   bool paused = true;
 };
@@ -394,19 +392,31 @@ struct api_command {
   std::variant<api_read, promote_request, demote_request, cluster_update_request, pause_request, events_request> what;
 };
 
-// An HTTP-level answer: status code, content type and body.
-struct api_reply {
-  int status = 200;
-  std::string content_type = "application/json";
-  std::string body;
+// A command the agent could not answer: a part did not reply in time, or
+// is gone.
+struct api_failure {
+  refusal refused = refusal::unavailable;
+  std::string message;
 };
 
+// GET /state: every actor's dump, by actor name.
+struct state_reply {
+  nlohmann::json dumps;
+};
+
+// The gateway's answer to an api_command: the typed reply of the actor that
+// answered (app/api renders it), or why there is none.
+using api_answer = std::variant<api_failure, status_view, readiness_view, health_view, candidate_view, metrics_view,
+                                final_positions_reply, promote_reply, demote_reply, cluster_update_reply,
+                                events_reply, state_reply>;
+
 // From the HTTP server (on the I/O thread): run `command`, then call `done`
-// exactly once with the reply. `done` runs on a CAF thread and must hand the
-// reply back to the I/O thread itself (app/api/http_server.cpp posts it to its io_context).
+// exactly once with the answer. `done` runs on a CAF thread and must hand
+// the answer back to the I/O thread itself (app/api/http_server.cpp posts
+// it to its io_context).
 struct api_call {
   api_command command;
-  std::function<void(api_reply)> done;
+  std::function<void(api_answer)> done;
 };
 
 } // namespace slotd::actors
@@ -458,15 +468,17 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(slotd::actors::demote_reply)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(slotd::actors::follow_order)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(slotd::actors::cluster_update_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(slotd::actors::cluster_update_reply)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(slotd::actors::status_reply)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(slotd::actors::readiness_reply)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(slotd::actors::status_view)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(slotd::actors::readiness_view)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(slotd::actors::candidate_view)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(slotd::actors::metrics_view)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(slotd::actors::final_positions_reply)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(slotd::actors::health_reply)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(slotd::actors::health_view)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(slotd::actors::pause_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(slotd::actors::dump_reply)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(slotd::actors::events_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(slotd::actors::events_reply)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(slotd::actors::config_reload)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(slotd::actors::api_command)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(slotd::actors::api_reply)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(slotd::actors::api_answer)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(slotd::actors::api_call)

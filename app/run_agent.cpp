@@ -72,11 +72,9 @@ loop_answer ask_loop(caf::actor_system& sys, const actors::agent& agent, std::ch
   loop_answer out;
   self->request(agent.ha(), wait, actors::health_atom_v)
       .receive(
-          [&](actors::health_reply& r) {
+          [&](actors::health_view& h) {
             out.answered = true;
-            auto j = nlohmann::json::parse(r.json, nullptr, false);
-            out.runs = j.is_object() && j.contains("loop_runs") && j["loop_runs"].is_boolean() &&
-                       j["loop_runs"].get<bool>();
+            out.runs = h.loop_runs;
           },
           [&](caf::error&) {});
   return out;

@@ -28,7 +28,7 @@
 #include <spdlog/spdlog.h>
 
 #include "actors/api_gateway.hpp"
-#include "actors/api_replies.hpp"
+#include "app/api/replies.hpp"
 
 namespace slotd::api {
 
@@ -113,11 +113,11 @@ void warn_limit(http_server::core& c, const std::string& what) {
 }
 
 // The gateway's answer to `cmd`, or 503 when none comes in time.
-awaitable<actors::api_reply> ask_gateway(const core_ptr& c, actors::api_command& cmd) {
+awaitable<api_reply> ask_gateway(const core_ptr& c, actors::api_command& cmd) {
   struct pending {
     explicit pending(const asio::any_io_executor& ex) : timer(ex) {}
     asio::steady_timer timer;
-    std::optional<actors::api_reply> reply;
+    std::optional<api_reply> reply;
   };
   auto ex = co_await asio::this_coro::executor;
   auto p = std::make_shared<pending>(ex);
@@ -125,12 +125,12 @@ awaitable<actors::api_reply> ask_gateway(const core_ptr& c, actors::api_command&
   // Runs on a CAF thread: only posts to the I/O thread, where `p` lives,
   // and only while the server runs (the gate) and this request waits (`p`
   // is this coroutine's: the gateway never holds the timer).
-  auto done = [wp = std::weak_ptr<pending>(p), ex, gate = c->gate](actors::api_reply r) {
+  auto done = [wp = std::weak_ptr<pending>(p), ex, gate = c->gate](actors::api_answer a) {
     std::lock_guard lock(gate->m);
     if (!gate->open)
       return;
     if (auto waiting = wp.lock())
-      asio::post(ex, [waiting, r = std::move(r)]() mutable {
+      asio::post(ex, [waiting, r = render(a)]() mutable {
         waiting->reply = std::move(r);
         waiting->timer.cancel();
       });
@@ -143,11 +143,11 @@ awaitable<actors::api_reply> ask_gateway(const core_ptr& c, actors::api_command&
     co_await p->timer.async_wait(asio::redirect_error(use_awaitable, ec));
   }
   if (!p->reply)
-    co_return actors::error_reply(503, "the agent did not answer in time");
+    co_return error_reply(503, "the agent did not answer in time");
   co_return std::move(*p->reply);
 }
 
-response make_response(const actors::api_reply& r, unsigned version, bool keep_alive) {
+response make_response(const api_reply& r, unsigned version, bool keep_alive) {
   response res{static_cast<http::status>(r.status), version};
   res.set(http::field::server, "slotd");
   res.set(http::field::content_type, r.content_type);
@@ -179,7 +179,7 @@ struct refusal {
 };
 
 awaitable<void> refuse(beast::tcp_stream& stream, const core_ptr& c, const refusal& r) {
-  auto res = make_response(actors::error_reply(r.status, r.why), 11, false);
+  auto res = make_response(error_reply(r.status, r.why), 11, false);
   co_await write_response(stream, c, res);
   error_code ec;
   stream.socket().shutdown(tcp::socket::shutdown_send, ec);
@@ -266,13 +266,13 @@ awaitable<void> session(std::unique_ptr<connection> conn) {
                                               req[http::field::authorization].size()),
                              req.body()};
     auto routed = route(parts, o.auth);
-    actors::api_reply reply;
+    api_reply reply;
     if (auto* cmd = std::get_if<actors::api_command>(&routed)) {
       auto command = std::move(*cmd);
       reply = co_await ask_gateway(c, command);
     }
     else
-      reply = std::get<actors::api_reply>(std::move(routed));
+      reply = std::get<api_reply>(std::move(routed));
     bool keep_alive = req.keep_alive() && !c->stopping;
     auto res = make_response(reply, req.version(), keep_alive);
     if (reply.status == 405)

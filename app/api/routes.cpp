@@ -6,7 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "actors/api_replies.hpp"
+#include "app/api/replies.hpp"
 #include "actors/json_text.hpp"
 #include "config/cluster_update.hpp"
 #include "config/duration.hpp"
@@ -18,7 +18,6 @@ namespace {
 
 using json = nlohmann::json;
 using actors::api_command;
-using actors::error_reply;
 
 enum class endpoint {
   promote, demote, cluster, pause, resume, state, status, readiness, candidate, final_positions, health, metrics,
@@ -81,7 +80,7 @@ bool authorized(std::string_view header, const std::string& token) {
 
 // A JSON object body, or the 400 that says why it is not one. An empty body
 // is an empty object where `body_required` is false.
-std::variant<json, actors::api_reply> json_object(std::string_view body, std::string_view what, bool body_required) {
+std::variant<json, api_reply> json_object(std::string_view body, std::string_view what, bool body_required) {
   if (trim(body).empty()) {
     if (body_required)
       return error_reply(400, std::string(what) + " needs a JSON object body");
@@ -103,7 +102,7 @@ std::variant<json, actors::api_reply> json_object(std::string_view body, std::st
 
 // 400 for keys the endpoint does not know (a misspelt "timout" must not be
 // silently ignored).
-std::optional<actors::api_reply> unknown_keys(const json& j, std::string_view what,
+std::optional<api_reply> unknown_keys(const json& j, std::string_view what,
                                               std::initializer_list<std::string_view> known) {
   for (auto& [key, value] : j.items())
     if (std::find(known.begin(), known.end(), key) == known.end()) {
@@ -117,7 +116,7 @@ std::optional<actors::api_reply> unknown_keys(const json& j, std::string_view wh
 }
 
 // The body as a JSON object with only `known` keys, or the 400 saying why not.
-std::variant<json, actors::api_reply> checked_object(std::string_view body, std::string_view what, bool body_required,
+std::variant<json, api_reply> checked_object(std::string_view body, std::string_view what, bool body_required,
                                                      std::initializer_list<std::string_view> known) {
   auto parsed = json_object(body, what, body_required);
   if (auto* j = std::get_if<json>(&parsed))
@@ -128,7 +127,7 @@ std::variant<json, actors::api_reply> checked_object(std::string_view body, std:
 
 route_result promote_command(std::string_view body) {
   auto parsed = checked_object(body, "POST /promote", false, {"timeout", "handover_from"});
-  if (auto* err = std::get_if<actors::api_reply>(&parsed))
+  if (auto* err = std::get_if<api_reply>(&parsed))
     return *err;
   auto& j = std::get<json>(parsed);
   actors::promote_request req;
@@ -154,7 +153,7 @@ route_result promote_command(std::string_view body) {
 
 route_result demote_command(std::string_view body) {
   auto parsed = checked_object(body, "POST /demote", true, {"leader"});
-  if (auto* err = std::get_if<actors::api_reply>(&parsed))
+  if (auto* err = std::get_if<api_reply>(&parsed))
     return *err;
   auto& j = std::get<json>(parsed);
   if (!j.contains("leader"))
@@ -170,7 +169,7 @@ route_result cluster_command(std::string_view body) {
   // Checked as JSON first: yaml-cpp would also take YAML, and its messages
   // for broken JSON are less clear.
   auto parsed = json_object(body, "PUT /cluster", true);
-  if (auto* err = std::get_if<actors::api_reply>(&parsed))
+  if (auto* err = std::get_if<api_reply>(&parsed))
     return *err;
   auto update = config::parse_cluster_update(body, "PUT /cluster");
   if (!update.ok()) {
@@ -186,7 +185,7 @@ route_result cluster_command(std::string_view body) {
 route_result pause_command(std::string_view body, bool paused) {
   std::string_view what = paused ? "POST /pause" : "POST /resume";
   auto parsed = checked_object(body, what, false, {});
-  if (auto* err = std::get_if<actors::api_reply>(&parsed))
+  if (auto* err = std::get_if<api_reply>(&parsed))
     return *err;
   return api_command{actors::pause_request{paused}};
 }

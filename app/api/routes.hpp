@@ -9,6 +9,7 @@
 #include <variant>
 
 #include "actors/messages.hpp"
+#include "app/api/replies.hpp"
 
 namespace slotd::api {
 
@@ -28,7 +29,7 @@ struct auth_policy {
 };
 
 // Either an answer right away (an error, 4xx) or a command for the gateway.
-using route_result = std::variant<actors::api_reply, actors::api_command>;
+using route_result = std::variant<api_reply, actors::api_command>;
 
 route_result route(const http_request_parts& req, const auth_policy& auth);
 

@@ -18,7 +18,7 @@
 #include <thread>
 
 #include "actors/agent.hpp"
-#include "actors/api_replies.hpp"
+#include "app/api/replies.hpp"
 #include "actors/audit_log.hpp"
 #include "actors/io_bridge.hpp"
 #include "tests/support/pg_harness.hpp"
@@ -119,7 +119,7 @@ public:
     caf::scoped_actor self{sys_};
     json out;
     self->request(of(name).ha(), 10s, actors::status_atom_v)
-        .receive([&](actors::status_reply& r) { out = json::parse(r.json); },
+        .receive([&](actors::status_view& v) { out = api::status_json(v); },
                  [&](caf::error& e) { ADD_FAILURE() << caf::to_string(e); });
     return out;
   }
@@ -129,7 +129,8 @@ public:
     caf::scoped_actor self{sys_};
     std::string out;
     self->request(of(name).ha(), 10s, actors::metrics_atom_v)
-        .receive([&](actors::status_reply& r) { out = r.json; }, [&](caf::error& e) { ADD_FAILURE() << caf::to_string(e); });
+        .receive([&](actors::metrics_view& v) { out = api::metrics_text(v); },
+                 [&](caf::error& e) { ADD_FAILURE() << caf::to_string(e); });
     return out;
   }
 
@@ -138,10 +139,10 @@ public:
     json out;
     self->request(of(name).ha(), 10s, actors::ready_atom_v)
         .receive(
-            [&](actors::readiness_reply& r) {
-              out = json::parse(r.json);
+            [&](actors::readiness_view& v) {
+              out = api::readiness_json(v);
               if (ready)
-                *ready = r.ready;
+                *ready = v.ready;
             },
             [&](caf::error& e) { ADD_FAILURE() << caf::to_string(e); });
     return out;
@@ -199,7 +200,7 @@ public:
     caf::scoped_actor self{sys_};
     json out;
     self->request(of(name).ha(), 10s, actors::events_request{since})
-        .receive([&](actors::events_reply& r) { out = json::parse(actors::to_api_reply(r).body); },
+        .receive([&](actors::events_reply& r) { out = json::parse(api::to_api_reply(r).body); },
                  [&](caf::error& e) { ADD_FAILURE() << caf::to_string(e); });
     return out;
   }
@@ -221,7 +222,7 @@ public:
     caf::scoped_actor self{sys_};
     bool out = !paused;
     self->request(of(name).ha(), 10s, actors::pause_request{paused})
-        .receive([&](actors::status_reply& r) { out = json::parse(r.json)["paused"].get<bool>(); },
+        .receive([&](actors::status_view& v) { out = v.paused; },
                  [&](caf::error& e) { ADD_FAILURE() << caf::to_string(e); });
     return out;
   }

@@ -80,7 +80,7 @@ bool update_members_until(agents& a, const std::string& agent, const std::map<st
   u.members = members;
   auto reply = a.update(agent, u);
   if (reply.refused != actors::refusal::none) {
-    ADD_FAILURE() << "PUT /cluster: " << actors::http_status(reply.refused) << " " << reply.error;
+    ADD_FAILURE() << "PUT /cluster: " << actors::to_string(reply.refused) << " " << reply.error;
     return false;
   }
   if (!eventually([&] { return n.scalar("SHOW synchronized_standby_slots") == expected; })) {

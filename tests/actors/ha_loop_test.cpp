@@ -22,6 +22,7 @@
 #include "virtual_time.hpp"
 #include "actors/io_bridge.hpp"
 #include "actors/spawn.hpp"
+#include "app/api/replies.hpp"
 
 using namespace slotd;
 using namespace slotd::actors;
@@ -235,7 +236,7 @@ struct ha_loop_virtual : slotd::testing_support::virtual_time_test {
 
   demote_reply demote(const std::string& leader) { return answer<demote_reply>(ha, follow_order{leader}); }
 
-  json status() { return json::parse(answer<status_reply>(ha, status_atom_v).json, nullptr, false); }
+  json status() { return api::status_json(answer<status_view>(ha, status_atom_v)); }
 
   // The worker answers the final advance it holds.
   void release(final_advance_result r) {
@@ -458,9 +459,9 @@ TEST_F(ha_loop_virtual, demote_racing_a_promote_wins_and_the_promote_answers_bus
 // ha_metrics.cpp) for a replica whose copy is behind its leader.
 TEST_F(ha_loop_virtual, status_readiness_and_metrics_show_the_copy_behind_its_leader) {
   start();
-  auto before = answer<readiness_reply>(ha, ready_atom_v);
-  EXPECT_FALSE(before.ready) << "not told anything yet: " << before.json;
-  EXPECT_EQ(json::parse(before.json, nullptr, false)["role"], "waiting");
+  auto before = answer<readiness_view>(ha, ready_atom_v);
+  EXPECT_FALSE(before.ready) << "not told anything yet: " << api::readiness_json(before).dump();
+  EXPECT_EQ(before.role, "waiting");
 
   demote("node1");
   auto s = status();
@@ -474,7 +475,7 @@ TEST_F(ha_loop_virtual, status_readiness_and_metrics_show_the_copy_behind_its_le
   EXPECT_EQ(cdc["lsn"], at(0x100).str());
   EXPECT_EQ(cdc["behind_leader"]["bytes"], 0x100) << cdc.dump(2);
 
-  auto metrics = answer<status_reply>(ha, metrics_atom_v).json;
+  auto metrics = api::metrics_text(answer<metrics_view>(ha, metrics_atom_v));
   EXPECT_NE(metrics.find("slotd_copy_behind_bytes"), std::string::npos) << metrics;
   EXPECT_NE(metrics.find("slot=\"cdc\""), std::string::npos) << metrics;
   EXPECT_NE(metrics.find("\n" R"(slotd_role{)"), std::string::npos) << metrics;
@@ -487,8 +488,8 @@ TEST_F(ha_loop_virtual, readiness_waits_for_the_catalog_xmin_that_proves_the_cop
   start();
   demote("node1");
   auto readiness = [&] {
-    auto r = answer<readiness_reply>(ha, ready_atom_v);
-    return std::pair{r.ready, json::parse(r.json, nullptr, false)};
+    auto r = answer<readiness_view>(ha, ready_atom_v);
+    return std::pair{r.ready, api::readiness_json(r)};
   };
   auto [ready, body] = readiness();
   EXPECT_FALSE(ready) << body.dump(2);
@@ -509,8 +510,8 @@ TEST_F(ha_loop_virtual, health_and_alerts_while_the_server_is_down_after_a_copy)
   start();
   demote("node1");
   auto health = [&] {
-    auto r = answer<health_reply>(ha, health_atom_v);
-    return std::pair{r.ok, json::parse(r.json, nullptr, false)};
+    auto r = answer<health_view>(ha, health_atom_v);
+    return std::pair{r.ok, api::health_json(r)};
   };
   auto [ok, body] = health();
   EXPECT_TRUE(ok) << body.dump(2);

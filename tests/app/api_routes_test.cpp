@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "actors/api_replies.hpp"
+#include "app/api/replies.hpp"
 #include "app/api/routes.hpp"
 #include "tests/app/prometheus_parser.hpp"
 
@@ -21,8 +21,8 @@ api::route_result call(std::string_view method, std::string_view target, std::st
 }
 
 // The immediate answer (an error), or status 0 when routed to the gateway.
-actors::api_reply answer(const api::route_result& r) {
-  if (auto* a = std::get_if<actors::api_reply>(&r))
+api::api_reply answer(const api::route_result& r) {
+  if (auto* a = std::get_if<api::api_reply>(&r))
     return *a;
   return {0, "", ""};
 }
@@ -85,7 +85,7 @@ TEST(api_replies, events_are_json_lines_with_their_rule) {
   e.rule = "§4.5 advancing (to the leader's position)";
   e.advances = 3;
   r.events.push_back(e);
-  auto a = actors::to_api_reply(r);
+  auto a = api::to_api_reply(r);
   EXPECT_EQ(a.status, 200);
   auto j = nlohmann::json::parse(a.body);
   EXPECT_EQ(j["node"], "node2");
@@ -106,7 +106,7 @@ TEST(api_replies, events_are_json_lines_with_their_rule) {
   e.before.reset();
   e.after.reset();
   r.events = {e};
-  auto p = nlohmann::json::parse(actors::to_api_reply(r).body)["events"].at(0);
+  auto p = nlohmann::json::parse(api::to_api_reply(r).body)["events"].at(0);
   EXPECT_TRUE(p["slot"].is_null());
   EXPECT_TRUE(p["before"].is_null());
   EXPECT_FALSE(p.contains("advances"));
@@ -256,28 +256,31 @@ TEST(api_replies, typed_replies_become_the_contract_shapes) {
   p.role = "primary";
   p.ready = {"cdc"};
   p.advanced = {{"cdc", "0/3000060"}};
-  auto j = nlohmann::json::parse(actors::to_api_reply(p).body);
+  auto j = nlohmann::json::parse(api::to_api_reply(p).body);
   EXPECT_EQ(j, nlohmann::json::parse(R"({"role":"primary","ready":["cdc"],"unsafe":[],"reasons":{},"advanced":{"cdc":"0/3000060"}})"));
   p.refused = actors::refusal::busy;
   p.error = "a demote is already running";
-  auto busy = actors::to_api_reply(p);
+  auto busy = api::to_api_reply(p);
   EXPECT_EQ(busy.status, 409);
   EXPECT_EQ(nlohmann::json::parse(busy.body)["error"], "a demote is already running");
   actors::demote_reply d{actors::refusal::bad_request, "unknown member 'x'", "", ""};
-  EXPECT_EQ(actors::to_api_reply(d).status, 400);
+  EXPECT_EQ(api::to_api_reply(d).status, 400);
   actors::cluster_update_reply bad{actors::refusal::bad_request, "invalid cluster view", ""};
-  EXPECT_EQ(actors::to_api_reply(bad).status, 400);
+  EXPECT_EQ(api::to_api_reply(bad).status, 400);
   actors::final_positions_reply gone{actors::refusal::unavailable, "cannot read the data directory", ""};
-  EXPECT_EQ(actors::to_api_reply(gone).status, 503);
-  EXPECT_EQ(nlohmann::json::parse(actors::to_api_reply(gone).body)["error"], "cannot read the data directory");
+  EXPECT_EQ(api::to_api_reply(gone).status, 503);
+  EXPECT_EQ(nlohmann::json::parse(api::to_api_reply(gone).body)["error"], "cannot read the data directory");
   // Every refusal has its own status, and none of them is a success.
-  EXPECT_EQ(actors::http_status(actors::refusal::none), 200);
-  EXPECT_EQ(actors::http_status(actors::refusal::bad_request), 400);
-  EXPECT_EQ(actors::http_status(actors::refusal::busy), 409);
-  EXPECT_EQ(actors::http_status(actors::refusal::unavailable), 503);
-  EXPECT_EQ(actors::to_api_reply(actors::readiness_reply{false, "{}"}).status, 503);
-  EXPECT_EQ(actors::to_api_reply(actors::readiness_reply{true, "{}"}).status, 200);
-  EXPECT_EQ(actors::to_api_reply(actors::health_reply{false, "{}"}).status, 503);
+  EXPECT_EQ(api::http_status(actors::refusal::none), 200);
+  EXPECT_EQ(api::http_status(actors::refusal::bad_request), 400);
+  EXPECT_EQ(api::http_status(actors::refusal::busy), 409);
+  EXPECT_EQ(api::http_status(actors::refusal::unavailable), 503);
+  actors::readiness_view unready;
+  EXPECT_EQ(api::to_api_reply(unready).status, 503);
+  unready.ready = true;
+  EXPECT_EQ(api::to_api_reply(unready).status, 200);
+  EXPECT_EQ(api::to_api_reply(actors::health_view{}).status, 503);
+  EXPECT_EQ(api::render(actors::api_failure{actors::refusal::unavailable, "the HA loop did not answer"}).status, 503);
 }
 
 TEST(prometheus_parser, accepts_valid_and_rejects_invalid) {

@@ -93,7 +93,7 @@ TEST(CopyFaults, FailingStartIsRetriedUntilTheServerRuns) {
     bool ok = true;
     caf::scoped_actor self{t.a.system()};
     self->request(t.a.of("node2").ha(), 10s, actors::health_atom_v)
-        .receive([&](actors::health_reply& r) { ok = r.ok; }, [&](caf::error&) {});
+        .receive([&](actors::health_view& h) { ok = h.ok; }, [&](caf::error&) {});
     return !ok && t.a.status("node2")["alerts"].dump().find("down after a slot copy") != std::string::npos;
   }, 60s);
   EXPECT_TRUE(saw_down) << "the server was down without an alert or a failing /health";

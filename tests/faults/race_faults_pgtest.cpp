@@ -46,7 +46,7 @@ TEST(RaceFaults, LocalServerKilledDuringAdvances) {
     bool ok = false;
     caf::scoped_actor self{t.a.system()};
     self->request(t.a.of("node2").ha(), 10s, actors::health_atom_v)
-        .receive([&](actors::health_reply& r) { ok = r.ok; }, [&](caf::error&) {});
+        .receive([&](actors::health_view& h) { ok = h.ok; }, [&](caf::error&) {});
     return ok;
   }, 30s));
   EXPECT_EQ(t.loop()["restarts"].get<int>(), restarts_before) << "slotd restarted the server itself";
@@ -102,8 +102,8 @@ TEST(RaceFaults, PromoteAndDemoteAtOnce) {
     std::thread b([&] { d = t.a.demote("node2", "node1"); });
     a.join();
     b.join();
-    EXPECT_TRUE(p.refused == actors::refusal::none || p.refused == actors::refusal::busy) << actors::http_status(p.refused) << " " << p.error;
-    EXPECT_TRUE(d.refused == actors::refusal::none || d.refused == actors::refusal::busy) << actors::http_status(d.refused) << " " << d.error;
+    EXPECT_TRUE(p.refused == actors::refusal::none || p.refused == actors::refusal::busy) << actors::to_string(p.refused) << " " << p.error;
+    EXPECT_TRUE(d.refused == actors::refusal::none || d.refused == actors::refusal::busy) << actors::to_string(d.refused) << " " << d.error;
     EXPECT_FALSE(p.refused == actors::refusal::busy && d.refused == actors::refusal::busy) << "both refused";
     // The server was never promoted: whatever was said, demote it back.
     auto back = t.a.demote("node2", "node1");

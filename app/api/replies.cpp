@@ -1,8 +1,13 @@
-#include "actors/api_replies.hpp"
+#include "app/api/replies.hpp"
+
+#include <type_traits>
 
 #include "actors/audit_log.hpp"
+#include "actors/json_text.hpp"
 
-namespace slotd::actors {
+namespace slotd::api {
+
+using namespace actors;
 
 namespace {
 
@@ -59,7 +64,6 @@ api_reply to_api_reply(const cluster_update_reply& r) {
   return raw_json(200, r.view_json);
 }
 
-api_reply to_api_reply(const readiness_reply& r) { return raw_json(r.ready ? 200 : 503, r.json); }
 
 api_reply to_api_reply(const final_positions_reply& r) {
   if (r.refused != refusal::none)
@@ -67,7 +71,23 @@ api_reply to_api_reply(const final_positions_reply& r) {
   return raw_json(200, r.json);
 }
 
-api_reply to_api_reply(const health_reply& r) { return raw_json(r.ok ? 200 : 503, r.json); }
+api_reply to_api_reply(const api_failure& f) { return error_reply(http_status(f.refused), f.message); }
+
+api_reply to_api_reply(const state_reply& r) { return json_reply(200, r.dumps); }
+
+api_reply to_api_reply(const status_view& v) { return json_reply(200, status_json(v)); }
+
+api_reply to_api_reply(const readiness_view& v) { return json_reply(v.ready ? 200 : 503, readiness_json(v)); }
+
+api_reply to_api_reply(const health_view& v) { return json_reply(v.ok ? 200 : 503, health_json(v)); }
+
+api_reply to_api_reply(const candidate_view& v) { return json_reply(200, candidate_json(v)); }
+
+api_reply to_api_reply(const metrics_view& v) { return {200, metrics_content_type, metrics_text(v)}; }
+
+api_reply render(const api_answer& answer) {
+  return std::visit([](const auto& a) { return to_api_reply(a); }, answer);
+}
 
 api_reply to_api_reply(const events_reply& r) {
   using ordered = nlohmann::ordered_json;
@@ -78,4 +98,4 @@ api_reply to_api_reply(const events_reply& r) {
   return {200, "application/json", body.dump(-1, ' ', false, ordered::error_handler_t::replace)};
 }
 
-} // namespace slotd::actors
+} // namespace slotd::api
