@@ -4,6 +4,7 @@
 #include <sstream>
 #include <system_error>
 
+#include "pg/model/cluster_view.hpp"
 #include "pg/server/text_lines.hpp"
 #include "pg/slotfile/slot_state.hpp"
 
@@ -69,7 +70,7 @@ result<model::final_positions> read_logical_slot_files(const std::filesystem::pa
     if (ec)
       return failure(dir.string() + ": " + ec.message());
     auto name = it->path().filename().string();
-    if (!slotfile::valid_slot_name(name))
+    if (!model::is_valid_slot_name(name))
       continue; // not a slot (e.g. a slot being dropped, or slotd's staging)
     auto path = it->path() / "state";
     std::ifstream in(path, std::ios::binary);

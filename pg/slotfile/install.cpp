@@ -11,6 +11,7 @@
 #include <iterator>
 #include <system_error>
 
+#include "pg/model/cluster_view.hpp"
 #include "pg/server/fault_point.hpp"
 #include "pg/slotfile/slot_state.hpp"
 #include "pg/slotfile/snapshot_file.hpp"
@@ -205,7 +206,7 @@ result<void> stage_slot_files(const fs::path& data_dir, const std::vector<state_
   auto o = ownership_of(st);
   for (const auto& f : files) {
     // Re-check here too: a name is a path component.
-    if (!valid_slot_name(f.name))
+    if (!model::is_valid_slot_name(f.name))
       return fail("invalid slot name '" + f.name + "' for", data_dir, 0);
     auto parsed = parse_slot_state(f.bytes);
     if (!parsed)
@@ -238,7 +239,7 @@ result<void> install_staged_slot_files(const fs::path& data_dir, const std::vect
                                        std::vector<std::string>* committed) {
   const fs::path replslot = data_dir / "pg_replslot";
   for (const auto& n : names) {
-    if (!valid_slot_name(n))
+    if (!model::is_valid_slot_name(n))
       return fail("invalid slot name '" + n + "' for", data_dir, 0);
     if (auto r = commit_one(data_dir, n); !r)
       return r;
@@ -255,7 +256,7 @@ fs::path staged_slot_dir(const fs::path& data_dir, const std::string& name) {
 void remove_staged_slot_files(const fs::path& data_dir, const std::vector<std::string>& names) {
   std::error_code ec;
   for (const auto& n : names)
-    if (valid_slot_name(n))
+    if (model::is_valid_slot_name(n))
       fs::remove_all(staged_dir(data_dir / "pg_replslot", n), ec);
 }
 

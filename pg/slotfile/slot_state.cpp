@@ -66,15 +66,6 @@ std::optional<std::string> c_string(std::string_view b, std::size_t off) {
 
 } // namespace
 
-bool valid_slot_name(std::string_view name) {
-  if (name.empty() || name.size() >= name_size)
-    return false;
-  for (char c : name)
-    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'))
-      return false;
-  return true;
-}
-
 void write_checksum(std::string& bytes) {
   if (bytes.size() < header_size)
     return;

@@ -76,9 +76,6 @@ struct expected_slot {
 // Run this BEFORE stopping the server: a refused file leaves it running.
 result<slot_state> validate_slot_state(std::string_view bytes, const expected_slot& expected);
 
-// Slot names PostgreSQL accepts ([a-z0-9_]{1,63}); also keeps paths safe.
-bool valid_slot_name(std::string_view name);
-
 // Fix the checksum of a state file in place (tests build files with it).
 void write_checksum(std::string& bytes);
 

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "pg/model/cluster_view.hpp"
 #include "pg/slotfile/crc32c.hpp"
 #include "tests/pg/slotfile/slot_file_builder.hpp"
 
@@ -90,13 +91,15 @@ TEST(slot_state, validation_checks_name_kind_database_plugin_persistency) {
   EXPECT_FALSE(validate_slot_state(build_slot_file(unknown_layout), cdc_expected())); // plugin unknowable
 }
 
+// The one slot-name rule (pg/model/cluster_view.hpp) also keeps the paths
+// of installed slot files inside pg_replslot.
 TEST(slot_state, slot_names) {
-  EXPECT_TRUE(valid_slot_name("cdc_1"));
-  EXPECT_FALSE(valid_slot_name(""));
-  EXPECT_FALSE(valid_slot_name("../etc"));
-  EXPECT_FALSE(valid_slot_name("Cdc"));
-  EXPECT_FALSE(valid_slot_name(std::string(64, 'a')));
-  EXPECT_TRUE(valid_slot_name(std::string(63, 'a')));
+  EXPECT_TRUE(model::is_valid_slot_name("cdc_1"));
+  EXPECT_FALSE(model::is_valid_slot_name(""));
+  EXPECT_FALSE(model::is_valid_slot_name("../etc"));
+  EXPECT_FALSE(model::is_valid_slot_name("Cdc"));
+  EXPECT_FALSE(model::is_valid_slot_name(std::string(64, 'a')));
+  EXPECT_TRUE(model::is_valid_slot_name(std::string(63, 'a')));
 }
 
 } // namespace
