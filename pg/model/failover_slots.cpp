@@ -32,6 +32,19 @@ bool is_failover_slot_ready(const failover_slot_state& s) {
   return s.synced && !s.temporary && !s.invalidation_reason;
 }
 
+bool is_native_failover_slot(slot_type type, bool failover, int server_major) {
+  return has_failover_slots(server_major) && type == slot_type::logical && failover;
+}
+
+bool is_local_logical_slot_ready(bool holds_lead, bool native_failover, const failover_slot_state* sync_state,
+                                 bool proof_pending) {
+  if (holds_lead)
+    return true;
+  if (native_failover)
+    return sync_state && is_failover_slot_ready(*sync_state);
+  return !proof_pending;
+}
+
 std::vector<std::string> synchronized_standby_slot_names(const cluster_view& view, std::string_view my_name) {
   std::set<std::string> names;
   if (!view.use_slots)

@@ -55,6 +55,19 @@ struct failover_slot_state {
 // and not invalidated.
 bool is_failover_slot_ready(const failover_slot_state& s);
 
+// 17+: a permanent logical slot declared failover is PostgreSQL's to keep
+// on the replicas (slotsync), not slotd's to copy: its readiness is the
+// sync state, not slotd's readiness queue.
+bool is_native_failover_slot(slot_type type, bool failover, int server_major);
+
+// Whether a local logical slot is failover-ready on this node:
+// - on a node that holds the lead, always (its slots are its own);
+// - a native failover slot, by PostgreSQL's sync state (`sync_state`,
+//   null when the slot is not there: not ready);
+// - any other, when the readiness queue holds no pending proof for it.
+bool is_local_logical_slot_ready(bool holds_lead, bool native_failover, const failover_slot_state* sync_state,
+                                 bool proof_pending);
+
 // The physical slots on the primary `my_name` of its failover-capable
 // replicas: members other than me that stream from me through their own slot
 // (topology: not nostream, not cascading from another member) and are not

@@ -39,6 +39,28 @@ TEST(FailoverSlotReady, SyncedNotTemporaryNotInvalidated) {
   EXPECT_FALSE(is_failover_slot_ready({"s", true, false, std::string("wal_removed")}));
 }
 
+TEST(NativeFailoverSlot, LogicalAndDeclaredFailoverFrom17On) {
+  EXPECT_TRUE(is_native_failover_slot(slot_type::logical, true, 17));
+  EXPECT_TRUE(is_native_failover_slot(slot_type::logical, true, 18));
+  EXPECT_FALSE(is_native_failover_slot(slot_type::logical, true, 16)) << "before 17 slotd copies it";
+  EXPECT_FALSE(is_native_failover_slot(slot_type::logical, false, 17));
+  EXPECT_FALSE(is_native_failover_slot(slot_type::physical, true, 17));
+}
+
+TEST(LocalLogicalSlotReady, LeadThenSyncStateThenReadinessQueue) {
+  failover_slot_state synced{"cdc", true, false, std::nullopt};
+  failover_slot_state temporary{"cdc", true, true, std::nullopt};
+  // The lead: ready whatever else holds.
+  EXPECT_TRUE(is_local_logical_slot_ready(true, true, nullptr, true));
+  // A native failover slot: PostgreSQL's sync state only (the queue does not count).
+  EXPECT_TRUE(is_local_logical_slot_ready(false, true, &synced, true));
+  EXPECT_FALSE(is_local_logical_slot_ready(false, true, &temporary, false));
+  EXPECT_FALSE(is_local_logical_slot_ready(false, true, nullptr, false)) << "not there: not ready";
+  // A copy: ready once no proof is pending.
+  EXPECT_TRUE(is_local_logical_slot_ready(false, false, nullptr, false));
+  EXPECT_FALSE(is_local_logical_slot_ready(false, false, &synced, true));
+}
+
 TEST(SynchronizedStandbySlots, DirectFailoverCapableReplicasOnly) {
   auto v = view_of({node("node1"), node("node2"), node("Node-3"), node("nofo", nofailover()),
                     node("ns", nostream()), node("cascade", from("node2")), node("back", from("node1"))},
