@@ -233,7 +233,7 @@ advance_worker_private::behavior_type advance_worker(self_ptr self, io_runtime* 
         ++s.generation;
         auto rp = self->make_response_promise<final_advance_result>();
         auto targets = req.targets;
-        auto until = pg::clock::now() + req.timeout;
+        auto until = req.deadline;
         s.lane->submit(self, [rp, targets, until](pg::connection& conn, const pg::result<void>& connected) mutable
                        -> boost::asio::awaitable<sql_lane::continuation> {
           final_advance_result res;
@@ -273,7 +273,7 @@ advance_worker_private::behavior_type advance_worker(self_ptr self, io_runtime* 
                         {"ok", r.ok},
                         {"error", r.error}};
         j["last_results"] = last;
-        return {"advance_worker " + s.database, json_text(j)};
+        return {"advance_worker " + s.database, std::move(j)};
       },
   };
 }

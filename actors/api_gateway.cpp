@@ -117,7 +117,7 @@ void collect_state(self_ptr self, deliver_fn deliver) {
           .then(
               [g, id](dump_reply& r) {
                 auto key = g->out.contains(r.name) ? r.name + " #" + std::to_string(id) : r.name;
-                g->out[key] = json::parse(r.json, nullptr, false);
+                g->out[key] = std::move(r.state);
                 g->one_done();
               },
               [self, g, id](caf::error& e) {
@@ -211,7 +211,7 @@ api_gateway_actor::behavior_type api_gateway(self_ptr self, ha_loop_actor ha, pr
         return rp;
       },
       [=](api_call& call) { run(self, std::move(call.command), std::move(call.done)); },
-      [=](dump_atom) -> dump_reply { return {"api_gateway", json_text(gateway_dump(self->state))}; },
+      [=](dump_atom) -> dump_reply { return {"api_gateway", gateway_dump(self->state)}; },
   };
 }
 

@@ -36,7 +36,7 @@ void create_copies(self_ptr self, const std::vector<std::string>& names, const s
                 s.rebuild_readiness = true;
                 log_slots()->error("creating logical slot {} on this replica failed after {} ms: {}", n, ms,
                                    o.detail);
-                record_error(s, "copy", n, o.detail);
+                record_error(s, model::error_kind::copy, n, o.detail);
                 ++s.copy_failures;
                 s.copy_retry.failed(ha_now(s));
                 return;
@@ -68,7 +68,7 @@ void create_copies(self_ptr self, const std::vector<std::string>& names, const s
               // The creation may still run and finish unseen: every copy is
               // proven again (rebuilt readiness queue).
               s.rebuild_readiness = true;
-              record_error(s, "copy", n, "creating the copy: " + caf::to_string(e));
+              record_error(s, model::error_kind::copy, n, "creating the copy: " + caf::to_string(e));
               ++s.copy_failures;
               s.copy_retry.failed(ha_now(s));
             });

@@ -8,6 +8,7 @@
 // once. Nothing here blocks: every step is a request to another actor, with
 // a timeout.
 #include "actors/ha_steps.hpp"
+#include "pg/model/cycle_gate.hpp"
 #include "pg/model/sampling.hpp"
 #include "pg/model/topology.hpp"
 
@@ -22,7 +23,12 @@ void update_readiness(self_ptr self) {
   if (st.role != model::node_role::replica || !st.local_snap)
     return;
   auto local = model::visible_slots(st.local_snap->slots, server_major(st));
-  if (st.rebuild_readiness) {
+  model::recheck_facts facts{st.server_started_at, st.leader, st.demotes, st.resumes};
+  auto why = model::readiness_recheck(st.recheck_seen, facts);
+  st.recheck_seen = facts;
+  if (why != model::recheck_reason::none || st.rebuild_readiness) {
+    if (why != model::recheck_reason::none && why != model::recheck_reason::agent_start)
+      log_ha()->info("re-checking the readiness of every copy: {}", model::to_string(why));
     auto before = std::move(st.readiness.pending);
     st.readiness = model::rebuild_readiness_queue(local, st.view.ignore_slots, server_major(st));
     st.rebuild_readiness = false;
@@ -72,7 +78,7 @@ void update_readiness(self_ptr self) {
       should_log(st, "hsf-off")) {
     log_slots()->error("logical slot failover requires hot_standby_feedback = on on this replica "
                        "(check postgresql.auto.conf: ALTER SYSTEM may override it)");
-    record_error(st, "config", "", "hot_standby_feedback is off");
+    record_error(st, model::error_kind::config, "", "hot_standby_feedback is off");
   }
 }
 
@@ -125,11 +131,11 @@ void apply_full(self_ptr self, model::plan p) {
                 } else if (should_log(self->state, "create-" + c.name)) {
                   log_slots()->error("failed to create logical slot {} in database {} (plugin {}): {}", c.name,
                                      c.database, c.plugin, o.detail);
-                  record_error(self->state, "create", c.name, o.detail);
+                  record_error(self->state, model::error_kind::create, c.name, o.detail);
                 }
               },
               [self, c](caf::error& e) {
-                record_error(self->state, "create", c.name, caf::to_string(e));
+                record_error(self->state, model::error_kind::create, c.name, caf::to_string(e));
               });
     }
     std::vector<std::string> copies;
@@ -156,7 +162,7 @@ void apply_full(self_ptr self, model::plan p) {
             rest(not_dropped);
           },
           [self](caf::error& e) {
-            record_error(self->state, "local", "", "slot actions: " + caf::to_string(e));
+            record_error(self->state, model::error_kind::local, "", "slot actions: " + caf::to_string(e));
             end_tick(self, true);
           });
 }
@@ -187,21 +193,28 @@ void plan_and_apply(self_ptr self, const local_snapshot& snap, bool full) {
   else if (leader_sample_current(st))
     model::track_settling(st.settling, p.logical_copies,
                           model::awaited_on_leader(p.desired, snap.slots, in.leader_positions), in.now);
-  if (!full) {
-    const bool copy_now = p.role == model::node_role::replica && !p.logical_copies.empty() && !st.copying &&
-                          !st.restarting && !st.paused && st.copy_retry.allows(ha_now(st)) &&
-                          copy_settled(self, p.logical_copies);
-    if (!copy_now) {
-      // Between full cycles only the logical advances (freshness); none
-      // while a copy is under way (a slot about to be replaced).
-      if (!st.copying)
-        send_advances(self, p.logical_advances);
+  // A tick or a full cycle (pg/model/cycle_gate.hpp).
+  model::cycle_gate_input gi;
+  gi.full_due = full;
+  gi.replica = p.role == model::node_role::replica;
+  gi.copies_wanted = !p.logical_copies.empty();
+  gi.copying = st.copying;
+  gi.restarting = st.restarting;
+  gi.paused = st.paused;
+  gi.retry_allows = st.copy_retry.allows(ha_now(st));
+  auto gate = model::gate_cycle(gi);
+  if (!gate.copies)
+    p.logical_copies.clear(); // one copy at a time
+  if (!gate.advances)
+    p.logical_advances.clear();
+  if (!gate.full) {
+    if (!gate.settle_decides || !copy_settled(self, p.logical_copies)) {
+      send_advances(self, p.logical_advances);
       end_tick(self, false);
       return;
     }
     // A sample shows a slot to copy: this tick becomes a full cycle, and the
     // copy starts now rather than at the next one.
-    full = true;
     st.last_full_cycle = ha_now(st);
   }
   st.retention = p.retention;
@@ -216,10 +229,6 @@ void plan_and_apply(self_ptr self, const local_snapshot& snap, bool full) {
     end_tick(self, true);
     return;
   }
-  if (st.copying) {
-    p.logical_copies.clear(); // one copy at a time
-    p.logical_advances.clear();
-  }
   apply_full(self, std::move(p));
 }
 
@@ -232,7 +241,7 @@ void after_local(self_ptr self, local_snapshot snap, bool full, bool leader_samp
     st.local_error = snap.error.empty() ? "unreachable" : snap.error;
     st.copies_behind = true; // not known: read it again at the next sample
     if (!st.restarting)
-      record_error(st, "local", "", st.local_error);
+      record_error(st, model::error_kind::local, "", st.local_error);
     end_tick(self, full);
     return;
   }
@@ -247,10 +256,9 @@ void after_local(self_ptr self, local_snapshot snap, bool full, bool leader_samp
   st.local_error.clear();
   if (snap.started_at != st.server_started_at) {
     if (!st.server_started_at.empty())
-      log_ha()->info("the local server (re)started at {}: re-checking slots", snap.started_at);
+      log_ha()->info("the local server (re)started at {}", snap.started_at);
     st.server_started_at = snap.started_at;
-    st.rebuild_readiness = true; // docs/slot-rules.md §1.6: a restart re-checks readiness
-    st.wal_usage = {};           // a copy's restart installs slots: their kept WAL is a step, not growth
+    st.wal_usage = {}; // a copy's restart installs slots: their kept WAL is a step, not growth
     full = true;
   }
   st.local_snap = snap;

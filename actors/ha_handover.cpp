@@ -75,18 +75,11 @@ boost::asio::awaitable<stopped_reading> read_stopped(io_runtime* io, std::filesy
   co_return out;
 }
 
-json final_json(const ha_state& st, const model::final_positions& positions, const pg::server::control_data& control) {
-  json slots = json::object();
-  for (auto& [name, p] : positions)
-    slots[name] = {{"confirmed_flush_lsn", p.confirmed_flush.str()},
-                   {"restart_lsn", p.restart_lsn ? json(p.restart_lsn->str()) : json(nullptr)},
-                   {"source", p.from_sample ? "last sample" : "state file"}};
-  return {{"name", st.my_name()},
-          {"cluster_state", control.cluster_state},
-          {"clean_shutdown", control.clean_shutdown()},
-          {"checkpoint_lsn", control.checkpoint ? json(control.checkpoint->str()) : json(nullptr)},
-          {"slots", slots},
-          {"as_of", iso_time(wall_clock::now())}};
+final_positions_reply refused_final(refusal why, std::string error) {
+  final_positions_reply r;
+  r.refused = why;
+  r.error = std::move(error);
+  return r;
 }
 
 // The /final-positions answer as the candidate reads it: from member
@@ -142,9 +135,8 @@ handover_fetch parse_final(const http::result& r, const std::string& from) {
 void on_final_positions(self_ptr self, caf::typed_response_promise<final_positions_reply> rp) {
   auto& st = self->state;
   if (st.role != model::node_role::primary) {
-    rp.deliver(final_positions_reply{refusal::busy, "this node is not the primary (role " + role_name(st) +
-                                              "): only the old primary hands its final positions over",
-                                     ""});
+    rp.deliver(refused_final(refusal::busy, "this node is not the primary (role " + role_name(st) +
+                                                "): only the old primary hands its final positions over"));
     return;
   }
   const auto& pgc = st.settings.cfg.postgresql;
@@ -157,17 +149,24 @@ void on_final_positions(self_ptr self, caf::typed_response_promise<final_positio
         if (!r.done && r.error.empty())
           r.error = "reading the stopped server's data directory failed (see the log)";
         if (!r.refusal.empty()) {
-          rp.deliver(final_positions_reply{refusal::busy, r.refusal, ""});
+          rp.deliver(refused_final(refusal::busy, r.refusal));
         } else if (!r.error.empty()) {
           log_ha()->error("final positions: {}", r.error);
-          rp.deliver(final_positions_reply{refusal::unavailable, r.error, ""});
+          rp.deliver(refused_final(refusal::unavailable, r.error));
         } else {
           auto last =
               state.local_snap && !state.local_snap->in_recovery ? state.local_snap->slots : model::slot_cache{};
           auto positions = model::merge_final_positions(r.files, last);
           log_ha()->info("final positions handed over ({} slots, {}, checkpoint {})", positions.size(),
                          r.control.cluster_state, r.control.checkpoint ? r.control.checkpoint->str() : "?");
-          rp.deliver(final_positions_reply{refusal::none, "", json_text(final_json(state, positions, r.control))});
+          final_positions_reply out;
+          out.name = state.my_name();
+          out.cluster_state = r.control.cluster_state;
+          out.clean_shutdown = r.control.clean_shutdown();
+          out.checkpoint_lsn = r.control.checkpoint;
+          out.slots = std::move(positions);
+          out.as_of = wall_clock::now();
+          rp.deliver(std::move(out));
         }
       });
 }

@@ -75,7 +75,7 @@ ha_loop_private::behavior_type ha_loop(self_ptr self, io_runtime* io, ha_setting
             log_slots()->error("{}", text);
           break;
         }
-        record_error(s, "advance", rep.slot, rep.message);
+        record_error(s, model::error_kind::advance, rep.slot, rep.message);
       },
       [=](config_reload& r) {
         auto& s = self->state;
@@ -124,7 +124,7 @@ ha_loop_private::behavior_type ha_loop(self_ptr self, io_runtime* io, ha_setting
         s.role_source = "message";
         s.leader_snap.reset();
         s.leader_error.clear();
-        s.rebuild_readiness = true;
+        ++s.demotes; // docs/slot-rules.md §1.6: every copy is proven again
         set_leader(self, o.leader);
         clean_workers(self);
         run_now(self);
@@ -161,7 +161,7 @@ ha_loop_private::behavior_type ha_loop(self_ptr self, io_runtime* io, ha_setting
                        s.view.slots.size());
         set_leader(self, s.leader); // the leader's address may have changed
         run_now(self);
-        r.view_json = json_text(view_json(s.view));
+        r.view = s.view;
         return r;
       },
       [=](pause_request& p) -> status_view {
@@ -173,7 +173,7 @@ ha_loop_private::behavior_type ha_loop(self_ptr self, io_runtime* io, ha_setting
           self->send(s.copier, cancel_atom_v); // a copy that has not stopped the server yet
         if (!p.paused) {
           s.inactivity_floor = wall_clock::now(); // no retention drop for inactivity seen while paused
-          s.rebuild_readiness = true; // docs/slot-rules.md §1.6: re-check after a pause
+          ++s.resumes; // docs/slot-rules.md §1.6: re-check after a pause
           run_now(self);
         }
         return status_of(s);
@@ -196,7 +196,7 @@ ha_loop_private::behavior_type ha_loop(self_ptr self, io_runtime* io, ha_setting
         return h;
       },
       [=](events_request& r) -> events_reply { return events_since(self->state, r.since); },
-      [=](dump_atom) -> dump_reply { return {"ha_loop", json_text(dump_json(self->state))}; },
+      [=](dump_atom) -> dump_reply { return {"ha_loop", dump_json(self->state)}; },
   };
 }
 

@@ -172,7 +172,7 @@ metrics_view metrics_of(const ha_state& st) {
     protection.Add({}).Set(*in ? 1 : 0);
   auto& errors = x.counter("slotd_errors_total", "Errors by kind.");
   for (auto& [kind, n] : st.errors_by_kind)
-    set_counter(errors, {{"kind", kind}}, static_cast<double>(n));
+    set_counter(errors, {{"kind", std::string(model::to_string(kind))}}, static_cast<double>(n));
   return {x.registry.Collect()};
 }
 

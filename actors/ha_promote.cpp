@@ -162,7 +162,7 @@ void final_advance(self_ptr self, std::shared_ptr<promotion> p, const local_snap
   p->waiting = targets.size();
   for (auto& [db, slots] : targets) {
     auto now = ha_now(st);
-    final_advance_request far{slots, model::wait_for(model::promote_part::final_advance, p->deadline, now)};
+    final_advance_request far{slots, p->deadline + model::answer_slack(model::promote_part::final_advance)};
     self->request(worker_for(self, db), model::wait_for(model::promote_part::ha_loop, p->deadline, now), far)
         .then(
             [self, p](final_advance_result& res) {

@@ -27,12 +27,10 @@ model::slot_cache visible(const ha_state& st) { return visible_local_slots(st); 
 using model::position_of;
 
 
-// 17+: a failover slot is PostgreSQL's to sync; it is ready by
-// PostgreSQL's own state, not by slotd's readiness queue.
+// 17+: a failover slot is PostgreSQL's to sync (pg/model/failover_slots.hpp).
 bool is_native_failover(const ha_state& st, const std::string& name) {
   auto d = st.desired.find(name);
-  return model::has_failover_slots(server_major(st)) && d != st.desired.end() &&
-         d->second.type == model::slot_type::logical && d->second.failover;
+  return d != st.desired.end() && model::is_native_failover_slot(d->second.type, d->second.failover, server_major(st));
 }
 
 const model::failover_slot_state* failover_state(const ha_state& st, const std::string& name) {
@@ -44,15 +42,10 @@ const model::failover_slot_state* failover_state(const ha_state& st, const std::
   return nullptr;
 }
 
-bool failover_slot_ready(const ha_state& st, const std::string& name) {
-  auto* f = failover_state(st, name);
-  return f && model::is_failover_slot_ready(*f);
-}
-
-// A local logical slot's readiness for /status and /metrics.
+// A local logical slot's readiness for /status, /readiness and /metrics.
 bool logical_slot_ready(const ha_state& st, const std::string& name) {
-  return holds_lead(st) || (is_native_failover(st, name) ? failover_slot_ready(st, name)
-                                                         : !st.readiness.pending.contains(name));
+  return model::is_local_logical_slot_ready(holds_lead(st), is_native_failover(st, name), failover_state(st, name),
+                                            st.readiness.pending.contains(name));
 }
 
 
@@ -206,7 +199,7 @@ readiness_view readiness_of(const ha_state& st) {
   for (auto& [name, d] : st.desired)
     if (is_native_failover(st, name)) {
       ++count.total;
-      count.ready += failover_slot_ready(st, name) ? 1 : 0;
+      count.ready += logical_slot_ready(st, name) ? 1 : 0;
     }
   if (count.total > 0) {
     out.failover_slots = count;
@@ -293,7 +286,10 @@ json dump_json(const ha_state& st) {
     queue[name] = x ? json(x->value()) : json(nullptr);
   json errors = json::array();
   for (auto& e : st.errors)
-    errors.push_back({{"at", iso_time(e.at)}, {"kind", e.kind}, {"slot", e.slot}, {"text", e.text}});
+    errors.push_back({{"at", iso_time(e.at)}, {"kind", model::to_string(e.kind)}, {"slot", e.slot}, {"text", e.text}});
+  json errors_by_kind = json::object();
+  for (auto& [kind, n] : st.errors_by_kind)
+    errors_by_kind[std::string(model::to_string(kind))] = n;
   json diags = json::array();
   for (auto& d : st.diagnostics)
     diags.push_back(d.text);
@@ -349,7 +345,7 @@ json dump_json(const ha_state& st) {
           {"restarts_by_slot", st.restarts_by_slot},
           {"diagnostics", diags},
           {"errors", errors},
-          {"errors_by_kind", st.errors_by_kind},
+          {"errors_by_kind", errors_by_kind},
           {"workers", workers},
           {"worker_failures", st.worker_failures},
           {"view", view_json(st.view)}};

@@ -18,11 +18,14 @@
 #include "actors/ha_settings.hpp"
 #include "actors/json_text.hpp"
 #include "actors/interfaces.hpp"
+#include "actors/view_json.hpp"
 #include "config/cluster_update.hpp"
 #include "pg/model/audit.hpp"
 #include "pg/model/candidate.hpp"
 #include "pg/model/copy_settle.hpp"
+#include "pg/model/error_kind.hpp"
 #include "pg/model/readiness.hpp"
+#include "pg/model/readiness_recheck.hpp"
 #include "pg/model/slot_figures.hpp"
 #include "pg/model/wal_guard.hpp"
 #include "pg/model/slot_plan.hpp"
@@ -33,7 +36,7 @@ class io_runtime;
 
 struct error_entry {
   wall_clock::time_point at;
-  std::string kind; // "local", "leader", "drop", "create", "advance", "copy", ...
+  model::error_kind kind = model::error_kind::local;
   std::string slot;
   std::string text;
 };
@@ -158,7 +161,14 @@ struct ha_state {
   std::vector<std::string> recopy_requests;
   std::set<std::string> recopy_refused;
   model::readiness_queue readiness;
-  bool rebuild_readiness = true;
+  // docs/slot-rules.md §1.6 (pg/model/readiness_recheck.hpp): the facts
+  // whose change rebuilds the readiness queue, as last seen, and the
+  // counters of the orders among them. `rebuild_readiness`: a rebuild for
+  // another cause (a copy's creation that may finish unseen).
+  std::optional<model::recheck_facts> recheck_seen;
+  std::uint64_t demotes = 0;
+  std::uint64_t resumes = 0;
+  bool rebuild_readiness = false;
   // slot → since when it waits to be proven safe (its copy, or following a
   // new leader); and how long the last wait took.
   std::map<std::string, wall_clock::time_point> pending_since;
@@ -192,7 +202,7 @@ struct ha_state {
 
   // Errors, for status, metrics and the dump.
   std::deque<error_entry> errors;
-  std::map<std::string, std::uint64_t> errors_by_kind;
+  std::map<model::error_kind, std::uint64_t> errors_by_kind;
   std::map<std::string, std::chrono::steady_clock::time_point> log_limits;
 
   const std::string& my_name() const { return settings.cfg.name; }
@@ -261,7 +271,6 @@ readiness_view readiness_of(const ha_state& st);
 candidate_view candidate_of(const ha_state& st); // ha_candidate.cpp
 health_view health_of(const ha_state& st);
 metrics_view metrics_of(const ha_state& st);     // ha_metrics.cpp
-nlohmann::json view_json(const model::cluster_view& view);
 nlohmann::json dump_json(const ha_state& st);
 // Per-slot figures of the visible local slots (pg/model/slot_figures.hpp).
 std::vector<model::slot_figures> slot_figures_of(const ha_state& st);

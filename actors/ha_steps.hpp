@@ -36,7 +36,7 @@ model::cycle_input make_input(const ha_state& st, const local_snapshot& snap);
 
 // ha_support.cpp
 bool should_log(ha_state& st, const std::string& key, std::chrono::seconds every = 60s);
-void record_error(ha_state& st, const std::string& kind, const std::string& slot, const std::string& text);
+void record_error(ha_state& st, model::error_kind kind, const std::string& slot, const std::string& text);
 void log_diagnostics(ha_state& st, const std::vector<model::diagnostic>& ds);
 std::set<std::string> take_local_outcomes(ha_state& s, const local_actions& done,
                                           const std::vector<action_outcome>& outcomes);

@@ -22,7 +22,7 @@ bool should_log(ha_state& st, const std::string& key, std::chrono::seconds every
   return true;
 }
 
-void record_error(ha_state& st, const std::string& kind, const std::string& slot, const std::string& text) {
+void record_error(ha_state& st, model::error_kind kind, const std::string& slot, const std::string& text) {
   st.errors.push_back({wall_clock::now(), kind, slot, text});
   while (st.errors.size() > 50)
     st.errors.pop_front();
@@ -44,7 +44,7 @@ void log_diagnostics(ha_state& st, const std::vector<model::diagnostic>& ds) {
       break;
     case model::severity::error:
       log_slots()->error("{}", d.text);
-      record_error(st, "model", d.slot, d.text);
+      record_error(st, model::error_kind::model, d.slot, d.text);
       break;
     }
   }
@@ -98,9 +98,10 @@ leader_target target_for(const ha_state& st, const std::optional<std::string>& l
 void set_leader(self_ptr self, std::optional<std::string> leader) {
   auto& st = self->state;
   // Another leader: every copy is proven again against it (its positions
-  // and catalog_xmin, not the previous leader's).
-  if (leader != st.leader)
-    st.rebuild_readiness = true;
+  // and catalog_xmin, not the previous leader's). update_readiness compares
+  // the leader with the one it last saw (model::readiness_recheck): a
+  // change that reverts before the next look is not seen, which is right
+  // only because nothing was proven against the other leader meanwhile.
   st.leader = std::move(leader);
   self->send(st.leader_conn, target_for(st, st.leader));
 }
@@ -142,7 +143,7 @@ void on_copier_down(self_ptr self, caf::down_msg& msg) {
   if (!msg.reason || msg.reason == caf::exit_reason::user_shutdown)
     return;
   log_ha()->error("the slot copier ended ({}): starting a new one", caf::to_string(msg.reason));
-  record_error(st, "copier", "", "slot copier ended: " + caf::to_string(msg.reason));
+  record_error(st, model::error_kind::copier, "", "slot copier ended: " + caf::to_string(msg.reason));
   st.copying = st.restarting = st.server_down = false;
   st.copy = copy_report{};
   start_copier(self);
@@ -170,7 +171,7 @@ void on_worker_down(self_ptr self, caf::down_msg& msg) {
     ++st.worker_failures;
     log_ha()->error("the advance worker for database {} ended ({}); a new one starts when needed", it->first,
                     caf::to_string(msg.reason));
-    record_error(st, "worker", "", "advance worker for database " + it->first + " ended: " +
+    record_error(st, model::error_kind::worker, "", "advance worker for database " + it->first + " ended: " +
                                        caf::to_string(msg.reason));
     st.workers.erase(it);
     st.full_cycle_due = true; // at the next tick (a worker that keeps dying is not restarted in a loop)
@@ -251,7 +252,7 @@ bool start_copy(self_ptr self, const std::vector<std::string>& all, const std::v
   auto split = split_by_method(st, all);
   if (!split.refusal.empty() && server_major(st) > 0 && should_log(st, "copy-method")) {
     log_slots()->error("not copying logical slot(s): {}", split.refusal);
-    record_error(st, "config", "", split.refusal);
+    record_error(st, model::error_kind::config, "", split.refusal);
   }
   if (!split.create.empty())
     create_copies(self, split.create, recopies);
@@ -304,7 +305,7 @@ void on_copy_report(self_ptr self, copy_report& r) {
   bool was_down = st.server_down;
   st.server_down = r.phase == copy_phase::server_down;
   if (st.server_down && !was_down)
-    record_error(st, "server", "", "the local server is down after a slot copy: " + r.error);
+    record_error(st, model::error_kind::server, "", "the local server is down after a slot copy: " + r.error);
   // The server back after a failed start (server_down → idle) or a copy that
   // ended: a full cycle at once.
   bool ended = was_down && !st.server_down;
@@ -322,8 +323,7 @@ void on_copy_report(self_ptr self, copy_report& r) {
       // Only copies that restarted the server count toward the limit (the
       // slots that were refused before the stop do not).
       for (auto& n : st.copy_recopies)
-        if (std::none_of(r.refused.begin(), r.refused.end(),
-                         [&](const std::string& why) { return why.rfind(n + ":", 0) == 0; }))
+        if (std::none_of(r.refused.begin(), r.refused.end(), [&](const model::refused_slot& x) { return x.slot == n; }))
           st.recopies.record(n, ha_now(st));
     }
     auto now = wall_clock::now();
@@ -344,7 +344,7 @@ void on_copy_report(self_ptr self, copy_report& r) {
     }
     if (!r.error.empty()) {
       ++st.copy_failures;
-      record_error(st, "copy", fmt::format("{}", fmt::join(r.slots, ",")), r.error);
+      record_error(st, model::error_kind::copy, fmt::format("{}", fmt::join(r.slots, ",")), r.error);
     }
     st.last_copy = fmt::format("{}: {}{}", fmt::join(r.slots, ", "),
                                r.installed.empty() ? "not installed" : "installed " + fmt::format("{}", fmt::join(r.installed, ", ")),
@@ -396,7 +396,7 @@ std::set<std::string> take_local_outcomes(ha_state& s, const local_actions& done
     }
     if (should_log(s, action + "-" + o.slot))
       log_slots()->error("{} of replication slot {} failed: {}", action, o.slot, o.detail);
-    record_error(s, std::string(error_kind(o.action)), o.slot, o.detail);
+    record_error(s, model::error_kind_of(o.action), o.slot, o.detail);
   }
   return not_dropped;
 }

@@ -201,7 +201,7 @@ leader_connection_private::behavior_type leader_connection(self_ptr self, io_run
         j["conninfo"] = st.leader ? pg::redact_conninfo(st.conninfo) : "";
         j["snapshots"] = st.snapshots;
         j["slot_file_fetches"] = st.fetches;
-        return {"leader_connection", json_text(j)};
+        return {"leader_connection", std::move(j)};
       },
   };
 }

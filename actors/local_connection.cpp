@@ -248,7 +248,7 @@ local_connection_private::behavior_type local_connection(self_ptr self, io_runti
         nlohmann::json j = self->state.lane->dump();
         j["snapshots"] = self->state.snapshots;
         j["action_batches"] = self->state.action_batches;
-        return {"local_connection", json_text(j)};
+        return {"local_connection", std::move(j)};
       },
   };
 }

@@ -23,8 +23,10 @@
 #include "pg/model/audit.hpp"
 #include "pg/model/cluster_view.hpp"
 #include "pg/model/copy_prerequisites.hpp"
+#include "pg/model/error_kind.hpp"
 #include "pg/model/failover_slots.hpp"
 #include "pg/model/promote_deadline.hpp"
+#include "pg/model/promotion.hpp"
 #include "pg/model/local_slot.hpp"
 #include "pg/model/slot_figures.hpp"
 #include "pg/model/slot_plan.hpp"
@@ -92,30 +94,9 @@ struct local_actions {
   std::optional<std::vector<std::string>> synchronized_standby_slots;
 };
 
-// A slot action of the local connection or an advance worker.
-enum class slot_action { drop, create_physical, advance_physical, create_logical, set_standby_slots };
-// Its name in logs ("create physical").
-constexpr std::string_view to_string(slot_action a) {
-  switch (a) {
-  case slot_action::drop: return "drop";
-  case slot_action::create_physical: return "create physical";
-  case slot_action::advance_physical: return "advance physical";
-  case slot_action::create_logical: return "create logical";
-  case slot_action::set_standby_slots: return "set synchronized_standby_slots";
-  }
-  return "?";
-}
-// Its kind in slotd_errors_total{kind} when it fails.
-constexpr std::string_view error_kind(slot_action a) {
-  switch (a) {
-  case slot_action::drop: return "drop";
-  case slot_action::create_physical:
-  case slot_action::create_logical: return "create";
-  case slot_action::advance_physical: return "advance";
-  case slot_action::set_standby_slots: return "set";
-  }
-  return "?";
-}
+// A slot action of the local connection or an advance worker
+// (pg/model/error_kind.hpp: its log name and its error kind).
+using model::slot_action;
 
 struct action_outcome {
   std::string slot; // set_standby_slots: the value set
@@ -218,7 +199,7 @@ struct copy_report {
   bool finished = false;              // this copy is over (the server may still be down)
   bool stopped = false;               // it stopped the server (one restart)
   std::vector<std::string> installed; // slot files now in pg_replslot
-  std::vector<std::string> refused;   // "slot: why", validated before any stop
+  std::vector<model::refused_slot> refused; // left out, checked before any stop
   std::string error;                  // what went wrong, if anything
   bool cancelled = false;             // dropped before the stop (demote, PUT /cluster, SIGHUP, pause)
   unsigned start_attempts = 0;
@@ -247,7 +228,12 @@ struct advance_report {
 
 struct final_advance_request {
   std::map<std::string, pg::lsn> targets;
-  std::chrono::milliseconds timeout{30000};
+  // The promote's deadline for the final advance (pg/model/
+  // promote_deadline.hpp): the worker stops there. Always set by the
+  // sender: the default (the clock's epoch) has passed. It is a time of the
+  // actor system's clock, which in slotd is the steady clock the worker
+  // reads (pg::clock).
+  std::chrono::steady_clock::time_point deadline{};
 };
 
 struct final_advance_result {
@@ -325,7 +311,12 @@ struct promote_reply {
 struct final_positions_reply {
   refusal refused = refusal::none;
   std::string error;
-  std::string json;
+  std::string name;          // this node
+  std::string cluster_state; // pg_controldata's ("shut down" after a clean shutdown)
+  bool clean_shutdown = false;
+  std::optional<pg::lsn> checkpoint_lsn;
+  model::final_positions slots;
+  wall_clock::time_point as_of{};
 };
 
 struct demote_request {
@@ -351,7 +342,7 @@ struct cluster_update_request {
 struct cluster_update_reply {
   refusal refused = refusal::none;
   std::string error;
-  std::string view_json; // the new view
+  model::cluster_view view; // the new view
 };
 
 struct pause_request {
@@ -377,10 +368,11 @@ struct events_reply {
   std::uint64_t missed = 0; // events after `since` no longer kept
 };
 
-// A JSON-able snapshot of an actor's state, serialised.
+// An actor's state for GET /state: a JSON tree (the dump has no fixed
+// shape; it is for people and tools that read JSON).
 struct dump_reply {
   std::string name;
-  std::string json;
+  nlohmann::json state;
 };
 
 // ------------------------------------------------------------------ api

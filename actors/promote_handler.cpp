@@ -103,7 +103,7 @@ promote_handler_actor::behavior_type promote_handler(self_ptr self, ha_loop_acto
                             {"demotes", st.demotes},
                             {"last_result", st.last_result},
                             {"last_at", iso_time(st.last_at)}};
-        return {"promote_handler", json_text(j)};
+        return {"promote_handler", std::move(j)};
       },
   };
 }

@@ -149,7 +149,7 @@ void on_local_facts(self_ptr self, std::vector<wanted_copy> wanted, std::vector<
         candidates.push_back({w.name, w.database});
   auto verdict = model::check_copy_prerequisites(local.facts, leader, candidates);
   for (auto& r : verdict.refused) {
-    log_slots()->error("will not copy logical slot {}", r);
+    log_slots()->error("will not copy logical slot {}", model::to_string(r));
     st.current.refused.push_back(r);
   }
   if (!verdict.blocking.empty())
@@ -158,7 +158,7 @@ void on_local_facts(self_ptr self, std::vector<wanted_copy> wanted, std::vector<
     return std::find(verdict.allowed.begin(), verdict.allowed.end(), f.name) == verdict.allowed.end();
   });
   if (files.empty())
-    return give_up(self, fmt::format("not stopping the server: {}", fmt::join(verdict.refused, "; ")));
+    return give_up(self, "not stopping the server: " + model::joined(verdict.refused));
   st.current.phase = copy_phase::restarting;
   report(self);
   auto settings = st.settings;
@@ -184,9 +184,9 @@ void on_fetched(self_ptr self, std::vector<wanted_copy> wanted, fetched_slot_fil
   auto sel = sf::select_copy_files(wanted, f.files);
   st.current.refused = sel.refused;
   for (auto& r : sel.refused)
-    log_slots()->warn("will not copy logical slot {}", r);
+    log_slots()->warn("will not copy logical slot {}", model::to_string(r));
   if (sel.files.empty())
-    return give_up(self, "nothing to install: " + fmt::format("{}", fmt::join(sel.refused, "; ")));
+    return give_up(self, "nothing to install: " + model::joined(sel.refused));
   for (auto& file : sel.files)
     if (file.snapshot.empty())
       log_slots()->info("logical slot {}: no decoding snapshot at its restart_lsn on the leader, where it has "
@@ -334,7 +334,7 @@ slot_copier_private::behavior_type slot_copier(self_ptr self, io_runtime* io, co
                             {"error", s.current.error},
                             {"last_copy", s.last},
                             {"restart_log", s.restart_log}};
-        return {"slot_copier", json_text(j)};
+        return {"slot_copier", std::move(j)};
       },
   };
 }

@@ -1,6 +1,5 @@
-// The cluster view as JSON: what GET /status and /state show and PUT /cluster
-// answers, in the shapes of slotd.yaml.
-#include "actors/ha_state.hpp"
+#include "actors/view_json.hpp"
+
 #include "config/duration.hpp"
 #include "config/size.hpp"
 

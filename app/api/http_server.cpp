@@ -126,11 +126,12 @@ awaitable<api_reply> ask_gateway(const core_ptr& c, actors::api_command& cmd) {
   // and only while the server runs (the gate) and this request waits (`p`
   // is this coroutine's: the gateway never holds the timer).
   auto done = [wp = std::weak_ptr<pending>(p), ex, gate = c->gate](actors::api_answer a) {
+    auto rendered = render(a); // outside the lock: stop() never waits for a render
     std::lock_guard lock(gate->m);
     if (!gate->open)
       return;
     if (auto waiting = wp.lock())
-      asio::post(ex, [waiting, r = render(a)]() mutable {
+      asio::post(ex, [waiting, r = std::move(rendered)]() mutable {
         waiting->reply = std::move(r);
         waiting->timer.cancel();
       });

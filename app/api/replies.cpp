@@ -4,6 +4,7 @@
 
 #include "actors/audit_log.hpp"
 #include "actors/json_text.hpp"
+#include "actors/view_json.hpp"
 
 namespace slotd::api {
 
@@ -61,14 +62,13 @@ api_reply to_api_reply(const demote_reply& r) {
 api_reply to_api_reply(const cluster_update_reply& r) {
   if (r.refused != refusal::none)
     return error_reply(http_status(r.refused), r.error);
-  return raw_json(200, r.view_json);
+  return json_reply(200, view_json(r.view));
 }
-
 
 api_reply to_api_reply(const final_positions_reply& r) {
   if (r.refused != refusal::none)
     return error_reply(http_status(r.refused), r.error);
-  return raw_json(200, r.json);
+  return json_reply(200, final_positions_json(r));
 }
 
 api_reply to_api_reply(const api_failure& f) { return error_reply(http_status(f.refused), f.message); }

@@ -59,6 +59,8 @@ nlohmann::json status_json(const actors::status_view& v);
 nlohmann::json readiness_json(const actors::readiness_view& v);
 nlohmann::json health_json(const actors::health_view& v);
 nlohmann::json candidate_json(const actors::candidate_view& v);
+// GET /final-positions's body (a successful reply).
+nlohmann::json final_positions_json(const actors::final_positions_reply& r);
 // The Prometheus text exposition (version 0.0.4) of the metric families.
 std::string metrics_text(const actors::metrics_view& v);
 

@@ -1,5 +1,6 @@
 // The HA loop's views (actors/views.hpp) as the HTTP API shows them:
-// GET /status, /readiness, /health and /candidate in JSON (docs/api.md),
+// GET /status, /readiness, /health, /candidate and /final-positions in JSON
+// (docs/api.md),
 // /metrics in the Prometheus text format. Unknown figures are null.
 #include <cmath>
 
@@ -239,6 +240,20 @@ json candidate_json(const actors::candidate_view& v) {
           {"leader_sample", leader_sample},
           {"members", members},
           {"as_of", iso_time(v.as_of)}};
+}
+
+json final_positions_json(const actors::final_positions_reply& r) {
+  json slots = json::object();
+  for (auto& [name, p] : r.slots)
+    slots[name] = {{"confirmed_flush_lsn", p.confirmed_flush.str()},
+                   {"restart_lsn", opt_lsn(p.restart_lsn)},
+                   {"source", p.from_sample ? "last sample" : "state file"}};
+  return {{"name", r.name},
+          {"cluster_state", r.cluster_state},
+          {"clean_shutdown", r.clean_shutdown},
+          {"checkpoint_lsn", opt_lsn(r.checkpoint_lsn)},
+          {"slots", slots},
+          {"as_of", iso_time(r.as_of)}};
 }
 
 std::string metrics_text(const actors::metrics_view& v) { return prometheus::TextSerializer().Serialize(v.families); }

@@ -24,14 +24,14 @@ prerequisites_verdict check_copy_prerequisites(const node_facts& local, const no
   int free = local.max_replication_slots - local.slots_in_use;
   for (auto& s : slots) {
     if (!local.databases.contains(s.database)) {
-      v.refused.push_back(s.name + ": database " + s.database + " does not exist here");
+      v.refused.push_back({s.name, "database " + s.database + " does not exist here"});
       continue;
     }
     if (!local.slot_names.contains(s.name)) {
       if (free <= 0) {
-        v.refused.push_back(s.name + ": no free replication slot here (max_replication_slots = " +
-                            std::to_string(local.max_replication_slots) + ", " +
-                            std::to_string(local.slots_in_use) + " in use)");
+        v.refused.push_back({s.name, "no free replication slot here (max_replication_slots = " +
+                                         std::to_string(local.max_replication_slots) + ", " +
+                                         std::to_string(local.slots_in_use) + " in use)"});
         continue;
       }
       --free;

@@ -18,6 +18,8 @@
 #include <string>
 #include <vector>
 
+#include "pg/model/refused_slot.hpp"
+
 namespace slotd::model {
 
 struct node_facts {
@@ -38,7 +40,7 @@ struct copy_candidate {
 
 struct prerequisites_verdict {
   std::vector<std::string> blocking;   // the copy as a whole may not happen
-  std::vector<std::string> refused;    // "slot: why" for single slots
+  std::vector<refused_slot> refused;   // single slots left out
   std::vector<std::string> allowed;    // slots that may be installed
   bool ok() const { return blocking.empty() && !allowed.empty(); }
 };

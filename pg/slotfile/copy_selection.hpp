@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "pg/model/refused_slot.hpp"
 #include "pg/slotfile/install.hpp"
 
 namespace slotd::pg::slotfile {
@@ -29,7 +30,7 @@ struct leader_slot_file {
 
 struct copy_selection {
   std::vector<state_file> files;    // to install
-  std::vector<std::string> refused; // "slot: why"
+  std::vector<model::refused_slot> refused;
 };
 
 copy_selection select_copy_files(const std::vector<wanted_slot>& wanted, const std::vector<leader_slot_file>& files);

@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <optional>
 
 #include "actors/agent.hpp"
@@ -98,7 +99,7 @@ local_connection_actor::behavior_type fake_local(local_connection_actor::pointer
       },
       [=](facts_atom) -> local_facts { return {true, "", {}}; },
       [=](details_atom) -> slot_details_reply { return {true, "", {}}; },
-      [=](dump_atom) -> dump_reply { return {"local_connection", "{}"}; },
+      [=](dump_atom) -> dump_reply { return {"local_connection", nlohmann::json::object()}; },
   };
 }
 
@@ -115,7 +116,7 @@ leader_connection_actor::behavior_type fake_leader(leader_connection_actor::poin
         return s;
       },
       [=](fetch_slot_files&) -> fetched_slot_files { return {false, "not in this test", {}, {}}; },
-      [=](dump_atom) -> dump_reply { return {"leader_connection", "{}"}; },
+      [=](dump_atom) -> dump_reply { return {"leader_connection", nlohmann::json::object()}; },
   };
 }
 
@@ -125,7 +126,7 @@ slot_copier_actor::behavior_type fake_copier(slot_copier_actor::pointer, world* 
       [=](recopies_made&) {},
       [=](cancel_atom) { ++w->copier_cancels; },
       [=](stop_atom) -> bool { return true; },
-      [=](dump_atom) -> dump_reply { return {"slot_copier", "{}"}; },
+      [=](dump_atom) -> dump_reply { return {"slot_copier", nlohmann::json::object()}; },
   };
 }
 
@@ -149,7 +150,7 @@ advance_worker_actor::behavior_type fake_worker(advance_worker_actor::pointer se
       [=](dump_atom) -> dump_reply {
         if (w->held_final && w->held_final->pending())
           w->held_final->deliver(w->release_with);
-        return {"advance_worker", "{}"};
+        return {"advance_worker", nlohmann::json::object()};
       },
   };
 }
@@ -206,6 +207,7 @@ struct ha_loop_virtual : slotd::testing_support::virtual_time_test {
     cdc.type = model::slot_type::logical;
     cdc.database = "app";
     cdc.plugin = "pgoutput";
+    cdc.retention = cdc_retention;
     c.cluster.slots["cdc"] = cdc;
     s.request_timeout = 15s;
     s.spawners.copier = [this](caf::actor_system& sys, ha_loop_actor) {
@@ -256,6 +258,7 @@ struct ha_loop_virtual : slotd::testing_support::virtual_time_test {
   }
 
   world w;
+  model::retention_policy cdc_retention; // the permanent slot cdc's
   io_runtime io;
   ha_loop_actor ha;
   std::vector<caf::actor> spawned;
@@ -375,10 +378,11 @@ TEST_F(ha_loop_virtual, a_final_advance_that_never_answers_is_given_up_at_the_de
   demote("node1");
   w.hold_finals = true;
   std::optional<promote_reply> reply;
+  auto asked_at = sys.clock().now();
   ask<promote_reply>(ha, promote_request{10s}, reply);
   sched.run();
   ASSERT_EQ(w.finals.size(), 1u);
-  EXPECT_EQ(w.finals[0].timeout, 10s) << "the worker's budget ends at the deadline";
+  EXPECT_EQ(w.finals[0].deadline, asked_at + 10s) << "the worker stops at the promote's deadline";
   pass(11s);
   EXPECT_FALSE(reply.has_value()) << "the loop waits for the worker until the deadline plus its slack";
   pass(1500ms);
@@ -538,4 +542,89 @@ TEST_F(ha_loop_virtual, health_and_alerts_while_the_server_is_down_after_a_copy)
   EXPECT_TRUE(ok) << body.dump(2);
   alerts = status()["alerts"].dump();
   EXPECT_EQ(alerts.find("down after a slot copy"), std::string::npos) << alerts;
+}
+
+// GET /candidate (typed): a replica whose copy is not proven yet would lose
+// changes, and says which slot and why; once proven it loses nothing. The
+// members' addresses come with it (slotctl candidates asks them all).
+TEST_F(ha_loop_virtual, candidate_says_what_a_promotion_would_lose) {
+  start();
+  demote("node1");
+  auto c = answer<candidate_view>(ha, candidate_atom_v);
+  EXPECT_EQ(c.name, "node2");
+  EXPECT_EQ(c.leader, "node1");
+  EXPECT_FALSE(c.verdict.loses_nothing);
+  ASSERT_EQ(c.verdict.slots.size(), 1u);
+  EXPECT_EQ(c.verdict.slots[0].name, "cdc");
+  EXPECT_FALSE(c.verdict.slots[0].ready);
+  EXPECT_FALSE(c.verdict.reasons.empty());
+  ASSERT_TRUE(c.verdict.slots[0].behind.has_value());
+  EXPECT_EQ(c.verdict.slots[0].behind->bytes, 0x100u) << "the leader's cdc is at 0x200, the copy at 0x100";
+  EXPECT_EQ(c.replay_lsn, at(0x300));
+  ASSERT_TRUE(c.sample.has_value());
+  EXPECT_EQ(c.sample->leader, "node1");
+  EXPECT_EQ(c.members.size(), 3u);
+
+  w.leader.slots["node2"].catalog_xmin = pg::xid(700);
+  pass(3s);
+  c = answer<candidate_view>(ha, candidate_atom_v);
+  EXPECT_TRUE(c.verdict.loses_nothing) << ::testing::PrintToString(c.verdict.reasons);
+  EXPECT_TRUE(c.verdict.slots[0].ready);
+}
+
+// The WAL-retention guard in /status: a permanent slot that keeps more WAL
+// than its warn level is flagged, with an alert naming the slot; below the
+// level, neither.
+TEST_F(ha_loop_virtual, status_flags_a_slot_past_its_retention_level) {
+  cdc_retention.warn = 0x180; // the copy keeps 0x300 - 0x100 = 0x200 bytes
+  start();
+  demote("node1");
+  auto v = answer<status_view>(ha, status_atom_v);
+  ASSERT_EQ(v.wal_guard.verdict.slots.size(), 1u);
+  EXPECT_EQ(v.wal_guard.verdict.slots[0].name, "cdc");
+  EXPECT_EQ(v.wal_guard.verdict.slots[0].kept, 0x200u);
+  EXPECT_EQ(v.wal_guard.verdict.slots[0].level, model::retention_level::warn);
+  auto flagged = std::find_if(v.alerts.begin(), v.alerts.end(), [](auto& a) { return a.slot == "cdc"; });
+  ASSERT_NE(flagged, v.alerts.end()) << api::status_json(v)["alerts"].dump();
+  EXPECT_NE(flagged->text.find("retention warn"), std::string::npos) << flagged->text;
+
+  // The copy moves on: it keeps less than the level.
+  w.local.slots["cdc"] = logical_slot("cdc", 0x200);
+  pass(3s);
+  v = answer<status_view>(ha, status_atom_v);
+  ASSERT_EQ(v.wal_guard.verdict.slots.size(), 1u);
+  EXPECT_EQ(v.wal_guard.verdict.slots[0].level, model::retention_level::ok);
+  EXPECT_TRUE(std::none_of(v.alerts.begin(), v.alerts.end(), [](auto& a) { return a.slot == "cdc"; }))
+      << api::status_json(v)["alerts"].dump();
+}
+
+// docs/slot-rules.md §1.6 in the loop: a proven copy stays ready while
+// nothing calls for a re-check, even when the proof is gone from the leader
+// (the queue is not re-run for nothing); a resume, and a demote to the same
+// leader, put it back in the queue, where it waits for a proof again.
+TEST_F(ha_loop_virtual, a_resume_and_a_demote_re_check_every_proven_copy) {
+  start();
+  demote("node1");
+  auto ready = [&] { return answer<readiness_view>(ha, ready_atom_v).ready; };
+  w.leader.slots["node2"].catalog_xmin = pg::xid(700);
+  pass(3s);
+  ASSERT_TRUE(ready());
+
+  w.leader.slots["node2"].catalog_xmin.reset(); // the proof is gone on the leader
+  pass(3s);
+  EXPECT_TRUE(ready()) << "no re-check due: the copy stays proven";
+
+  answer<status_view>(ha, pause_request{true});
+  answer<status_view>(ha, pause_request{false});
+  pass(3s);
+  EXPECT_FALSE(ready()) << "a resume re-checks every copy";
+  EXPECT_TRUE(answer<readiness_view>(ha, ready_atom_v).pending.contains("cdc"));
+
+  w.leader.slots["node2"].catalog_xmin = pg::xid(700);
+  pass(3s);
+  ASSERT_TRUE(ready());
+  w.leader.slots["node2"].catalog_xmin.reset();
+  demote("node1"); // the same leader
+  pass(3s);
+  EXPECT_FALSE(ready()) << "a demote re-checks every copy, even to the same leader";
 }

@@ -77,7 +77,7 @@ ha_loop_actor::behavior_type fake_ha(ha_loop_actor::stateful_pointer<fake_ha_sta
           r.ready = {"cdc"};
           rp.deliver(std::move(r));
         }
-        return {"fake", "{}"};
+        return {"fake", nlohmann::json::object()};
       },
   };
 }

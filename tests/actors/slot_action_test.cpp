@@ -1,5 +1,5 @@
-// The typed slot actions between actors: each has its log name and the
-// error kind that slotd_errors_total{kind} documents (docs/api.md).
+// The typed slot actions between actors: each has its log name (its error
+// kind: tests/pg/model/error_kind_test.cpp), and a failure its cause.
 #include <gtest/gtest.h>
 
 #include "actors/messages.hpp"
@@ -7,15 +7,10 @@
 namespace slotd::actors {
 namespace {
 
-TEST(slot_action, names_and_error_kinds) {
+TEST(slot_action, names) {
   EXPECT_EQ(to_string(slot_action::drop), "drop");
   EXPECT_EQ(to_string(slot_action::create_physical), "create physical");
   EXPECT_EQ(to_string(slot_action::set_standby_slots), "set synchronized_standby_slots");
-  EXPECT_EQ(error_kind(slot_action::drop), "drop");
-  EXPECT_EQ(error_kind(slot_action::create_physical), "create");
-  EXPECT_EQ(error_kind(slot_action::create_logical), "create");
-  EXPECT_EQ(error_kind(slot_action::advance_physical), "advance");
-  EXPECT_EQ(error_kind(slot_action::set_standby_slots), "set");
 }
 
 TEST(slot_action, a_failure_carries_the_server_message_and_sqlstate) {

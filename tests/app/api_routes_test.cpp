@@ -265,9 +265,9 @@ TEST(api_replies, typed_replies_become_the_contract_shapes) {
   EXPECT_EQ(nlohmann::json::parse(busy.body)["error"], "a demote is already running");
   actors::demote_reply d{actors::refusal::bad_request, "unknown member 'x'", "", ""};
   EXPECT_EQ(api::to_api_reply(d).status, 400);
-  actors::cluster_update_reply bad{actors::refusal::bad_request, "invalid cluster view", ""};
+  actors::cluster_update_reply bad{actors::refusal::bad_request, "invalid cluster view", {}};
   EXPECT_EQ(api::to_api_reply(bad).status, 400);
-  actors::final_positions_reply gone{actors::refusal::unavailable, "cannot read the data directory", ""};
+  actors::final_positions_reply gone{actors::refusal::unavailable, "cannot read the data directory"};
   EXPECT_EQ(api::to_api_reply(gone).status, 503);
   EXPECT_EQ(nlohmann::json::parse(api::to_api_reply(gone).body)["error"], "cannot read the data directory");
   // Every refusal has its own status, and none of them is a success.

@@ -201,3 +201,32 @@ TEST(api_views, metrics_are_prometheus_text_and_every_answer_has_its_status) {
   EXPECT_EQ(state.status, 200);
   EXPECT_EQ(json::parse(state.body)["ha_loop"]["cycles"], 3);
 }
+
+TEST(api_views, final_positions_and_the_cluster_view_are_typed_until_rendered) {
+  actors::final_positions_reply f;
+  f.name = "node1";
+  f.cluster_state = "shut down";
+  f.clean_shutdown = true;
+  f.checkpoint_lsn = at(0x5000028);
+  f.slots["cdc"] = model::final_position{at(0x4000000), std::nullopt, true};
+  auto reply = api::to_api_reply(f);
+  EXPECT_EQ(reply.status, 200);
+  auto j = json::parse(reply.body);
+  EXPECT_EQ(j["checkpoint_lsn"], "0/5000028");
+  EXPECT_EQ(j["clean_shutdown"], true);
+  EXPECT_EQ(j["slots"]["cdc"], json::parse(R"({"confirmed_flush_lsn":"0/4000000","restart_lsn":null,
+                                               "source":"last sample"})"));
+  f.refused = actors::refusal::busy;
+  f.error = "this node is not the primary";
+  EXPECT_EQ(api::to_api_reply(f).status, 409);
+
+  actors::cluster_update_reply u;
+  model::member m;
+  m.name = "node1";
+  m.host = "10.0.0.1";
+  m.port = 5432;
+  u.view.members["node1"] = m;
+  auto view = json::parse(api::to_api_reply(u).body);
+  EXPECT_EQ(view["members"]["node1"]["host"], "10.0.0.1");
+  EXPECT_EQ(view["members"]["node1"]["port"], 5432);
+}

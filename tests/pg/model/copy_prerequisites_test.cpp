@@ -24,6 +24,13 @@ node_facts leader() {
   return f;
 }
 
+bool has(const std::vector<refused_slot>& v, const std::string& slot, const std::string& part) {
+  for (auto& r : v)
+    if (r.slot == slot && r.why.find(part) != std::string::npos)
+      return true;
+  return false;
+}
+
 bool has(const std::vector<std::string>& v, const std::string& part) {
   for (auto& s : v)
     if (s.find(part) != std::string::npos)
@@ -72,8 +79,8 @@ TEST(CopyPrerequisites, MissingDatabaseAndNoFreeSlotRefuseSingleSlots) {
   local.max_replication_slots = 2; // one free
   auto v = check_copy_prerequisites(local, leader(), {{"a", "app"}, {"b", "app"}, {"old", "app"}, {"c", "nope"}});
   EXPECT_EQ(v.allowed, (std::vector<std::string>{"a", "old"})) << "old replaces itself in place";
-  EXPECT_TRUE(has(v.refused, "b: no free replication slot"));
-  EXPECT_TRUE(has(v.refused, "c: database nope does not exist"));
+  EXPECT_TRUE(has(v.refused, "b", "no free replication slot"));
+  EXPECT_TRUE(has(v.refused, "c", "database nope does not exist"));
   EXPECT_TRUE(v.ok());
   local.max_replication_slots = 1;
   EXPECT_FALSE(check_copy_prerequisites(local, leader(), {{"a", "app"}}).ok());

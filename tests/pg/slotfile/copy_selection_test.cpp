@@ -23,9 +23,12 @@ TEST(CopySelection, OnlyWantedValidMatchingFilesAreInstalled) {
   ASSERT_EQ(sel.files.size(), 1u);
   EXPECT_EQ(sel.files[0].name, "cdc");
   ASSERT_EQ(sel.refused.size(), 3u);
-  EXPECT_NE(sel.refused[0].find("moved: the leader has it in database elsewhere"), std::string::npos);
-  EXPECT_NE(sel.refused[1].find("gone: the leader has no such slot"), std::string::npos);
-  EXPECT_NE(sel.refused[2].find("broken: invalid state file"), std::string::npos);
+  EXPECT_EQ(sel.refused[0].slot, "moved");
+  EXPECT_NE(sel.refused[0].why.find("the leader has it in database elsewhere"), std::string::npos);
+  EXPECT_EQ(sel.refused[1].slot, "gone");
+  EXPECT_NE(sel.refused[1].why.find("the leader has no such slot"), std::string::npos);
+  EXPECT_EQ(sel.refused[2].slot, "broken");
+  EXPECT_NE(sel.refused[2].why.find("invalid state file"), std::string::npos);
 }
 
 // A state file whose inner name is another slot's is refused.
@@ -57,8 +60,10 @@ TEST(CopySelection, SnapshotGoesWithItsSlotAndAnInvalidOneIsRefused) {
   ASSERT_EQ(sel.files.size(), 1u);
   EXPECT_EQ(sel.files[0].snapshot, snap);
   ASSERT_EQ(sel.refused.size(), 2u);
-  EXPECT_NE(sel.refused[0].find("b: invalid snapshot file"), std::string::npos) << sel.refused[0];
-  EXPECT_EQ(sel.refused[1], "c: the slot moved on");
+  EXPECT_EQ(sel.refused[0].slot, "b");
+  EXPECT_NE(sel.refused[0].why.find("invalid snapshot file"), std::string::npos) << sel.refused[0].why;
+  EXPECT_EQ(sel.refused[1], (model::refused_slot{"c", "the slot moved on"}));
+  EXPECT_EQ(model::to_string(sel.refused[1]), "c: the slot moved on");
 }
 
 } // namespace
