@@ -60,7 +60,7 @@ struct copy_view {
   std::string phase;
   std::vector<std::string> slots;
   std::chrono::system_clock::time_point started_at{};
-  int start_attempts = 0;
+  unsigned start_attempts = 0;
 };
 
 // One local slot in GET /status.
