@@ -116,10 +116,9 @@ void on_advanced(self_ptr self, std::uint64_t gen, const std::string& slot, pg::
   rep.database = st.database;
   rep.slot = slot;
   rep.target = target;
-  rep.ok = o.ok;
   rep.reached = o.reached;
-  rep.sqlstate = o.err.sqlstate;
-  rep.message = o.err.message;
+  if (!o.ok)
+    rep.error = o.err;
   if (o.ok) {
     ++st.advances;
   } else {
@@ -200,7 +199,7 @@ advance_worker_private::behavior_type advance_worker(self_ptr self, io_runtime* 
             auto dropped = co_await conn.exec(q::drop_slot_sql(), d, pg::clock::now() + drop_budget);
             if (!dropped) {
               out = action_outcome::failed(slot.name, slot_action::create_logical, dropped.error(),
-                                           "dropping the invalid copy: ");
+                                           "dropping the invalid copy");
               co_return [rp, out]() mutable { rp.deliver(std::move(out)); };
             }
           }
@@ -212,13 +211,10 @@ advance_worker_private::behavior_type advance_worker(self_ptr self, io_runtime* 
             // it has its own budget, not the 2 s heartbeat timeout.
             auto sql = slot.failover ? q::create_logical_slot_failover_sql() : q::create_logical_slot_sql();
             auto r = co_await conn.exec(sql, p, pg::clock::now() + model::slot_creation_budget);
-            out.ok = r.ok();
             if (!r)
               out = action_outcome::failed(slot.name, slot_action::create_logical, r.error());
-            else if (replace && !q::parse_created(*r)) {
-              out.ok = false;
-              out.detail = "the invalid copy is still there (a consumer uses it): not created again";
-            }
+            else if (replace && !q::parse_created(*r))
+              out = action_outcome::failed(slot.name, slot_action::create_logical, own_reason::copy_in_use);
           }
           co_return [rp, out]() mutable { rp.deliver(std::move(out)); };
         });
@@ -239,14 +235,14 @@ advance_worker_private::behavior_type advance_worker(self_ptr self, io_runtime* 
           final_advance_result res;
           for (auto& [slot, target] : targets) {
             if (pg::clock::now() >= until) {
-              res.failed[slot] = "promote timeout reached before this slot";
+              res.failed[slot] = slot_failure{own_reason::deadline_passed, ""};
               continue;
             }
             auto o = co_await advance_one(conn, connected, slot, target, until);
             if (o.ok && o.reached)
               res.advanced[slot] = *o.reached; // no end LSN: the slot was already there
             else
-              res.failed[slot] = o.err.what();
+              res.failed[slot] = slot_failure{o.err, ""};
           }
           co_return [rp, res]() mutable { rp.deliver(std::move(res)); };
         });

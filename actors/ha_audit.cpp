@@ -95,12 +95,12 @@ void audit_flush_all(ha_state& st) {
 
 void audit_local_outcome(ha_state& st, const local_actions& done, const action_outcome& o) {
   using model::audit_action;
-  if (!o.ok)
+  if (!o.ok())
     return;
   switch (o.action) {
   case slot_action::drop:
     audit_flush(st, o.slot);
-    if (!o.absent) {
+    if (o.result != outcome::absent) {
       auto d = std::find_if(done.drops.begin(), done.drops.end(), [&](auto& x) { return x.name == o.slot; });
       audit(st, audit_action::drop, "local_connection", o.slot, local_position(st, o.slot), std::nullopt,
             d != done.drops.end() ? model::drop_rule(d->reason) : std::string("§3.13 Drop rules"), "");

@@ -32,11 +32,11 @@ void create_copies(self_ptr self, const std::vector<std::string>& names, const s
               auto& s = self->state;
               s.creating.erase(n);
               auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(ha_now(s) - started).count();
-              if (!o.ok) {
+              if (!o.ok()) {
                 s.rebuild_readiness = true;
                 log_slots()->error("creating logical slot {} on this replica failed after {} ms: {}", n, ms,
-                                   o.detail);
-                record_error(s, model::error_kind::copy, n, o.detail);
+                                   o.why());
+                record_error(s, model::error_kind::copy, n, o.why());
                 ++s.copy_failures;
                 s.copy_retry.failed(ha_now(s));
                 return;

@@ -121,7 +121,7 @@ void apply_full(self_ptr self, model::plan p) {
       self->request(worker_for(self, c.database), model::slot_creation_budget + 10s, create_logical_request{c})
           .then(
               [self, c](action_outcome& o) {
-                if (o.ok) {
+                if (o.ok()) {
                   log_slots()->info("created logical slot {} in database {} (plugin {})", c.name, c.database,
                                     c.plugin);
                   audit(self->state, model::audit_action::create, "advance_worker " + c.database, c.name,
@@ -130,8 +130,8 @@ void apply_full(self_ptr self, model::plan p) {
                                     c.failover ? ", failover" : ""));
                 } else if (should_log(self->state, "create-" + c.name)) {
                   log_slots()->error("failed to create logical slot {} in database {} (plugin {}): {}", c.name,
-                                     c.database, c.plugin, o.detail);
-                  record_error(self->state, model::error_kind::create, c.name, o.detail);
+                                     c.database, c.plugin, o.why());
+                  record_error(self->state, model::error_kind::create, c.name, o.why());
                 }
               },
               [self, c](caf::error& e) {

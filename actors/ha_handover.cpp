@@ -113,7 +113,7 @@ handover_fetch parse_final(const http::result& r, const std::string& from) {
                 "behind what its consumers confirmed";
     return out;
   }
-  out.checkpoint_lsn = text("checkpoint_lsn");
+  out.checkpoint_lsn = pg::lsn::parse(text("checkpoint_lsn")); // null when it did not say
   std::map<std::string, pg::lsn> positions;
   for (auto& [name, s] : j["slots"].items()) {
     auto at = s.is_object() && s.contains("confirmed_flush_lsn") && s["confirmed_flush_lsn"].is_string()
@@ -176,12 +176,12 @@ void fetch_handover(self_ptr self, const std::string& from, std::chrono::millise
   auto& st = self->state;
   auto m = st.view.members.find(from);
   if (m == st.view.members.end() || !m->second.api) {
-    done({std::nullopt, "member " + from + " has no api address in the cluster view (members." + from + ".api)", ""});
+    done({std::nullopt, "member " + from + " has no api address in the cluster view (members." + from + ".api)", std::nullopt});
     return;
   }
   auto parsed = config::parse_api_url(*m->second.api);
   if (auto* why = std::get_if<std::string>(&parsed)) {
-    done({std::nullopt, "members." + from + ".api: " + *why, ""});
+    done({std::nullopt, "members." + from + ".api: " + *why, std::nullopt});
     return;
   }
   http::request_spec spec;

@@ -54,15 +54,16 @@ ha_loop_private::behavior_type ha_loop(self_ptr self, io_runtime* io, ha_setting
       },
       [=](advance_report& rep) {
         auto& s = self->state;
-        if (rep.ok) {
+        if (!rep.error) {
           if (rep.reached)
             audit_advance(s, "advance_worker " + rep.database, rep.slot, local_position(s, rep.slot), *rep.reached,
                           model::audit_rule::advance_on_replica);
           return;
         }
-        auto action = model::classify_advance_error(rep.sqlstate);
+        const auto& err = *rep.error;
+        auto action = model::classify_advance_error(err.sqlstate);
         auto text = fmt::format("advance of logical slot {} in database {} to {} failed: [{}] {}", rep.slot,
-                                rep.database, rep.target.str(), rep.sqlstate, rep.message);
+                                rep.database, rep.target.str(), err.sqlstate, err.message);
         switch (action) {
         case model::advance_error_action::recopy:
           log_slots()->error("{}: the slot will be copied again from the leader", text);
@@ -75,7 +76,7 @@ ha_loop_private::behavior_type ha_loop(self_ptr self, io_runtime* io, ha_setting
             log_slots()->error("{}", text);
           break;
         }
-        record_error(s, model::error_kind::advance, rep.slot, rep.message);
+        record_error(s, model::error_kind::advance, rep.slot, err.message);
       },
       [=](config_reload& r) {
         auto& s = self->state;

@@ -31,8 +31,8 @@ struct promotion {
   // are then unsafe.
   std::string protection_gap;
   std::size_t waiting = 0;                       // final advances not answered yet
-  std::map<std::string, std::string> advanced;   // slot → position after the final advance
-  std::map<std::string, std::string> failed;     // slot → why its final advance failed
+  std::map<std::string, pg::lsn> advanced;       // slot → position after the final advance
+  std::map<std::string, slot_failure> failed;    // slot → why its final advance failed
   std::map<std::string, pg::lsn> before, reached; // the final advances: from where, to where
   // handover_from: what the old primary's agent handed over (nullopt: none).
   std::optional<std::map<std::string, pg::lsn>> handed;
@@ -93,9 +93,8 @@ void finish(self_ptr self, std::shared_ptr<promotion> p) {
     p->handover->handed_over.clear();
     for (auto& slot : handed) {
       auto at = p->advanced.find(slot);
-      auto reached = at != p->advanced.end() ? pg::lsn::parse(at->second) : std::nullopt;
       auto want = p->handed->find(slot);
-      if (reached && want != p->handed->end() && *reached >= want->second)
+      if (at != p->advanced.end() && want != p->handed->end() && at->second >= want->second)
         p->handover->handed_over.push_back(slot);
       else
         p->handover->not_reached.push_back(slot);
@@ -114,7 +113,7 @@ void finish(self_ptr self, std::shared_ptr<promotion> p) {
   r.reasons = std::move(verdict.reasons);
   r.handover = p->handover;
   for (auto& [slot, why] : p->failed)
-    log_slots()->error("promote: final advance of {} failed: {}", slot, why);
+    log_slots()->error("promote: final advance of {} failed: {}", slot, why.what());
   if (!r.unsafe.empty())
     log_slots()->warn("logical replication slots that might be unsafe to use after promote: {}",
                       fmt::join(r.unsafe, ", "));
@@ -141,14 +140,14 @@ void final_advance(self_ptr self, std::shared_ptr<promotion> p, const local_snap
   const auto& local = st.local_snap ? st.local_snap->slots : model::slot_cache{};
   for (auto& [name, slot] : local)
     if (slot.type == model::slot_type::logical && slot.confirmed_flush_lsn) {
-      p->advanced[name] = slot.confirmed_flush_lsn->str();
+      p->advanced[name] = *slot.confirmed_flush_lsn;
       p->before[name] = *slot.confirmed_flush_lsn;
     }
   auto aims = model::apply_handover(local, p->leader_slots, p->handed);
   if (p->handover) {
     p->handover->handed_over = aims.handed_over;
     p->handover->from_samples = aims.from_samples;
-    auto checkpoint = pg::lsn::parse(p->handover->checkpoint_lsn);
+    const auto& checkpoint = p->handover->checkpoint_lsn;
     if (checkpoint && snap.replay_lsn && *snap.replay_lsn < *checkpoint)
       log_ha()->warn("promote: replayed up to {} only, before the old primary's shutdown checkpoint {}: handed-over "
                      "positions past it are cut to it",
@@ -167,7 +166,7 @@ void final_advance(self_ptr self, std::shared_ptr<promotion> p, const local_snap
         .then(
             [self, p](final_advance_result& res) {
               for (auto& [slot, lsn] : res.advanced) {
-                p->advanced[slot] = lsn.str();
+                p->advanced[slot] = lsn;
                 p->reached[slot] = lsn;
               }
               for (auto& [slot, why] : res.failed)
@@ -177,7 +176,7 @@ void final_advance(self_ptr self, std::shared_ptr<promotion> p, const local_snap
             },
             [self, p, slots](caf::error& e) {
               for (auto& [slot, lsn] : slots)
-                p->failed[slot] = caf::to_string(e);
+                p->failed[slot] = slot_failure{own_reason::no_answer, caf::to_string(e)};
               if (--p->waiting == 0)
                 finish(self, p);
             });
@@ -257,7 +256,7 @@ void on_promote(self_ptr self, promote_request req, caf::typed_response_promise<
                                   "handover_from " + *req.handover_from + " is not the leader this node follows (" +
                                       (p->leader.empty() ? std::string("none known") : p->leader) +
                                       "): nothing handed over",
-                                  ""};
+                                  std::nullopt};
     log_ha()->warn("promote: {}", p->handover->error);
     return read_and_advance(self, p);
   }

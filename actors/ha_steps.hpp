@@ -82,7 +82,7 @@ void on_final_positions(self_ptr self, caf::typed_response_promise<final_positio
 struct handover_fetch {
   std::optional<std::map<std::string, pg::lsn>> positions; // nullopt: none (see error)
   std::string error;
-  std::string checkpoint_lsn;
+  std::optional<pg::lsn> checkpoint_lsn;
 };
 void fetch_handover(self_ptr self, const std::string& from, std::chrono::milliseconds timeout,
                     std::function<void(handover_fetch)> done);

@@ -366,13 +366,13 @@ std::set<std::string> take_local_outcomes(ha_state& s, const local_actions& done
   std::set<std::string> not_dropped;
   for (auto& o : outcomes) {
     const auto action = std::string(to_string(o.action)) + (o.target ? " to " + o.target->str() : std::string());
-    if (o.ok) {
+    if (o.ok()) {
       // A create after a drop that did not happen found the slot there: no change.
       if (!(o.action == slot_action::create_physical && not_dropped.contains(o.slot)))
         audit_local_outcome(s, done, o);
       switch (o.action) {
       case slot_action::drop:
-        if (!o.absent)
+        if (o.result != outcome::absent)
           log_slots()->info("dropped replication slot {}", o.slot);
         s.readiness.pending.erase(o.slot);
         break;
@@ -389,14 +389,14 @@ std::set<std::string> take_local_outcomes(ha_state& s, const local_actions& done
     }
     if (o.action == slot_action::drop)
       not_dropped.insert(o.slot);
-    if (o.kept_active) {
+    if (o.result == outcome::kept_active) {
       if (should_log(s, "active-" + o.slot))
         log_slots()->warn("unable to drop replication slot {}: it is active", o.slot);
       continue;
     }
     if (should_log(s, action + "-" + o.slot))
-      log_slots()->error("{} of replication slot {} failed: {}", action, o.slot, o.detail);
-    record_error(s, model::error_kind_of(o.action), o.slot, o.detail);
+      log_slots()->error("{} of replication slot {} failed: {}", action, o.slot, o.why());
+    record_error(s, model::error_kind_of(o.action), o.slot, o.why());
   }
   return not_dropped;
 }

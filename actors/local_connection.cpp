@@ -116,8 +116,8 @@ boost::asio::awaitable<action_outcome> set_synchronized_standby_slots(pg::connec
     co_return action_outcome::failed(value, set_slots, set.error());
   auto reload = co_await conn.exec(q::reload_conf_sql(), pg::clock::now() + statement_budget);
   if (!reload)
-    co_return action_outcome::failed(value, set_slots, reload.error(), "set, but pg_reload_conf() failed: ");
-  co_return action_outcome{value, set_slots, true};
+    co_return action_outcome::failed(value, set_slots, reload.error(), "set, but pg_reload_conf() failed");
+  co_return action_outcome{value, set_slots};
 }
 
 // Each action on its own: one slot's failure never stops the others
@@ -152,18 +152,18 @@ boost::asio::awaitable<local_actions_result> run_actions(pg::connection& conn, c
     if (!o)
       out.outcomes.push_back(action_outcome::failed(d.name, slot_action::drop, o.error()));
     else if (o->dropped)
-      out.outcomes.push_back({d.name, slot_action::drop, true});
+      out.outcomes.push_back({d.name, slot_action::drop});
     else if (o->active)
-      out.outcomes.push_back({d.name, slot_action::drop, false, true, false, "active"});
+      out.outcomes.push_back({d.name, slot_action::drop, outcome::kept_active});
     else if (!o->existed)
-      out.outcomes.push_back({d.name, slot_action::drop, true, false, true, "did not exist"});
+      out.outcomes.push_back({d.name, slot_action::drop, outcome::absent});
     else
-      out.outcomes.push_back({d.name, slot_action::drop, false, false, false, "not dropped"});
+      out.outcomes.push_back(action_outcome::failed(d.name, slot_action::drop, own_reason::not_dropped));
   }
   for (auto& name : actions.physical_creates) {
     pg::params p{name};
     auto r = co_await conn.exec(q::create_physical_slot_sql(), p, pg::clock::now() + statement_budget);
-    out.outcomes.push_back(r ? action_outcome{name, slot_action::create_physical, true}
+    out.outcomes.push_back(r ? action_outcome{name, slot_action::create_physical}
                              : action_outcome::failed(name, slot_action::create_physical, r.error()));
   }
   for (auto& a : actions.physical_advances) {
@@ -176,7 +176,7 @@ boost::asio::awaitable<local_actions_result> run_actions(pg::connection& conn, c
     }
     // Done: `target` is where the slot got to (the same position when
     // capped at what a standby replayed; none when NULL).
-    out.outcomes.push_back({a.name, slot_action::advance_physical, true});
+    out.outcomes.push_back({a.name, slot_action::advance_physical});
     if (auto reached = q::parse_advance(*r); reached && *reached)
       out.outcomes.back().target = **reached;
   }

@@ -32,6 +32,7 @@
 #include "pg/model/slot_plan.hpp"
 #include "pg/slotfile/copy_selection.hpp"
 #include "pg/types/lsn.hpp"
+#include "actors/slot_failure.hpp"
 #include "actors/views.hpp"
 
 namespace slotd::actors {
@@ -98,19 +99,29 @@ struct local_actions {
 // (pg/model/error_kind.hpp: its log name and its error kind).
 using model::slot_action;
 
+// How a slot action ended. `absent`: a drop of a slot that did not exist
+// (done); `kept_active`: a drop not done, the slot is active (retried next
+// cycle); `failed`: see the failure.
+enum class outcome { done, absent, kept_active, failed };
+
 struct action_outcome {
   std::string slot; // set_standby_slots: the value set
   slot_action action = slot_action::drop;
-  bool ok = false;
-  bool kept_active = false; // drop: not done, the slot is active (retried next cycle)
-  bool absent = false;      // drop: done, the slot did not exist
-  std::string detail;       // why not: the server's message (with its SQLSTATE), or ours
-  std::string sqlstate;     // the server's SQLSTATE, when it answered with an error
-  std::optional<pg::lsn> target; // advance_physical: where to
+  outcome result = outcome::done;
+  std::optional<slot_failure> failure; // result failed: why
+  std::optional<pg::lsn> target;       // advance_physical: where to
 
-  // Failed with `e` (its message and SQLSTATE).
-  static action_outcome failed(std::string slot, slot_action action, const pg::error& e, std::string prefix = "") {
-    return {std::move(slot), action, false, false, false, std::move(prefix) + e.what(), e.sqlstate};
+  bool ok() const { return result == outcome::done || result == outcome::absent; }
+  // Why it failed, for logs ("" unless failed).
+  std::string why() const { return failure ? failure->what() : std::string(); }
+
+  // Failed with the server's error `e` (while doing `step`, if given).
+  static action_outcome failed(std::string slot, slot_action action, const pg::error& e, std::string step = "") {
+    return {std::move(slot), action, outcome::failed, slot_failure{e, std::move(step)}, std::nullopt};
+  }
+  // Failed for one of slotd's own reasons.
+  static action_outcome failed(std::string slot, slot_action action, own_reason r) {
+    return {std::move(slot), action, outcome::failed, slot_failure{r, ""}, std::nullopt};
   }
 };
 
@@ -220,10 +231,8 @@ struct advance_report {
   std::string database;
   std::string slot;
   pg::lsn target;
-  bool ok = false;
   std::optional<pg::lsn> reached;
-  std::string sqlstate;
-  std::string message;
+  std::optional<pg::error> error; // nullopt: done
 };
 
 struct final_advance_request {
@@ -238,7 +247,7 @@ struct final_advance_request {
 
 struct final_advance_result {
   std::map<std::string, pg::lsn> advanced; // slot → position reached
-  std::map<std::string, std::string> failed; // slot → why
+  std::map<std::string, slot_failure> failed; // slot → why
 };
 
 struct create_logical_request {
@@ -274,7 +283,7 @@ struct handover_report {
   std::vector<std::string> from_samples; // copies advanced to last samples only
   std::vector<std::string> not_reached;  // handed over, but cut at replay or not advanced
   std::string error;                     // why nothing was handed over ("" when it was)
-  std::string checkpoint_lsn;            // the old primary's shutdown checkpoint
+  std::optional<pg::lsn> checkpoint_lsn;  // the old primary's shutdown checkpoint
 };
 
 // Why an agent did not do what it was asked (none: it did). The HTTP API
@@ -303,7 +312,7 @@ struct promote_reply {
   std::vector<std::string> ready;
   std::vector<std::string> unsafe;
   std::map<std::string, std::string> reasons;  // unsafe slot → why
-  std::map<std::string, std::string> advanced; // slot → LSN text
+  std::map<std::string, pg::lsn> advanced; // slot → its position after the final advance
   std::optional<handover_report> handover;
 };
 

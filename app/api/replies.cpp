@@ -41,14 +41,16 @@ int http_status(refusal r) {
 api_reply to_api_reply(const promote_reply& r) {
   if (r.refused != refusal::none)
     return error_reply(http_status(r.refused), r.error);
-  json body{{"role", r.role}, {"ready", r.ready}, {"unsafe", r.unsafe}, {"reasons", r.reasons}, {"advanced", r.advanced}};
+  json advanced = json::object();
+  for (auto& [slot, at] : r.advanced)
+    advanced[slot] = at.str();
+  json body{{"role", r.role}, {"ready", r.ready}, {"unsafe", r.unsafe}, {"reasons", r.reasons}, {"advanced", advanced}};
   if (r.handover)
     body["handover"] = {{"from", r.handover->from},
                         {"handed_over", r.handover->handed_over},
                         {"from_samples", r.handover->from_samples},
                         {"not_reached", r.handover->not_reached},
-                        {"checkpoint_lsn", r.handover->checkpoint_lsn.empty() ? json(nullptr)
-                                                                              : json(r.handover->checkpoint_lsn)},
+                        {"checkpoint_lsn", r.handover->checkpoint_lsn ? json(r.handover->checkpoint_lsn->str()) : json(nullptr)},
                         {"error", r.handover->error.empty() ? json(nullptr) : json(r.handover->error)}};
   return json_reply(200, body);
 }

@@ -90,11 +90,11 @@ local_connection_actor::behavior_type fake_local(local_connection_actor::pointer
         w->actions.push_back(a);
         local_actions_result r;
         for (auto& d : a.drops)
-          r.outcomes.push_back({d.name, slot_action::drop, true});
+          r.outcomes.push_back({d.name, slot_action::drop});
         for (auto& c : a.physical_creates)
-          r.outcomes.push_back({c, slot_action::create_physical, true});
+          r.outcomes.push_back({c, slot_action::create_physical});
         for (auto& p : a.physical_advances)
-          r.outcomes.push_back({p.name, slot_action::advance_physical, true});
+          r.outcomes.push_back({p.name, slot_action::advance_physical});
         return r;
       },
       [=](facts_atom) -> local_facts { return {true, "", {}}; },
@@ -135,7 +135,7 @@ advance_worker_actor::behavior_type fake_worker(advance_worker_actor::pointer se
       [=](advance_targets& t) { w->advances.push_back(t); },
       [=](clean_atom) { ++w->cleans; },
       [=](create_logical_request& r) -> action_outcome {
-        return {r.slot.name, slot_action::create_logical, true};
+        return {r.slot.name, slot_action::create_logical};
       },
       [=](final_advance_request& r) -> caf::result<final_advance_result> {
         w->finals.push_back(r);
@@ -332,7 +332,7 @@ TEST_F(ha_loop_virtual, promote_during_a_copy_is_refused_until_the_copy_ends) {
   EXPECT_EQ(accepted->role, "primary");
   ASSERT_FALSE(w.finals.empty());
   EXPECT_EQ(w.finals.back().targets.at("cdc"), at(0x200)) << "the final advance aims at the leader's last sample";
-  EXPECT_EQ(accepted->advanced.at("cdc"), at(0x200).str());
+  EXPECT_EQ(accepted->advanced.at("cdc"), at(0x200));
 }
 
 // While the final advance runs (the worker holds it), ticks go on: the
@@ -367,7 +367,7 @@ TEST_F(ha_loop_virtual, ticks_during_a_final_advance_neither_advance_nor_drop) {
   release({{{"cdc", at(0x200)}}, {}});
   ASSERT_TRUE(reply.has_value());
   EXPECT_EQ(reply->refused, refusal::none) << reply->error;
-  EXPECT_EQ(reply->advanced.at("cdc"), at(0x200).str());
+  EXPECT_EQ(reply->advanced.at("cdc"), at(0x200));
 }
 
 // A final advance that never answers is given up at the promote's
@@ -389,7 +389,7 @@ TEST_F(ha_loop_virtual, a_final_advance_that_never_answers_is_given_up_at_the_de
   ASSERT_TRUE(reply.has_value()) << "no answer by timeout + 2 s";
   EXPECT_EQ(reply->refused, refusal::none) << reply->error;
   EXPECT_EQ(reply->role, "primary");
-  EXPECT_EQ(reply->advanced.at("cdc"), at(0x100).str()) << "not advanced: the position it had";
+  EXPECT_EQ(reply->advanced.at("cdc"), at(0x100)) << "not advanced: the position it had";
 }
 
 // The leader refuses connections, then stops answering at all: the copy is

@@ -255,7 +255,7 @@ TEST(api_replies, typed_replies_become_the_contract_shapes) {
   actors::promote_reply p;
   p.role = "primary";
   p.ready = {"cdc"};
-  p.advanced = {{"cdc", "0/3000060"}};
+  p.advanced = {{"cdc", *pg::lsn::parse("0/3000060")}};
   auto j = nlohmann::json::parse(api::to_api_reply(p).body);
   EXPECT_EQ(j, nlohmann::json::parse(R"({"role":"primary","ready":["cdc"],"unsafe":[],"reasons":{},"advanced":{"cdc":"0/3000060"}})"));
   p.refused = actors::refusal::busy;

@@ -86,7 +86,7 @@ TEST(Handover, ASwitchoverHandsTheFinalPositionsOverAndTheConsumerReReadsNothing
   ASSERT_TRUE(r.handover);
   EXPECT_EQ(r.handover->handed_over, std::vector<std::string>{"cdc"});
   EXPECT_EQ(r.handover->error, "");
-  EXPECT_EQ(r.advanced["cdc"], final_cf);
+  EXPECT_EQ(r.advanced["cdc"].str(), final_cf);
   EXPECT_EQ(cdc_flush(t.r), final_cf);
 
   t.r.promote();
