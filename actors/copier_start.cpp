@@ -16,7 +16,11 @@ namespace srv = pg::server;
 using srv::restart_outcome;
 using namespace std::chrono_literals;
 
-void report(self_ptr self) { self->send(self->state.ha, self->state.current); }
+void report(self_ptr self) {
+  auto r = self->state.current;
+  r.counts = self->state.counts;
+  self->send(self->state.ha, std::move(r));
+}
 
 void answer_drains(self_ptr self) {
   for (auto& rp : self->state.drains)

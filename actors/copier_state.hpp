@@ -6,6 +6,7 @@
 #include <deque>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -45,7 +46,9 @@ struct copier_state {
   std::uint64_t epoch = 0;
   std::chrono::milliseconds backoff{1000};
   std::vector<caf::typed_response_promise<bool>> drains;
-  std::uint64_t copies = 0, restarts = 0, failures = 0, start_retries = 0;
+  copier_counts counts;
+  std::uint64_t start_retries = 0;
+  std::set<std::string> creating; // copies being created on this replica
   std::string last;
   std::map<std::string, std::string> causes; // of the copy under way
   std::deque<nlohmann::json> restart_log;    // the last restarts: when, what, why, how long
@@ -68,6 +71,10 @@ void retry_start(self_ptr self, unsigned attempts);
 // A start after a copy failed: retried with backoff, or, at a shutdown,
 // what pg/model/copier_drain.hpp says.
 void after_failed_start(self_ptr self, bool started_since_shutdown);
+// Copies created again without a restart: into the re-copy history.
+void record_recopies(self_ptr self, std::vector<std::string> slots);
+// Copies by creation (actors/copier_create.cpp).
+void on_create_order(self_ptr self, create_order& order);
 // The shutdown was asked (stop_atom): the answer now (true), or a promise
 // answered once no copy holds the server.
 caf::result<bool> on_shutdown(self_ptr self);

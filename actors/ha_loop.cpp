@@ -47,6 +47,7 @@ ha_loop_private::behavior_type ha_loop(self_ptr self, io_runtime* io, ha_setting
         run_tick(self); // schedules the next tick when it ends
       },
       [=](copy_report& r) { on_copy_report(self, r); },
+      [=](copy_created& c) { on_copy_created(self, c); },
       // Shutdown: answers once no slot copy holds the local server.
       [=](stop_atom) -> caf::result<bool> {
         audit_flush_all(self->state); // what added up, before the agent ends

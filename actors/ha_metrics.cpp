@@ -144,12 +144,13 @@ metrics_view metrics_of(const ha_state& st) {
         .ObserveMultiple(increments, h.sum);
   }
   set_counter(x.counter("slotd_loop_cycles_total", "Full HA-loop cycles run."), {}, static_cast<double>(st.cycles));
+  const auto totals = st.copy_totals();
   set_counter(x.counter("slotd_slot_copies_total", "Logical slots copied from the leader."), {},
-              static_cast<double>(st.copies));
+              static_cast<double>(totals.copies));
   set_counter(x.counter("slotd_server_restarts_total", "Restarts of the local server for slot copies."), {},
-              static_cast<double>(st.restarts));
+              static_cast<double>(totals.restarts));
   auto& by_slot = x.counter("slotd_slot_restarts_total", "Restarts of the local server that installed a copy of this slot.");
-  for (auto& [slot, n] : st.restarts_by_slot)
+  for (auto& [slot, n] : totals.restarts_by_slot)
     set_counter(by_slot, {{"slot", slot}}, static_cast<double>(n));
   x.gauge("slotd_restarting", "1 while the local server is stopped for a slot copy.").Add({}).Set(st.restarting ? 1 : 0);
   x.gauge("slotd_server_down", "1 while the local server is down after a slot copy (its start is retried).")

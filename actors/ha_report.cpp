@@ -249,6 +249,7 @@ nlohmann::json settle_json(const ha_state& st) {
 }
 
 json dump_json(const ha_state& st) {
+  const auto totals = st.copy_totals();
   json desired = json::object();
   for (auto& [name, d] : st.desired) {
     json jd = {{"type", std::string(model::to_string(d.type))}, {"lsn", opt_lsn(d.lsn)}};
@@ -332,17 +333,17 @@ json dump_json(const ha_state& st) {
           {"restarting", st.restarting},
           {"server_down", st.server_down},
           {"copy", copy_dump(st)},
-          {"copies", st.copies},
-          {"restarts", st.restarts},
-          {"copy_failures", st.copy_failures},
+          {"copies", totals.copies},
+          {"restarts", totals.restarts},
+          {"copy_failures", totals.failures},
           {"copy_failures_in_row", st.copy_retry.failures_in_row},
           {"last_copy", st.last_copy},
           {"copy_settle", settle_json(st)},
           {"audit", audit_dump(st)},
           {"copy_method", model::to_string(st.settings.cfg.postgresql.copy_method)},
           {"creating", st.creating},
-          {"created_copies", st.created_copies},
-          {"restarts_by_slot", st.restarts_by_slot},
+          {"created_copies", totals.created},
+          {"restarts_by_slot", totals.restarts_by_slot},
           {"diagnostics", diags},
           {"errors", errors},
           {"errors_by_kind", errors_by_kind},

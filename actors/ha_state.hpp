@@ -154,10 +154,9 @@ struct ha_state {
   model::settling_slots settling;
   std::optional<std::chrono::steady_clock::time_point> last_restart_end;
   model::copy_settle_decision settle;
-  std::map<std::string, std::uint64_t> restarts_by_slot; // restarts that installed each slot
-  // Copies by creation (copy_method create): the slots being created here.
+  // Copies by creation (copy_method create): the slots ordered from the
+  // copier and not answered yet.
   std::set<std::string> creating;
-  std::uint64_t created_copies = 0;
   std::vector<std::string> recopy_requests;
   std::set<std::string> recopy_refused;
   model::readiness_queue readiness;
@@ -183,9 +182,19 @@ struct ha_state {
   copy_report copy;        // the copier's last report
   std::vector<std::string> copy_recopies; // re-copies in the copy under way
   std::map<std::string, std::string> copy_causes; // why each slot of the copy under way is copied
-  std::uint64_t copies = 0;
-  std::uint64_t restarts = 0;
-  std::uint64_t copy_failures = 0;
+  // The copy totals: the copier's, from its last report, plus those of
+  // copiers that ended (a new one counts from zero).
+  copier_counts copier_now, copiers_ended;
+  copier_counts copy_totals() const {
+    auto t = copiers_ended;
+    t.copies += copier_now.copies;
+    t.created += copier_now.created;
+    t.restarts += copier_now.restarts;
+    t.failures += copier_now.failures;
+    for (auto& [slot, n] : copier_now.restarts_by_slot)
+      t.restarts_by_slot[slot] += n;
+    return t;
+  }
   std::string last_copy;
 
   bool promote_in_progress = false;

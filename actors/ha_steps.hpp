@@ -55,6 +55,8 @@ void on_copy_report(self_ptr self, copy_report& r);
 
 // ha_create_copy.cpp: copies created on this replica (copy_method create).
 void create_copies(self_ptr self, const std::vector<std::string>& names, const std::vector<std::string>& recopies);
+// The copier's answer to one of them.
+void on_copy_created(self_ptr self, copy_created& c);
 
 // ha_cycle.cpp
 void run_tick(self_ptr self);

@@ -146,6 +146,14 @@ void on_copier_down(self_ptr self, caf::down_msg& msg) {
   record_error(st, model::error_kind::copier, "", "slot copier ended: " + caf::to_string(msg.reason));
   st.copying = st.restarting = st.server_down = false;
   st.copy = copy_report{};
+  st.copiers_ended = st.copy_totals();
+  st.copier_now = {};
+  // Its creations will not be answered, and may finish unseen: ordered
+  // again if missing, and every copy proven again.
+  if (!st.creating.empty()) {
+    st.creating.clear();
+    st.rebuild_readiness = true;
+  }
   start_copier(self);
 }
 
@@ -316,10 +324,7 @@ void on_copy_report(self_ptr self, copy_report& r) {
   if (r.finished && (st.copy.phase == copy_phase::fetching || st.copy.phase == copy_phase::restarting)) {
     audit_copy_report(st, r);
     if (r.stopped) {
-      ++st.restarts;
       st.last_restart_end = ha_now(st);
-      for (auto& n : r.installed)
-        ++st.restarts_by_slot[n];
       // Only copies that restarted the server count toward the limit (the
       // slots that were refused before the stop do not).
       for (auto& n : st.copy_recopies)
@@ -332,7 +337,6 @@ void on_copy_report(self_ptr self, copy_report& r) {
       st.pending_since[n] = now;
       st.recopy_refused.erase(n);
     }
-    st.copies += r.installed.size();
     if (!r.installed.empty())
       st.copy_retry.succeeded();
     else if (!r.cancelled) {
@@ -343,7 +347,6 @@ void on_copy_report(self_ptr self, copy_report& r) {
                           model::copy_retry::delay(st.copy_retry.failures_in_row).count());
     }
     if (!r.error.empty()) {
-      ++st.copy_failures;
       record_error(st, model::error_kind::copy, fmt::format("{}", fmt::join(r.slots, ",")), r.error);
     }
     st.last_copy = fmt::format("{}: {}{}", fmt::join(r.slots, ", "),
@@ -353,6 +356,7 @@ void on_copy_report(self_ptr self, copy_report& r) {
     st.copy_causes.clear();
     ended = true;
   }
+  st.copier_now = r.counts;
   st.copy = std::move(r);
   if (ended)
     run_now(self); // a full cycle at once after a copy

@@ -45,13 +45,27 @@ using advance_worker_actor = caf::typed_actor<                       //
 using advance_worker_private =
     advance_worker_actor::extend<caf::reacts_to<io_done>, caf::reacts_to<retry_atom, std::uint64_t>>;
 
-// Copies logical slots from the leader: fetch and validate the state files,
-// then stop the server, install them and make sure the server runs again.
+// From the HA loop to the slot copier: create these copies on this replica
+// (copy_method create: no restart), each by the advance worker of its
+// database. The copier answers each with copy_created.
+struct create_order {
+  struct slot_to_create {
+    model::logical_create slot;
+    advance_worker_actor worker;
+    bool replace = false; // a re-copy: the invalid local copy is dropped first
+  };
+  std::vector<slot_to_create> slots;
+};
+
+// Copies logical slots from the leader. A file copy (copy_order): fetch and
+// validate the state files, then stop the server, install them and make
+// sure the server runs again. A copy by creation (create_order): the slot
+// created on this replica, no restart.
 // stop_atom answers (true) once no copy holds the server: a copy that has
 // not stopped it yet is dropped, one that has is finished first.
 using slot_copier_actor = caf::typed_actor<   //
     caf::reacts_to<copy_order>,               //
-    caf::reacts_to<recopies_made>,            //
+    caf::reacts_to<create_order>,             //
     caf::reacts_to<cancel_atom>,              //
     caf::replies_to<stop_atom>::with<bool>,   //
     caf::replies_to<dump_atom>::with<dump_reply>>;
@@ -79,6 +93,7 @@ struct ha_helpers {
 using ha_loop_actor = caf::typed_actor<                                    //
     caf::reacts_to<advance_report>,                                        //
     caf::reacts_to<copy_report>,                                           //
+    caf::reacts_to<copy_created>,                                          //
     caf::replies_to<stop_atom>::with<bool>,                                //
     caf::reacts_to<config_reload>,                                         //
     caf::replies_to<follow_order>::with<demote_reply>,                     //
@@ -113,3 +128,4 @@ using api_gateway_actor = caf::typed_actor<                 //
 } // namespace slotd::actors
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(slotd::actors::ha_helpers)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(slotd::actors::create_order)

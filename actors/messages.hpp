@@ -189,11 +189,26 @@ struct copy_order {
   std::map<std::string, std::string> causes;
 };
 
-// From the HA loop to the slot copier: copies created again on this
-// replica (copy_method create, no restart). They count toward the re-copy
-// limit like restarts do; the copier records them in state_dir.
-struct recopies_made {
-  std::vector<std::string> slots;
+
+// The slot copier's running totals, sent with each of its reports (the
+// HA loop's metrics and /state show them).
+struct copier_counts {
+  std::uint64_t copies = 0;   // slots installed or created here
+  std::uint64_t created = 0;  // of which created on this replica (no restart)
+  std::uint64_t restarts = 0; // server restarts for file copies
+  std::uint64_t failures = 0; // copies that failed (a cancelled one is not a failure)
+  std::map<std::string, std::uint64_t> restarts_by_slot; // restarts that installed each slot
+};
+
+// From the slot copier to the HA loop: a copy created on this replica
+// (copy_method create), or why not.
+struct copy_created {
+  std::string slot;
+  std::string database;
+  bool replace = false; // it replaced an invalid copy (a re-copy)
+  std::optional<slot_failure> failure; // nullopt: created
+  std::chrono::milliseconds took{0};
+  copier_counts counts;
 };
 
 // Where the copier is. `restarting`: the server is being stopped, its slot
@@ -215,6 +230,7 @@ struct copy_report {
   bool cancelled = false;             // dropped before the stop (demote, PUT /cluster, SIGHUP, pause)
   unsigned start_attempts = 0;
   std::chrono::milliseconds stop_ms{0}, install_ms{0}, start_ms{0};
+  copier_counts counts; // the copier's totals, this copy included
   // At start: the re-copies of the last hour recorded in state_dir.
   std::map<std::string, std::vector<wall_clock::time_point>> recopy_history;
 };
@@ -454,9 +470,9 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(slotd::actors::leader_snapshot)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(slotd::actors::fetch_slot_files)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(slotd::actors::fetched_slot_files)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(slotd::actors::copy_order)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(slotd::actors::recopies_made)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(slotd::actors::local_facts)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(slotd::actors::copy_report)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(slotd::actors::copy_created)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(slotd::actors::advance_targets)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(slotd::actors::advance_report)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(slotd::actors::final_advance_request)

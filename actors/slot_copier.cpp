@@ -66,7 +66,9 @@ void on_restarted(self_ptr self, restart_outcome o) {
   if (!o.error.empty())
     c.error += (c.error.empty() ? "" : "; ") + o.error;
   if (o.stopped) {
-    ++st.restarts;
+    ++st.counts.restarts;
+    for (auto& n : o.installed)
+      ++st.counts.restarts_by_slot[n];
     nlohmann::json why = nlohmann::json::object();
     for (auto& [slot, cause] : st.causes)
       why[slot] = cause;
@@ -80,7 +82,7 @@ void on_restarted(self_ptr self, restart_outcome o) {
     if (st.restart_log.size() > restart_log_size)
       st.restart_log.pop_front();
   }
-  st.copies += o.installed.size();
+  st.counts.copies += o.installed.size();
   st.last = fmt::format("{}: {} (stop {} ms, install {} ms, start {} ms, {} start attempt(s)){}",
                         fmt::join(c.slots, ", "), o.installed.empty() ? "not installed" : "installed",
                         o.stop_ms.count(), o.install_ms.count(), o.start_ms.count(), o.start_attempts,
@@ -91,7 +93,7 @@ void on_restarted(self_ptr self, restart_outcome o) {
     log_slots()->info("copied logical slot(s) {}: stop {} ms, install {} ms, start {} ms", fmt::join(c.slots, ", "),
                       o.stop_ms.count(), o.install_ms.count(), o.start_ms.count());
   else {
-    ++st.failures;
+    ++st.counts.failures;
     log_slots()->error("copy of logical slot(s) {}: {}", fmt::join(c.slots, ", "), c.error);
   }
   if (o.running) {
@@ -113,7 +115,7 @@ void on_restarted(self_ptr self, restart_outcome o) {
 void give_up(self_ptr self, std::string why, bool failure = true) {
   auto& st = self->state;
   if (failure)
-    ++st.failures;
+    ++st.counts.failures;
   st.current.phase = copy_phase::idle;
   st.current.finished = true;
   st.current.error = std::move(why);
@@ -243,8 +245,9 @@ void cancel_before_stop(self_ptr self) {
     st.cancel_stop->store(true);
 }
 
-// Copies created again without a restart: into the re-copy history.
-void record_recopies(self_ptr self, std::vector<std::string> slots) {
+} // namespace
+
+void copier::record_recopies(self_ptr self, std::vector<std::string> slots) {
   auto& st = self->state;
   auto* pool = &st.io->blocking_pool();
   auto dir = st.settings.state_dir;
@@ -256,6 +259,8 @@ void record_recopies(self_ptr self, std::vector<std::string> slots) {
       log_slots()->error("cannot record the re-copies of {} in {}: {}", fmt::join(slots, ", "), dir.string(), error);
   });
 }
+
+namespace {
 
 // At start: a copy record left by an agent that died between a stop and a
 // start. The install is crash-safe (each slot directory is replaced in one
@@ -307,7 +312,7 @@ slot_copier_private::behavior_type slot_copier(self_ptr self, io_runtime* io, co
   return {
       [=](io_done& d) { d.run(); },
       [=](copy_order& o) { on_order(self, o); },
-      [=](recopies_made& r) { record_recopies(self, std::move(r.slots)); },
+      [=](create_order& o) { on_create_order(self, o); },
       [=](cancel_atom) {
         cancel_before_stop(self);
       },
@@ -326,9 +331,12 @@ slot_copier_private::behavior_type slot_copier(self_ptr self, io_runtime* io, co
         nlohmann::json j = {{"phase", to_string(s.current.phase)},
                             {"slots", s.current.slots},
                             {"state_dir", s.settings.state_dir.string()},
-                            {"slots_copied", s.copies},
-                            {"restarts", s.restarts},
-                            {"failures", s.failures},
+                            {"slots_copied", s.counts.copies},
+                            {"created", s.counts.created},
+                            {"creating", s.creating},
+                            {"restarts", s.counts.restarts},
+                            {"restarts_by_slot", s.counts.restarts_by_slot},
+                            {"failures", s.counts.failures},
                             {"start_retries", s.start_retries},
                             {"start_attempts", s.current.start_attempts},
                             {"error", s.current.error},

@@ -24,6 +24,7 @@
 #include "actors/io_bridge.hpp"
 #include "actors/spawn.hpp"
 #include "app/api/replies.hpp"
+#include "tests/app/prometheus_parser.hpp"
 
 using namespace slotd;
 using namespace slotd::actors;
@@ -33,6 +34,16 @@ using json = nlohmann::json;
 namespace {
 
 pg::lsn at(std::uint64_t v) { return pg::lsn(v); }
+
+// The value of sample `name` whose labels include `label` (nullopt: none).
+std::optional<double> sample(const std::string& text, const std::string& name,
+                             std::pair<std::string, std::string> label = {}) {
+  auto x = slotd::testing::parse_exposition(text);
+  for (auto& s : x.samples)
+    if (s.name == name && (label.first.empty() || (s.labels.contains(label.first) && s.labels.at(label.first) == label.second)))
+      return s.value;
+  return std::nullopt;
+}
 
 model::local_slot logical_slot(const std::string& name, std::uint64_t confirmed) {
   model::local_slot s;
@@ -59,6 +70,8 @@ struct world {
   std::vector<leader_target> targets;
 
   std::vector<copy_order> orders;
+  std::vector<create_order> creates;
+  slot_copier_actor copier; // the last one spawned
   int copier_cancels = 0;
 
   std::vector<advance_targets> advances; // database app
@@ -123,7 +136,7 @@ leader_connection_actor::behavior_type fake_leader(leader_connection_actor::poin
 slot_copier_actor::behavior_type fake_copier(slot_copier_actor::pointer, world* w) {
   return {
       [=](copy_order& o) { w->orders.push_back(o); },
-      [=](recopies_made&) {},
+      [=](create_order& o) { w->creates.push_back(o); },
       [=](cancel_atom) { ++w->copier_cancels; },
       [=](stop_atom) -> bool { return true; },
       [=](dump_atom) -> dump_reply { return {"slot_copier", nlohmann::json::object()}; },
@@ -194,6 +207,8 @@ struct ha_loop_virtual : slotd::testing_support::virtual_time_test {
     c.loop_wait = 1s;
     c.role = config::start_role::wait;
     c.postgresql.copy_settle = 0ms;
+    if (copy_method)
+      c.postgresql.copy_method = *copy_method;
     c.postgresql.conninfo = "host=127.0.0.1 port=5433";
     for (auto [name, port] : {std::pair{"node1", 5432}, {"node2", 5433}, {"node3", 5434}}) {
       model::member m;
@@ -213,6 +228,7 @@ struct ha_loop_virtual : slotd::testing_support::virtual_time_test {
     s.spawners.copier = [this](caf::actor_system& sys, ha_loop_actor) {
       auto a = sys.spawn(fake_copier, &w);
       spawned.push_back(caf::actor_cast<caf::actor>(a));
+      w.copier = a;
       return a;
     };
     s.spawners.worker = [this](caf::actor_system& sys, const std::string& db, ha_loop_actor) {
@@ -259,6 +275,7 @@ struct ha_loop_virtual : slotd::testing_support::virtual_time_test {
 
   world w;
   model::retention_policy cdc_retention; // the permanent slot cdc's
+  std::optional<model::copy_method_setting> copy_method; // postgresql.copy_method (default: the config's)
   io_runtime io;
   ha_loop_actor ha;
   std::vector<caf::actor> spawned;
@@ -627,4 +644,82 @@ TEST_F(ha_loop_virtual, a_resume_and_a_demote_re_check_every_proven_copy) {
   demote("node1"); // the same leader
   pass(3s);
   EXPECT_FALSE(ready()) << "a demote re-checks every copy, even to the same leader";
+}
+
+// copy_method create (16): the loop orders the missing copy from the slot
+// copier as a creation by the advance worker of its database, once while it
+// is under way, and never as a file copy (no restart). The copier's answer
+// decides: a failure is a copy error and the copy is ordered again after the
+// retry pause; a created copy joins the readiness queue, unready until
+// proven, and the copier's totals are the metrics'.
+TEST_F(ha_loop_virtual, a_copy_by_creation_is_ordered_from_the_copier_and_waits_to_be_proven) {
+  w.local.server_version = 160004;
+  w.local.slots.erase("cdc");
+  copy_method = model::copy_method_setting::create;
+  start();
+  demote("node1");
+  ASSERT_EQ(w.creates.size(), 1u) << "a creation ordered at once";
+  ASSERT_EQ(w.creates[0].slots.size(), 1u);
+  const auto& c = w.creates[0].slots[0];
+  EXPECT_EQ(c.slot.name, "cdc");
+  EXPECT_EQ(c.slot.database, "app");
+  EXPECT_EQ(c.slot.plugin, "pgoutput");
+  EXPECT_FALSE(c.replace);
+  EXPECT_EQ(c.worker, w.worker) << "created by the advance worker of its database";
+  EXPECT_TRUE(w.orders.empty()) << "no file copy: no restart";
+  pass(3s);
+  EXPECT_EQ(w.creates.size(), 1u) << "not ordered again while it is under way";
+
+  copier_counts counts;
+  counts.failures = 1;
+  caf::anon_send(ha, copy_created{"cdc", "app", false, slot_failure{own_reason::no_answer, "request_timeout"},
+                                  70s, counts});
+  sched.run();
+  auto metrics = api::metrics_text(answer<metrics_view>(ha, metrics_atom_v));
+  EXPECT_EQ(sample(metrics, "slotd_errors_total", {"kind", "copy"}), 1.0) << metrics;
+  pass(500ms);
+  EXPECT_EQ(w.creates.size(), 1u) << "the retry pause after a failed copy";
+  pass(3s);
+  ASSERT_EQ(w.creates.size(), 2u) << "ordered again after the pause";
+
+  w.local.slots["cdc"] = logical_slot("cdc", 0x300); // created where the replica is: past the leader's 0x200
+  counts.copies = counts.created = 1;
+  caf::anon_send(ha, copy_created{"cdc", "app", false, std::nullopt, 120ms, counts});
+  sched.run();
+  pass(2s);
+  auto r = answer<readiness_view>(ha, ready_atom_v);
+  auto body = api::readiness_json(r);
+  EXPECT_FALSE(r.ready) << body.dump(2);
+  EXPECT_EQ(body["unready"], json::array({"cdc"})) << body.dump(2);
+  metrics = api::metrics_text(answer<metrics_view>(ha, metrics_atom_v));
+  EXPECT_EQ(sample(metrics, "slotd_slot_copies_total"), 1.0) << metrics;
+  EXPECT_EQ(w.creates.size(), 2u) << "the copy is there: not ordered again" << (w.creates.size() > 2 ? (w.creates.back().slots.at(0).replace ? " (replace)" : " (new)") : "");
+  EXPECT_TRUE(w.orders.empty());
+}
+
+// A copier that ends while a copy is being created: the creation is ordered
+// again from the new copier (the old one will never answer), and the ended
+// copier's totals stay in the metrics (a new copier counts from zero).
+TEST_F(ha_loop_virtual, a_creation_lost_with_its_copier_is_ordered_again) {
+  w.local.server_version = 160004;
+  w.local.slots.erase("cdc");
+  copy_method = model::copy_method_setting::create;
+  start();
+  demote("node1");
+  ASSERT_EQ(w.creates.size(), 1u);
+  copy_report idle;
+  idle.counts.copies = 3;
+  idle.counts.restarts = 2;
+  caf::anon_send(ha, idle);
+  sched.run();
+  auto first = w.copier;
+  caf::anon_send_exit(first, caf::exit_reason::kill);
+  sched.run();
+  ASSERT_NE(w.copier, first) << "a new copier";
+  pass(2s);
+  ASSERT_EQ(w.creates.size(), 2u) << "the creation ordered again";
+  EXPECT_EQ(w.creates[1].slots.at(0).slot.name, "cdc");
+  auto metrics = api::metrics_text(answer<metrics_view>(ha, metrics_atom_v));
+  EXPECT_EQ(sample(metrics, "slotd_slot_copies_total"), 3.0) << metrics;
+  EXPECT_EQ(sample(metrics, "slotd_server_restarts_total"), 2.0) << metrics;
 }

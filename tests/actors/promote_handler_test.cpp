@@ -60,6 +60,7 @@ ha_loop_actor::behavior_type fake_ha(ha_loop_actor::stateful_pointer<fake_ha_sta
       },
       [=](cluster_update_request&) -> cluster_update_reply { return {}; },
       [=](copy_report&) {},
+      [=](copy_created&) {},
       [=](stop_atom) -> bool { return true; },
       [=](pause_request&) -> status_view { return {}; },
       [=](status_atom) -> status_view { return {}; },
