@@ -240,7 +240,9 @@ advance_worker_private::behavior_type advance_worker(self_ptr self, io_runtime* 
             }
             auto o = co_await advance_one(conn, connected, slot, target, until);
             if (o.ok && o.reached)
-              res.advanced[slot] = *o.reached; // no end LSN: the slot was already there
+              res.advanced[slot] = *o.reached;
+            else if (o.ok)
+              res.failed[slot] = slot_failure{own_reason::position_unknown, ""};
             else
               res.failed[slot] = slot_failure{o.err, ""};
           }

@@ -110,6 +110,9 @@ void collect_state(self_ptr self, deliver_fn deliver) {
   g->deliver = std::move(deliver);
   auto dump_all = [self, g](std::vector<dump_actor> actors) {
     actors.push_back(caf::actor_cast<dump_actor>(self->state.promote));
+    std::erase_if(actors, [](const dump_actor& a) { return !a; }); // a helper not (yet) spawned
+    if (actors.empty())
+      return g->deliver(state_reply{std::move(g->out)});
     g->waiting = actors.size();
     for (auto& a : actors) {
       auto id = a.id();

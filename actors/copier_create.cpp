@@ -49,8 +49,19 @@ void on_create_order(self_ptr self, create_order& order) {
   auto& st = self->state;
   for (auto& c : order.slots) {
     const auto& name = c.slot.name;
-    if (st.creating.contains(name) || st.draining)
+    if (st.creating.contains(name))
+      continue; // its answer clears it in the HA loop
+    // Not started: answered at once, so the HA loop does not wait for it.
+    // A file copy's stop would kill the creation's backend.
+    std::optional<own_reason> refused;
+    if (st.draining)
+      refused = own_reason::shutting_down;
+    else if (st.current.phase != copy_phase::idle)
+      refused = own_reason::file_copy_under_way;
+    if (refused) {
+      created(self, copy_created{name, c.slot.database, c.replace, slot_failure{*refused, ""}, 0ms, {}});
       continue;
+    }
     st.creating.insert(name);
     auto started = self->clock().now();
     log_slots()->info("creating logical slot {} on this replica{} (copy_method create: no restart)", name,
@@ -65,8 +76,8 @@ void on_create_order(self_ptr self, create_order& order) {
             [self, base, took](action_outcome& o) {
               auto done = base;
               done.took = took();
-              if (!o.ok())
-                done.failure = o.failure ? *o.failure : slot_failure{own_reason::no_answer, "no outcome"};
+              if (!o.ok()) // a create's outcome is done or failed, with its failure
+                done.failure = o.failure ? *o.failure : slot_failure{own_reason::no_answer, "no failure given"};
               created(self, std::move(done));
             },
             [self, base, took](caf::error& e) {

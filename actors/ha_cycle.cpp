@@ -58,7 +58,7 @@ void update_readiness(self_ptr self) {
   st.readiness = std::move(res.queue);
   // A copy being created is not proven before its creation has answered
   // (its slot can show a position before then).
-  for (auto& n : st.creating)
+  for (auto& [n, until] : st.creating)
     st.readiness.pending.try_emplace(n, std::nullopt);
   log_diagnostics(st, res.diagnostics);
   for (auto& name : res.became_ready) {
@@ -341,6 +341,7 @@ void run_tick(self_ptr self) {
   st.tick_started = now;
   ++st.ticks;
   audit_due_advances(st);
+  expire_creations(st, now);
   if (!st.creating.empty())
     self->send(st.leader_conn, standby_snapshot_atom_v); // a copy being created waits for one
   if (full)

@@ -13,7 +13,7 @@ void infer_role(self_ptr self, const local_snapshot& snap) {
   model::auto_role_input in;
   in.role_auto = st.settings.cfg.role == config::start_role::automatic;
   in.told = st.told;
-  in.told_by_auto = st.role_source == "auto";
+  in.told_by_auto = st.role_source == ha_state::role_teller::automatic;
   in.leader = st.leader;
   in.in_recovery = snap.in_recovery;
   in.streams_from = model::member_streamed_from(st.view.members, snap.sender_host, snap.sender_port);
@@ -37,7 +37,7 @@ void infer_role(self_ptr self, const local_snapshot& snap) {
                      snap.sender_host.value_or("-"), snap.sender_port.value_or(0));
     break;
   }
-  st.role_source = "auto";
+  st.role_source = ha_state::role_teller::automatic;
   set_leader(self, d.leader);
 }
 

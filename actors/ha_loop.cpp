@@ -1,7 +1,7 @@
 // ha_loop: slotd's HA loop actor. It holds what the HA manager said and
 // what the servers last showed (ha_state.hpp) and answers every message of
 // the agent's interface, one handler each; the cycle, the actors it drives
-// and the promote live in ha_cycle.cpp, ha_support.cpp and ha_promote.cpp
+// and the promote live in ha_cycle.cpp, ha_support.cpp, ha_copies.cpp and ha_promote.cpp
 // (ha_steps.hpp), every decision in pg/model.
 //
 // Nothing here blocks: every step is a request to another actor (with a
@@ -123,7 +123,7 @@ ha_loop_private::behavior_type ha_loop(self_ptr self, io_runtime* io, ha_setting
         self->send(s.copier, cancel_atom_v); // a copy from the old leader, if it has not stopped the server
         s.copy_retry = {};                    // a new leader: copy at once
         s.told = model::told_role::replica;
-        s.role_source = "message";
+        s.role_source = ha_state::role_teller::message;
         s.leader_snap.reset();
         s.leader_error.clear();
         ++s.demotes; // docs/slot-rules.md §1.6: every copy is proven again

@@ -236,7 +236,7 @@ void on_promote(self_ptr self, promote_request req, caf::typed_response_promise<
   if (auto* sample = followed_leader_sample(st))
     p->leader_slots = sample->slots;
   st.told = model::told_role::primary;
-  st.role_source = "message";
+  st.role_source = ha_state::role_teller::message;
   st.promote_in_progress = true;
   audit_flush_all(st); // the replica's advances, before the promote's events
   st.inactivity_floor = wall_clock::now(); // consumers get inactive_for to reconnect

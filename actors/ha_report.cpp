@@ -250,6 +250,9 @@ nlohmann::json settle_json(const ha_state& st) {
 
 json dump_json(const ha_state& st) {
   const auto totals = st.copy_totals();
+  json creating = json::array();
+  for (auto& [name, until] : st.creating)
+    creating.push_back(name);
   json desired = json::object();
   for (auto& [name, d] : st.desired) {
     json jd = {{"type", std::string(model::to_string(d.type))}, {"lsn", opt_lsn(d.lsn)}};
@@ -302,7 +305,9 @@ json dump_json(const ha_state& st) {
     workers.push_back(db);
   return {{"name", st.my_name()},
           {"role", role_name(st)},
-          {"role_source", st.role_source},
+          {"role_source", st.role_source == ha_state::role_teller::message     ? "message"
+                          : st.role_source == ha_state::role_teller::automatic ? "auto"
+                                                                               : "none"},
           {"leader", opt_str(st.leader)},
           {"paused", st.paused},
           {"cycles", st.cycles},
@@ -341,7 +346,7 @@ json dump_json(const ha_state& st) {
           {"copy_settle", settle_json(st)},
           {"audit", audit_dump(st)},
           {"copy_method", model::to_string(st.settings.cfg.postgresql.copy_method)},
-          {"creating", st.creating},
+          {"creating", creating},
           {"created_copies", totals.created},
           {"restarts_by_slot", totals.restarts_by_slot},
           {"diagnostics", diags},

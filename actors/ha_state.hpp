@@ -70,7 +70,9 @@ struct ha_state {
   // What the HA manager said (or role auto inferred); nullopt: not known yet.
   std::optional<model::told_role> told;
   std::optional<std::string> leader;
-  std::string role_source = "none"; // "message", "auto", "none"
+  // Who told the role: nobody yet, a promote/demote message, or role: auto.
+  enum class role_teller { none, message, automatic };
+  role_teller role_source = role_teller::none;
 
   io_runtime* io = nullptr;
   local_connection_actor local;
@@ -155,8 +157,10 @@ struct ha_state {
   std::optional<std::chrono::steady_clock::time_point> last_restart_end;
   model::copy_settle_decision settle;
   // Copies by creation (copy_method create): the slots ordered from the
-  // copier and not answered yet.
-  std::set<std::string> creating;
+  // copier and not answered yet, each until when its answer is awaited (a
+  // creation whose copier ended runs on in its advance worker; it is
+  // forgotten only after the creation's budget).
+  std::map<std::string, std::chrono::steady_clock::time_point> creating;
   std::vector<std::string> recopy_requests;
   std::set<std::string> recopy_refused;
   model::readiness_queue readiness;

@@ -5,7 +5,9 @@
 //   ha_input.cpp    role auto, and the slot model's input for a cycle;
 //   ha_sampling.cpp samples of the leader between cycles, the tick schedule;
 //   ha_support.cpp  the actors it drives (leader connection, advance
-//                   workers, slot copier) and the copier's reports;
+//                   workers, slot copier), the local actions' outcomes;
+//   ha_copies.cpp   copies: which and how, the orders to the copier, and
+//                   its reports and answers;
 //   ha_promote.cpp  POST /promote: the final advance and the verdict.
 // Every function runs on the HA loop actor (it takes `self`).
 #include <chrono>
@@ -45,6 +47,8 @@ advance_worker_actor worker_for(self_ptr self, const std::string& database);
 void start_copier(self_ptr self);
 void on_worker_down(self_ptr self, caf::down_msg& msg);
 void clean_workers(self_ptr self);
+
+// ha_copies.cpp
 // Sends a copy order; false when none went (one under way, nothing to copy,
 // or the pause after failed copies: then a full cycle is due when it ends).
 bool start_copy(self_ptr self, const std::vector<std::string>& names, const std::vector<std::string>& recopies);
@@ -52,11 +56,12 @@ bool start_copy(self_ptr self, const std::vector<std::string>& names, const std:
 // restart per burst); if not, a full cycle is due when they may.
 bool copy_settled(self_ptr self, const std::vector<std::string>& names);
 void on_copy_report(self_ptr self, copy_report& r);
-
-// ha_create_copy.cpp: copies created on this replica (copy_method create).
+// Copies created on this replica (copy_method create), ordered from the copier.
 void create_copies(self_ptr self, const std::vector<std::string>& names, const std::vector<std::string>& recopies);
 // The copier's answer to one of them.
 void on_copy_created(self_ptr self, copy_created& c);
+// Forgets the creations whose answer is overdue (their copier ended).
+void expire_creations(ha_state& st, steady::time_point now);
 
 // ha_cycle.cpp
 void run_tick(self_ptr self);

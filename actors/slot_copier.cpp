@@ -222,6 +222,14 @@ void on_order(self_ptr self, copy_order& order) {
   for (auto& n : names)
     if (auto it = order.causes.find(n); it != order.causes.end())
       why.push_back(n + ": " + it->second);
+  if (!st.creating.empty()) {
+    // A creation's backend would be killed by the stop; the HA loop orders
+    // no file copy while one runs, and plans again after this answer.
+    st.current.cancelled = true;
+    return give_up(self, fmt::format("not now: logical slot(s) {} being created on this replica",
+                                     fmt::join(st.creating, ", ")),
+                   false);
+  }
   log_slots()->info("copying logical slot(s) {} from leader {}{}", fmt::join(names, ", "), order.leader.value_or("?"),
                     why.empty() ? "" : fmt::format(" ({})", fmt::join(why, "; ")));
   report(self);

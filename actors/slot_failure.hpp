@@ -16,7 +16,10 @@ enum class own_reason {
   not_dropped,     // drop: the slot exists, is not active, and was not dropped
   copy_in_use,     // create again on a replica: the invalid copy is active, so it stays
   deadline_passed, // final advance: the promote's deadline came before this slot
-  no_answer,       // the actor that runs the action did not answer (see `step`)
+  position_unknown, // an advance that did not say where the slot got to
+  no_answer,       // the actor that runs the action did not answer (`step`: the actor system's error)
+  shutting_down,   // the agent is shutting down: not started
+  file_copy_under_way, // a creation while a file copy holds the server: not started
 };
 std::string_view to_string(own_reason r);
 
@@ -29,7 +32,7 @@ struct slot_failure {
   // The server's SQLSTATE ("" for slotd's own reasons and local libpq errors).
   std::string sqlstate() const;
   const pg::error* server_error() const { return std::get_if<pg::error>(&cause); }
-  // "step: cause", for logs and replies.
+  // "step: cause" ("no answer (error)" for no_answer), for logs and replies.
   std::string what() const;
 };
 

@@ -13,75 +13,18 @@
 #include <optional>
 
 #include "actors/interfaces.hpp"
+#include "fake_ha_loop.hpp"
 #include "virtual_time.hpp"
 #include "actors/spawn.hpp"
 
 using namespace slotd::actors;
 using namespace std::chrono_literals;
 
-// The promote the fake holds back until its timer fires (one fake per test).
-caf::typed_response_promise<promote_reply>& pending() {
-  static caf::typed_response_promise<promote_reply> p;
-  return p;
-}
-
 namespace {
 
-// A fake HA loop: answers promote after `delay` (or never), demote at once.
-struct fake_ha_state {
-  fake_ha_state() = default;
-  int promotes = 0;
-  std::optional<follow_order> last_order;
-};
-
-struct fake_ha_options {
-  std::chrono::milliseconds promote_delay{1000};
-  bool silent = false;
-};
-
-ha_loop_actor::behavior_type fake_ha(ha_loop_actor::stateful_pointer<fake_ha_state> self, fake_ha_options o,
-                                     fake_ha_state* observed) {
-  return {
-      [=](advance_report&) {},
-      [=](config_reload&) {},
-      [=](follow_order& r) -> demote_reply {
-        observed->last_order = r;
-        return {refusal::none, "", "replica", r.leader};
-      },
-      [=](promote_request&) -> caf::result<promote_reply> {
-        ++observed->promotes;
-        auto rp = self->make_response_promise<promote_reply>();
-        // The fake's timer: a dump_atom to itself delivers the reply.
-        if (!o.silent)
-          caf::delayed_anon_send(caf::actor_cast<ha_loop_actor>(self), o.promote_delay, dump_atom_v);
-        self->state.promotes++;
-        pending() = rp;
-        return rp;
-      },
-      [=](cluster_update_request&) -> cluster_update_reply { return {}; },
-      [=](copy_report&) {},
-      [=](copy_created&) {},
-      [=](stop_atom) -> bool { return true; },
-      [=](pause_request&) -> status_view { return {}; },
-      [=](status_atom) -> status_view { return {}; },
-      [=](ready_atom) -> readiness_view { return {}; },
-      [=](candidate_atom) -> candidate_view { return {}; },
-      [=](final_atom) -> final_positions_reply { return {}; },
-      [=](health_atom) -> health_view { return {}; },
-      [=](metrics_atom) -> metrics_view { return {}; },
-      [=](actors_atom) -> ha_helpers { return {}; },
-      [=](events_request&) -> events_reply { return {}; },
-      [=](dump_atom) -> dump_reply {
-        if (auto& rp = pending(); rp.pending()) {
-          promote_reply r;
-          r.role = "primary";
-          r.ready = {"cdc"};
-          rp.deliver(std::move(r));
-        }
-        return {"fake", nlohmann::json::object()};
-      },
-  };
-}
+using slotd::testing_support::fake_ha;
+using slotd::testing_support::fake_ha_options;
+using slotd::testing_support::fake_ha_state;
 
 struct promote_handler : slotd::testing_support::virtual_time_test {
 };

@@ -38,7 +38,7 @@ TEST(slot_action, a_failure_of_our_own_has_no_sqlstate) {
   EXPECT_EQ(o.failure->sqlstate(), "");
   EXPECT_EQ(o.why(), to_string(own_reason::copy_in_use));
   slot_failure cut{own_reason::no_answer, "request timed out"};
-  EXPECT_EQ(cut.what(), "request timed out: no answer");
+  EXPECT_EQ(cut.what(), "no answer (request timed out)");
 }
 
 TEST(slot_action, an_absent_slot_is_dropped_and_an_active_one_is_not) {
