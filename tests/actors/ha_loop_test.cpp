@@ -254,6 +254,15 @@ struct ha_loop_virtual : slotd::testing_support::virtual_time_test {
 
   demote_reply demote(const std::string& leader) { return answer<demote_reply>(ha, follow_order{leader}); }
 
+  // A 16 replica without the copy of cdc, copy_method create, told to follow node1.
+  void start_replica_lacking_cdc_on_16_with_copy_method_create() {
+    w.local.server_version = 160004;
+    w.local.slots.erase("cdc");
+    copy_method = model::copy_method_setting::create;
+    start();
+    demote("node1");
+  }
+
   json status() { return api::status_json(answer<status_view>(ha, status_atom_v)); }
 
   // The worker answers the final advance it holds.
@@ -653,11 +662,7 @@ TEST_F(ha_loop_virtual, a_resume_and_a_demote_re_check_every_proven_copy) {
 // retry pause; a created copy joins the readiness queue, unready until
 // proven, and the copier's totals are the metrics'.
 TEST_F(ha_loop_virtual, a_copy_by_creation_is_ordered_from_the_copier_and_waits_to_be_proven) {
-  w.local.server_version = 160004;
-  w.local.slots.erase("cdc");
-  copy_method = model::copy_method_setting::create;
-  start();
-  demote("node1");
+  start_replica_lacking_cdc_on_16_with_copy_method_create();
   ASSERT_EQ(w.creates.size(), 1u) << "a creation ordered at once";
   ASSERT_EQ(w.creates[0].slots.size(), 1u);
   const auto& c = w.creates[0].slots[0];
@@ -702,11 +707,7 @@ TEST_F(ha_loop_virtual, a_copy_by_creation_is_ordered_from_the_copier_and_waits_
 // meanwhile), then orders it again from the new copier; the ended copier's
 // totals stay in the metrics (a new copier counts from zero).
 TEST_F(ha_loop_virtual, a_creation_lost_with_its_copier_is_ordered_again) {
-  w.local.server_version = 160004;
-  w.local.slots.erase("cdc");
-  copy_method = model::copy_method_setting::create;
-  start();
-  demote("node1");
+  start_replica_lacking_cdc_on_16_with_copy_method_create();
   ASSERT_EQ(w.creates.size(), 1u);
   copy_report idle;
   idle.counts.copies = 3;
