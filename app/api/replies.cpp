@@ -38,6 +38,8 @@ int http_status(refusal r) {
   return 500;
 }
 
+json opt_lsn(const std::optional<pg::lsn>& l) { return l ? json(l->str()) : json(nullptr); }
+
 api_reply to_api_reply(const promote_reply& r) {
   if (r.refused != refusal::none)
     return error_reply(http_status(r.refused), r.error);
@@ -50,7 +52,7 @@ api_reply to_api_reply(const promote_reply& r) {
                         {"handed_over", r.handover->handed_over},
                         {"from_samples", r.handover->from_samples},
                         {"not_reached", r.handover->not_reached},
-                        {"checkpoint_lsn", r.handover->checkpoint_lsn ? json(r.handover->checkpoint_lsn->str()) : json(nullptr)},
+                        {"checkpoint_lsn", opt_lsn(r.handover->checkpoint_lsn)},
                         {"error", r.handover->error.empty() ? json(nullptr) : json(r.handover->error)}};
   return json_reply(200, body);
 }

@@ -24,6 +24,9 @@ int http_status(actors::refusal r);
 
 // {"error": message} with `status` (4xx/5xx).
 api_reply error_reply(int status, const std::string& message);
+// An LSN as its text, or null.
+nlohmann::json opt_lsn(const std::optional<pg::lsn>& l);
+
 // `body` serialised compactly, application/json.
 api_reply json_reply(int status, const nlohmann::json& body);
 

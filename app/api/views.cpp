@@ -16,7 +16,6 @@ namespace {
 using json = nlohmann::json;
 using actors::iso_time;
 
-json opt_lsn(const std::optional<pg::lsn>& l) { return l ? json(l->str()) : json(nullptr); }
 template <class T>
 json opt(const std::optional<T>& v) {
   return v ? json(*v) : json(nullptr);
