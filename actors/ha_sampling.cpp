@@ -1,12 +1,13 @@
 // The HA loop's samples of its leader between full cycles
 // (pg/model/sampling.hpp), and the scheduling of its ticks.
-#include <thread>
+#include <optional>
 
 #include <caf/actor_cast.hpp>
 #include <caf/actor_control_block.hpp>
 #include <caf/send.hpp>
 
 #include "actors/ha_steps.hpp"
+#include "actors/probe_thread.hpp"
 #include "pg/model/sampling.hpp"
 #include "pg/model/topology.hpp"
 #include "pg/model/wal_guard.hpp"
@@ -58,11 +59,11 @@ void read_slot_details(self_ptr self) {
           });
 }
 
-// Free space on pg_wal's file system, measured on a thread of its own: a
-// hung file system (pg_wal on its own mount) must hold neither the loop nor
-// the blocking pool that copies and handovers write through. One probe at
-// a time; one that has not answered for 10 s is reported (and its thread
-// left to finish whenever statvfs returns).
+// Free space on pg_wal's file system, measured on the probe thread
+// (actors/probe_thread.hpp): a hung file system (pg_wal on its own mount)
+// must hold neither the loop nor the blocking pool that copies and handovers
+// write through. One probe at a time; one that has not answered for 10 s is
+// reported (and left to finish whenever statvfs returns).
 void read_wal_space(self_ptr self) {
   auto& st = self->state;
   const auto& data_dir = st.settings.cfg.postgresql.data_dir;
@@ -81,7 +82,7 @@ void read_wal_space(self_ptr self) {
   }
   st.wal_space_since = now;
   auto path = std::filesystem::path(data_dir) / "pg_wal";
-  std::thread([path, self, weak = caf::weak_actor_ptr{self->ctrl()}] {
+  run_probe([path, self, weak = caf::weak_actor_ptr{self->ctrl()}] {
     auto r = pg::server::free_bytes_at(path);
     std::optional<std::uint64_t> bytes;
     std::string error;
@@ -98,7 +99,7 @@ void read_wal_space(self_ptr self) {
                        s.wal_free_bytes = bytes;
                        s.wal_free_error = error;
                      }});
-  }).detach();
+  });
 }
 
 // A leader sample for a request the leader connection did not answer.
