@@ -135,13 +135,18 @@ bool take_leader_sample(self_ptr self, leader_snapshot ls) {
     s.leader_error = ls.error.empty() ? "unreachable" : ls.error;
   }
   ++s.samples;
-  if (moved)
+  if (moved) {
     ++s.samples_moved;
+    s.leader_moved_at = ha_now(s);
+  }
   // Copies still to be proven safe wait on the leader's catalog_xmin, and
   // copies behind the leader wait for their advance: fast while either may
   // change soon (model::sample_fast).
   model::sample_pace_input pace{
       .leader_moved = moved,
+      .since_leader_moved = s.leader_moved_at ? std::optional(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                    ha_now(s) - *s.leader_moved_at))
+                                              : std::nullopt,
       .creating = !s.creating.empty(),
       .copies_behind = s.copies_behind,
       .newest_proof_wait = model::newest_proof_wait<decltype(s.readiness.pending), wall_clock>(

@@ -88,6 +88,7 @@ struct ha_state {
   std::chrono::milliseconds sample_delay{0};
   std::uint64_t samples = 0;       // leader samples, in full cycles or between them
   std::uint64_t samples_moved = 0; // of which showed the leader's logical slots moved
+  std::optional<std::chrono::steady_clock::time_point> leader_moved_at; // the last of those
   // The last plan left a copy below the leader's position (or the local
   // server could not be read): samples read the local server until not.
   bool copies_behind = false;

@@ -32,8 +32,10 @@ bool logical_slots_moved(const slot_cache& before, const slot_cache& after) {
   }
 }
 
-bool sample_fast(const sample_pace_input& in, std::chrono::milliseconds patience) {
+bool sample_fast(const sample_pace_input& in, std::chrono::milliseconds patience, std::chrono::milliseconds hold) {
   if (in.leader_moved || in.creating || in.copies_behind)
+    return true;
+  if (in.since_leader_moved && *in.since_leader_moved < hold)
     return true;
   if (!in.newest_proof_wait)
     return false;

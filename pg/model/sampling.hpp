@@ -34,7 +34,10 @@ bool logical_slots_moved(const slot_cache& before, const slot_cache& after);
 bool copies_behind(const slot_cache& local, const slot_positions& leader);
 
 // Whether a leader sample calls for the fastest pace next (docs/slot-rules.md
-// §1.2): the leader's logical slots moved; a copy is being created, or is
+// §1.2): the leader's logical slots moved, now or less than `hold` ago (a
+// consumer confirming every second moves its slot again before a doubling
+// pace would look: the copy would lag the leader by up to a second); a copy
+// is being created, or is
 // behind the leader and waits for its advance; or copies wait to be proven
 // safe (§2.3.20) and either the newest of them has waited less than
 // `proof_patience` (hot_standby_feedback usually reaches the primary within
@@ -45,6 +48,8 @@ bool copies_behind(const slot_cache& local, const slot_positions& leader);
 // for as long as it stays unproven.
 struct sample_pace_input {
   bool leader_moved = false;
+  // How long ago a sample last found the leader's logical slots moved; never: unset.
+  std::optional<std::chrono::milliseconds> since_leader_moved;
   bool creating = false;
   bool copies_behind = false;
   // How long the newest copy still to be proven has waited; none pending: unset.
@@ -52,6 +57,7 @@ struct sample_pace_input {
   bool own_physical_catalog_xmin_moved = false;
 };
 inline constexpr std::chrono::milliseconds proof_patience{10000};
+inline constexpr std::chrono::milliseconds move_hold{3000};
 
 // sample_pace_input.newest_proof_wait: of the copies waiting to be proven
 // (`pending`, by name), how long the newest has waited since `since` says it
@@ -71,7 +77,8 @@ newest_proof_wait(const Pending& pending, const std::map<std::string, typename C
   }
   return newest;
 }
-bool sample_fast(const sample_pace_input& in, std::chrono::milliseconds patience = proof_patience);
+bool sample_fast(const sample_pace_input& in, std::chrono::milliseconds patience = proof_patience,
+                 std::chrono::milliseconds hold = move_hold);
 
 // Whether the catalog_xmin of slot `name` differs between two leader samples
 // (present in one and not the other counts as a change).

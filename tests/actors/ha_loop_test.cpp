@@ -75,6 +75,7 @@ struct world {
   int copier_cancels = 0;
 
   std::vector<advance_targets> advances; // database app
+  bool apply_advances = false; // an advance moves the local copy at once
   int cleans = 0;
   std::vector<final_advance_request> finals;
   bool hold_finals = false;
@@ -145,7 +146,13 @@ slot_copier_actor::behavior_type fake_copier(slot_copier_actor::pointer, world* 
 
 advance_worker_actor::behavior_type fake_worker(advance_worker_actor::pointer self, world* w) {
   return {
-      [=](advance_targets& t) { w->advances.push_back(t); },
+      [=](advance_targets& t) {
+        w->advances.push_back(t);
+        if (w->apply_advances)
+          for (auto& [name, to] : t.targets)
+            if (auto it = w->local.slots.find(name); it != w->local.slots.end())
+              it->second.confirmed_flush_lsn = to;
+      },
       [=](clean_atom) { ++w->cleans; },
       [=](create_logical_request& r) -> action_outcome {
         return {r.slot.name, slot_action::create_logical};
@@ -204,7 +211,7 @@ struct ha_loop_virtual : slotd::testing_support::virtual_time_test {
     auto& c = s.cfg;
     c.name = "node2";
     c.scope = "test";
-    c.loop_wait = 1s;
+    c.loop_wait = loop_wait;
     c.role = config::start_role::wait;
     c.postgresql.copy_settle = 0ms;
     if (copy_method)
@@ -283,6 +290,7 @@ struct ha_loop_virtual : slotd::testing_support::virtual_time_test {
   }
 
   world w;
+  std::chrono::milliseconds loop_wait = 1s;
   model::retention_policy cdc_retention; // the permanent slot cdc's
   std::optional<model::copy_method_setting> copy_method; // postgresql.copy_method (default: the config's)
   io_runtime io;
@@ -727,4 +735,42 @@ TEST_F(ha_loop_virtual, a_creation_lost_with_its_copier_is_ordered_again) {
   auto metrics = api::metrics_text(answer<metrics_view>(ha, metrics_atom_v));
   EXPECT_EQ(sample(metrics, "slotd_slot_copies_total"), 3.0) << metrics;
   EXPECT_EQ(sample(metrics, "slotd_server_restarts_total"), 2.0) << metrics;
+}
+
+// docs/slot-rules.md §1.2, the pace of the leader samples between full
+// cycles (loop_wait 10 s here). A consumer on the leader confirms every
+// second: every move is sampled, and the copy advanced, within one fast
+// interval (200 ms; a pace that doubled between moves would find the next
+// one up to 600 ms late). Once the leader is still, the samples back off to
+// one every 5 s.
+TEST_F(ha_loop_virtual, the_leader_is_sampled_fast_while_its_slots_move_and_backs_off_when_still) {
+  loop_wait = 10s;
+  w.apply_advances = true;
+  w.local.slots["cdc"] = logical_slot("cdc", 0x200); // caught up with the leader
+  w.leader.slots["node2"].catalog_xmin = pg::xid(700); // and proven at once
+  start();
+  demote("node1");
+  pass(20s); // the copy proven (or its proof's patience over), the pace backed off
+  auto still_from = w.leader_snapshots;
+  pass(20s);
+  auto still = w.leader_snapshots - still_from;
+  EXPECT_LE(still, 7) << "still leader: a sample every 5 s and two full cycles";
+  EXPECT_GE(still, 4);
+
+  std::uint64_t pos = 0x200;
+  for (int i = 0; i < 10; ++i) {
+    pos += 0x10;
+    w.leader.slots["cdc"].confirmed_flush_lsn = at(pos);
+    w.leader.slots["cdc"].restart_lsn = at(pos);
+    pass(i == 0 ? 5000ms : 300ms); // the first move is found by a backed-off sample
+    ASSERT_FALSE(w.advances.empty());
+    EXPECT_EQ(w.advances.back().targets.at("cdc"), at(pos)) << "move " << i << " not advanced within 300 ms";
+    pass(i == 0 ? 1000ms : 700ms);
+  }
+
+  pass(10s); // still again: the hold, then the doubling
+  still_from = w.leader_snapshots;
+  pass(20s);
+  still = w.leader_snapshots - still_from;
+  EXPECT_LE(still, 7) << "backed off again once the leader is still";
 }

@@ -87,6 +87,18 @@ TEST(SampleFast, MovementCreationAndCopiesBehindAreFast) {
   EXPECT_TRUE(sample_fast({.copies_behind = true}));
 }
 
+TEST(SampleFast, FastForAWhileAfterTheLeaderMovedThenBackingOff) {
+  // A consumer that confirms every second: the pace stays fast between its
+  // confirmations, so the next one is seen within one fast interval.
+  EXPECT_TRUE(sample_fast({.since_leader_moved = 0ms}));
+  EXPECT_TRUE(sample_fast({.since_leader_moved = 1000ms}));
+  EXPECT_TRUE(sample_fast({.since_leader_moved = 2999ms}));
+  // Still for the whole hold: back off.
+  EXPECT_FALSE(sample_fast({.since_leader_moved = 3000ms}));
+  EXPECT_FALSE(sample_fast({.since_leader_moved = 3600000ms}));
+  EXPECT_FALSE(sample_fast({.since_leader_moved = 1000ms}, proof_patience, 500ms));
+}
+
 TEST(SampleFast, AFreshProofIsFastThenOnlyWhenItsInputMoves) {
   // A copy just made: feedback is on its way.
   EXPECT_TRUE(sample_fast({.newest_proof_wait = 0ms}));
