@@ -3,7 +3,8 @@
 //   each logical slot's last confirmed_flush_lsn from the state files the
 //   shutdown checkpoint wrote, raised to the last live sample where that is
 //   higher (pg/model/promotion: merge_final_positions), with the shutdown
-//   checkpoint from pg_controldata;
+//   checkpoint from pg_controldata (global/pg_control itself when bin_dir
+//   has no pg_controldata);
 // - on the candidate, a promote with handover_from fetches them from the
 //   old primary's agent (its `api` in the cluster view), within a bound.
 #include <functional>
@@ -58,14 +59,34 @@ boost::asio::awaitable<stopped_reading> read_stopped(io_runtime* io, std::filesy
     co_return out;
   }
   out.files = std::move(files.first);
-  auto executor = co_await boost::asio::this_coro::executor;
-  auto controldata = pg::server::controldata_command(bin_dir, data_dir, run_as);
-  auto ran = co_await pg::server::run_command(executor, controldata);
-  if (!ran || !ran->ok()) {
-    out.error = "pg_controldata failed: " + (ran ? ran->output : ran.error().what());
-    co_return out;
+  pg::result<pg::server::control_data> control = pg::server::control_data{};
+  // An empty bin_dir runs pg_controldata from PATH; a bin_dir without it (a
+  // server-only install) reads global/pg_control itself.
+  auto has_tool = [bin_dir] {
+    std::error_code ec;
+    return bin_dir.empty() || std::filesystem::exists(bin_dir / "pg_controldata", ec);
+  };
+  if (co_await pg::run_blocking(pool, has_tool)) {
+    auto executor = co_await boost::asio::this_coro::executor;
+    auto controldata = pg::server::controldata_command(bin_dir, data_dir, run_as);
+    auto ran = co_await pg::server::run_command(executor, controldata);
+    if (!ran || !ran->ok()) {
+      out.error = "pg_controldata failed: " + (ran ? ran->output : ran.error().what());
+      co_return out;
+    }
+    control = pg::server::parse_controldata(ran->output);
+  } else {
+    // A server-only install (no pg_controldata in bin_dir): the file itself.
+    auto read_control = [data_dir] {
+      auto read = pg::server::read_control_file(data_dir);
+      return read ? std::make_pair(std::optional(*read), std::string()) : std::make_pair(std::optional<pg::server::control_data>(), read.error().what());
+    };
+    auto read = co_await pg::run_blocking(pool, read_control);
+    if (read.first)
+      control = *read.first;
+    else
+      control = pg::error{.call = "pg_control", .message = read.second};
   }
-  auto control = pg::server::parse_controldata(ran->output);
   if (!control) {
     out.error = control.error().what();
     co_return out;

@@ -1,11 +1,14 @@
 #include "pg/server/stopped_server.hpp"
 
+#include <cstring>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 #include <system_error>
 
 #include "pg/model/cluster_view.hpp"
 #include "pg/server/text_lines.hpp"
+#include "pg/slotfile/crc32c.hpp"
 #include "pg/slotfile/slot_state.hpp"
 
 namespace slotd::pg::server {
@@ -57,6 +60,57 @@ result<control_data> parse_controldata(std::string_view output) {
   if (!state_seen || !out.checkpoint)
     return failure("pg_controldata: no cluster state or latest checkpoint location in its output");
   return out;
+}
+
+namespace {
+
+template <class T> T field_at(std::string_view bytes, std::size_t offset) {
+  T v;
+  std::memcpy(&v, bytes.data() + offset, sizeof v);
+  return v;
+}
+
+// ControlFileData (src/include/catalog/pg_control.h, 12 to 18): uint64
+// system_identifier; uint32 pg_control_version; uint32 catalog_version_no;
+// DBState state; pg_time_t time (8-aligned); XLogRecPtr checkPoint.
+constexpr std::size_t version_at = 8, state_at = 16, checkpoint_at = 32;
+// The CRC-32C of the struct comes right after it: within the first KiB.
+constexpr std::size_t crc_search_end = 1024;
+
+// pg_controldata's dbState() names.
+constexpr const char* state_names[] = {"starting up",       "shut down",           "shut down in recovery",
+                                       "shutting down",     "in crash recovery",   "in archive recovery",
+                                       "in production"};
+
+} // namespace
+
+result<control_data> parse_control_file(std::string_view bytes) {
+  if (bytes.size() < crc_search_end + sizeof(std::uint32_t))
+    return failure("pg_control: " + std::to_string(bytes.size()) + " bytes, too short");
+  auto version = field_at<std::uint32_t>(bytes, version_at);
+  if (version < 1200 || version >= 1900)
+    return failure("pg_control: version " + std::to_string(version) + " is not one of PostgreSQL 12 to 18");
+  bool crc_ok = false;
+  for (std::size_t at = checkpoint_at + 8; at + sizeof(std::uint32_t) <= crc_search_end && !crc_ok; at += 4)
+    crc_ok = slotfile::crc32c(bytes.substr(0, at)) == field_at<std::uint32_t>(bytes, at);
+  if (!crc_ok)
+    return failure("pg_control: no matching CRC-32C (a torn or foreign file)");
+  auto state = field_at<std::uint32_t>(bytes, state_at);
+  if (state >= std::size(state_names))
+    return failure("pg_control: unknown cluster state " + std::to_string(state));
+  control_data out;
+  out.cluster_state = state_names[state];
+  out.checkpoint = lsn(field_at<std::uint64_t>(bytes, checkpoint_at));
+  return out;
+}
+
+result<control_data> read_control_file(const std::filesystem::path& data_dir) {
+  auto path = data_dir / "global" / "pg_control";
+  std::ifstream in(path, std::ios::binary);
+  if (!in)
+    return failure(path.string() + ": cannot read it");
+  std::string bytes{std::istreambuf_iterator<char>(in), {}};
+  return parse_control_file(bytes);
 }
 
 result<model::final_positions> read_logical_slot_files(const std::filesystem::path& data_dir) {

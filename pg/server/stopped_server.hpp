@@ -30,6 +30,16 @@ command controldata_command(const std::filesystem::path& bin_dir, const std::fil
 // Its output; an error when a line is missing.
 result<control_data> parse_controldata(std::string_view output);
 
+// global/pg_control itself, for a bin_dir without pg_controldata (a
+// server-only install, such as the npm server packages): the cluster state
+// (named as pg_controldata names it) and the latest checkpoint location. They
+// are the first fields of ControlFileData, laid out alike from 12 to 18; the
+// file's CRC-32C, which follows the struct (whose length differs between
+// majors), is found and checked.
+result<control_data> parse_control_file(std::string_view bytes);
+// Blocking file read: run it on a blocking pool.
+result<control_data> read_control_file(const std::filesystem::path& data_dir);
+
 // pg_replslot/*/state of the data directory: the persistent logical slots'
 // confirmed_flush and restart_lsn. A file that cannot be read or parsed is
 // an error naming it (a slot left out would be handed over as unknown).

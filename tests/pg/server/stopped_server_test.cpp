@@ -2,10 +2,12 @@
 // pg_controldata's output, and the logical slots' state files.
 #include "pg/server/stopped_server.hpp"
 
+#include <cstring>
 #include <fstream>
 
 #include <gtest/gtest.h>
 
+#include "pg/slotfile/crc32c.hpp"
 #include "tests/pg/slotfile/slot_file_builder.hpp"
 
 namespace slotd::pg::server {
@@ -46,6 +48,50 @@ TEST(ControldataCommand, RunsInTheCLocale) {
   auto c = controldata_command("/usr/lib/postgresql/15/bin", "/data", std::nullopt);
   EXPECT_EQ(c.argv, (std::vector<std::string>{"env", "LC_ALL=C", "/usr/lib/postgresql/15/bin/pg_controldata", "-D",
                                               "/data"}));
+}
+
+// A global/pg_control as PostgreSQL writes it: ControlFileData's first
+// fields, its CRC-32C at `crc_at` (the struct's length differs between
+// majors), zeros up to 8 KiB.
+std::string control_file(std::uint32_t version, std::uint32_t state, std::uint64_t checkpoint,
+                         std::size_t crc_at = 296) {
+  std::string b(8192, '\0');
+  std::uint64_t sysid = 7299405532345235245ULL;
+  std::uint32_t catversion = 202209061;
+  std::memcpy(b.data(), &sysid, 8);
+  std::memcpy(b.data() + 8, &version, 4);
+  std::memcpy(b.data() + 12, &catversion, 4);
+  std::memcpy(b.data() + 16, &state, 4);
+  std::memcpy(b.data() + 32, &checkpoint, 8);
+  std::memcpy(b.data() + 40, &checkpoint, 8); // the checkpoint's redo
+  auto crc = slotfile::crc32c(std::string_view(b).substr(0, crc_at));
+  std::memcpy(b.data() + crc_at, &crc, 4);
+  return b;
+}
+
+TEST(ParseControlFile, ReadsTheStateAndTheLatestCheckpointWhereverTheCrcIs) {
+  for (std::size_t crc_at : {256u, 296u, 304u}) {
+    auto c = parse_control_file(control_file(1300, 1, 0x5000028, crc_at));
+    ASSERT_TRUE(c) << c.error().what();
+    EXPECT_EQ(c->cluster_state, "shut down");
+    EXPECT_TRUE(c->clean_shutdown());
+    EXPECT_EQ(c->checkpoint, lsn::parse("0/5000028"));
+  }
+  auto crashed = parse_control_file(control_file(1700, 6, 0x5000028));
+  ASSERT_TRUE(crashed);
+  EXPECT_EQ(crashed->cluster_state, "in production");
+  EXPECT_FALSE(crashed->clean_shutdown());
+  EXPECT_EQ(parse_control_file(control_file(1201, 2, 1))->cluster_state, "shut down in recovery");
+}
+
+TEST(ParseControlFile, ACorruptTornShortOrForeignFileIsAnError) {
+  auto b = control_file(1300, 1, 0x5000028);
+  b[33] ^= 1; // the checkpoint, after the CRC was computed
+  EXPECT_FALSE(parse_control_file(b));
+  EXPECT_FALSE(parse_control_file(control_file(1300, 1, 0x5000028).substr(0, 512)));
+  EXPECT_FALSE(parse_control_file(control_file(942, 1, 0x5000028))) << "before 12: not a version slotd reads";
+  EXPECT_FALSE(parse_control_file(control_file(1300, 9, 0x5000028))) << "no such state";
+  EXPECT_FALSE(parse_control_file(std::string(8192, '\0')));
 }
 
 class SlotFiles : public ::testing::Test {
