@@ -224,6 +224,17 @@ void on_copy_created(self_ptr self, copy_created& c) {
   auto& s = self->state;
   s.creating.erase(c.slot);
   s.copier_now = c.counts;
+  if (s.told == model::told_role::primary) {
+    // Ordered as a replica, answered after a promote: a slot created on
+    // this server now is no copy of the old leader's (the promote reply
+    // named it unsafe), and a failure is no copy error. The primary's own
+    // rules keep or create the slot from the next cycle on.
+    log_slots()->warn("the creation of the copy of logical slot {} ended after this node was promoted ({}): "
+                      "not counted as a copy; its consumers may have skipped changes since their last confirmation",
+                      c.slot, c.failure ? c.failure->what() : "created");
+    run_now(self);
+    return;
+  }
   if (c.failure) {
     // A creation that did not answer may still run and finish unseen: every
     // copy is proven again (rebuilt readiness queue).
