@@ -7,6 +7,8 @@
 // copies stay fresh; when a sample shows a slot to copy, the copy starts at
 // once. Nothing here blocks: every step is a request to another actor, with
 // a timeout.
+#include <utility>
+
 #include "actors/ha_steps.hpp"
 #include "pg/model/cycle_gate.hpp"
 #include "pg/model/sampling.hpp"
@@ -96,7 +98,8 @@ void end_tick(self_ptr self, bool full) {
     st.cycle_durations.observe(std::chrono::duration<double>(took).count());
     st.last_cycle_end = wall_clock::now();
     log_ha()->debug("cycle {} done in {} us (role {})", st.cycles, took.count(), role_name(st));
-    read_slot_details(self);
+    if (st.cycle_details)
+      take_slot_details(st, std::move(*std::exchange(st.cycle_details, std::nullopt)));
     read_wal_space(self);
   }
   schedule_next_tick(self);
@@ -288,13 +291,25 @@ void after_local(self_ptr self, local_snapshot snap, bool full, bool leader_samp
 
 void observe_local(self_ptr self, bool full, bool leader_sampled) {
   auto& st = self->state;
-  self->request(st.local, st.settings.request_timeout, snapshot_atom_v)
-      .then([self, full, leader_sampled](local_snapshot& snap) { after_local(self, std::move(snap), full, leader_sampled); },
-            [self, full, leader_sampled](caf::error& e) {
-              local_snapshot snap;
-              snap.error = "no answer from the local connection: " + caf::to_string(e);
-              after_local(self, std::move(snap), full, leader_sampled);
-            });
+  // A full cycle reads the operator figures with its snapshot (one request);
+  // they are taken when the cycle ends (end_tick).
+  const bool details = full && slot_details_wanted(st);
+  auto answered = [self, full, leader_sampled](local_snapshot& snap) {
+    self->state.cycle_details = std::move(snap.details);
+    after_local(self, std::move(snap), full, leader_sampled);
+  };
+  // No answer: the figures are not read either, and those of the last
+  // cycle stay (as when the server does not answer).
+  auto failed = [self, full, leader_sampled](caf::error& e) {
+    local_snapshot snap;
+    snap.error = "no answer from the local connection: " + caf::to_string(e);
+    self->state.cycle_details.reset();
+    after_local(self, std::move(snap), full, leader_sampled);
+  };
+  if (details)
+    self->request(st.local, st.settings.request_timeout, snapshot_atom_v, details_atom_v).then(answered, failed);
+  else
+    self->request(st.local, st.settings.request_timeout, snapshot_atom_v).then(answered, failed);
 }
 
 // Between full cycles, a replica reads its leader first, and the local

@@ -31,32 +31,16 @@ void schedule_next_tick(self_ptr self) {
   self->delayed_send(self, delay, tick_atom_v, ++st.epoch);
 }
 
-// The figures for operators: not while a copy or a promote may need the
-// local lane (or the server is down for one), one read at a time.
-void read_slot_details(self_ptr self) {
-  auto& st = self->state;
-  if (!st.local_error.empty() || st.restarting || st.copying || st.server_down || st.promote_in_progress ||
-      st.details_running)
-    return;
-  st.details_running = true;
-  self->request(st.local, st.settings.request_timeout, details_atom_v)
-      .then(
-          [self](slot_details_reply& r) {
-            auto& s = self->state;
-            s.details_running = false;
-            s.slot_details = std::move(r);
-            if (s.slot_details.ok)
-              model::record_wal_usage(s.wal_usage, slot_figures_of(s), ha_now(s));
-            else
-              s.wal_usage = {};
-          },
-          [self](caf::error& e) {
-            auto& s = self->state;
-            s.details_running = false;
-            s.slot_details = {};
-            s.slot_details.error = "no answer from the local connection: " + caf::to_string(e);
-            s.wal_usage = {};
-          });
+bool slot_details_wanted(const ha_state& st) {
+  return st.local_error.empty() && !st.restarting && !st.copying && !st.server_down && !st.promote_in_progress;
+}
+
+void take_slot_details(ha_state& s, slot_details_reply r) {
+  s.slot_details = std::move(r);
+  if (s.slot_details.ok)
+    model::record_wal_usage(s.wal_usage, slot_figures_of(s), ha_now(s));
+  else
+    s.wal_usage = {};
 }
 
 // Free space on pg_wal's file system, measured on the probe thread
@@ -80,16 +64,21 @@ void read_wal_space(self_ptr self) {
     }
     return;
   }
-  st.wal_space_since = now;
   auto path = std::filesystem::path(data_dir) / "pg_wal";
   run_probe([path, self, weak = caf::weak_actor_ptr{self->ctrl()}] {
-    auto r = pg::server::free_bytes_at(path);
     std::optional<std::uint64_t> bytes;
     std::string error;
-    if (r)
-      bytes = *r;
-    else
-      error = r.error().what();
+    try {
+      auto r = pg::server::free_bytes_at(path);
+      if (r)
+        bytes = *r;
+      else
+        error = r.error().what();
+    } catch (const std::exception& e) {
+      error = e.what(); // answered all the same: the next probe may run
+    } catch (...) {
+      error = "statvfs of pg_wal failed";
+    }
     // `self` is only used by the closure, which the HA loop runs itself
     // (io_done), so only while it lives.
     if (auto strong = weak.lock())
@@ -100,6 +89,7 @@ void read_wal_space(self_ptr self) {
                        s.wal_free_error = error;
                      }});
   });
+  st.wal_space_since = now; // once queued (run_probe may throw: then none is outstanding)
 }
 
 // A leader sample for a request the leader connection did not answer.
@@ -116,6 +106,9 @@ bool take_leader_sample(self_ptr self, leader_snapshot ls) {
   auto& s = self->state;
   bool moved = false;
   bool proof_input_moved = false;
+  // A leader that stopped answering right after a move (a crash) is not
+  // sampled fast for the hold: the usual back-off.
+  const bool ls_reachable = ls.reachable;
   if (ls.reachable) {
     if (!s.leader_error.empty())
       log_ha()->info("leader {} reachable again", ls.leader);
@@ -144,7 +137,7 @@ bool take_leader_sample(self_ptr self, leader_snapshot ls) {
   // change soon (model::sample_fast).
   model::sample_pace_input pace{
       .leader_moved = moved,
-      .since_leader_moved = s.leader_moved_at ? std::optional(std::chrono::duration_cast<std::chrono::milliseconds>(
+      .since_leader_moved = ls_reachable && s.leader_moved_at ? std::optional(std::chrono::duration_cast<std::chrono::milliseconds>(
                                                     ha_now(s) - *s.leader_moved_at))
                                               : std::nullopt,
       .creating = !s.creating.empty(),

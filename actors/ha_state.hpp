@@ -128,8 +128,9 @@ struct ha_state {
   model::wal_usage_history wal_usage;
   std::optional<std::uint64_t> wal_free_bytes;
   std::string wal_free_error;
-  bool details_running = false; // a details read is on the local lane
-  // A statvfs of pg_wal runs on the blocking pool since then (a hung file
+  // The figures read with this full cycle's snapshot, taken when it ends.
+  std::optional<slot_details_reply> cycle_details;
+  // A statvfs of pg_wal runs on the probe thread since then (a hung file
   // system must not hold the loop).
   std::optional<std::chrono::steady_clock::time_point> wal_space_since;
   // 17+ primary: time with some failover-capable replica left out of

@@ -72,7 +72,12 @@ bool samples_leader(const ha_state& st); // a replica that knows its leader samp
 void schedule_next_tick(self_ptr self);
 // After a full cycle: the per-slot details for /status and /metrics, and
 // the free space on pg_wal's file system for the WAL-retention guard.
-void read_slot_details(self_ptr self);
+// Whether a full cycle reads the operator figures with its snapshot: not
+// while a copy or a promote may need the local lane, or the server is down
+// or did not answer.
+bool slot_details_wanted(const ha_state& st);
+// The figures read with a full cycle's snapshot, taken when it ends.
+void take_slot_details(ha_state& st, slot_details_reply r);
 void read_wal_space(self_ptr self);
 // A leader sample for a request the leader connection did not answer.
 leader_snapshot no_answer(const ha_state& st, const caf::error& e);

@@ -22,7 +22,7 @@ using local_connection_actor = caf::typed_actor<           //
     caf::replies_to<snapshot_atom>::with<local_snapshot>,  //
     caf::replies_to<local_actions>::with<local_actions_result>,
     caf::replies_to<facts_atom>::with<local_facts>,
-    caf::replies_to<details_atom>::with<slot_details_reply>,
+    caf::replies_to<snapshot_atom, details_atom>::with<local_snapshot>,
     caf::replies_to<dump_atom>::with<dump_reply>>;
 using local_connection_private = local_connection_actor::extend<caf::reacts_to<io_done>>;
 

@@ -28,6 +28,7 @@ namespace q = pg::queries;
 // Reads and slot commands on the heartbeat connection (2 s statement
 // timeout, docs/slot-rules.md §2.7); the deadline is ours, a bit longer.
 constexpr auto statement_budget = 5s;
+constexpr auto details_budget = 2s; // the operator figures, after a full cycle's snapshot
 
 struct local_state {
   local_state() = default;
@@ -185,6 +186,40 @@ boost::asio::awaitable<local_actions_result> run_actions(pg::connection& conn, c
   co_return out;
 }
 
+// The operator figures of every slot (pg/queries/slot_details.hpp).
+boost::asio::awaitable<slot_details_reply> read_details(pg::connection& conn) {
+  slot_details_reply out;
+  // g++ 12: temporaries in a co_await expression may be destroyed twice.
+  auto sql = q::slot_details_sql(conn.server_version());
+  pg::params none;
+  // A budget of its own, short: with the connect and the snapshot before
+  // it, the whole job stays within the HA loop's request timeout (15 s).
+  auto until = pg::clock::now() + details_budget;
+  auto r = co_await q::query_parsed(conn, sql, none, until, &q::parse_slot_details);
+  out.ok = r.ok();
+  if (r)
+    out.details = std::move(*r);
+  else
+    out.error = r.error().what();
+  co_return out;
+}
+
+// The snapshot of a cycle; with `details` (a full cycle's), the operator
+// figures right after it in the same lane job: one request, one hop to the
+// I/O thread and back, instead of two.
+caf::result<local_snapshot> read_local(self_ptr self, bool details) {
+  auto rp = self->make_response_promise<local_snapshot>();
+  self->state.lane->submit(self, [rp, details](pg::connection& conn, const pg::result<void>& connected) mutable
+                           -> boost::asio::awaitable<sql_lane::continuation> {
+    auto snap = co_await read_snapshot(conn, connected);
+    if (details && snap.reachable)
+      snap.details = co_await read_details(conn);
+    co_return [rp, snap]() mutable { rp.deliver(std::move(snap)); };
+  });
+  ++self->state.snapshots;
+  return rp;
+}
+
 // One read on the lane, answered with a Reply {ok, error, value}: the
 // value read into `field`, or why not.
 template <class Reply, class Value, class Read>
@@ -213,16 +248,8 @@ local_connection_private::behavior_type local_connection(self_ptr self, io_runti
   self->state.lane = std::make_unique<sql_lane>(*io, std::move(opts));
   return {
       [=](io_done& d) { d.run(); },
-      [=](snapshot_atom) -> caf::result<local_snapshot> {
-        auto rp = self->make_response_promise<local_snapshot>();
-        self->state.lane->submit(self, [rp](pg::connection& conn, const pg::result<void>& connected) mutable
-                                 -> boost::asio::awaitable<sql_lane::continuation> {
-          auto snap = co_await read_snapshot(conn, connected);
-          co_return [rp, snap]() mutable { rp.deliver(std::move(snap)); };
-        });
-        ++self->state.snapshots;
-        return rp;
-      },
+      [=](snapshot_atom) -> caf::result<local_snapshot> { return read_local(self, false); },
+      [=](snapshot_atom, details_atom) -> caf::result<local_snapshot> { return read_local(self, true); },
       [=](local_actions& actions) -> caf::result<local_actions_result> {
         auto rp = self->make_response_promise<local_actions_result>();
         ++self->state.action_batches;
@@ -236,12 +263,6 @@ local_connection_private::behavior_type local_connection(self_ptr self, io_runti
       [=](facts_atom) -> caf::result<local_facts> {
         return read_reply(self, &local_facts::facts, [](pg::connection& conn) {
           return q::read_node_facts(conn, pg::clock::now() + statement_budget);
-        });
-      },
-      [=](details_atom) -> caf::result<slot_details_reply> {
-        return read_reply(self, &slot_details_reply::details, [](pg::connection& conn) {
-          return q::query_parsed(conn, q::slot_details_sql(conn.server_version()), pg::params{},
-                                 pg::clock::now() + statement_budget, &q::parse_slot_details);
         });
       },
       [=](dump_atom) -> dump_reply {

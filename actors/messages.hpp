@@ -47,6 +47,14 @@ struct io_done {
 
 // ---------------------------------------------------------------- local
 
+// Per-slot details for operators (pg/queries/slot_details.hpp), read once
+// per full cycle with its snapshot.
+struct slot_details_reply {
+  bool ok = false;
+  std::string error;
+  model::slot_details_map details;
+};
+
 // What the local server says, read once per cycle.
 struct local_snapshot {
   bool reachable = false;
@@ -73,15 +81,10 @@ struct local_snapshot {
   // 17+ primary: its walsenders' states by physical slot (nullopt: not read).
   std::optional<std::map<std::string, std::string>> standby_senders;
   std::string failover_error; // reading those failed; the rest is good
+  // Asked for with (snapshot_atom, details_atom) and the server reachable:
+  // the operator figures, read right after the snapshot on the same lane job.
+  std::optional<slot_details_reply> details;
   wall_clock::time_point as_of{};
-};
-
-// Per-slot details for operators (pg/queries/slot_details.hpp), read
-// once per full cycle apart from the snapshot.
-struct slot_details_reply {
-  bool ok = false;
-  std::string error;
-  model::slot_details_map details;
 };
 
 // The slot work of one cycle for the local connection, done in this order,

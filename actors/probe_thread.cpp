@@ -24,7 +24,12 @@ struct probe_thread {
           job = std::move(jobs.front());
           jobs.pop_front();
         }
-        job();
+        try {
+          job();
+        } catch (...) {
+          // A job's own failure (it reports its errors itself): the thread
+          // lives on for the next probes.
+        }
       }
     }).detach();
   }

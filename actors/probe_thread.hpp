@@ -12,7 +12,7 @@
 namespace slotd::actors {
 
 // Runs `job` on the probe thread (started on first use, never stopped: it
-// lives as long as the process, also when a job hangs).
+// lives as long as the process, also when a job hangs or throws).
 void run_probe(std::function<void()> job);
 
 } // namespace slotd::actors

@@ -62,6 +62,7 @@ model::local_slot logical_slot(const std::string& name, std::uint64_t confirmed)
 struct world {
   local_snapshot local;
   int local_snapshots = 0;
+  int details_reads = 0; // of which with the operator figures (full cycles)
   std::vector<local_actions> actions;
 
   leader_snapshot leader;
@@ -112,7 +113,14 @@ local_connection_actor::behavior_type fake_local(local_connection_actor::pointer
         return r;
       },
       [=](facts_atom) -> local_facts { return {true, "", {}}; },
-      [=](details_atom) -> slot_details_reply { return {true, "", {}}; },
+      [=](snapshot_atom, details_atom) -> local_snapshot {
+        ++w->local_snapshots;
+        ++w->details_reads;
+        auto s = w->local;
+        s.as_of = wall_clock::now();
+        s.details = slot_details_reply{true, "", {}};
+        return s;
+      },
       [=](dump_atom) -> dump_reply { return {"local_connection", nlohmann::json::object()}; },
   };
 }
@@ -741,7 +749,7 @@ TEST_F(ha_loop_virtual, a_creation_lost_with_its_copier_is_ordered_again) {
 // cycles (loop_wait 10 s here). A consumer on the leader confirms every
 // second: every move is sampled, and the copy advanced, within one fast
 // interval (200 ms; a pace that doubled between moves would find the next
-// one up to 600 ms late). Once the leader is still, the samples back off to
+// one several hundred ms late). Once the leader is still, the samples back off to
 // one every 5 s.
 TEST_F(ha_loop_virtual, the_leader_is_sampled_fast_while_its_slots_move_and_backs_off_when_still) {
   loop_wait = 10s;
@@ -750,22 +758,32 @@ TEST_F(ha_loop_virtual, the_leader_is_sampled_fast_while_its_slots_move_and_back
   w.leader.slots["node2"].catalog_xmin = pg::xid(700); // and proven at once
   start();
   demote("node1");
-  pass(20s); // the copy proven (or its proof's patience over), the pace backed off
+  pass(20s); // the copy proven at once (above), the pace backed off
   auto still_from = w.leader_snapshots;
+  auto details_from = w.details_reads;
   pass(20s);
   auto still = w.leader_snapshots - still_from;
   EXPECT_LE(still, 7) << "still leader: a sample every 5 s and two full cycles";
   EXPECT_GE(still, 4);
+  EXPECT_LE(w.details_reads - details_from, 2) << "the operator figures come with full cycles only";
+  EXPECT_GE(w.details_reads - details_from, 1) << "and every full cycle reads them";
 
-  std::uint64_t pos = 0x200;
-  for (int i = 0; i < 10; ++i) {
+  // The first move is found by a backed-off sample (within 5 s); the
+  // consumer's cadence counts from then.
+  std::uint64_t pos = 0x210;
+  w.leader.slots["cdc"].confirmed_flush_lsn = at(pos);
+  w.leader.slots["cdc"].restart_lsn = at(pos);
+  for (int waited = 0; waited < 60 && (w.advances.empty() || w.advances.back().targets.at("cdc") != at(pos)); ++waited)
+    pass(100ms);
+  ASSERT_FALSE(w.advances.empty());
+  ASSERT_EQ(w.advances.back().targets.at("cdc"), at(pos)) << "the first move was not found within 6 s";
+  for (int i = 1; i < 10; ++i) {
+    pass(700ms);
     pos += 0x10;
     w.leader.slots["cdc"].confirmed_flush_lsn = at(pos);
     w.leader.slots["cdc"].restart_lsn = at(pos);
-    pass(i == 0 ? 5000ms : 300ms); // the first move is found by a backed-off sample
-    ASSERT_FALSE(w.advances.empty());
+    pass(300ms);
     EXPECT_EQ(w.advances.back().targets.at("cdc"), at(pos)) << "move " << i << " not advanced within 300 ms";
-    pass(i == 0 ? 1000ms : 700ms);
   }
 
   pass(10s); // still again: the hold, then the doubling
@@ -773,4 +791,35 @@ TEST_F(ha_loop_virtual, the_leader_is_sampled_fast_while_its_slots_move_and_back
   pass(20s);
   still = w.leader_snapshots - still_from;
   EXPECT_LE(still, 7) << "backed off again once the leader is still";
+}
+
+// A creation ordered as a replica that ends after a promote: on the new
+// primary the slot is no copy of the old leader's (the promote reply named
+// it unsafe), so it is neither counted as a copy, nor waits to be proven,
+// nor, failed, counted as a copy error.
+TEST_F(ha_loop_virtual, a_creation_answered_after_a_promote_is_no_copy) {
+  start_replica_lacking_cdc_on_16_with_copy_method_create();
+  ASSERT_EQ(w.creates.size(), 1u);
+  std::optional<promote_reply> promoted;
+  ask<promote_reply>(ha, promote_request{10s}, promoted);
+  sched.run();
+  ASSERT_TRUE(promoted.has_value());
+  EXPECT_EQ(promoted->refused, refusal::none) << promoted->error;
+  EXPECT_TRUE(std::find(promoted->ready.begin(), promoted->ready.end(), "cdc") == promoted->ready.end())
+      << "the copy being created is not ready";
+  w.local.in_recovery = false;
+  w.local.slots["cdc"] = logical_slot("cdc", 0x300);
+  caf::anon_send(ha, copy_created{"cdc", "app", false, slot_failure{own_reason::no_answer, "request_timeout"}, 70s,
+                                  copier_counts{}});
+  sched.run();
+  caf::anon_send(ha, copy_created{"cdc", "app", false, std::nullopt, 120ms, copier_counts{}});
+  sched.run();
+  pass(2s);
+  auto metrics = api::metrics_text(answer<metrics_view>(ha, metrics_atom_v));
+  EXPECT_FALSE(sample(metrics, "slotd_errors_total", {"kind", "copy"}).value_or(0) > 0) << metrics;
+  auto dump = answer<dump_reply>(ha, dump_atom_v).state;
+  EXPECT_EQ(dump["last_copy"], "") << dump.dump(2);
+  EXPECT_EQ(dump["readiness_queue"].dump().find("cdc"), std::string::npos) << dump["readiness_queue"].dump(2);
+  EXPECT_EQ(dump["copy_failures_in_row"], 0);
+  EXPECT_EQ(status()["role"], "primary");
 }
