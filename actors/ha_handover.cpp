@@ -59,14 +59,19 @@ boost::asio::awaitable<stopped_reading> read_stopped(io_runtime* io, std::filesy
     co_return out;
   }
   out.files = std::move(files.first);
-  pg::result<pg::server::control_data> control = pg::server::control_data{};
-  // An empty bin_dir runs pg_controldata from PATH; a bin_dir without it (a
-  // server-only install) reads global/pg_control itself.
-  auto has_tool = [bin_dir] {
+  // A bin_dir without pg_controldata (a server-only install): global/pg_control
+  // itself. nullopt: run pg_controldata (from bin_dir, or PATH when empty).
+  auto read_control = [bin_dir, data_dir]() -> std::optional<pg::result<pg::server::control_data>> {
     std::error_code ec;
-    return bin_dir.empty() || std::filesystem::exists(bin_dir / "pg_controldata", ec);
+    if (bin_dir.empty() || std::filesystem::exists(bin_dir / "pg_controldata", ec))
+      return std::nullopt;
+    return pg::server::read_control_file(data_dir);
   };
-  if (co_await pg::run_blocking(pool, has_tool)) {
+  auto direct = co_await pg::run_blocking(pool, read_control);
+  pg::result<pg::server::control_data> control = pg::server::control_data{};
+  if (direct) {
+    control = std::move(*direct);
+  } else {
     auto executor = co_await boost::asio::this_coro::executor;
     auto controldata = pg::server::controldata_command(bin_dir, data_dir, run_as);
     auto ran = co_await pg::server::run_command(executor, controldata);
@@ -75,17 +80,6 @@ boost::asio::awaitable<stopped_reading> read_stopped(io_runtime* io, std::filesy
       co_return out;
     }
     control = pg::server::parse_controldata(ran->output);
-  } else {
-    // A server-only install (no pg_controldata in bin_dir): the file itself.
-    auto read_control = [data_dir] {
-      auto read = pg::server::read_control_file(data_dir);
-      return read ? std::make_pair(std::optional(*read), std::string()) : std::make_pair(std::optional<pg::server::control_data>(), read.error().what());
-    };
-    auto read = co_await pg::run_blocking(pool, read_control);
-    if (read.first)
-      control = *read.first;
-    else
-      control = pg::error{.call = "pg_control", .message = read.second};
   }
   if (!control) {
     out.error = control.error().what();

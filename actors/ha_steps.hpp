@@ -70,7 +70,7 @@ void run_now(self_ptr self);
 // ha_sampling.cpp: samples of the leader and the tick schedule.
 bool samples_leader(const ha_state& st); // a replica that knows its leader samples it
 void schedule_next_tick(self_ptr self);
-// After a full cycle: the per-slot details for /status and /metrics, and
+// A full cycle's per-slot details for /status and /metrics, and after it
 // the free space on pg_wal's file system for the WAL-retention guard.
 // Whether a full cycle reads the operator figures with its snapshot: not
 // while a copy or a promote may need the local lane, or the server is down

@@ -186,6 +186,17 @@ boost::asio::awaitable<local_actions_result> run_actions(pg::connection& conn, c
   co_return out;
 }
 
+// A Reply {ok, error, value} from what a read returned: the value into
+// `field`, or why not.
+template <class Reply, class Value, class Result>
+void fill_reply(Reply& out, Value Reply::*field, Result r) {
+  out.ok = r.ok();
+  if (r)
+    out.*field = std::move(*r);
+  else
+    out.error = r.error().what();
+}
+
 // The operator figures of every slot (pg/queries/slot_details.hpp).
 boost::asio::awaitable<slot_details_reply> read_details(pg::connection& conn) {
   slot_details_reply out;
@@ -196,11 +207,7 @@ boost::asio::awaitable<slot_details_reply> read_details(pg::connection& conn) {
   // it, the whole job stays within the HA loop's request timeout (15 s).
   auto until = pg::clock::now() + details_budget;
   auto r = co_await q::query_parsed(conn, sql, none, until, &q::parse_slot_details);
-  out.ok = r.ok();
-  if (r)
-    out.details = std::move(*r);
-  else
-    out.error = r.error().what();
+  fill_reply(out, &slot_details_reply::details, std::move(r));
   co_return out;
 }
 
@@ -232,11 +239,7 @@ caf::result<Reply> read_reply(self_ptr self, Value Reply::*field, Read read) {
       out.error = connected.error().what();
     } else {
       auto r = co_await read(conn);
-      out.ok = r.ok();
-      if (r)
-        out.*field = std::move(*r);
-      else
-        out.error = r.error().what();
+      fill_reply(out, field, std::move(r));
     }
     co_return [rp, out]() mutable { rp.deliver(std::move(out)); };
   });

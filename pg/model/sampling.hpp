@@ -36,7 +36,7 @@ bool copies_behind(const slot_cache& local, const slot_positions& leader);
 // Whether a leader sample calls for the fastest pace next (docs/slot-rules.md
 // §1.2): the leader's logical slots moved, now or less than `hold` ago (a
 // consumer confirming every second moves its slot again before a doubling
-// pace would look: the copy would lag the leader by up to a second); a copy
+// pace would find that move up to 0.8 s late); a copy
 // is being created, or is
 // behind the leader and waits for its advance; or copies wait to be proven
 // safe (§2.3.20) and either the newest of them has waited less than

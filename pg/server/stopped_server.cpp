@@ -3,7 +3,6 @@
 #include <cstring>
 #include <fstream>
 #include <iterator>
-#include <sstream>
 #include <system_error>
 
 #include "pg/model/cluster_view.hpp"
@@ -20,6 +19,14 @@ pg::error failure(std::string message) {
   e.call = "stopped server";
   e.message = std::move(message);
   return e;
+}
+
+// A whole file's bytes; nullopt when it cannot be opened.
+std::optional<std::string> file_bytes(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in)
+    return std::nullopt;
+  return std::string{std::istreambuf_iterator<char>(in), {}};
 }
 
 std::string_view trim(std::string_view s) {
@@ -106,11 +113,10 @@ result<control_data> parse_control_file(std::string_view bytes) {
 
 result<control_data> read_control_file(const std::filesystem::path& data_dir) {
   auto path = data_dir / "global" / "pg_control";
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
+  auto bytes = file_bytes(path);
+  if (!bytes)
     return failure(path.string() + ": cannot read it");
-  std::string bytes{std::istreambuf_iterator<char>(in), {}};
-  return parse_control_file(bytes);
+  return parse_control_file(*bytes);
 }
 
 result<model::final_positions> read_logical_slot_files(const std::filesystem::path& data_dir) {
@@ -127,12 +133,10 @@ result<model::final_positions> read_logical_slot_files(const std::filesystem::pa
     if (!model::is_valid_slot_name(name))
       continue; // not a slot (e.g. a slot being dropped, or slotd's staging)
     auto path = it->path() / "state";
-    std::ifstream in(path, std::ios::binary);
-    if (!in)
+    auto bytes = file_bytes(path);
+    if (!bytes)
       return failure(path.string() + ": cannot read it");
-    std::ostringstream bytes;
-    bytes << in.rdbuf();
-    auto state = slotfile::parse_slot_state(bytes.str());
+    auto state = slotfile::parse_slot_state(*bytes);
     if (!state)
       return failure(path.string() + ": " + state.error().what());
     if (!state->is_logical() || state->persistency != static_cast<std::uint32_t>(slotfile::persistency::persistent) ||
