@@ -320,7 +320,19 @@ int sweep_leftovers() {
         kill_server_group(*pid);
       }
     }
-    fs::remove_all(e.path(), ec);
+    // A server just killed may leave a file being created under the tree
+    // as it is removed (remove_all then fails on a non-empty directory):
+    // try again briefly, and say why when it still fails.
+    std::error_code rm;
+    for (int attempt = 0; attempt < 20; ++attempt) {
+      rm.clear();
+      fs::remove_all(e.path(), rm);
+      if (!rm && !fs::exists(e.path()))
+        break;
+      std::this_thread::sleep_for(100ms);
+    }
+    if (rm)
+      std::cerr << "[harness] could not remove " << e.path() << ": " << rm.message() << "\n";
     ++removed;
   }
   return removed;
