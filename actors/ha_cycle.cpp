@@ -5,9 +5,13 @@
 // leader (pg/model/sampling.hpp): when the leader's logical slots moved, it
 // reads the local server too and sends the logical advances, so that the
 // copies stay fresh; when a sample shows a slot to copy, the copy starts at
-// once. Nothing here blocks: every step is a request to another actor, with
-// a timeout.
+// once. Nothing here blocks: every step is a request to another actor; the
+// tick's requests are given up by a watchdog after request_timeout
+// (cycle_request).
+#include <algorithm>
 #include <utility>
+
+#include <caf/sec.hpp>
 
 #include "actors/ha_steps.hpp"
 #include "pg/model/cycle_gate.hpp"
@@ -158,16 +162,17 @@ void apply_full(self_ptr self, model::plan p) {
     rest({});
     return;
   }
-  self->request(st.local, st.settings.request_timeout, la)
-      .then(
-          [self, rest, la](local_actions_result& r) {
-            auto not_dropped = take_local_outcomes(self->state, la, r.outcomes);
-            rest(not_dropped);
-          },
-          [self](caf::error& e) {
-            record_error(self->state, model::error_kind::local, "", "slot actions: " + caf::to_string(e));
-            end_tick(self, true);
-          });
+  cycle_request<local_actions_result>(
+      self, st.local,
+      [self, rest, la](local_actions_result& r) {
+        auto not_dropped = take_local_outcomes(self->state, la, r.outcomes);
+        rest(not_dropped);
+      },
+      [self](caf::error& e) {
+        record_error(self->state, model::error_kind::local, "", "slot actions: " + caf::to_string(e));
+        end_tick(self, true);
+      },
+      la);
 }
 
 void plan_and_apply(self_ptr self, const local_snapshot& snap, bool full) {
@@ -277,16 +282,17 @@ void after_local(self_ptr self, local_snapshot snap, bool full, bool leader_samp
     plan_and_apply(self, snap, full);
     return;
   }
-  self->request(st.leader_conn, st.settings.request_timeout, snapshot_atom_v)
-      .then(
-          [self, snap, full](leader_snapshot& ls) {
-            take_leader_sample(self, std::move(ls));
-            plan_and_apply(self, snap, full);
-          },
-          [self, snap, full](caf::error& e) {
-            take_leader_sample(self, no_answer(self->state, e));
-            plan_and_apply(self, snap, full);
-          });
+  cycle_request<leader_snapshot>(
+      self, st.leader_conn,
+      [self, snap, full](leader_snapshot& ls) {
+        take_leader_sample(self, std::move(ls));
+        plan_and_apply(self, snap, full);
+      },
+      [self, snap, full](caf::error& e) {
+        take_leader_sample(self, no_answer(self->state, e));
+        plan_and_apply(self, snap, full);
+      },
+      snapshot_atom_v);
 }
 
 void observe_local(self_ptr self, bool full, bool leader_sampled) {
@@ -307,9 +313,9 @@ void observe_local(self_ptr self, bool full, bool leader_sampled) {
     after_local(self, std::move(snap), full, leader_sampled);
   };
   if (details)
-    self->request(st.local, st.settings.request_timeout, snapshot_atom_v, details_atom_v).then(answered, failed);
+    cycle_request<local_snapshot>(self, st.local, answered, failed, snapshot_atom_v, details_atom_v);
   else
-    self->request(st.local, st.settings.request_timeout, snapshot_atom_v).then(answered, failed);
+    cycle_request<local_snapshot>(self, st.local, answered, failed, snapshot_atom_v);
 }
 
 // Between full cycles, a replica reads its leader first, and the local
@@ -324,21 +330,61 @@ void sample_between_cycles(self_ptr self) {
     observe_local(self, false, false);
     return;
   }
-  self->request(st.leader_conn, st.settings.request_timeout, snapshot_atom_v)
-      .then(
-          [self](leader_snapshot& ls) {
-            if (take_leader_sample(self, std::move(ls)))
-              observe_local(self, false, true);
-            else
-              end_tick(self, false);
-          },
-          [self](caf::error& e) {
-            take_leader_sample(self, no_answer(self->state, e));
-            end_tick(self, false);
-          });
+  cycle_request<leader_snapshot>(
+      self, st.leader_conn,
+      [self](leader_snapshot& ls) {
+        if (take_leader_sample(self, std::move(ls)))
+          observe_local(self, false, true);
+        else
+          end_tick(self, false);
+      },
+      [self](caf::error& e) {
+        take_leader_sample(self, no_answer(self->state, e));
+        end_tick(self, false);
+      },
+      snapshot_atom_v);
 }
 
 } // namespace
+
+namespace {
+
+void on_watchdog(self_ptr self) {
+  auto& st = self->state;
+  st.watchdog_armed = false;
+  if (!st.waiting)
+    return; // the next request arms it again
+  if (ha_now(st) < st.waiting->since + st.settings.request_timeout) {
+    arm_watchdog(self); // a later request than the one it was armed for
+    return;
+  }
+  auto give_up = std::move(st.waiting->give_up);
+  st.waiting.reset(); // its reply, if one ever comes, is dropped
+  ++st.requests_given_up;
+  auto e = caf::make_error(caf::sec::request_timeout);
+  give_up(e);
+}
+
+} // namespace
+
+void arm_watchdog(self_ptr self) {
+  auto& st = self->state;
+  if (st.watchdog_armed || !st.waiting)
+    return;
+  st.watchdog_armed = true;
+  auto due = st.waiting->since + st.settings.request_timeout;
+  auto delay = std::max(std::chrono::ceil<std::chrono::milliseconds>(due - ha_now(st)), 1ms); // never early
+  // A closure the loop runs itself (as an I/O completion): CAF's clock
+  // carries this one message, not one per request.
+  self->delayed_send(self, delay, io_done{[self] { on_watchdog(self); }});
+}
+
+bool take_reply(ha_state& st, std::uint64_t id) {
+  if (!st.waiting || st.waiting->id != id)
+    return false;
+  st.waiting.reset();
+  return true;
+}
 
 void run_tick(self_ptr self) {
   auto& st = self->state;

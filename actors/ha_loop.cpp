@@ -5,8 +5,8 @@
 // (ha_steps.hpp), every decision in pg/model.
 //
 // Nothing here blocks: every step is a request to another actor (with a
-// timeout) or a coroutine on the I/O thread whose result comes back as a
-// message.
+// timeout, or for the tick's requests a watchdog) or a coroutine on the I/O
+// thread whose result comes back as a message.
 #include <caf/actor_system.hpp>
 
 #include "actors/ha_steps.hpp"

@@ -303,6 +303,9 @@ json dump_json(const ha_state& st) {
   json workers = json::array();
   for (auto& [db, w] : st.workers)
     workers.push_back(db);
+  std::int64_t waiting_ms = -1;
+  if (st.waiting)
+    waiting_ms = std::chrono::duration_cast<std::chrono::milliseconds>(ha_now(st) - st.waiting->since).count();
   return {{"name", st.my_name()},
           {"role", role_name(st)},
           {"role_source", st.role_source == ha_state::role_teller::message     ? "message"
@@ -312,6 +315,8 @@ json dump_json(const ha_state& st) {
           {"paused", st.paused},
           {"cycles", st.cycles},
           {"ticks", st.ticks},
+          {"requests_given_up", st.requests_given_up},
+          {"waiting_ms", waiting_ms}, // the tick's outstanding request: for how long (-1: none)
           {"last_cycle_us", st.last_cycle_duration.count()},
           {"max_cycle_us", st.max_cycle_duration.count()},
           {"total_cycle_us", st.total_cycle_duration.count()},

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
@@ -13,6 +14,7 @@
 #include <vector>
 
 #include <caf/actor_clock.hpp>
+#include <caf/error.hpp>
 #include <nlohmann/json.hpp>
 
 #include "actors/ha_settings.hpp"
@@ -103,6 +105,22 @@ struct ha_state {
   duration_histogram cycle_durations;
   std::chrono::steady_clock::time_point tick_started{};
   wall_clock::time_point last_cycle_end{};
+
+  // The tick's requests (snapshots, slot actions) carry no CAF timeout:
+  // each would set an entry on CAF's clock thread that wakes it, and later
+  // the loop, for nothing: on an idle agent, the largest share of its
+  // wake-ups. A tick has one request outstanding at a time (ha_steps.hpp
+  // cycle_request); a watchdog message (ha_cycle.cpp) gives it up after
+  // request_timeout, and a reply to a request given up is dropped.
+  struct cycle_wait {
+    std::uint64_t id = 0;
+    std::chrono::steady_clock::time_point since{};
+    std::function<void(caf::error&)> give_up; // the request's failure continuation
+  };
+  std::optional<cycle_wait> waiting;
+  std::uint64_t cycle_requests = 0; // numbers them
+  std::uint64_t requests_given_up = 0;
+  bool watchdog_armed = false; // one watchdog message at a time
 
   // Observations.
   std::optional<local_snapshot> local_snap; // last reachable

@@ -11,10 +11,13 @@
 //   ha_promote.cpp  POST /promote: the final advance and the verdict.
 // Every function runs on the HA loop actor (it takes `self`).
 #include <chrono>
+#include <memory>
 #include <optional>
+#include <utility>
 #include <string>
 #include <vector>
 
+#include <caf/duration.hpp>
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 #include <caf/typed_response_promise.hpp>
@@ -66,6 +69,51 @@ void expire_creations(ha_state& st, steady::time_point now);
 // ha_cycle.cpp
 void run_tick(self_ptr self);
 void run_now(self_ptr self);
+// Makes sure a watchdog message is on its way for the outstanding request.
+void arm_watchdog(self_ptr self);
+// A reply to request `id`: whether it is still awaited (then it no longer is).
+bool take_reply(ha_state& st, std::uint64_t id);
+
+// A request of the tick, without a CAF timeout (ha_state::cycle_wait):
+// `on_reply(R&)` or `on_error(caf::error&)` runs once, on_error with
+// sec::request_timeout when the watchdog gives the request up. The
+// continuations live in one shared slot that is emptied when either runs: a
+// handler CAF keeps for a request that is never answered (a dropped promise)
+// holds nothing else.
+template <class R, class Handle, class OnReply, class OnError, class... Ts>
+void cycle_request(self_ptr self, const Handle& dest, OnReply on_reply, OnError on_error, Ts&&... xs) {
+  auto& st = self->state;
+  if (st.waiting) {
+    // Not on any path today: a tick sends one request at a time. Were it
+    // to happen, this one keeps a CAF timeout rather than hide the other.
+    log_ha()->error("a second request of the tick while one is outstanding: it gets its own timeout");
+    self->request(dest, st.settings.request_timeout, std::forward<Ts>(xs)...).then(on_reply, on_error);
+    return;
+  }
+  using both = std::pair<OnReply, OnError>;
+  auto conts = std::make_shared<std::optional<both>>(both{std::move(on_reply), std::move(on_error)});
+  auto take = [conts]() -> std::optional<both> { return std::exchange(*conts, std::nullopt); };
+  auto id = ++st.cycle_requests;
+  st.waiting = ha_state::cycle_wait{id, ha_now(st), [take](caf::error& e) mutable {
+                                      if (auto c = take())
+                                        c->second(e);
+                                    }};
+  arm_watchdog(self);
+  self->request(dest, caf::infinite, std::forward<Ts>(xs)...)
+      .then(
+          [self, id, take](R& r) mutable {
+            if (!take_reply(self->state, id))
+              return;
+            if (auto c = take())
+              c->first(r);
+          },
+          [self, id, take](caf::error& e) mutable {
+            if (!take_reply(self->state, id))
+              return;
+            if (auto c = take())
+              c->second(e);
+          });
+}
 
 // ha_sampling.cpp: samples of the leader and the tick schedule.
 bool samples_leader(const ha_state& st); // a replica that knows its leader samples it

@@ -9,6 +9,7 @@
 #include <caf/event_based_actor.hpp>
 #include <caf/scheduler/test_coordinator.hpp>
 #include <caf/send.hpp>
+#include <caf/detail/test_actor_clock.hpp>
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 #include <gtest/gtest.h>
@@ -61,6 +62,7 @@ model::local_slot logical_slot(const std::string& name, std::uint64_t confirmed)
 // coordinator runs every actor on it).
 struct world {
   local_snapshot local;
+  bool local_silent = false; // snapshot requests are never answered
   int local_snapshots = 0;
   int details_reads = 0; // of which with the operator figures (full cycles)
   std::vector<local_actions> actions;
@@ -68,6 +70,10 @@ struct world {
   leader_snapshot leader;
   bool leader_silent = false; // snapshot requests are never answered
   int leader_snapshots = 0;
+  // The last unanswered one: a dump_atom to the leader connection answers it
+  // (late) with `leader`.
+  std::optional<caf::typed_response_promise<leader_snapshot>> held_leader;
+  leader_connection_actor leader_conn;
   std::vector<leader_target> targets;
 
   std::vector<copy_order> orders;
@@ -93,10 +99,12 @@ struct world {
   }
 };
 
-local_connection_actor::behavior_type fake_local(local_connection_actor::pointer, world* w) {
+local_connection_actor::behavior_type fake_local(local_connection_actor::pointer self, world* w) {
   return {
-      [=](snapshot_atom) -> local_snapshot {
+      [=](snapshot_atom) -> caf::result<local_snapshot> {
         ++w->local_snapshots;
+        if (w->local_silent)
+          return self->make_response_promise<local_snapshot>(); // dropped: never answered
         auto s = w->local;
         s.as_of = wall_clock::now();
         return s;
@@ -113,9 +121,11 @@ local_connection_actor::behavior_type fake_local(local_connection_actor::pointer
         return r;
       },
       [=](facts_atom) -> local_facts { return {true, "", {}}; },
-      [=](snapshot_atom, details_atom) -> local_snapshot {
+      [=](snapshot_atom, details_atom) -> caf::result<local_snapshot> {
         ++w->local_snapshots;
         ++w->details_reads;
+        if (w->local_silent)
+          return self->make_response_promise<local_snapshot>(); // dropped: never answered
         auto s = w->local;
         s.as_of = wall_clock::now();
         s.details = slot_details_reply{true, "", {}};
@@ -131,14 +141,24 @@ leader_connection_actor::behavior_type fake_leader(leader_connection_actor::poin
       [=](standby_snapshot_atom) {},
       [=](snapshot_atom) -> caf::result<leader_snapshot> {
         ++w->leader_snapshots;
-        if (w->leader_silent)
-          return self->make_response_promise<leader_snapshot>(); // never answered: the loop's timeout
+        if (w->leader_silent) {
+          auto rp = self->make_response_promise<leader_snapshot>(); // not answered: the loop's timeout
+          w->held_leader = rp;
+          return rp;
+        }
         auto s = w->leader;
         s.as_of = wall_clock::now();
         return s;
       },
       [=](fetch_slot_files&) -> fetched_slot_files { return {false, "not in this test", {}, {}}; },
-      [=](dump_atom) -> dump_reply { return {"leader_connection", nlohmann::json::object()}; },
+      [=](dump_atom) -> dump_reply {
+        if (w->held_leader && w->held_leader->pending()) {
+          auto s = w->leader;
+          s.as_of = wall_clock::now();
+          w->held_leader->deliver(s);
+        }
+        return {"leader_connection", nlohmann::json::object()};
+      },
   };
 }
 
@@ -260,6 +280,7 @@ struct ha_loop_virtual : slotd::testing_support::virtual_time_test {
   void start() {
     auto local = sys.spawn(fake_local, &w);
     auto leader = sys.spawn(fake_leader, &w);
+    w.leader_conn = leader;
     spawned.push_back(caf::actor_cast<caf::actor>(local));
     spawned.push_back(caf::actor_cast<caf::actor>(leader));
     ha = spawn_ha_loop(sys, io, settings(), local, leader);
@@ -287,6 +308,15 @@ struct ha_loop_virtual : slotd::testing_support::virtual_time_test {
     w.release_with = std::move(r);
     caf::anon_send(w.worker, dump_atom_v);
     sched.run();
+  }
+
+  // Virtual time passes until `count` (of requests a fake got) goes up,
+  // 3 s at most: whether it did.
+  bool next_request(const int& count) {
+    auto before = count;
+    for (int i = 0; i < 30 && count == before; ++i)
+      pass(100ms);
+    return count > before;
   }
 
   // Virtual time passes `d` in steps of 100 ms, every due message handled.
@@ -471,6 +501,88 @@ TEST_F(ha_loop_virtual, leader_loss_keeps_the_copy_and_the_loop) {
   EXPECT_EQ(w.advances.back().targets.at("cdc"), at(0x250));
   alerts = status()["alerts"].dump();
   EXPECT_EQ(alerts.find("leader unreachable"), std::string::npos) << alerts;
+}
+
+// The cycle's requests put no timeout on CAF's clock (each would wake its
+// thread, and later the loop, for nothing on an idle agent): while the loop
+// waits on a silent leader, the clock holds its watchdog (and at most one
+// stale tick), never a request timeout.
+TEST_F(ha_loop_virtual, the_cycles_requests_put_no_timeout_on_cafs_clock) {
+  start();
+  demote("node1");
+  pass(3s); // full cycles, every request answered
+  w.leader_silent = true;
+  pass(3s); // a leader request outstanding
+  ASSERT_TRUE(w.held_leader && w.held_leader->pending());
+  std::size_t request_timeouts = 0, others = 0;
+  for (auto& [due, e] : sched.clock().schedule())
+    ++(e->subtype == caf::detail::simple_actor_clock::request_timeout_type ? request_timeouts : others);
+  EXPECT_EQ(request_timeouts, 0u);
+  EXPECT_GE(others, 1u) << "the watchdog of the outstanding request";
+  EXPECT_LE(others, 2u) << "the watchdog, and at most a tick";
+}
+
+// A request of the cycle with no answer is given up after request_timeout,
+// not before, and the loop goes on; its answer, when it comes after that,
+// is dropped (it would move the copy otherwise).
+TEST_F(ha_loop_virtual, an_unanswered_request_is_given_up_after_the_request_timeout_and_its_late_answer_dropped) {
+  start();
+  demote("node1");
+  ASSERT_EQ(w.advances.back().targets.at("cdc"), at(0x200));
+  auto advances = w.advances.size();
+  w.leader_silent = true;
+  // The first leader request from now on: the loop waits on it.
+  ASSERT_TRUE(next_request(w.leader_snapshots));
+  ASSERT_TRUE(w.held_leader && w.held_leader->pending());
+  auto first = *w.held_leader;
+  auto locals = w.local_snapshots;
+  pass(14500ms);
+  EXPECT_EQ(w.local_snapshots, locals) << "the loop waited on the request, no tick in between";
+  EXPECT_EQ(answer<dump_reply>(ha, dump_atom_v).state["requests_given_up"], 0);
+  pass(1s);
+  EXPECT_EQ(answer<dump_reply>(ha, dump_atom_v).state["requests_given_up"], 1);
+  auto alerts = status()["alerts"].dump();
+  EXPECT_NE(alerts.find("no answer from the leader connection"), std::string::npos) << alerts;
+  pass(2s);
+  EXPECT_GT(w.local_snapshots, locals) << "the loop went on";
+
+  // The answer to the request given up comes now, with the leader's slot
+  // moved on: it is dropped (no request the loop waits on answers it).
+  w.leader.reachable = true;
+  w.leader.slots["cdc"] = logical_slot("cdc", 0x280);
+  w.held_leader = first;
+  caf::anon_send(w.leader_conn, dump_atom_v);
+  sched.run();
+  EXPECT_FALSE(w.held_leader->pending()) << "the late answer went";
+  pass(1s);
+  EXPECT_EQ(w.advances.size(), advances) << "a late answer moved the copy";
+}
+
+// A local snapshot with no answer is given up the same way: the loop says
+// the local server did not answer, drops and advances nothing, and reads
+// it again at the next tick.
+TEST_F(ha_loop_virtual, an_unanswered_local_snapshot_is_given_up_and_read_again) {
+  start();
+  demote("node1");
+  auto advances = w.advances.size();
+  auto actions = w.actions.size();
+  w.local_silent = true;
+  ASSERT_TRUE(next_request(w.local_snapshots));
+  auto asked = w.local_snapshots;
+  pass(14500ms);
+  EXPECT_EQ(w.local_snapshots, asked) << "waiting on the request";
+  pass(2s);
+  EXPECT_EQ(answer<dump_reply>(ha, dump_atom_v).state["requests_given_up"], 1);
+  EXPECT_GT(w.local_snapshots, asked) << "read again after the give-up";
+  auto alerts = status()["alerts"].dump();
+  EXPECT_NE(alerts.find("no answer from the local connection"), std::string::npos) << alerts;
+  EXPECT_EQ(w.advances.size(), advances);
+  EXPECT_EQ(w.actions.size(), actions);
+  w.local_silent = false;
+  pass(20s); // the outstanding one given up, then answered again
+  EXPECT_EQ(answer<dump_reply>(ha, dump_atom_v).state["waiting_ms"], -1) << "no request outstanding between ticks";
+  alerts = status()["alerts"].dump();
+  EXPECT_EQ(alerts.find("no answer from the local connection"), std::string::npos) << alerts;
 }
 
 // A demote that comes while a promote waits for its final advance wins:
