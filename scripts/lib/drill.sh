@@ -3,8 +3,11 @@
 # (a pgoutput subscription on a fourth PostgreSQL through slot `cdc`, and a
 # test_decoding reader of slot `audit`), a writer of numbered rows, the steps
 # of a minimal HA manager (switchover, crash failover, rejoin of the old
-# primary with pg_rewind), and the counting of rows written, received, lost
-# and duplicated.
+# primary with pg_rewind, or as a new copy where the server binaries have no
+# pg_rewind), and the counting of rows written, received, lost and
+# duplicated. The replicas are made with pg_basebackup, or with the
+# low-level backup API where the binaries have none (the npm builds of other
+# majors than 15: SLOTD_PG_BIN=$(scripts/pg-versions bin 16) scripts/demo).
 #
 # Source it after setting:
 #   here       the repository root
@@ -231,7 +234,7 @@ EOF
   psqlp "$(port node1)" -d postgres -c "CREATE DATABASE app" || return 1
   for n in node2 node3; do
     sql node1 "SELECT pg_create_physical_replication_slot('$n', true)" >/dev/null || return 1
-    as_pg "$pgbin/pg_basebackup" -h 127.0.0.1 -p "$(port node1)" -U postgres -D "$dir/cluster/$n" -c fast -X stream --no-sync >/dev/null || return 1
+    clone "$n" node1 || { say "could not make $n a copy of node1"; return 1; }
     echo "port = $(port "$n")" | as_pg tee -a "$dir/cluster/$n/postgresql.conf" >/dev/null
     follow "$n" node1 || return 1
   done
@@ -254,6 +257,58 @@ EOF
   sql node1 "CREATE TABLE demo (id bigint PRIMARY KEY, at timestamptz DEFAULT now(), src int DEFAULT inet_server_port())"
   sql node1 "CREATE PUBLICATION pub FOR TABLE demo"
   echo node1 > "$dir/primary"
+}
+
+# clone NODE FROM: NODE's data directory becomes a base backup of FROM's
+# (FROM's physical slot named NODE keeps the WAL the copy needs). With
+# pg_basebackup where the server binaries have it; otherwise (the npm builds
+# of majors other than 15 have only initdb, pg_ctl and postgres) with the
+# low-level backup API: in one psql session, pg_backup_start, a copy of the
+# data directory without what pg_basebackup leaves out, pg_backup_stop, and
+# its label written as backup_label.
+clone() {
+  local n=$1 from=$2 src=$dir/cluster/$2 dst=$dir/cluster/$1 start stop d
+  if [ -x "$pgbin/pg_basebackup" ]; then
+    as_pg "$pgbin/pg_basebackup" -h 127.0.0.1 -p "$(port "$from")" -U postgres -D "$dst" -c fast -X stream --no-sync >/dev/null
+    return
+  fi
+  if [ "$(cat "$src/PG_VERSION")" -ge 15 ]; then
+    start="pg_backup_start('slotd-drill', true)" stop="pg_backup_stop(true)"
+  else
+    start="pg_start_backup('slotd-drill', true, false)" stop="pg_stop_backup(false, true)"
+  fi
+  as_pg mkdir -m 700 "$dst" || return 1
+  as_pg psql -X -q -A -t -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$(port "$from")" -U postgres -d postgres \
+    > "$dir/clone-$n.label" 2> "$dir/clone-$n.log" <<SQL || { cat "$dir/clone-$n.log" >&2; return 1; }
+\o /dev/null
+SELECT $start;
+\! cd '$src' && tar -c -f - --ignore-failed-read --warning=no-file-changed --warning=no-file-removed --exclude=./postmaster.pid --exclude=./postmaster.opts --exclude=./standby.signal --exclude=./recovery.signal --exclude=./backup_label --exclude=./tablespace_map --exclude='./pg_wal/*' --exclude='./pg_replslot/*' --exclude='./pg_stat_tmp/*' --exclude='./pg_dynshmem/*' --exclude='./pg_notify/*' --exclude='./pg_serial/*' --exclude='./pg_snapshots/*' --exclude='./pg_subtrans/*' --exclude=pg_internal.init --exclude='pgsql_tmp*' . | tar -x -f - -C '$dst'
+\o
+SELECT labelfile FROM $stop;
+SQL
+  for d in pg_wal/archive_status pg_replslot pg_stat_tmp pg_dynshmem pg_notify pg_serial pg_snapshots pg_subtrans; do
+    as_pg mkdir -p -m 700 "$dst/$d" || return 1
+  done
+  as_pg cp "$dir/clone-$n.label" "$dst/backup_label"
+  [ -s "$dst/backup_label" ] && [ -f "$dst/PG_VERSION" ]
+}
+
+# The latest checkpoint location of a stopped server's data directory
+# (after a clean stop: its shutdown checkpoint), as pg_controldata prints
+# it. Where the server binaries have no pg_controldata, read from
+# global/pg_control itself: checkPoint is the 8 bytes at offset 32 on every
+# major from 12 on.
+latest_checkpoint() {
+  if [ -x "$pgbin/pg_controldata" ]; then
+    as_pg "$pgbin/pg_controldata" -D "$1" | sed -n 's/^Latest checkpoint location: *//p'
+    return
+  fi
+  python3 - "$1/global/pg_control" <<'PY'
+import struct, sys
+with open(sys.argv[1], "rb") as f:
+    lsn = struct.unpack_from("<Q", f.read(40), 32)[0]
+print("%X/%X" % (lsn >> 32, lsn & 0xFFFFFFFF))
+PY
 }
 
 # --------------------------------------------------------------- slotd
@@ -340,12 +395,6 @@ drill_slots_up() {
   wait_for 30 "slot audit on node1" has_slot node1 audit || return 1
   say "subscribing the consumer through slot cdc"
   csql "CREATE SUBSCRIPTION sub CONNECTION 'host=127.0.0.1 port=$(port node1) dbname=app user=postgres' PUBLICATION pub WITH (slot_name = 'cdc', create_slot = false, copy_data = false)"
-  if [ "$noslotd" = 0 ]; then
-    for n in node2 node3; do
-      wait_for 60 "the copies on $n to be failover-ready" ready $n || return 1
-      say "$n: slots copied and failover-ready"
-    done
-  fi
 }
 
 # ------------------------------------------------ writer and test_decoding
@@ -399,10 +448,23 @@ audit_settle() {
   i0=$(cat "$dir/bg/audit.iter" 2>/dev/null || echo 0)
   while [ "$(cat "$dir/bg/audit.iter" 2>/dev/null || echo 0)" -lt $((i0 + 2)) ] && [ $SECONDS -lt $until ]; do sleep 0.1; done
 }
+# The writer and the audit reader start, then the wait for the replicas'
+# copies to be failover-ready: a copy is proven once the replica's feedback
+# catalog_xmin, the oldest of all its slots, has caught up with the
+# primary's slot (docs/slot-rules.md §2.3.20), so with a consumer that does
+# not read yet (audit) and no writes, a copy made on the replica (16+,
+# copy_method create) could stay unproven.
 drill_load_start() {
+  local n
   : > "$dir/audit.rows"
   bg_start writer writer_loop
   bg_start audit audit_loop
+  if [ "$noslotd" = 0 ]; then
+    for n in node2 node3; do
+      wait_for 60 "the copies on $n to be failover-ready" ready $n || return 1
+      say "$n: slots copied and failover-ready"
+    done
+  fi
 }
 drill_load_stop() { bg_stop writer; bg_stop audit; }
 
@@ -448,10 +510,21 @@ rejoin() {
   as_pg mkdir -p "$saved"
   as_pg cp "$dir/cluster/$old/postgresql.conf" "$dir/cluster/$old/postgresql.auto.conf" "$saved/"
   local rc=0
-  as_pg "$pgbin/pg_rewind" -D "$dir/cluster/$old" --source-server="host=127.0.0.1 port=$(port "$leader") user=postgres dbname=postgres" >> "$dir/rewind-$old.log" 2>&1 || rc=$?
+  if [ -x "$pgbin/pg_rewind" ]; then
+    as_pg "$pgbin/pg_rewind" -D "$dir/cluster/$old" --source-server="host=127.0.0.1 port=$(port "$leader") user=postgres dbname=postgres" >> "$dir/rewind-$old.log" 2>&1 || rc=$?
+  else
+    # No pg_rewind with these binaries: a new copy of the leader instead,
+    # without the slots the old primary had (its agent copies them again).
+    say "no pg_rewind in $pgbin: $old becomes a new copy of $leader"
+    if [ "$noslotd" = 1 ]; then
+      sql "$leader" "SELECT pg_create_physical_replication_slot('$old', true) WHERE NOT EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = '$old')" >/dev/null
+    fi
+    as_pg rm -rf "$dir/cluster/$old"
+    clone "$old" "$leader" >> "$dir/rewind-$old.log" 2>&1 || rc=$?
+  fi
   as_pg cp "$saved/postgresql.conf" "$saved/postgresql.auto.conf" "$dir/cluster/$old/"
   if [ $rc != 0 ]; then
-    say "pg_rewind of $old failed:"
+    say "the rejoin of $old failed:"
     tail -5 "$dir/rewind-$old.log" | sed 's/^/    /'
   fi
   follow "$old" "$leader" || return 1
@@ -503,7 +576,7 @@ switchover() {
   local old=$1 cand=$2 other=$3 ckpt
   say "switchover: $old -> $cand"
   pg_stop "$old" || { say "could not stop $old"; return 1; }
-  ckpt=$(as_pg "$pgbin/pg_controldata" -D "$dir/cluster/$old" | sed -n 's/^Latest checkpoint location: *//p')
+  ckpt=$(latest_checkpoint "$dir/cluster/$old")
   wait_for 30 "$cand to replay $old's shutdown checkpoint $ckpt" replayed_past "$cand" "$ckpt" || return 1
   promote "$cand" "$old" "$other" "" 1
 }
