@@ -28,10 +28,29 @@ namespace fs = std::filesystem;
 
 int sh(const std::string& cmd) { return std::system((cmd + " >/dev/null 2>&1").c_str()); }
 
-// A Debian cluster of the installed major, dropped (and stopped) at the end.
+// The server of Debian's own PostgreSQL package (the highest major under
+// /usr/lib/postgresql): pg_createcluster makes clusters of those only, so the
+// test uses it whatever server the rest of the suite runs (SLOTD_PG_BIN).
+// Empty when there is none.
+fs::path debian_bin_dir() {
+  fs::path best;
+  int best_major = 0;
+  std::error_code ec;
+  for (auto& e : fs::directory_iterator("/usr/lib/postgresql", ec)) {
+    int major = std::atoi(e.path().filename().c_str());
+    if (major > best_major && fs::exists(e.path() / "bin" / "postgres")) {
+      best_major = major;
+      best = e.path() / "bin";
+    }
+  }
+  return best;
+}
+
+// A Debian cluster of Debian's packaged major, dropped (and stopped) at the end.
 struct debian_cluster_fixture {
   debian_cluster_fixture() {
-    version = std::to_string(testing::pg_install::current().major);
+    bin_dir = debian_bin_dir();
+    version = bin_dir.parent_path().filename().string();
     name = "slotdtest" + std::to_string(::getpid());
     port = testing::free_port();
     created = sh("pg_createcluster " + version + " " + name + " -p " + std::to_string(port)) == 0;
@@ -53,6 +72,7 @@ struct debian_cluster_fixture {
       ::pclose(p);
     return out;
   }
+  fs::path bin_dir;
   std::string version, name;
   int port = 0;
   bool created = false;
@@ -60,8 +80,8 @@ struct debian_cluster_fixture {
 };
 
 TEST(debian_cluster, a_copy_restarts_it_with_pg_ctlcluster) {
-  if (::geteuid() != 0 || !fs::exists("/usr/bin/pg_createcluster"))
-    GTEST_SKIP() << "needs root and postgresql-common (pg_createcluster)";
+  if (::geteuid() != 0 || !fs::exists("/usr/bin/pg_createcluster") || debian_bin_dir().empty())
+    GTEST_SKIP() << "needs root, postgresql-common (pg_createcluster) and a Debian PostgreSQL server package";
   debian_cluster_fixture d;
   ASSERT_TRUE(d.created) << "pg_createcluster failed";
   ASSERT_EQ(sh("pg_ctlcluster " + d.version + " " + d.name + " start"), 0);
@@ -81,7 +101,7 @@ TEST(debian_cluster, a_copy_restarts_it_with_pg_ctlcluster) {
   ASSERT_EQ(d.psql("SELECT count(*) FROM pg_replication_slots"), "0\n");
 
   server::server_options o;
-  o.bin_dir = testing::pg_install::current().bin_dir;
+  o.bin_dir = d.bin_dir;
   o.data_dir = d.data_dir;
   o.run_as = "postgres";
   o.stop_command = server::pg_ctlcluster_stop(*found);
