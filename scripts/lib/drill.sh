@@ -455,16 +455,18 @@ audit_settle() {
 # not read yet (audit) and no writes, a copy made on the replica (16+,
 # copy_method create) could stay unproven.
 drill_load_start() {
-  local n
   : > "$dir/audit.rows"
   bg_start writer writer_loop
   bg_start audit audit_loop
-  if [ "$noslotd" = 0 ]; then
-    for n in node2 node3; do
-      wait_for 60 "the copies on $n to be failover-ready" ready $n || return 1
-      say "$n: slots copied and failover-ready"
-    done
-  fi
+  drill_copies_ready
+}
+drill_copies_ready() {
+  local n
+  [ "$noslotd" = 0 ] || return 0
+  for n in node2 node3; do
+    wait_for 60 "the copies on $n to be failover-ready" ready $n || return 1
+    say "$n: slots copied and failover-ready"
+  done
 }
 drill_load_stop() { bg_stop writer; bg_stop audit; }
 
@@ -496,7 +498,8 @@ follow() { # follow NODE LEADER: re-point a replica and restart it
 }
 
 # rejoin OLD LEADER: the former primary comes back as a replica, after
-# pg_rewind. pg_rewind needs the new primary's first checkpoint (it reads
+# pg_rewind (or, where the binaries have none, as a new copy of the leader,
+# see clone). pg_rewind needs the new primary's first checkpoint (it reads
 # the timeline from pg_control), and a killed postmaster must be gone before
 # the data directory can be recovered. It copies the source's configuration
 # files: the node keeps its own.
@@ -519,7 +522,7 @@ rejoin() {
     if [ "$noslotd" = 1 ]; then
       sql "$leader" "SELECT pg_create_physical_replication_slot('$old', true) WHERE NOT EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = '$old')" >/dev/null
     fi
-    as_pg rm -rf "$dir/cluster/$old"
+    as_pg rm -rf "${dir:?}/cluster/${old:?}"
     clone "$old" "$leader" >> "$dir/rewind-$old.log" 2>&1 || rc=$?
   fi
   as_pg cp "$saved/postgresql.conf" "$saved/postgresql.auto.conf" "$dir/cluster/$old/"
@@ -535,7 +538,7 @@ rejoin() {
 # manager's promotion: slotctl promote (final advance of the copies; with
 # HANDOVER=1, a switchover, to the old primary's final positions: promote
 # --from), pg_ctl promote, the consumer re-pointed, the others demoted and
-# following, the old primary rewound. $promote_reply keeps slotd's answer.
+# following, the old primary rewound (or copied anew). $promote_reply keeps slotd's answer.
 promote() {
   local cand=$1 old=$2 other=$3 killed=${4:-} handover=${5:-0} t0 s from=()
   t0=$(date +%s.%N)
