@@ -345,10 +345,6 @@ void sample_between_cycles(self_ptr self) {
       snapshot_atom_v);
 }
 
-} // namespace
-
-namespace {
-
 void on_watchdog(self_ptr self) {
   auto& st = self->state;
   st.watchdog_armed = false;
