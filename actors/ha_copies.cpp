@@ -18,27 +18,35 @@ namespace slotd::actors::ha {
 
 namespace {
 
-// The slots to copy by each method (pg/model/copy_method.hpp): a slot's
-// method depends on whether a consumer streams from the leader's slot.
+// The slots to copy by each method (pg/model/copy_method.hpp): with auto
+// on 16, a slot's method depends on whether the leader's slot has a
+// consumer, and a slot whose use is not decided yet waits (`wait_ms`: the
+// shortest time left).
 struct copies_by_method {
-  std::vector<std::string> create, file;
+  std::vector<std::string> create, file, undecided;
+  std::chrono::milliseconds wait{0};
   std::string refusal; // no method for these slots (e.g. create before 16)
 };
 
 copies_by_method split_by_method(ha_state& st, const std::vector<std::string>& names) {
   copies_by_method out;
+  auto* sample = followed_leader_sample(st);
   for (auto& n : names) {
-    bool active = false;
-    if (auto* sample = followed_leader_sample(st))
+    // The leader's slot not known (no sample of the leader, or it lacks the
+    // slot: a re-copy while the leader is away): the file copy, which
+    // fails and backs off (copy_retry) until the leader answers with it.
+    model::leader_slot_use_verdict use{model::leader_slot_use::unused, {}};
+    if (sample)
       if (auto it = sample->slots.find(n); it != sample->slots.end()) {
         auto seen = st.leader_positions.slots.find(n);
-        active = model::leader_slot_consumed(
-            it->second, seen != st.leader_positions.slots.end() && st.leader_positions.leader == sample->leader
-                            ? seen->second.size()
-                            : 0);
+        bool ours = seen != st.leader_positions.slots.end() && st.leader_positions.leader == sample->leader;
+        use = model::leader_slot_use_of(it->second, ours ? &seen->second : nullptr);
       }
-    auto m = model::choose_copy_method(st.settings.cfg.postgresql.copy_method, server_major(st), active);
-    if (!m.method)
+    auto m = model::choose_copy_method(st.settings.cfg.postgresql.copy_method, server_major(st), use.use);
+    if (m.wait) {
+      out.undecided.push_back(n);
+      out.wait = out.undecided.size() == 1 ? use.wait : std::min(out.wait, use.wait);
+    } else if (!m.method)
       out.refusal = m.refusal;
     else
       (*m.method == model::copy_method::create ? out.create : out.file).push_back(n);
@@ -46,13 +54,27 @@ copies_by_method split_by_method(ha_state& st, const std::vector<std::string>& n
   return out;
 }
 
-} // namespace
+// Auto on 16: slots whose leader slot has not shown yet whether a consumer
+// uses it are neither created nor copied, and the file copies of the others
+// wait for them too (one restart for all); a full cycle comes when the
+// watch ends (at least a second on: no cycles back to back).
+void wait_for_consumers(ha_state& st, const copies_by_method& split) {
+  if (split.undecided.empty()) {
+    st.undecided_copies.clear();
+    return;
+  }
+  if (split.undecided != st.undecided_copies)
+    log_slots()->info("copy of logical slot(s) {} waits up to {} ms to see whether a consumer uses the leader's slot "
+                      "(copy_method auto on 16: created here if one does, a file copy if none does)",
+                      fmt::join(split.undecided, ", "), split.wait.count());
+  st.undecided_copies = split.undecided;
+  auto due = ha_now(st) + std::max<std::chrono::milliseconds>(split.wait, 1s);
+  st.copy_due_at = st.copy_due_at ? std::min(*st.copy_due_at, due) : due;
+}
 
-bool copy_settled(self_ptr self, const std::vector<std::string>& all) {
-  auto& st = self->state;
-  auto names = split_by_method(st, all).file;
-  if (names.empty())
-    return true; // no restart to spare
+// One restart per burst (pg/model/copy_settle.hpp): whether the file copy
+// of `names` (not empty) starts now; if not, a full cycle when it may.
+bool settle_file_copies(ha_state& st, const std::vector<std::string>& names) {
   model::copy_settle_input in;
   in.now = ha_now(st);
   in.settle = st.settings.cfg.postgresql.copy_settle;
@@ -71,6 +93,21 @@ bool copy_settled(self_ptr self, const std::vector<std::string>& all) {
   return d.copy_now;
 }
 
+} // namespace
+
+bool copy_settled(self_ptr self, const std::vector<std::string>& all) {
+  auto& st = self->state;
+  auto split = split_by_method(st, all);
+  wait_for_consumers(st, split);
+  if (!split.create.empty())
+    return true; // creations restart nothing: at once
+  if (!split.undecided.empty())
+    return false; // the verdicts first (wait_for_consumers set when)
+  if (split.file.empty())
+    return true;
+  return settle_file_copies(st, split.file);
+}
+
 bool start_copy(self_ptr self, const std::vector<std::string>& all, const std::vector<std::string>& recopies) {
   auto& st = self->state;
   if (st.copying || all.empty())
@@ -80,6 +117,7 @@ bool start_copy(self_ptr self, const std::vector<std::string>& all, const std::v
     return false;
   }
   auto split = split_by_method(st, all);
+  wait_for_consumers(st, split);
   if (!split.refusal.empty() && server_major(st) > 0 && should_log(st, "copy-method")) {
     log_slots()->error("not copying logical slot(s): {}", split.refusal);
     record_error(st, model::error_kind::config, "", split.refusal);
@@ -87,11 +125,11 @@ bool start_copy(self_ptr self, const std::vector<std::string>& all, const std::v
   if (!split.create.empty())
     create_copies(self, split.create, recopies);
   const auto& names = split.file;
-  if (names.empty())
+  if (names.empty() || !split.undecided.empty())
     return !split.create.empty();
   // A file copy stops the server: not while slots are being created there
   // (their backends would be killed). "Not ordered" keeps re-copy requests.
-  if (!st.creating.empty() || !copy_settled(self, names))
+  if (!st.creating.empty() || !settle_file_copies(st, names))
     return false;
   copy_order order;
   order.leader = st.leader;

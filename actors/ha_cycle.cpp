@@ -194,8 +194,10 @@ void plan_and_apply(self_ptr self, const local_snapshot& snap, bool full) {
   else
     st.readiness.pending.clear();
   st.copies_behind = p.role == model::node_role::replica && model::copies_behind(snap.slots, in.leader_positions);
-  if (p.logical_copies.empty())
+  if (p.logical_copies.empty()) {
     st.settle = {};
+    st.undecided_copies.clear();
+  }
   if (p.role != model::node_role::replica)
     st.settling.clear();
   else if (leader_sample_current(st))

@@ -240,7 +240,8 @@ nlohmann::json settle_json(const ha_state& st) {
     settling[name] = {{"on_leader", s.on_leader}, {"since_ms", ms(now - s.since)}};
   nlohmann::json j = {{"settle_ms", st.settings.cfg.postgresql.copy_settle.count()},
                       {"waiting", st.settle.waiting == model::settle_wait::none ? "" : model::to_string(st.settle.waiting)},
-                      {"slots", settling}};
+                      {"slots", settling},
+                      {"awaiting_consumer", st.undecided_copies}};
   if (st.settle.waiting != model::settle_wait::none)
     j["copy_in_ms"] = std::max<long long>(0, ms(st.settle.not_before - now));
   if (st.last_restart_end)

@@ -176,6 +176,9 @@ struct ha_state {
   model::settling_slots settling;
   std::optional<std::chrono::steady_clock::time_point> last_restart_end;
   model::copy_settle_decision settle;
+  // copy_method auto on 16: the copies that wait to see whether a consumer
+  // uses the leader's slot (pg/model/copy_method.hpp, leader_slot_use_of).
+  std::vector<std::string> undecided_copies;
   // Copies by creation (copy_method create): the slots ordered from the
   // copier and not answered yet, each until when its answer is awaited (a
   // creation whose copier ended runs on in its advance worker; it is

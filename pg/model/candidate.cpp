@@ -25,7 +25,7 @@ double seconds_between(sample_clock::time_point from, sample_clock::time_point t
 
 void record_leader_positions(position_history& h, const std::string& leader_name, const slot_cache& leader,
                              sample_clock::time_point at, std::size_t limit) {
-  if (h.leader != leader_name)
+  if (h.leader != leader_name || (h.newest && at < *h.newest)) // another leader, or the wall clock stepped back
     h = position_history{leader_name, {}, std::nullopt};
   for (auto it = h.slots.begin(); it != h.slots.end();) {
     auto s = leader.find(it->first);

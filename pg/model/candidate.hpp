@@ -48,8 +48,10 @@ double seconds_between(sample_clock::time_point from, sample_clock::time_point t
 
 // Records one sample of member `leader_name` taken at `at`: each logical
 // slot's confirmed_flush_lsn. A sample of another leader starts the history
-// again; slots the leader no longer has are forgotten; a position that goes
-// backwards restarts that slot's history.
+// again, and so does a sample older than the newest recorded (the wall
+// clock stepped back: the recorded times would be in the future); slots the
+// leader no longer has are forgotten; a position that goes backwards
+// restarts that slot's history.
 void record_leader_positions(position_history& h, const std::string& leader_name, const slot_cache& leader,
                              sample_clock::time_point at, std::size_t limit = position_history_limit);
 

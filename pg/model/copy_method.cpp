@@ -18,7 +18,31 @@ std::string_view to_string(copy_method_setting s) {
 
 std::string_view to_string(copy_method m) { return m == copy_method::create ? "create" : "file"; }
 
-copy_method_choice choose_copy_method(copy_method_setting setting, int server_major, bool leader_slot_active) {
+std::string_view to_string(leader_slot_use u) {
+  switch (u) {
+  case leader_slot_use::consumed:
+    return "consumed";
+  case leader_slot_use::unused:
+    return "unused";
+  case leader_slot_use::undecided:
+    return "undecided";
+  }
+  return "?";
+}
+
+leader_slot_use_verdict leader_slot_use_of(const local_slot& leader_slot, const std::deque<position_seen>* history,
+                                           std::chrono::milliseconds patience) {
+  if (!leader_slot.confirmed_flush_lsn || history == nullptr || history->empty())
+    return {leader_slot_use::undecided, patience}; // being created, or no position sampled yet
+  auto still = std::chrono::duration_cast<std::chrono::milliseconds>(history->back().last - history->back().first);
+  if (still >= patience)
+    return {leader_slot_use::unused, {}}; // whoever holds it, nobody confirmed for that long
+  if (history->size() > 1)
+    return {leader_slot_use::consumed, {}};
+  return {leader_slot_use::undecided, patience - still};
+}
+
+copy_method_choice choose_copy_method(copy_method_setting setting, int server_major, leader_slot_use use) {
   if (server_major <= 0)
     return {std::nullopt, "the local server's major is not known yet"};
   switch (setting) {
@@ -31,13 +55,13 @@ copy_method_choice choose_copy_method(copy_method_setting setting, int server_ma
                                 std::to_string(server_major) + ": use file or auto"};
     return {copy_method::create, ""};
   case copy_method_setting::automatic:
-    return {server_major == 16 && leader_slot_active ? copy_method::create : copy_method::file, ""};
+    if (server_major != 16 || use == leader_slot_use::unused)
+      return {copy_method::file, ""};
+    if (use == leader_slot_use::consumed)
+      return {copy_method::create, ""};
+    return {std::nullopt, "", true};
   }
   return {std::nullopt, "unknown copy method"};
-}
-
-bool leader_slot_consumed(const local_slot& leader_slot, std::size_t positions_seen) {
-  return leader_slot.active && leader_slot.confirmed_flush_lsn.has_value() && positions_seen > 1;
 }
 
 std::optional<std::string> copy_ahead_of_leader(const std::string& name, const local_slot& copy,

@@ -7,44 +7,70 @@
 // confirmed_flush_lsn, and is not failover-ready until the leader's slot has
 // passed it (copy_ahead_of_leader, as PostgreSQL 17's slotsync keeps its
 // copy temporary until then).
+#include <chrono>
+#include <deque>
 #include <optional>
 #include <string>
 #include <string_view>
 
+#include "pg/model/candidate.hpp"
 #include "pg/model/local_slot.hpp"
 
 namespace slotd::model {
 
-// postgresql.copy_method. `automatic` ("auto"): on 16, create when a
-// consumer streams from the leader's slot (it confirms as the leader's WAL
-// moves, so the leader's slot soon passes the new copy), the file copy when
-// none does (a slot nobody consumes would keep a created copy ahead of it,
-// unready, for as long); the file copy on 12–15 and on 17+ (where failover
-// slots are PostgreSQL's own slotsync's and slotd copies only the others).
+// postgresql.copy_method. `automatic` ("auto"): on 16, create when the
+// leader's slot has a consumer (it confirms as the leader's WAL moves, so the
+// leader's slot soon passes the new copy), the file copy when it has none (a
+// slot nobody consumes would keep a created copy ahead of it, unready, for
+// as long); the file copy on 12–15 and on 17+ (where failover slots are
+// PostgreSQL's own slotsync's and slotd copies only the others).
 enum class copy_method_setting { automatic, file, create };
 std::string_view to_string(copy_method_setting s);
 
 enum class copy_method { file, create };
 std::string_view to_string(copy_method m);
 
+// Whether the leader's slot has a consumer, as its sampled positions tell
+// (leader_slot_use_of).
+enum class leader_slot_use { consumed, unused, undecided };
+std::string_view to_string(leader_slot_use u);
+
+// How long auto on 16 watches a leader slot that has not moved before it
+// takes it for unused: longer than the 10 s a walsender consumer may wait
+// between two confirmations (wal_receiver_status_interval,
+// pg_recvlogical --status-interval).
+inline constexpr std::chrono::milliseconds consumer_patience{12000};
+
+struct leader_slot_use_verdict {
+  leader_slot_use use = leader_slot_use::undecided;
+  std::chrono::milliseconds wait{0}; // undecided: how much longer to watch
+  friend bool operator==(const leader_slot_use_verdict&, const leader_slot_use_verdict&) = default;
+};
+
+// The leader's slot as last sampled (`leader_slot`) and its confirmed
+// positions over the samples (`history`: position_history's entry for it;
+// nullptr when none). Unused: it has stayed at its current position for
+// `patience` (nobody confirmed past it for that long, whoever holds it: a
+// walsender whose consumer stalls would keep a created copy ahead too).
+// Consumed: it moved to its current position less than `patience` ago
+// (a consumer, streaming or polling, confirmed past where it was).
+// Undecided: one position seen, for less than `patience` (a slot being
+// created, or just created, has not moved, like one whose consumer has not
+// confirmed yet), or no position (being created, or not sampled yet).
+leader_slot_use_verdict leader_slot_use_of(const local_slot& leader_slot, const std::deque<position_seen>* history,
+                                           std::chrono::milliseconds patience = consumer_patience);
+
 struct copy_method_choice {
-  std::optional<copy_method> method; // nullopt: no copy (see refusal)
+  std::optional<copy_method> method; // nullopt: no copy (see refusal), or not yet (wait)
   std::string refusal;
+  bool wait = false; // auto on 16, the leader slot's use undecided: decide later
   friend bool operator==(const copy_method_choice&, const copy_method_choice&) = default;
 };
 
 // The method for a slot on a replica whose server is `server_major` (0: not
-// known yet, no copy); `leader_slot_active`: a consumer uses the leader's
-// slot (leader_slot_consumed, last sample).
-copy_method_choice choose_copy_method(copy_method_setting setting, int server_major, bool leader_slot_active);
-
-// The leader's slot, as sampled, has a consumer: active, with a confirmed
-// position, and seen at more than one position (`positions_seen`, the
-// distinct positions sampled so far). A slot still being created on the
-// leader, or just created, is active too (its creating backend holds it)
-// and has not moved; nobody may ever consume it, and a copy created for it
-// would stay ahead of it.
-bool leader_slot_consumed(const local_slot& leader_slot, std::size_t positions_seen);
+// known yet, no copy); `use`: how the leader's slot is used
+// (leader_slot_use_of).
+copy_method_choice choose_copy_method(copy_method_setting setting, int server_major, leader_slot_use use);
 
 // A copy whose confirmed_flush_lsn is past the leader slot's (as last
 // sampled: `leader` from positions_of) would let a consumer that resumes

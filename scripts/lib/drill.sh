@@ -278,14 +278,26 @@ clone() {
     start="pg_start_backup('slotd-drill', true, false)" stop="pg_stop_backup(false, true)"
   fi
   as_pg mkdir -m 700 "$dst" || return 1
+  # The copy's statuses, written by the psql session's shell (postgres's
+  # when run as root: under $dir/cluster, which postgres owns).
+  rm -f "$dir/cluster/clone-$n.tar-c" "$dir/cluster/clone-$n.tar-x"
   as_pg psql -X -q -A -t -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$(port "$from")" -U postgres -d postgres \
     > "$dir/clone-$n.label" 2> "$dir/clone-$n.log" <<SQL || { cat "$dir/clone-$n.log" >&2; return 1; }
 \o /dev/null
 SELECT $start;
-\! cd '$src' && tar -c -f - --ignore-failed-read --warning=no-file-changed --warning=no-file-removed --exclude=./postmaster.pid --exclude=./postmaster.opts --exclude=./standby.signal --exclude=./recovery.signal --exclude=./backup_label --exclude=./tablespace_map --exclude='./pg_wal/*' --exclude='./pg_replslot/*' --exclude='./pg_stat_tmp/*' --exclude='./pg_dynshmem/*' --exclude='./pg_notify/*' --exclude='./pg_serial/*' --exclude='./pg_snapshots/*' --exclude='./pg_subtrans/*' --exclude=pg_internal.init --exclude='pgsql_tmp*' . | tar -x -f - -C '$dst'
+\! cd '$src' && { tar -c -f - --ignore-failed-read --warning=no-file-changed --warning=no-file-removed --exclude=./postmaster.pid --exclude=./postmaster.opts --exclude=./standby.signal --exclude=./recovery.signal --exclude=./backup_label --exclude=./tablespace_map --exclude='./pg_wal/*' --exclude='./pg_replslot/*' --exclude='./pg_stat_tmp/*' --exclude='./pg_dynshmem/*' --exclude='./pg_notify/*' --exclude='./pg_serial/*' --exclude='./pg_snapshots/*' --exclude='./pg_subtrans/*' --exclude=pg_internal.init --exclude='pgsql_tmp*' .; echo \$? > '$dir/cluster/clone-$n.tar-c'; } | { tar -x -f - -C '$dst'; echo \$? > '$dir/cluster/clone-$n.tar-x'; }
 \o
 SELECT labelfile FROM $stop;
 SQL
+  # psql's \! does not fail on the command's status: the copy's own. tar -c
+  # exits 1 when a file changed while it was read (the backup's WAL replay
+  # repairs that), 2 on a fatal error; tar -x must succeed.
+  local c x
+  c=$(cat "$dir/cluster/clone-$n.tar-c" 2>/dev/null) x=$(cat "$dir/cluster/clone-$n.tar-x" 2>/dev/null)
+  if { [ "$c" != 0 ] && [ "$c" != 1 ]; } || [ "$x" != 0 ]; then
+    echo "clone $n from $from: the data directory copy failed (tar -c: ${c:-did not run}, tar -x: ${x:-did not run})" >&2
+    return 1
+  fi
   for d in pg_wal/archive_status pg_replslot pg_stat_tmp pg_dynshmem pg_notify pg_serial pg_snapshots pg_subtrans; do
     as_pg mkdir -p -m 700 "$dst/$d" || return 1
   done
@@ -293,20 +305,29 @@ SQL
   [ -s "$dst/backup_label" ] && [ -f "$dst/PG_VERSION" ]
 }
 
-# The latest checkpoint location of a stopped server's data directory
-# (after a clean stop: its shutdown checkpoint), as pg_controldata prints
-# it. Where the server binaries have no pg_controldata, read from
-# global/pg_control itself: checkPoint is the 8 bytes at offset 32 on every
-# major from 12 on.
+# The latest checkpoint location of a data directory whose server was shut
+# down cleanly (its shutdown checkpoint), as pg_controldata prints it; fails
+# when the cluster state is not "shut down". Where the server binaries have
+# no pg_controldata, read from global/pg_control itself: on every major from
+# 12 on, the state is the 4 bytes at offset 16 (1: shut down) and
+# checkPoint the 8 bytes at offset 32. (The file's CRC is not checked: a
+# torn pg_control would fail the server's own start first.)
 latest_checkpoint() {
   if [ -x "$pgbin/pg_controldata" ]; then
-    as_pg "$pgbin/pg_controldata" -D "$1" | sed -n 's/^Latest checkpoint location: *//p'
+    LC_ALL=C as_pg "$pgbin/pg_controldata" -D "$1" | awk -F': *' '
+      $1 == "Database cluster state" { state = $2 }
+      $1 == "Latest checkpoint location" { lsn = $2 }
+      END { if (state != "shut down" || lsn == "") { print "cluster state: " state > "/dev/stderr"; exit 1 } print lsn }'
     return
   fi
   python3 - "$1/global/pg_control" <<'PY'
 import struct, sys
 with open(sys.argv[1], "rb") as f:
-    lsn = struct.unpack_from("<Q", f.read(40), 32)[0]
+    head = f.read(40)
+state = struct.unpack_from("<i", head, 16)[0]
+if state != 1:
+    sys.exit("cluster state %d, not 1 (shut down)" % state)
+lsn = struct.unpack_from("<Q", head, 32)[0]
 print("%X/%X" % (lsn >> 32, lsn & 0xFFFFFFFF))
 PY
 }
@@ -579,7 +600,7 @@ switchover() {
   local old=$1 cand=$2 other=$3 ckpt
   say "switchover: $old -> $cand"
   pg_stop "$old" || { say "could not stop $old"; return 1; }
-  ckpt=$(latest_checkpoint "$dir/cluster/$old")
+  ckpt=$(latest_checkpoint "$dir/cluster/$old") || { say "$old did not shut down cleanly: no switchover"; return 1; }
   wait_for 30 "$cand to replay $old's shutdown checkpoint $ckpt" replayed_past "$cand" "$ckpt" || return 1
   promote "$cand" "$old" "$other" "" 1
 }
@@ -653,6 +674,15 @@ drill_count() {
   read -r sub_received sub_lost sub_dup sub_extra < <(count_rows "$dir/written.rows" "$dir/sub.rows" "$max")
   read -r audit_received audit_lost audit_dup audit_extra < <(count_rows "$dir/written.rows" "$dir/audit.snap" "$max")
 }
+# The copies the agents made, from their logs (which outlive agent and
+# server restarts): by file (each stops and starts the replica) and created
+# in place (16+, no restart). Sets file_copies and created_copies.
+drill_copy_counts() {
+  file_copies=$(cat "$dir"/slotd-*.log 2>/dev/null | grep -c "copying logical slot(s) .* from leader" || true)
+  created_copies=$(cat "$dir"/slotd-*.log 2>/dev/null | grep -c "creating logical slot .* on this replica.*no restart" || true)
+}
+# The server major of the drill's binaries.
+drill_major() { "$pgbin/postgres" --version | sed -n 's/.* \([0-9][0-9]*\)\..*/\1/p'; }
 drill_print_counts() {
   printf '%-26s %12s %12s\n' "" "pgoutput sub" "test_decoding"
   printf '%-26s %12s %12s\n' "rows written (final primary)" "$written" "$written"

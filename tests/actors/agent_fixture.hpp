@@ -43,7 +43,7 @@ struct agent_options {
   std::string start_command; // postgresql.start_command
   std::optional<std::chrono::milliseconds> copy_settle; // postgresql.copy_settle (unset: the default)
   // postgresql.copy_method (unset: auto). Tests of file copies pin `file`:
-  // on 16 auto creates the copy of a slot a walsender streams from.
+  // on 16 auto creates the copy of a slot that has a consumer on the leader.
   std::optional<model::copy_method_setting> copy_method;
   // failover_slots: leave_out_after scaled to the 1 s loop_wait (the
   // product's default is 30 s for a 10 s loop_wait).

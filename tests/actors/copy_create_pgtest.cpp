@@ -197,5 +197,67 @@ TEST(copy_create, auto_creates_the_copy_of_a_streamed_slot_and_a_failover_loses_
   for (int id : owed)
     EXPECT_TRUE(after.contains(id)) << "lost change for id " << id << " (the primary still owed it)";
 }
+// copy_method auto on 16 with a consumer that polls (pg_logical_slot_get_changes
+// between the leader samples, so the slot is rarely seen active): its slot
+// moves while rows come, so the copy is created on the replica, no restart.
+TEST(copy_create, auto_creates_the_copy_of_a_polled_slot_without_a_restart) {
+  if (pg_install::current().major != 16)
+    GTEST_SKIP() << "auto creates copies on PostgreSQL 16 only";
+  cdc_pair x;
+  cdc_on_primary(x, false);
+  auto started = started_at(x.r);
+  std::atomic<bool> stop{false};
+  std::thread consumer([&] {
+    for (int next = 1; !stop; next += 10) {
+      try {
+        x.p.exec("INSERT INTO t SELECT generate_series(" + std::to_string(next) + ", " + std::to_string(next + 9) + ")",
+                 "app");
+        consume(x.p);
+      } catch (const std::exception&) {
+      }
+      std::this_thread::sleep_for(300ms);
+    }
+  });
+  agent_options o;
+  o.copy_method = model::copy_method_setting::automatic;
+  x.start(o);
+  bool ready = x.a.wait_ready("node2", 90s);
+  stop = true;
+  consumer.join();
+  ASSERT_TRUE(ready) << x.a.readiness("node2").dump(2) << x.loop().dump(2);
+  EXPECT_EQ(started_at(x.r), started) << "the replica was restarted";
+  auto l = x.loop();
+  EXPECT_EQ(l["restarts"].get<long>(), 0) << l.dump(2);
+  EXPECT_EQ(l["created_copies"].get<long>(), 1) << "auto chose to create: a poller consumes the slot";
+}
+
+// copy_method auto on 16 and nobody consuming the leader's slot: the copy
+// waits while the slot is watched (no copy meanwhile), then it is a file
+// copy at the leader's exact position (one restart), failover-ready, rather
+// than a created copy that would stay ahead of the slot.
+TEST(copy_create, auto_copies_the_file_of_a_slot_nobody_consumes_once_it_has_watched_it) {
+  if (pg_install::current().major != 16)
+    GTEST_SKIP() << "auto creates copies on PostgreSQL 16 only";
+  cdc_pair x;
+  cdc_on_primary(x, true);
+  agent_options o;
+  o.copy_method = model::copy_method_setting::automatic;
+  x.start(o);
+  ASSERT_TRUE(eventually(
+      [&] {
+        auto w = x.loop()["copy_settle"]["awaiting_consumer"];
+        return w.is_array() && w.size() == 1 && w[0] == "cdc";
+      },
+      30s))
+      << x.loop().dump(2);
+  EXPECT_FALSE(slot_attr(x.r, "cdc", "slot_name")) << "copied before its use was known";
+  ASSERT_TRUE(x.a.wait_ready("node2", 90s)) << x.a.readiness("node2").dump(2) << x.loop().dump(2);
+  auto l = x.loop();
+  EXPECT_EQ(l["restarts"].get<long>(), 1) << l.dump(2);
+  EXPECT_EQ(l["created_copies"].get<long>(), 0) << l.dump(2);
+  EXPECT_EQ(l["copy_settle"]["awaiting_consumer"].size(), 0u) << l.dump(2);
+  EXPECT_EQ(slot_attr(x.r, "cdc", "confirmed_flush_lsn"), slot_attr(x.p, "cdc", "confirmed_flush_lsn"))
+      << "the file copy starts where the leader's slot is";
+}
 } // namespace
 } // namespace slotd::testing

@@ -198,9 +198,10 @@ void copy_costs() {
     }
   });
   // Consumers that poll every 200 ms (their slots' confirmed_flush_lsn
-  // follows the primary's WAL). On 16+ the copies are created
-  // (copy_method create; auto picks it when a walsender streams from the
-  // slot, which polls are not).
+  // follows the primary's WAL). copy_method auto (the default) on 12-16: on
+  // 16 it creates the copies of these consumed slots; create on 17+, where
+  // auto leaves the copies of failover slots to PostgreSQL and copies the
+  // others by file.
   std::thread consumers([&] {
     while (!stop) {
       for (auto* slot : {"s1", "s2", "s3", "s4"})
@@ -212,7 +213,7 @@ void copy_costs() {
     }
   });
   agent_options o;
-  o.copy_method = major >= 16 ? model::copy_method_setting::create : model::copy_method_setting::file;
+  o.copy_method = major >= 17 ? model::copy_method_setting::create : model::copy_method_setting::automatic;
   a.start(p, view_of(c, three), o);
   a.start(r, view_of(c, three), o);
   bool ready = a.wait_ready("node2", 120s);
@@ -241,7 +242,7 @@ void copy_costs() {
   std::printf("| copies on PostgreSQL %d (copy_method %s: %ld created, %ld file copies) | bootstrap, 3 slots: %ld restart(s), replica down "
               "%.1f s; one slot added: %ld restart(s), replica down %.1f s, declared -> failover-ready %.2f s | "
               "loop_wait 1s, copy_settle 2s%s |\n",
-              major, major >= 16 ? "create" : "file", l["created_copies"].get<long>(), l["copies"].get<long>() - l["created_copies"].get<long>(),
+              major, major >= 17 ? "create" : "auto", l["created_copies"].get<long>(), l["copies"].get<long>() - l["created_copies"].get<long>(),
               boot_restarts, boot_down,
               l["restarts"].get<long>() - restarts_before, down_ms.load() / 1000.0, to_ready,
               ready && ready4 ? "" : "; NOT READY within 120 s");

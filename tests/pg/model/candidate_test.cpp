@@ -65,6 +65,18 @@ TEST(LagBehind, ACopyOlderThanTheHistoryIsAtLeastItsSpan) {
   EXPECT_TRUE(old->at_least);
 }
 
+// A sample older than the newest recorded (the wall clock stepped back)
+// starts the history again: no time in it is in the future.
+TEST(LagBehind, AClockSteppedBackStartsTheHistoryAgain) {
+  position_history h;
+  record_leader_positions(h, "node1", leader_at(100), T(0));
+  record_leader_positions(h, "node1", leader_at(300), T(10));
+  record_leader_positions(h, "node1", leader_at(300), T(5));
+  ASSERT_EQ(h.slots["cdc"].size(), 1u);
+  EXPECT_EQ(h.slots["cdc"].front(), (position_seen{L(300), T(5), T(5)}));
+  EXPECT_EQ(h.newest, T(5));
+}
+
 TEST(LagBehind, ADeadLeaderAnswersAsOfItsLastSample) {
   position_history h;
   record_leader_positions(h, "node1", leader_at(100), T(0));
