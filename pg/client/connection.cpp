@@ -275,7 +275,10 @@ struct connection::impl : std::enable_shared_from_this<impl> {
     return e;
   }
 
-  asio::awaitable<result<rows>> exec(std::string sql, params ps, deadline until) {
+  // `simple`: `sql` is one or more parameter-free statements sent with the
+  // simple query protocol (PQsendQuery); else one statement with `ps`.
+  // Every successful result, in order.
+  asio::awaitable<result<std::vector<rows>>> exec(std::string sql, params ps, deadline until, bool simple) {
     auto self = shared_from_this();
     if (!conn || !socket || libpq::status(conn.get()) != CONNECTION_OK)
       co_return make_error("exec", "not connected: " + describe(), true);
@@ -295,7 +298,7 @@ struct connection::impl : std::enable_shared_from_this<impl> {
         co_return e;
       }
     }
-    co_return co_await do_exec(sql, ps, until);
+    co_return co_await do_exec(sql, ps, until, simple);
   }
 
   struct exec_state {
@@ -331,9 +334,10 @@ struct connection::impl : std::enable_shared_from_this<impl> {
     co_return std::nullopt;
   }
 
-  asio::awaitable<result<rows>> do_exec(const std::string& sql, const params& ps, deadline until) {
-    if (!libpq::send_query_params(conn.get(), sql, ps))
-      co_return lost("PQsendQueryParams");
+  asio::awaitable<result<std::vector<rows>>> do_exec(const std::string& sql, const params& ps, deadline until,
+                                                     bool simple) {
+    if (simple ? !libpq::send_query(conn.get(), sql) : !libpq::send_query_params(conn.get(), sql, ps))
+      co_return lost(simple ? "PQsendQuery" : "PQsendQueryParams");
     exec_state state{generation, until};
     for (;;) {
       int f = libpq::flush(conn.get());
@@ -347,7 +351,7 @@ struct connection::impl : std::enable_shared_from_this<impl> {
     }
 
     std::optional<pg::error> first_error;
-    std::optional<rows> last;
+    std::vector<rows> all;
     for (;;) {
       while (libpq::is_busy(conn.get())) {
         auto e = co_await exec_wait(state, stream_descriptor::wait_read);
@@ -364,7 +368,7 @@ struct connection::impl : std::enable_shared_from_this<impl> {
         co_return make_error("exec", "COPY is not supported by pg::connection", true);
       }
       if (libpq::result_ok(r.get()))
-        last.emplace(r.release());
+        all.emplace_back(r.release());
       else if (!first_error)
         first_error = libpq::result_error(r.get());
     }
@@ -376,9 +380,9 @@ struct connection::impl : std::enable_shared_from_this<impl> {
     }
     if (first_error)
       co_return *first_error;
-    if (!last)
+    if (all.empty())
       co_return make_error("exec", "the server returned no result");
-    co_return std::move(*last);
+    co_return all;
   }
 };
 
@@ -408,7 +412,21 @@ asio::awaitable<result<void>> run_connect(std::shared_ptr<connection::impl> self
 }
 asio::awaitable<result<rows>> run_exec(std::shared_ptr<connection::impl> self, std::string sql, params ps,
                                        deadline until) {
-  co_return co_await self->exec(std::move(sql), std::move(ps), until);
+  auto r = co_await self->exec(std::move(sql), std::move(ps), until, false);
+  if (!r)
+    co_return r.error();
+  co_return std::move(r->back());
+}
+asio::awaitable<result<std::vector<rows>>> run_batch(std::shared_ptr<connection::impl> self,
+                                                     std::vector<std::string> statements, deadline until) {
+  std::string sql;
+  for (auto& st : statements)
+    sql += st + ";\n";
+  auto r = co_await self->exec(std::move(sql), params{}, until, true);
+  if (r && r->size() != statements.size())
+    co_return make_error("exec", std::to_string(statements.size()) + " statements sent together returned " +
+                                     std::to_string(r->size()) + " results");
+  co_return r;
 }
 } // namespace
 
@@ -420,6 +438,11 @@ asio::awaitable<result<rows>> connection::exec(std::string sql, params parameter
 
 asio::awaitable<result<rows>> connection::exec(std::string sql, deadline until) {
   return run_exec(impl_, std::move(sql), params{}, until);
+}
+
+asio::awaitable<result<std::vector<rows>>> connection::exec_batch(std::vector<std::string> statements,
+                                                                  deadline until) {
+  return run_batch(impl_, std::move(statements), until);
 }
 
 bool connection::connected() const {

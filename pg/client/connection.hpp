@@ -56,6 +56,13 @@ public:
   // One statement, $1..$n text parameters, every result drained.
   boost::asio::awaitable<result<rows>> exec(std::string sql, params parameters, deadline until);
   boost::asio::awaitable<result<rows>> exec(std::string sql, deadline until);
+  // Parameter-free statements sent together with the simple query protocol:
+  // one round trip instead of one per statement. They run in one implicit
+  // transaction (each with its own snapshot, at read committed), and the
+  // first that fails ends them all (its error is the result's). Each
+  // statement's rows, in order; a statement must return rows or a command
+  // status (no COPY, no empty statement).
+  boost::asio::awaitable<result<std::vector<rows>>> exec_batch(std::vector<std::string> statements, deadline until);
 
   bool connected() const;
   int server_version() const; // PQserverVersion, 0 when not connected

@@ -84,6 +84,7 @@ bool send_query_params(PGconn* c, const std::string& sql, const std::vector<std:
                            nullptr, 0) == 1;
 }
 
+bool send_query(PGconn* c, const std::string& sql) { return PQsendQuery(c, sql.c_str()) == 1; }
 int flush(PGconn* c) { return PQflush(c); }
 bool consume_input(PGconn* c) { return PQconsumeInput(c) == 1; }
 bool is_busy(PGconn* c) { return PQisBusy(c) == 1; }

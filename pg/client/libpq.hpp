@@ -44,6 +44,7 @@ int socket(const PGconn* c);                                 // PQsocket
 ConnStatusType status(const PGconn* c);                      // PQstatus
 bool set_nonblocking(PGconn* c);                             // PQsetnonblocking(c, 1)
 int server_version(const PGconn* c);                         // PQserverVersion
+bool send_query(PGconn* c, const std::string& sql); // PQsendQuery: simple protocol, statements separated by ;
 bool send_query_params(PGconn* c, const std::string& sql,   // PQsendQueryParams, text params
                        const std::vector<std::optional<std::string>>& params);
 int flush(PGconn* c);                                        // PQflush: 0 done, 1 again, -1 error

@@ -4,13 +4,17 @@
 
 namespace slotd::pg::queries {
 
+result<model::slot_cache> parse_slot_cache(const rows& r, int server_version) {
+  auto slots = parse_slots(r, server_version);
+  if (!slots)
+    return slots.error();
+  return to_slot_cache(*slots);
+}
+
 boost::asio::awaitable<result<model::slot_cache>> read_slot_cache(connection& conn, deadline until) {
   const int version = conn.server_version();
-  auto parse = [version](const rows& r) { return parse_slots(r, version); };
-  auto slots = co_await query_parsed(conn, list_slots_sql(version), params{}, until, parse);
-  if (!slots)
-    co_return slots.error();
-  co_return to_slot_cache(*slots);
+  auto parse = [version](const rows& r) { return parse_slot_cache(r, version); };
+  co_return co_await query_parsed(conn, list_slots_sql(version), params{}, until, parse);
 }
 
 boost::asio::awaitable<result<snapshot_read>> read_snapshot_at(connection& conn, std::string slot, lsn restart,

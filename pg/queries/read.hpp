@@ -28,15 +28,26 @@ struct node_read {
   model::slot_cache slots;
 };
 
-// A node's state (one query, parsed by `parse`) and its slots, under one
-// deadline: what the local and the leader connections read every tick.
+// The slots of a list_slots_sql result, as the slot model sees them.
+result<model::slot_cache> parse_slot_cache(const rows& r, int server_version);
+
+// A node's state (one parameter-free query, parsed by `parse`) and its
+// slots, sent together (one round trip) under one deadline: what the local
+// and the leader connections read every tick.
 template <class State>
 boost::asio::awaitable<result<node_read<State>>> read_node(connection& conn, std::string sql, deadline until,
                                                             result<State> (*parse)(const rows&)) {
-  auto state = co_await query_parsed(conn, std::move(sql), params{}, until, parse);
+  const int version = conn.server_version();
+  std::vector<std::string> statements; // (a braced list inside co_await trips g++ 12)
+  statements.push_back(std::move(sql));
+  statements.push_back(list_slots_sql(version));
+  auto both = co_await conn.exec_batch(std::move(statements), until);
+  if (!both)
+    co_return both.error();
+  auto state = parse((*both)[0]);
   if (!state)
     co_return state.error();
-  auto slots = co_await read_slot_cache(conn, until);
+  auto slots = parse_slot_cache((*both)[1], version);
   if (!slots)
     co_return slots.error();
   co_return node_read<State>{std::move(*state), std::move(*slots)};

@@ -89,6 +89,39 @@ TEST_F(connection_pgtest, sql_error_leaves_the_connection_usable) {
   });
 }
 
+// Statements sent together (one round trip): each one's rows in order; the
+// first that fails ends the batch with its error, the connection usable.
+TEST_F(connection_pgtest, a_batch_returns_each_statements_rows_and_its_first_error) {
+  run_io([&](asio::io_context& io) -> asio::awaitable<void> {
+    connection conn(io.get_executor(), options_for(primary()));
+    auto c = co_await conn.connect(clock::now() + 5s);
+    EXPECT_TRUE(c) << (c ? "" : c.error().what());
+    std::vector<std::string> good{"SELECT 1, 'a'::text", "SELECT g FROM generate_series(1, 3) g"};
+    std::vector<std::string> failing{"SELECT 1", "SELECT * FROM no_such_table", "SELECT 3"};
+    auto two = co_await conn.exec_batch(good, clock::now() + 2s);
+    EXPECT_TRUE(two) << (two ? "" : two.error().what());
+    if (two) {
+      EXPECT_EQ(two->size(), 2u);
+      if (two->size() == 2) {
+        EXPECT_EQ((*two)[0].get<std::string>(0, 1), "a");
+        EXPECT_EQ((*two)[1].size(), 3);
+        EXPECT_EQ((*two)[1].get<std::int64_t>(2, 0), 3);
+      }
+    }
+    auto bad = co_await conn.exec_batch(failing, clock::now() + 2s);
+    EXPECT_FALSE(bad);
+    if (!bad) {
+      EXPECT_EQ(bad.error().sqlstate, "42P01");
+      EXPECT_FALSE(is_connection_failure(bad.error()));
+    }
+    auto after = co_await conn.exec("SELECT 42", clock::now() + 2s);
+    EXPECT_TRUE(after);
+    if (after) {
+      EXPECT_EQ(after->get<std::int64_t>(0, 0), 42);
+    }
+  });
+}
+
 TEST_F(connection_pgtest, a_query_past_its_deadline_is_cancelled_and_the_connection_reused) {
   run_io([&](asio::io_context& io) -> asio::awaitable<void> {
     connection conn(io.get_executor(), options_for(primary()));
