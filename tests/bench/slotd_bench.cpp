@@ -197,13 +197,19 @@ void copy_costs() {
         down_ms += std::chrono::duration_cast<std::chrono::milliseconds>(clk::now() - t).count();
     }
   });
-  // Consumers that poll every 200 ms (their slots' confirmed_flush_lsn
-  // follows the primary's WAL). copy_method auto (the default) on 12-16: on
-  // 16 it creates the copies of these consumed slots; create on 17+, where
-  // auto leaves the copies of failover slots to PostgreSQL and copies the
-  // others by file.
+  // A writer (a row every 200 ms) and consumers that poll every 200 ms:
+  // their slots' confirmed_flush_lsn follows the primary's WAL.
+  // copy_method auto (the default) on 12-16: on 16 it creates the copies of
+  // these consumed slots (on a database nobody writes to, a slot does not
+  // move, and auto copies it by file); create on 17+, where auto leaves the
+  // copies of failover slots to PostgreSQL and copies the others by file.
+  p.exec("CREATE TABLE bench_w (id serial primary key)", "app");
   std::thread consumers([&] {
     while (!stop) {
+      try {
+        p.exec("INSERT INTO bench_w DEFAULT VALUES", "app");
+      } catch (const std::exception&) {
+      }
       for (auto* slot : {"s1", "s2", "s3", "s4"})
         try {
           p.query(std::string("SELECT 1 FROM pg_logical_slot_get_changes('") + slot + "', NULL, NULL)", "app");
