@@ -30,11 +30,13 @@ struct copies_by_method {
 
 copies_by_method split_by_method(ha_state& st, const std::vector<std::string>& names) {
   copies_by_method out;
-  auto* sample = followed_leader_sample(st);
+  auto* sample = leader_sample_current(st) ? followed_leader_sample(st) : nullptr; // none while the leader is away
   for (auto& n : names) {
-    // The leader's slot not known (no sample of the leader, or it lacks the
-    // slot: a re-copy while the leader is away): the file copy, which
-    // fails and backs off (copy_retry) until the leader answers with it.
+    // The leader's slot not known (no answered sample of the leader, or it
+    // lacks the slot: a re-copy while the leader is away), or without a
+    // position (being created there): the file copy, as before auto
+    // watched consumers, which fails and backs off (copy_retry) until the
+    // leader has the slot, and holds no other copy meanwhile.
     model::leader_slot_use_verdict use{model::leader_slot_use::unused, {}};
     if (sample)
       if (auto it = sample->slots.find(n); it != sample->slots.end()) {
@@ -125,7 +127,10 @@ bool start_copy(self_ptr self, const std::vector<std::string>& all, const std::v
   if (!split.create.empty())
     create_copies(self, split.create, recopies);
   const auto& names = split.file;
-  if (names.empty() || !split.undecided.empty())
+  // Re-copy requests are kept (false) until every planned copy is ordered.
+  if (!split.undecided.empty())
+    return false;
+  if (names.empty())
     return !split.create.empty();
   // A file copy stops the server: not while slots are being created there
   // (their backends would be killed). "Not ordered" keeps re-copy requests.

@@ -32,8 +32,10 @@ std::string_view to_string(leader_slot_use u) {
 
 leader_slot_use_verdict leader_slot_use_of(const local_slot& leader_slot, const std::deque<position_seen>* history,
                                            std::chrono::milliseconds patience) {
-  if (!leader_slot.confirmed_flush_lsn || history == nullptr || history->empty())
-    return {leader_slot_use::undecided, patience}; // being created, or no position sampled yet
+  if (!leader_slot.confirmed_flush_lsn)
+    return {leader_slot_use::unused, {}}; // being created there: nothing to watch yet (a copy fails and backs off)
+  if (history == nullptr || history->empty())
+    return {leader_slot_use::undecided, patience}; // no position sampled yet
   auto still = std::chrono::duration_cast<std::chrono::milliseconds>(history->back().last - history->back().first);
   if (still >= patience)
     return {leader_slot_use::unused, {}}; // whoever holds it, nobody confirmed for that long

@@ -54,9 +54,12 @@ struct leader_slot_use_verdict {
 // walsender whose consumer stalls would keep a created copy ahead too).
 // Consumed: it moved to its current position less than `patience` ago
 // (a consumer, streaming or polling, confirmed past where it was).
-// Undecided: one position seen, for less than `patience` (a slot being
-// created, or just created, has not moved, like one whose consumer has not
-// confirmed yet), or no position (being created, or not sampled yet).
+// Undecided: one position seen, for less than `patience` (a slot just
+// created has not moved, like one whose consumer has not confirmed yet), or
+// none sampled yet. A slot without a position (being created on the
+// leader) counts as unused: a copy of it fails and backs off, and nothing
+// waits for its creation, which may block for as long as a transaction
+// runs there.
 leader_slot_use_verdict leader_slot_use_of(const local_slot& leader_slot, const std::deque<position_seen>* history,
                                            std::chrono::milliseconds patience = consumer_patience);
 

@@ -72,14 +72,16 @@ TEST(LeaderSlotUse, ASlotNotMovedYetIsWatchedForThePatience) {
       << "the default patience is 12 s";
 }
 
-// No position yet (being created, or not sampled): undecided, the whole
-// patience ahead.
-TEST(LeaderSlotUse, NoPositionKnownIsUndecided) {
+// No position sampled yet: undecided, the whole patience ahead. No
+// position at all (being created on the leader, where it may wait for
+// every running transaction): unused, so that no copy waits for it.
+TEST(LeaderSlotUse, NoPositionSampledIsUndecidedAndASlotBeingCreatedUnused) {
   auto creating = logical("cdc", "app", "pgoutput", std::nullopt);
   creating.active = true;
-  auto h = seen({{500, {0, 20000}}});
-  EXPECT_EQ(leader_slot_use_of(creating, &h, 10s), (leader_slot_use_verdict{leader_slot_use::undecided, 10000ms}));
-  EXPECT_EQ(leader_slot_use_of(logical("cdc", "app", "pgoutput", 500), nullptr, 10s).use, leader_slot_use::undecided);
+  auto h = seen({{500, {0, 2000}}});
+  EXPECT_EQ(leader_slot_use_of(creating, &h, 10s), (leader_slot_use_verdict{leader_slot_use::unused, 0ms}));
+  EXPECT_EQ(leader_slot_use_of(logical("cdc", "app", "pgoutput", 500), nullptr, 10s),
+            (leader_slot_use_verdict{leader_slot_use::undecided, 10000ms}));
   std::deque<position_seen> none;
   EXPECT_EQ(leader_slot_use_of(logical("cdc", "app", "pgoutput", 500), &none, 10s).use, leader_slot_use::undecided);
 }
