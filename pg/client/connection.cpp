@@ -421,7 +421,7 @@ asio::awaitable<result<std::vector<rows>>> run_batch(std::shared_ptr<connection:
                                                      std::vector<std::string> statements, deadline until) {
   std::string sql;
   for (auto& st : statements)
-    sql += st + ";\n";
+    sql += st + "\n;\n"; // on a line of its own: a statement ending in a -- comment keeps its end
   auto r = co_await self->exec(std::move(sql), params{}, until, true);
   if (r && r->size() != statements.size())
     co_return make_error("exec", std::to_string(statements.size()) + " statements sent together returned " +

@@ -61,7 +61,9 @@ public:
   // transaction (each with its own snapshot, at read committed), and the
   // first that fails ends them all (its error is the result's). Each
   // statement's rows, in order; a statement must return rows or a command
-  // status (no COPY, no empty statement).
+  // status (no COPY, no empty statement) and be allowed in a transaction
+  // block (no ALTER SYSTEM, no CREATE DATABASE...). On PostgreSQL 12,
+  // statement_timeout covers the whole batch; from 13 on, each statement.
   boost::asio::awaitable<result<std::vector<rows>>> exec_batch(std::vector<std::string> statements, deadline until);
 
   bool connected() const;
