@@ -18,18 +18,6 @@ std::string_view to_string(copy_method_setting s) {
 
 std::string_view to_string(copy_method m) { return m == copy_method::create ? "create" : "file"; }
 
-std::string_view to_string(leader_slot_use u) {
-  switch (u) {
-  case leader_slot_use::consumed:
-    return "consumed";
-  case leader_slot_use::unused:
-    return "unused";
-  case leader_slot_use::undecided:
-    return "undecided";
-  }
-  return "?";
-}
-
 leader_slot_use_verdict leader_slot_use_of(const local_slot& leader_slot, const std::deque<position_seen>* history,
                                            std::chrono::milliseconds patience) {
   if (!leader_slot.confirmed_flush_lsn)

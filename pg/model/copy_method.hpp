@@ -33,7 +33,6 @@ std::string_view to_string(copy_method m);
 // Whether the leader's slot has a consumer, as its sampled positions tell
 // (leader_slot_use_of).
 enum class leader_slot_use { consumed, unused, undecided };
-std::string_view to_string(leader_slot_use u);
 
 // How long auto on 16 watches a leader slot that has not moved before it
 // takes it for unused: longer than the 10 s a walsender consumer may wait

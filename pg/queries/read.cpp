@@ -11,12 +11,6 @@ result<model::slot_cache> parse_slot_cache(const rows& r, int server_version) {
   return to_slot_cache(*slots);
 }
 
-boost::asio::awaitable<result<model::slot_cache>> read_slot_cache(connection& conn, deadline until) {
-  const int version = conn.server_version();
-  auto parse = [version](const rows& r) { return parse_slot_cache(r, version); };
-  co_return co_await query_parsed(conn, list_slots_sql(version), params{}, until, parse);
-}
-
 boost::asio::awaitable<result<snapshot_read>> read_snapshot_at(connection& conn, std::string slot, lsn restart,
                                                                deadline until) {
   snapshot_read out;

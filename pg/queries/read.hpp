@@ -18,17 +18,14 @@ auto query_parsed(connection& conn, std::string sql, params parameters, deadline
   co_return parse(*r);
 }
 
-// The server's replication slots as the slot model sees them
-// (list_slots_sql for this server's version).
-boost::asio::awaitable<result<model::slot_cache>> read_slot_cache(connection& conn, deadline until);
-
 template <class State>
 struct node_read {
   State state;
   model::slot_cache slots;
 };
 
-// The slots of a list_slots_sql result, as the slot model sees them.
+// The server's replication slots as the slot model sees them, from a
+// list_slots_sql result of a server of `server_version`.
 result<model::slot_cache> parse_slot_cache(const rows& r, int server_version);
 
 // A node's state (one parameter-free query, parsed by `parse`) and its

@@ -481,11 +481,14 @@ drill_load_start() {
   bg_start audit audit_loop
   drill_copies_ready
 }
+# drill_copies_ready: waits for the copies on every replica (every node but
+# the current primary) to be failover-ready.
 drill_copies_ready() {
   local n
   [ "$noslotd" = 0 ] || return 0
-  for n in node2 node3; do
-    wait_for 60 "the copies on $n to be failover-ready" ready $n || return 1
+  for n in "${nodes[@]}"; do
+    [ "$n" != "$(cat "$dir/primary")" ] || continue
+    wait_for 60 "the copies on $n to be failover-ready" ready "$n" || return 1
     say "$n: slots copied and failover-ready"
   done
 }
@@ -681,8 +684,8 @@ drill_copy_counts() {
   file_copies=$(cat "$dir"/slotd-*.log 2>/dev/null | grep -c "copying logical slot(s) .* from leader" || true)
   created_copies=$(cat "$dir"/slotd-*.log 2>/dev/null | grep -c "creating logical slot .* on this replica.*no restart" || true)
 }
-# The server major of the drill's binaries.
-drill_major() { "$pgbin/postgres" --version | sed -n 's/.* \([0-9][0-9]*\)\..*/\1/p'; }
+# The server major of the drill's cluster.
+drill_major() { cat "$dir/cluster/$(cat "$dir/primary")/PG_VERSION"; }
 drill_print_counts() {
   printf '%-26s %12s %12s\n' "" "pgoutput sub" "test_decoding"
   printf '%-26s %12s %12s\n' "rows written (final primary)" "$written" "$written"

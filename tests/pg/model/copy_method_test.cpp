@@ -14,7 +14,7 @@ TEST(ChooseCopyMethod, AutoCreatesOn16WhenTheLeadersSlotIsConsumedAndCopiesFiles
     for (auto use : {leader_slot_use::consumed, leader_slot_use::unused, leader_slot_use::undecided})
       EXPECT_EQ(choose_copy_method(copy_method_setting::automatic, major, use),
                 (copy_method_choice{copy_method::file, "", false}))
-          << major << " " << to_string(use);
+          << major << " " << static_cast<int>(use);
   EXPECT_EQ(choose_copy_method(copy_method_setting::automatic, 16, leader_slot_use::consumed).method,
             copy_method::create);
   EXPECT_EQ(choose_copy_method(copy_method_setting::automatic, 16, leader_slot_use::unused).method, copy_method::file)
