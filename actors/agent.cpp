@@ -193,6 +193,8 @@ void agent::shutdown() {
             mine.push_back(caf::actor_cast<caf::actor>(h.copier));
             for (auto& w : h.workers)
               mine.push_back(caf::actor_cast<caf::actor>(w));
+            if (h.members)
+              mine.push_back(caf::actor_cast<caf::actor>(h.members));
           },
           [&](caf::error&) {});
   self->send_exit(watchdog_, caf::exit_reason::user_shutdown); // a shutdown is no failure

@@ -177,7 +177,7 @@ void apply_full(self_ptr self, model::plan p) {
 
 void plan_and_apply(self_ptr self, const local_snapshot& snap, bool full) {
   auto& st = self->state;
-  if (!st.told) {
+  if (!st.told || st.members_awaited) { // nothing to plan with, yet
     end_tick(self, full);
     return;
   }

@@ -12,6 +12,7 @@
 #include "actors/ha_steps.hpp"
 #include "actors/io_bridge.hpp"
 #include "actors/json_text.hpp"
+#include "actors/members_reader.hpp"
 #include "actors/spawn.hpp"
 
 namespace slotd::actors {
@@ -33,6 +34,17 @@ ha_loop_private::behavior_type ha_loop(self_ptr self, io_runtime* io, ha_setting
   st.leader_conn = leader;
   self->set_down_handler([self](caf::down_msg& msg) { on_worker_down(self, msg); });
   start_copier(self);
+  if (const auto& from = st.settings.cfg.members_from; from.source == config::members_source::repmgr) {
+    members_reader_settings ms;
+    ms.conninfo = st.settings.cfg.postgresql.conninfo;
+    ms.database = from.database;
+    ms.api_port = from.api_port;
+    ms.interval = st.settings.cfg.loop_wait;
+    st.members_reader = spawn_members_reader(self->system(), *io, std::move(ms), caf::actor_cast<ha_loop_actor>(self));
+    st.members_awaited = true;
+    log_ha()->info("members_from repmgr: nothing is planned until the members are read from repmgr.nodes "
+                   "(database {})", from.database);
+  }
   if (st.settings.cfg.role == config::start_role::wait)
     log_ha()->info("role wait: doing nothing until promote or demote");
   st.sample_delay = st.settings.sampling.fastest;
@@ -81,7 +93,9 @@ ha_loop_private::behavior_type ha_loop(self_ptr self, io_runtime* io, ha_setting
       },
       [=](config_reload& r) {
         auto& s = self->state;
+        auto members_from = s.settings.cfg.members_from; // needs a restart: the reader runs on
         s.settings.cfg = r.cfg;
+        s.settings.cfg.members_from = members_from;
         auto was = s.view;
         s.view = r.cfg.cluster;
         s.view_overrides.apply_to(s.view); // what PUT /cluster set wins over the file
@@ -142,7 +156,13 @@ ha_loop_private::behavior_type ha_loop(self_ptr self, io_runtime* io, ha_setting
       [=](cluster_update_request& req) -> cluster_update_reply {
         auto& s = self->state;
         cluster_update_reply r;
-        auto applied = config::apply_cluster_update(s.view, req.update, s.my_name(), "PUT /cluster");
+        const bool from_repmgr = s.settings.cfg.members_from.source == config::members_source::repmgr;
+        if (from_repmgr && req.update.members && req.source == cluster_update_request{}.source) { // the API
+          r.refused = refusal::bad_request;
+          r.error = "members come from repmgr.nodes (members_from: repmgr): an update may set the other keys only";
+          return r;
+        }
+        auto applied = config::apply_cluster_update(s.view, req.update, s.my_name(), req.source);
         if (!applied.value) {
           r.refused = refusal::bad_request;
           std::string msg;
@@ -153,13 +173,17 @@ ha_loop_private::behavior_type ha_loop(self_ptr self, io_runtime* io, ha_setting
         }
         if (auto what = model::describe_view_change(s.view, *applied.value); !what.empty())
           audit(s, model::audit_action::view_change, "ha_loop", "", std::nullopt, std::nullopt,
-                model::audit_rule::cluster_view, "PUT /cluster: " + what);
+                model::audit_rule::cluster_view, req.source + ": " + what);
         s.view = *applied.value;
         s.view_overrides.merge(req.update);
+        if (s.members_awaited && req.update.members) {
+          s.members_awaited = false;
+          log_ha()->info("members_from repmgr: the members are in force, planning starts");
+        }
         s.inactivity_floor = wall_clock::now(); // a new retention policy counts no inactivity from before
         self->send(s.copier, cancel_atom_v); // a copy planned with the old view, if not stopped yet
         s.copy_retry = {};
-        log_ha()->info("cluster view updated: {} members, {} permanent slots", s.view.members.size(),
+        log_ha()->info("cluster view updated by {}: {} members, {} permanent slots", req.source, s.view.members.size(),
                        s.view.slots.size());
         set_leader(self, s.leader); // the leader's address may have changed
         run_now(self);
@@ -192,7 +216,7 @@ ha_loop_private::behavior_type ha_loop(self_ptr self, io_runtime* io, ha_setting
       [=](metrics_atom) -> metrics_view { return metrics_of(self->state); },
       [=](actors_atom) -> ha_helpers {
         auto& s = self->state;
-        ha_helpers h{s.local, s.leader_conn, s.copier, {}};
+        ha_helpers h{s.local, s.leader_conn, s.copier, {}, s.members_reader};
         for (auto& [db, w] : s.workers)
           h.workers.push_back(w);
         return h;

@@ -162,6 +162,9 @@ status_view status_of(const ha_state& st) {
                         std::to_string(st.copy.start_attempts) + " start attempts so far): " + st.copy.error});
   if (!st.local_error.empty())
     v.alerts.push_back({"local server unreachable: " + st.local_error});
+  if (st.members_awaited)
+    v.alerts.push_back({"waiting for the members from repmgr.nodes (members_from: repmgr): nothing is created, "
+                        "dropped or copied until then"});
   if (st.told == model::told_role::replica && !st.leader_error.empty())
     v.alerts.push_back({"leader unreachable: " + st.leader_error});
   v.wal_guard = wal_guard_view_of(st, v.alerts);
@@ -314,6 +317,8 @@ json dump_json(const ha_state& st) {
                                                                                : "none"},
           {"leader", opt_str(st.leader)},
           {"paused", st.paused},
+          {"members_from", config::to_string(st.settings.cfg.members_from.source)},
+          {"members_awaited", st.members_awaited},
           {"cycles", st.cycles},
           {"ticks", st.ticks},
           {"requests_given_up", st.requests_given_up},

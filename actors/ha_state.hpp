@@ -80,6 +80,11 @@ struct ha_state {
   local_connection_actor local;
   leader_connection_actor leader_conn;
   std::map<std::string, advance_worker_actor> workers; // by database
+  // members_from: repmgr: the reader of repmgr.nodes, and whether its first
+  // members are still awaited (nothing is planned until they are in force:
+  // with no members, every member slot would look unknown and be dropped).
+  members_reader_actor members_reader;
+  bool members_awaited = false;
   std::uint64_t worker_failures = 0; // workers that ended abnormally (each started again when needed)
 
   // Ticks: a full cycle every loop_wait (or at once after a message); on a

@@ -72,6 +72,12 @@ using slot_copier_actor = caf::typed_actor<   //
 using slot_copier_private =
     slot_copier_actor::extend<caf::reacts_to<io_done>, caf::reacts_to<retry_atom, std::uint64_t>>;
 
+// members_from: repmgr: reads repmgr.nodes every loop_wait and hands the
+// members to the HA loop (a cluster_update_request) when they change.
+using members_reader_actor = caf::typed_actor<caf::replies_to<dump_atom>::with<dump_reply>>;
+using members_reader_private = members_reader_actor::extend<caf::reacts_to<io_done>,
+                                                            caf::reacts_to<tick_atom, std::uint64_t>>;
+
 // The actors the HA loop spawned or drives, for GET /state (each answers
 // dump_atom) and for the agent's shutdown.
 struct ha_helpers {
@@ -79,13 +85,16 @@ struct ha_helpers {
   leader_connection_actor leader;
   slot_copier_actor copier;
   std::vector<advance_worker_actor> workers; // one per database
+  members_reader_actor members;              // members_from: repmgr only
 
-  // Every one of them, as dump_actor handles.
+  // Every one of them, as dump_actor handles (a null one is left out).
   std::vector<dump_actor> dumpable() const {
     std::vector<dump_actor> out{caf::actor_cast<dump_actor>(local), caf::actor_cast<dump_actor>(leader),
                                 caf::actor_cast<dump_actor>(copier)};
     for (auto& w : workers)
       out.push_back(caf::actor_cast<dump_actor>(w));
+    if (members)
+      out.push_back(caf::actor_cast<dump_actor>(members));
     return out;
   }
 };

@@ -365,6 +365,9 @@ struct follow_order {
 
 struct cluster_update_request {
   config::cluster_update update;
+  // Who sends it, for the log and the audit trail: the API, or the members
+  // reader of members_from (the only sender allowed to set members then).
+  std::string source = "PUT /cluster";
 };
 
 struct cluster_update_reply {

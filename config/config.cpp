@@ -13,6 +13,8 @@ std::string_view to_string(log_level l) {
 
 std::string_view to_string(log_format f) { return f == log_format::json ? "json" : "text"; }
 
+std::string_view to_string(members_source s) { return s == members_source::repmgr ? "repmgr" : "config"; }
+
 std::string to_string(const listen_address& a) {
   const bool v6 = a.host.find(':') != std::string::npos;
   return (v6 ? "[" + a.host + "]" : a.host) + ":" + std::to_string(a.port);

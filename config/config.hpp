@@ -3,6 +3,7 @@
 // documented defaults; load.hpp fills these from a file and validates them.
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -88,6 +89,19 @@ struct failover_slots_config {
   friend bool operator==(const failover_slots_config&, const failover_slots_config&) = default;
 };
 
+// Where the cluster view's members come from (docs/configuration.md,
+// members_from): the configuration (members, PUT /cluster), or repmgr's
+// metadata (pg/model/repmgr_members.hpp), read from the local server.
+enum class members_source { config, repmgr };
+std::string_view to_string(members_source s);
+
+struct members_from_config {
+  members_source source = members_source::config;
+  std::string database = "repmgr";        // repmgr: the database that holds repmgr.nodes
+  std::optional<std::uint16_t> api_port;  // repmgr: each member's slotd API at http://HOST:api_port
+  friend bool operator==(const members_from_config&, const members_from_config&) = default;
+};
+
 struct config {
   std::string name;  // required: this member's name, as the HA manager names it
   std::string scope; // cluster name for logs and metric labels
@@ -101,6 +115,7 @@ struct config {
   // members, slots, ignore_slots, member_slots_ttl and postgresql.use_slots:
   // the part PUT /cluster may replace at run time.
   model::cluster_view cluster;
+  members_from_config members_from;
   api_config api;
   log_config log;
   friend bool operator==(const config&, const config&) = default;

@@ -9,13 +9,15 @@
 namespace slotd::config::keys {
 
 inline constexpr std::string_view top[] = {"name",  "scope",        "loop_wait",        "role",
-                                            "postgresql", "members", "slots", "ignore_slots",
+                                            "postgresql", "members", "members_from", "slots", "ignore_slots",
                                             "member_slots_ttl", "api", "log", "state_dir",
                                             "failover_slots"};
 inline constexpr std::string_view postgresql[] = {"conninfo",      "data_dir",    "bin_dir",  "stop_command",
                                                   "start_command", "copy_settle", "copy_method",
                                                   "leader_auth",   "use_slots"};
 inline constexpr std::string_view failover_slots[] = {"min_standbys", "leave_out_after"};
+inline constexpr std::string_view members_from[] = {"repmgr"};
+inline constexpr std::string_view repmgr[] = {"database", "api_port"};
 inline constexpr std::string_view leader_auth[] = {"user", "password_file"};
 inline constexpr std::string_view api[] = {"listen", "token_file"};
 inline constexpr std::string_view log[] = {"level", "format", "audit_file"};
@@ -39,6 +41,7 @@ inline constexpr home file_homes[] = {
     {"under api", api},                 {"under log", log},               {"in a member's entry", member},
     {"in a member's tags", tags},       {"in a slot's entry", slot},      {"in an ignore_slots entry", ignore},
     {"in a slot's retention", retention},  {"under failover_slots", failover_slots},
+    {"under members_from", members_from},  {"under members_from.repmgr", repmgr},
 };
 
 // Slot and ignore_slots entry keys are left out here: next to the body's

@@ -139,6 +139,26 @@ void read_failover_slots(yaml_reader& r, const yaml_entry& e, failover_slots_con
   });
 }
 
+// members_from: config | repmgr | {repmgr: {database: D, api_port: P}}.
+void read_members_from(yaml_reader& r, const yaml_entry& e, members_from_config& m) {
+  if (!e.value.IsMap()) {
+    if (auto source = r.choice(e, {members_source::config, members_source::repmgr}))
+      m.source = *source;
+    return;
+  }
+  r.each_known_entry(e, keys::members_from, [&](const yaml_entry& f) { // repmgr
+    m.source = members_source::repmgr;
+    r.each_known_entry(f, keys::repmgr, [&](const yaml_entry& k) {
+      if (k.key == "database") {
+        if (auto db = r.non_empty_string(k))
+          m.database = *db;
+      } else if (auto port = r.port(k)) { // api_port
+        m.api_port = *port;
+      }
+    });
+  });
+}
+
 void read_log(yaml_reader& r, const yaml_entry& e, log_config& log) {
   r.each_known_entry(e, keys::log, [&](const yaml_entry& f) {
     if (f.key == "level") {
@@ -171,6 +191,7 @@ parse_result<config> parse(std::string_view text, std::string filename, check_sc
     view_positions positions;
     std::optional<YAML::Mark> name_at;
     std::optional<YAML::Mark> failover_slots_at;
+    std::optional<YAML::Mark> members_from_at;
     r.each_known_entry(*doc, doc->Mark(), "", keys::top, [&](const yaml_entry& e) {
       if (e.key == "name") {
         name_at = e.at();
@@ -193,6 +214,9 @@ parse_result<config> parse(std::string_view text, std::string filename, check_sc
       } else if (e.key == "failover_slots") {
         failover_slots_at = e.at();
         read_failover_slots(r, e, cfg.failover_slots);
+      } else if (e.key == "members_from") {
+        members_from_at = e.at();
+        read_members_from(r, e, cfg.members_from);
       } else if (e.key == "api") {
         read_api(r, e, cfg.api, scope);
       } else if (e.key == "log") {
@@ -204,6 +228,10 @@ parse_result<config> parse(std::string_view text, std::string filename, check_sc
     if (!name_at)
       r.error(doc->Mark(), "name is missing (this member's name, as the HA manager names it)");
     cluster.apply_to(cfg.cluster);
+    if (cfg.members_from.source == members_source::repmgr && !cfg.cluster.members.empty())
+      r.error(positions.members.empty() ? *members_from_at : positions.members.begin()->second,
+              "members: with members_from: repmgr the members come from repmgr.nodes; remove members "
+              "(or members_from)");
     if (model::has_failover_permanent_slots(cfg.cluster))
       check_leave_out_after(r, cfg, failover_slots_at.value_or(doc->Mark()));
     report_view_problems(r, cfg.cluster, cfg.name, positions, name_at.value_or(doc->Mark()));

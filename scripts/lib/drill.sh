@@ -333,11 +333,17 @@ PY
 }
 
 # --------------------------------------------------------------- slotd
+# With $drill_members_from set (a members_from value), the members are not
+# written: the agents read them from there.
 slotd_config() { # slotd_config NODE: writes $dir/NODE.yaml
-  local n=$1 m members=""
-  for m in "${nodes[@]}"; do
-    members+="  $m: {host: 127.0.0.1, port: $(port "$m"), api: \"http://127.0.0.1:$(api_port "$m")\"}"$'\n'
-  done
+  local n=$1 m members="members:"$'\n'
+  if [ -n "${drill_members_from:-}" ]; then
+    members="members_from: $drill_members_from"$'\n'
+  else
+    for m in "${nodes[@]}"; do
+      members+="  $m: {host: 127.0.0.1, port: $(port "$m"), api: \"http://127.0.0.1:$(api_port "$m")\"}"$'\n'
+    done
+  fi
   cat > "$dir/$n.yaml" <<EOF
 name: $n
 scope: $drill_name
@@ -347,7 +353,6 @@ postgresql:
   conninfo: "host=127.0.0.1 port=$(port "$n") user=postgres dbname=postgres"
   data_dir: $dir/cluster/$n
   bin_dir: $pgbin
-members:
 $members
 slots:
   cdc: {type: logical, database: app, plugin: pgoutput}

@@ -49,6 +49,7 @@ struct agent_options {
   // product's default is 30 s for a 10 s loop_wait).
   config::failover_slots_config failover_slots{1, 5s};
   std::string audit_file; // log.audit_file (empty: none)
+  config::members_from_config members_from; // members_from (default: the view's members)
 };
 
 // The error of a reply the test itself made up: the agent did not answer.
@@ -92,6 +93,7 @@ public:
     if (o.copy_method)
       s.cfg.postgresql.copy_method = *o.copy_method;
     s.cfg.failover_slots = o.failover_slots;
+    s.cfg.members_from = o.members_from;
     s.cfg.cluster = std::move(view);
     if (::geteuid() == 0)
       s.run_as = "postgres";

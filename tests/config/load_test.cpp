@@ -218,7 +218,8 @@ TEST(load, rejects_unknown_keys_at_every_level) {
   auto bad = [](std::string_view line) { return printed(parse_text(std::string(minimal) + std::string(line))); };
   EXPECT_THAT(bad("colour: blue\n"),
               ElementsAre("t.yaml:2:1: unknown key 'colour' at the top level (expected name, scope, loop_wait, "
-                          "role, postgresql, members, slots, ignore_slots, member_slots_ttl, api, log, state_dir or failover_slots)"));
+                          "role, postgresql, members, members_from, slots, ignore_slots, member_slots_ttl, api, log, "
+                          "state_dir or failover_slots)"));
   EXPECT_THAT(bad("postgresql: {datadir: /x}\n"),
               ElementsAre("t.yaml:2:14: unknown key 'datadir' in postgresql (expected conninfo, data_dir, bin_dir, "
                           "stop_command, start_command, copy_settle, copy_method, leader_auth or use_slots)"));
@@ -286,6 +287,43 @@ TEST(load, requires_its_own_name_among_the_members) {
   auto r = parse_text("name: node9\nmembers:\n  node1: {host: a}\n  node2: {host: b}\n");
   EXPECT_THAT(printed(r), ElementsAre("t.yaml:1:7: name 'node9' is not among the members (node1, node2)"));
   EXPECT_TRUE(parse_text("name: node9\nmembers: {}\n").ok());
+}
+
+TEST(load, reads_members_from) {
+  auto plain = parse_text(std::string(minimal));
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ(plain.value->members_from, members_from_config{}) << "default: the members of the configuration";
+  EXPECT_EQ(plain.value->members_from.source, members_source::config);
+
+  auto shorthand = parse_text(std::string(minimal) + "members_from: repmgr\n");
+  ASSERT_TRUE(shorthand.ok()) << ::testing::PrintToString(printed(shorthand));
+  EXPECT_EQ(shorthand.value->members_from.source, members_source::repmgr);
+  EXPECT_EQ(shorthand.value->members_from.database, "repmgr");
+  EXPECT_EQ(shorthand.value->members_from.api_port, std::nullopt);
+
+  auto full = parse_text(std::string(minimal) + "members_from: {repmgr: {database: postgres, api_port: 8010}}\n");
+  ASSERT_TRUE(full.ok()) << ::testing::PrintToString(printed(full));
+  EXPECT_EQ(full.value->members_from.source, members_source::repmgr);
+  EXPECT_EQ(full.value->members_from.database, "postgres");
+  EXPECT_EQ(full.value->members_from.api_port, 8010);
+  EXPECT_EQ(parse_text(std::string(minimal) + "members_from: {repmgr: }\n").value->members_from.source,
+            members_source::repmgr);
+  EXPECT_EQ(parse_text(std::string(minimal) + "members_from: config\n").value->members_from.source,
+            members_source::config);
+}
+
+TEST(load, rejects_bad_members_from) {
+  auto bad = [](std::string_view line) { return printed(parse_text(std::string(minimal) + std::string(line))); };
+  EXPECT_THAT(bad("members_from: patroni\n"),
+              ElementsAre("t.yaml:2:15: members_from: 'patroni' is not one of config or repmgr"));
+  EXPECT_THAT(bad("members_from: {consul: {}}\n"), ElementsAre(HasSubstr("unknown key 'consul'")));
+  EXPECT_THAT(bad("members_from: {repmgr: {dbname: x}}\n"), ElementsAre(HasSubstr("unknown key 'dbname'")));
+  EXPECT_THAT(bad("members_from: {repmgr: {database: \"\"}}\n"), ElementsAre(HasSubstr("members_from.repmgr.database")));
+  EXPECT_THAT(bad("members_from: {repmgr: {api_port: 0}}\n"), ElementsAre(HasSubstr("members_from.repmgr.api_port")));
+  EXPECT_THAT(bad("members_from: repmgr\nmembers:\n  node1: {host: a}\n"),
+              ElementsAre("t.yaml:4:3: members: with members_from: repmgr the members come from repmgr.nodes; "
+                          "remove members (or members_from)"));
+  EXPECT_TRUE(parse_text(std::string(minimal) + "members_from: repmgr\nmembers: {}\n").ok());
 }
 
 } // namespace

@@ -1,0 +1,72 @@
+#include "pg/model/repmgr_members.hpp"
+
+
+namespace slotd::model {
+
+namespace {
+
+std::string describe(const repmgr_node& n) {
+  return "repmgr node " + std::to_string(n.node_id) + " ('" + n.node_name + "')";
+}
+
+// Why `n` cannot be a member, or empty.
+std::string left_out_because(const repmgr_node& n) {
+  if (n.node_name.empty())
+    return "it has no node_name";
+  if (!n.conninfo_problem.empty())
+    return "its conninfo cannot be read: " + n.conninfo_problem;
+  if (n.host.empty())
+    return "its conninfo names no host (a Unix socket is not reachable from the other nodes)";
+  if (n.host.find(',') != std::string::npos)
+    return "its conninfo names several hosts (" + n.host + ")";
+  if (n.host.starts_with('/'))
+    return "its conninfo's host is a Unix socket directory (" + n.host + ")";
+  if (n.port && (*n.port < 1 || *n.port > 65535))
+    return "its conninfo's port " + std::to_string(*n.port) + " is not 1-65535";
+  if (n.type == "bdr")
+    return "it is a BDR node";
+  return {};
+}
+
+std::string api_of(const std::string& host, std::uint16_t port) {
+  bool v6 = host.find(':') != std::string::npos;
+  return "http://" + (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
+}
+
+} // namespace
+
+repmgr_members members_from_repmgr(const std::vector<repmgr_node>& nodes, const repmgr_member_options& options) {
+  repmgr_members out;
+  std::map<int, const repmgr_node*> by_id;
+  for (const auto& n : nodes)
+    by_id[n.node_id] = &n;
+  for (const auto& n : nodes) {
+    if (auto why = left_out_because(n); !why.empty()) {
+      out.problems.push_back(describe(n) + " is left out of the members: " + why);
+      continue;
+    }
+    if (out.members.contains(n.node_name)) {
+      out.problems.push_back(describe(n) + " is left out of the members: another node has the same node_name");
+      continue;
+    }
+    member m;
+    m.name = n.node_name;
+    m.host = n.host;
+    m.port = n.port.value_or(5432);
+    bool witness = n.type == "witness";
+    m.tags.nofailover = witness || n.priority <= 0;
+    m.tags.nostream = witness;
+    if (n.upstream_node_id && !witness) {
+      auto up = by_id.find(*n.upstream_node_id);
+      if (up != by_id.end() && up->second->type == "standby" && up->second->node_id != n.node_id &&
+          !up->second->node_name.empty())
+        m.tags.replicatefrom = up->second->node_name;
+    }
+    if (options.api_port)
+      m.api = api_of(m.host, *options.api_port);
+    out.members.emplace(m.name, std::move(m));
+  }
+  return out;
+}
+
+} // namespace slotd::model

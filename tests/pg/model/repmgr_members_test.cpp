@@ -1,0 +1,97 @@
+// members_from: repmgr: repmgr.nodes rows to the cluster view's members.
+#include "pg/model/repmgr_members.hpp"
+
+#include <gtest/gtest.h>
+
+namespace slotd::model {
+namespace {
+
+repmgr_node node(int id, std::string name, std::string type, std::optional<int> upstream, std::string host,
+                 std::optional<int> port = std::nullopt) {
+  repmgr_node n;
+  n.node_id = id;
+  n.node_name = std::move(name);
+  n.type = std::move(type);
+  n.upstream_node_id = upstream;
+  n.host = std::move(host);
+  n.port = port;
+  return n;
+}
+
+TEST(MembersFromRepmgr, EachNodeIsAMemberNamedByItsNodeName) {
+  auto got = members_from_repmgr({node(1, "node1", "primary", std::nullopt, "10.0.0.1", 5433),
+                                  node(2, "node2", "standby", 1, "10.0.0.2"), node(3, "db-3", "standby", 1, "h3")},
+                                 {});
+  EXPECT_TRUE(got.problems.empty());
+  ASSERT_EQ(got.members.size(), 3u);
+  EXPECT_EQ(got.members["node1"].host, "10.0.0.1");
+  EXPECT_EQ(got.members["node1"].port, 5433);
+  EXPECT_EQ(got.members["node2"].port, 5432) << "conninfo without port: libpq's default";
+  EXPECT_EQ(got.members["db-3"].name, "db-3");
+  EXPECT_EQ(got.members["node2"].tags.replicatefrom, std::nullopt) << "a standby of the primary is no cascade";
+  EXPECT_FALSE(got.members["node2"].tags.nofailover);
+  EXPECT_FALSE(got.members["node2"].api.has_value()) << "no api_port: no API address";
+}
+
+TEST(MembersFromRepmgr, AStandbyOfAStandbyReplicatesFromIt) {
+  auto got = members_from_repmgr({node(1, "a", "primary", std::nullopt, "h1"), node(2, "b", "standby", 1, "h2"),
+                                  node(3, "c", "standby", 2, "h3"), node(4, "d", "standby", 99, "h4")},
+                                 {});
+  EXPECT_EQ(got.members["c"].tags.replicatefrom, "b");
+  EXPECT_EQ(got.members["d"].tags.replicatefrom, std::nullopt) << "an upstream that is not registered";
+}
+
+TEST(MembersFromRepmgr, PriorityZeroAndWitnessesAreNeverPromoted) {
+  auto zero = node(2, "b", "standby", 1, "h2");
+  zero.priority = 0;
+  auto witness = node(3, "w", "witness", 1, "h3");
+  auto got = members_from_repmgr({node(1, "a", "primary", std::nullopt, "h1"), zero, witness}, {});
+  EXPECT_TRUE(got.members["b"].tags.nofailover);
+  EXPECT_FALSE(got.members["b"].tags.nostream);
+  EXPECT_TRUE(got.members["w"].tags.nofailover);
+  EXPECT_TRUE(got.members["w"].tags.nostream) << "a witness streams from nobody: no slot for it";
+  EXPECT_EQ(got.members["w"].tags.replicatefrom, std::nullopt);
+}
+
+TEST(MembersFromRepmgr, InactiveNodesStayMembers) {
+  auto failed = node(1, "a", "primary", std::nullopt, "h1");
+  failed.active = false;
+  auto got = members_from_repmgr({failed, node(2, "b", "primary", std::nullopt, "h2")}, {});
+  EXPECT_TRUE(got.members.contains("a")) << "a failed primary keeps its slot for its rejoin";
+  EXPECT_TRUE(got.members.contains("b"));
+}
+
+TEST(MembersFromRepmgr, ApiPortGivesEachMemberItsApi) {
+  repmgr_member_options opts;
+  opts.api_port = 8010;
+  auto got = members_from_repmgr({node(1, "a", "primary", std::nullopt, "10.0.0.1"),
+                                  node(2, "b", "standby", 1, "fd00::2")},
+                                 opts);
+  EXPECT_EQ(got.members["a"].api, "http://10.0.0.1:8010");
+  EXPECT_EQ(got.members["b"].api, "http://[fd00::2]:8010");
+}
+
+TEST(MembersFromRepmgr, NodesNoOtherNodeCouldReachAreLeftOutWithTheReason) {
+  auto socket = node(2, "sock", "standby", 1, "");
+  auto dir = node(3, "dir", "standby", 1, "/var/run/postgresql");
+  auto multi = node(4, "multi", "standby", 1, "h1,h2");
+  auto bad = node(5, "bad", "standby", 1, "");
+  bad.conninfo_problem = "missing \"=\" after \"x\"";
+  auto twin = node(6, "a", "standby", 1, "h6");
+  auto unnamed = node(7, "", "standby", 1, "h7");
+  auto got = members_from_repmgr({node(1, "a", "primary", std::nullopt, "h1"), socket, dir, multi, bad, twin, unnamed},
+                                 {});
+  ASSERT_EQ(got.members.size(), 1u);
+  EXPECT_EQ(got.members["a"].host, "h1") << "the first of two nodes with one name stays";
+  ASSERT_EQ(got.problems.size(), 6u);
+  EXPECT_NE(got.problems[0].find("repmgr node 2 ('sock')"), std::string::npos) << got.problems[0];
+  EXPECT_NE(got.problems[0].find("names no host"), std::string::npos) << got.problems[0];
+  EXPECT_NE(got.problems[1].find("Unix socket directory"), std::string::npos) << got.problems[1];
+  EXPECT_NE(got.problems[2].find("several hosts"), std::string::npos) << got.problems[2];
+  EXPECT_NE(got.problems[3].find("cannot be read: missing"), std::string::npos) << got.problems[3];
+  EXPECT_NE(got.problems[4].find("same node_name"), std::string::npos) << got.problems[4];
+  EXPECT_NE(got.problems[5].find("no node_name"), std::string::npos) << got.problems[5];
+}
+
+} // namespace
+} // namespace slotd::model
