@@ -12,7 +12,6 @@
 #include "actors/ha_steps.hpp"
 #include "actors/io_bridge.hpp"
 #include "actors/json_text.hpp"
-#include "actors/members_reader.hpp"
 #include "actors/spawn.hpp"
 
 namespace slotd::actors {
@@ -35,15 +34,10 @@ ha_loop_private::behavior_type ha_loop(self_ptr self, io_runtime* io, ha_setting
   self->set_down_handler([self](caf::down_msg& msg) { on_worker_down(self, msg); });
   start_copier(self);
   if (const auto& from = st.settings.cfg.members_from; from.source == config::members_source::repmgr) {
-    members_reader_settings ms;
-    ms.conninfo = st.settings.cfg.postgresql.conninfo;
-    ms.database = from.database;
-    ms.api_port = from.api_port;
-    ms.interval = st.settings.cfg.loop_wait;
-    st.members_reader = spawn_members_reader(self->system(), *io, std::move(ms), caf::actor_cast<ha_loop_actor>(self));
     st.members_awaited = true;
     log_ha()->info("members_from repmgr: nothing is planned until the members are read from repmgr.nodes "
                    "(database {})", from.database);
+    start_members_reader(self, std::chrono::milliseconds::zero());
   }
   if (st.settings.cfg.role == config::start_role::wait)
     log_ha()->info("role wait: doing nothing until promote or demote");
@@ -99,6 +93,12 @@ ha_loop_private::behavior_type ha_loop(self_ptr self, io_runtime* io, ha_setting
         auto was = s.view;
         s.view = r.cfg.cluster;
         s.view_overrides.apply_to(s.view); // what PUT /cluster set wins over the file
+        if (r.cfg.members_from != members_from && !s.view_overrides.members) {
+          // The members still come from where they came from until the
+          // restart: the file of the other source has none, or none to use.
+          s.view.members = was.members;
+          log_ha()->warn("members_from changed: the members in force stay until slotd restarts");
+        }
         s.inactivity_floor = wall_clock::now(); // a new retention policy counts no inactivity from before
         if (auto what = model::describe_view_change(was, s.view); !what.empty())
           audit(s, model::audit_action::view_change, "ha_loop", "", std::nullopt, std::nullopt,
@@ -113,8 +113,14 @@ ha_loop_private::behavior_type ha_loop(self_ptr self, io_runtime* io, ha_setting
         auto& s = self->state;
         demote_reply r;
         if (!s.view.members.contains(o.leader)) {
-          r.refused = refusal::bad_request;
-          r.error = "unknown member '" + o.leader + "': the leader must be a member of the cluster view";
+          // From repmgr.nodes, a node registered a moment ago may not be
+          // read yet: not now (asked again), rather than a bad request.
+          const bool from_repmgr = s.settings.cfg.members_from.source == config::members_source::repmgr;
+          r.refused = from_repmgr ? refusal::busy : refusal::bad_request;
+          r.error = "unknown member '" + o.leader + "': the leader must be a member of the cluster view" +
+                    (s.members_awaited  ? " (the members are not read from repmgr.nodes yet: ask again)"
+                     : from_repmgr ? " (not in repmgr.nodes when last read: ask again)"
+                                   : "");
           return r;
         }
         if (o.leader == s.my_name()) {

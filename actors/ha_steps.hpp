@@ -48,6 +48,9 @@ std::set<std::string> take_local_outcomes(ha_state& s, const local_actions& done
 void set_leader(self_ptr self, std::optional<std::string> leader);
 advance_worker_actor worker_for(self_ptr self, const std::string& database);
 void start_copier(self_ptr self);
+// members_from: repmgr: the reader of repmgr.nodes, monitored (started
+// again when it fails); its first read after `first_read_after`.
+void start_members_reader(self_ptr self, std::chrono::milliseconds first_read_after);
 void on_worker_down(self_ptr self, caf::down_msg& msg);
 void clean_workers(self_ptr self);
 

@@ -7,6 +7,7 @@
 #include <caf/actor_system.hpp>
 
 #include "actors/ha_steps.hpp"
+#include "actors/members_reader.hpp"
 #include "actors/spawn.hpp"
 #include "pg/client/conninfo.hpp"
 
@@ -126,6 +127,19 @@ advance_worker_actor worker_for(self_ptr self, const std::string& database) {
 
 // The slot copier, monitored like the workers: one that fails is replaced
 // (its intent record, if it held the server, makes the new one start it).
+void start_members_reader(self_ptr self, std::chrono::milliseconds first_read_after) {
+  auto& st = self->state;
+  const auto& from = st.settings.cfg.members_from;
+  members_reader_settings ms;
+  ms.conninfo = st.settings.cfg.postgresql.conninfo;
+  ms.database = from.database;
+  ms.api_port = from.api_port;
+  ms.interval = st.settings.cfg.loop_wait;
+  ms.first_read_after = first_read_after;
+  st.members_reader = spawn_members_reader(self->system(), *st.io, std::move(ms), caf::actor_cast<ha_loop_actor>(self));
+  self->monitor(st.members_reader);
+}
+
 void start_copier(self_ptr self) {
   auto& st = self->state;
   auto me = caf::actor_cast<ha_loop_actor>(self);
@@ -166,6 +180,15 @@ void on_worker_down(self_ptr self, caf::down_msg& msg) {
   auto& st = self->state;
   if (caf::actor_cast<caf::actor_addr>(st.copier) == msg.source) {
     on_copier_down(self, msg);
+    return;
+  }
+  if (st.members_reader && caf::actor_cast<caf::actor_addr>(st.members_reader) == msg.source) {
+    if (!msg.reason || msg.reason == caf::exit_reason::user_shutdown)
+      return;
+    log_ha()->error("the reader of repmgr.nodes ended ({}): a new one reads in {} ms", caf::to_string(msg.reason),
+                    st.settings.cfg.loop_wait.count());
+    record_error(st, model::error_kind::worker, "", "members reader ended: " + caf::to_string(msg.reason));
+    start_members_reader(self, st.settings.cfg.loop_wait); // not in a tight loop
     return;
   }
   for (auto it = st.workers.begin(); it != st.workers.end(); ++it) {

@@ -106,7 +106,8 @@ void took(self_ptr self, pg::result<std::vector<model::repmgr_node>> nodes) {
       log_ha()->warn("members_from repmgr: {}", p);
   st.problems = std::move(got.problems);
   if (got.members.empty()) {
-    failed(self, "repmgr.nodes lists no node (is this node registered with repmgr?)");
+    failed(self, nodes->empty() ? "repmgr.nodes lists no node (is this node registered with repmgr?)"
+                                : "no node of repmgr.nodes can be a member (see the warnings)");
     return;
   }
   if (st.given && *st.given == got.members) {
@@ -117,21 +118,27 @@ void took(self_ptr self, pg::result<std::vector<model::repmgr_node>> nodes) {
     give(self, std::move(got.members));
 }
 
-void read(self_ptr self, std::uint64_t epoch) {
+// Every interval, the next read scheduled first: a read that fails in any
+// way (even one that never comes back) does not end the reading. A read
+// still under way when the next is due is not doubled.
+void read(self_ptr self) {
   auto& st = self->state;
+  self->delayed_send(self, st.settings.interval, tick_atom_v, std::uint64_t{0});
+  if (st.lane->busy() || st.lane->queued() > 0)
+    return;
   ++st.reads;
-  st.lane->submit(self, [self, epoch](pg::connection& conn, const pg::result<void>& connected) mutable
+  st.lane->submit(self, [self](pg::connection& conn, const pg::result<void>& connected) mutable
                   -> boost::asio::awaitable<sql_lane::continuation> {
-    pg::result<std::vector<model::repmgr_node>> nodes = connected.error();
-    if (connected) {
+    std::optional<pg::result<std::vector<model::repmgr_node>>> nodes;
+    if (!connected) {
+      nodes.emplace(connected.error());
+    } else {
       auto sql = q::repmgr_nodes_sql();
       pg::params none;
-      nodes = co_await q::query_parsed(conn, sql, none, pg::clock::now() + read_budget, &q::parse_repmgr_nodes);
+      nodes.emplace(
+          co_await q::query_parsed(conn, sql, none, pg::clock::now() + read_budget, &q::parse_repmgr_nodes));
     }
-    co_return [self, epoch, nodes = std::move(nodes)]() mutable {
-      took(self, std::move(nodes));
-      self->delayed_send(self, self->state.settings.interval, tick_atom_v, epoch + 1);
-    };
+    co_return [self, nodes = std::move(*nodes)]() mutable { took(self, std::move(nodes)); };
   });
 }
 
@@ -146,10 +153,15 @@ members_reader_private::behavior_type members_reader(self_ptr self, io_runtime* 
   st.lane = std::make_unique<sql_lane>(*io, std::move(opts));
   st.settings = std::move(settings);
   st.ha = ha;
-  self->send(self, tick_atom_v, std::uint64_t{0});
+  self->monitor(ha); // ends with the HA loop
+  self->set_down_handler([self](caf::down_msg&) { self->quit(); });
+  if (st.settings.first_read_after > std::chrono::milliseconds::zero())
+    self->delayed_send(self, st.settings.first_read_after, tick_atom_v, std::uint64_t{0});
+  else
+    self->send(self, tick_atom_v, std::uint64_t{0});
   return {
       [=](io_done& d) { d.run(); },
-      [=](tick_atom, std::uint64_t epoch) { read(self, epoch); },
+      [=](tick_atom, std::uint64_t) { read(self); },
       [=](dump_atom) -> dump_reply {
         auto& s = self->state;
         nlohmann::json j = s.lane->dump();

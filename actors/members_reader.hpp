@@ -19,6 +19,7 @@ struct members_reader_settings {
   std::string database = "repmgr";       // ... and the database that holds repmgr.nodes
   std::optional<std::uint16_t> api_port; // each member's slotd API port, if known
   std::chrono::milliseconds interval{10000}; // loop_wait
+  std::chrono::milliseconds first_read_after{0};
 };
 
 members_reader_actor spawn_members_reader(caf::actor_system& sys, io_runtime& io, members_reader_settings settings,

@@ -146,6 +146,8 @@ void read_members_from(yaml_reader& r, const yaml_entry& e, members_from_config&
       m.source = *source;
     return;
   }
+  if (e.value.size() == 0)
+    r.error(e.at(), e.path + ": an empty map names no source (write members_from: repmgr, or leave the key out)");
   r.each_known_entry(e, keys::members_from, [&](const yaml_entry& f) { // repmgr
     m.source = members_source::repmgr;
     r.each_known_entry(f, keys::repmgr, [&](const yaml_entry& k) {

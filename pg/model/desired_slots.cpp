@@ -36,12 +36,22 @@ diagnostic collision(const std::string& slot, const std::vector<std::string>& na
 
 } // namespace
 
+namespace {
+
+// §3.14: nofailover shapes a replica's slots; a node that holds the leader
+// role (the HA manager promoted it anyway) keeps a primary's slots.
+bool acts_nofailover(const cluster_view& view, const node_context& node) {
+  return tags_of(view, node.my_name).nofailover && !holds_leader_role(node.role);
+}
+
+} // namespace
+
 desired_set member_slots(const cluster_view& view, const node_context& node, const slot_positions& positions,
                          const std::vector<std::string>& retained, std::vector<diagnostic>& diagnostics) {
   desired_set out;
   if (!view.use_slots)
     return out;
-  const bool nofailover = tags_of(view, node.my_name).nofailover;
+  const bool nofailover = acts_nofailover(view, node);
   const bool retention = view.member_slots_ttl > std::chrono::milliseconds::zero();
   const auto own = slot_name_from_member_name(node.my_name);
   std::map<std::string, std::vector<std::string>> sharing; // slot → kept members
@@ -91,7 +101,7 @@ desired_set member_slots(const cluster_view& view, const node_context& node, con
 
 std::vector<permanent_slot> permanent_slots_for_node(const cluster_view& view, const node_context& node) {
   std::vector<permanent_slot> out;
-  if (!view.use_slots || tags_of(view, node.my_name).nofailover)
+  if (!view.use_slots || acts_nofailover(view, node))
     return out;
   // Without a streaming path there is no hot_standby_feedback protection
   // for a logical copy: physical slots only.

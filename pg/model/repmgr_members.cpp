@@ -1,5 +1,7 @@
 #include "pg/model/repmgr_members.hpp"
 
+#include <algorithm>
+
 
 namespace slotd::model {
 
@@ -17,8 +19,6 @@ std::string left_out_because(const repmgr_node& n) {
     return "its conninfo cannot be read: " + n.conninfo_problem;
   if (n.host.empty())
     return "its conninfo names no host (a Unix socket is not reachable from the other nodes)";
-  if (n.host.find(',') != std::string::npos)
-    return "its conninfo names several hosts (" + n.host + ")";
   if (n.host.starts_with('/'))
     return "its conninfo's host is a Unix socket directory (" + n.host + ")";
   if (n.port && (*n.port < 1 || *n.port > 65535))
@@ -40,21 +40,38 @@ repmgr_members members_from_repmgr(const std::vector<repmgr_node>& nodes, const 
   std::map<int, const repmgr_node*> by_id;
   for (const auto& n : nodes)
     by_id[n.node_id] = &n;
-  for (const auto& n : nodes) {
+  // The preferred record first: active, then registered last.
+  std::vector<const repmgr_node*> order;
+  for (const auto& n : nodes)
+    order.push_back(&n);
+  std::stable_sort(order.begin(), order.end(), [](const repmgr_node* a, const repmgr_node* b) {
+    return a->active != b->active ? a->active : a->node_id > b->node_id;
+  });
+  std::map<std::string, std::string> slot_owner; // slot name → node_name
+  for (const auto* np : order) {
+    const auto& n = *np;
     if (auto why = left_out_because(n); !why.empty()) {
       out.problems.push_back(describe(n) + " is left out of the members: " + why);
       continue;
     }
     if (out.members.contains(n.node_name)) {
-      out.problems.push_back(describe(n) + " is left out of the members: another node has the same node_name");
+      out.problems.push_back(describe(n) + " is left out of the members: another node has the same node_name "
+                                           "(the active one, then the one registered last, is kept)");
       continue;
     }
+    auto slot = slot_name_from_member_name(n.node_name);
+    if (auto it = slot_owner.find(slot); it != slot_owner.end()) {
+      out.problems.push_back(describe(n) + " is left out of the members: its slot name " + slot + " is also '" +
+                             it->second + "''s");
+      continue;
+    }
+    slot_owner.emplace(slot, n.node_name);
     member m;
     m.name = n.node_name;
     m.host = n.host;
     m.port = n.port.value_or(5432);
     bool witness = n.type == "witness";
-    m.tags.nofailover = witness || n.priority <= 0;
+    m.tags.nofailover = witness;
     m.tags.nostream = witness;
     if (n.upstream_node_id && !witness) {
       auto up = by_id.find(*n.upstream_node_id);

@@ -5,17 +5,23 @@
 // configured twice.
 //
 // Each registered node is a member named by its node_name:
-// - host and port from its conninfo (port 5432 when unset); a node whose
-//   conninfo names no host (a Unix socket) or several is left out, with a
-//   problem saying so: no other member could reach it;
+// - host and port from its conninfo (the first of a list; port 5432 when
+//   unset); a node whose conninfo names no host (a Unix socket) is left
+//   out, with a problem saying so: no other member could reach it;
 // - replicatefrom: its upstream's node_name when that upstream is a standby
 //   (a cascade); a standby of the primary needs none;
-// - nofailover: priority 0 (repmgr never promotes it) or a witness;
-// - nostream: a witness (its own server, it streams from nobody);
+// - a witness is nofailover and nostream (its own server, it streams from
+//   nobody). repmgr's priority is not mapped: priority 0 only keeps a node
+//   out of repmgrd's automatic election, `repmgr standby promote` still
+//   promotes it, and then it must hold a primary's slots;
 // - api: http://HOST:api_port when api_port is set.
 // Inactive nodes (a failed primary, a standby that is down) stay members:
 // their slots are kept for when they come back. A node that is unregistered
 // leaves the view, and its slot is kept for member_slots_ttl.
+// Two nodes with one node_name (a rebuilt machine registered again under
+// its old name), or with names that give one slot name (db-1, db_1): the
+// active one is kept, then the one registered last (highest node_id); the
+// other is left out with a problem.
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -33,7 +39,6 @@ struct repmgr_node {
   bool active = true;
   std::string node_name;
   std::string type; // primary, standby, witness (bdr: not supported)
-  int priority = 100;
   std::string host;        // conninfo's host, else its hostaddr; empty: none
   std::optional<int> port; // conninfo's port, when set and a number
   std::string conninfo_problem; // why host/port could not be read, if so

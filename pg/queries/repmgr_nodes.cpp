@@ -8,11 +8,14 @@
 namespace slotd::pg::queries {
 
 std::string repmgr_nodes_sql() {
-  return "SELECT node_id, upstream_node_id, active, node_name, type, priority, conninfo "
+  return "SELECT node_id, upstream_node_id, active, node_name, type, conninfo "
          "FROM repmgr.nodes ORDER BY node_id";
 }
 
 namespace {
+
+// The first entry of a libpq list ("h1,h2": the host libpq tries first).
+std::string first_of(const std::string& list) { return list.substr(0, list.find(',')); }
 
 void read_address(const std::string& conninfo, model::repmgr_node& n) {
   pg::error err;
@@ -21,15 +24,16 @@ void read_address(const std::string& conninfo, model::repmgr_node& n) {
     n.conninfo_problem = err.message;
     return;
   }
-  auto host = libpq::get_keyword(*kv, "host");
-  if (!host || host->empty())
-    host = libpq::get_keyword(*kv, "hostaddr");
-  n.host = host.value_or("");
-  if (auto port = libpq::get_keyword(*kv, "port"); port && !port->empty()) {
+  auto host = first_of(libpq::get_keyword(*kv, "host").value_or(""));
+  auto hostaddr = first_of(libpq::get_keyword(*kv, "hostaddr").value_or(""));
+  // hostaddr is what libpq connects to; a host next to it only names it
+  // (and a socket directory there is not where the connection goes).
+  n.host = !hostaddr.empty() && (host.empty() || host.starts_with('/')) ? hostaddr : host;
+  if (auto port = first_of(libpq::get_keyword(*kv, "port").value_or("")); !port.empty()) {
     int value = 0;
-    auto [end, ec] = std::from_chars(port->data(), port->data() + port->size(), value);
-    if (ec != std::errc{} || end != port->data() + port->size())
-      n.conninfo_problem = "port '" + *port + "' is not a number";
+    auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
+    if (ec != std::errc{} || end != port.data() + port.size())
+      n.conninfo_problem = "port '" + port + "' is not a number";
     else
       n.port = value;
   }
@@ -47,8 +51,7 @@ result<std::vector<model::repmgr_node>> parse_repmgr_nodes(const rows& r) {
       n.active = r.get<bool>(i, 2).value_or(false);
       n.node_name = r.get<std::string>(i, 3).value_or("");
       n.type = r.get<std::string>(i, 4).value_or("");
-      n.priority = r.get<int>(i, 5).value_or(100);
-      read_address(r.get<std::string>(i, 6).value_or(""), n);
+      read_address(r.get<std::string>(i, 5).value_or(""), n);
       out.push_back(std::move(n));
     }
     return out;

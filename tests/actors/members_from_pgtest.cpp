@@ -66,6 +66,9 @@ TEST(members_from, repmgr_nodes_give_the_members_and_nothing_is_planned_before) 
     auto d = a.dump(p.name());
     return d["members_reader"]["reads"].get<int>() >= 3 && d["ha_loop"]["cycles"].get<int>() >= 3;
   })) << a.dump(p.name()).dump(2);
+  auto early = a.demote(p.name(), r1.name());
+  EXPECT_EQ(early.refused, actors::refusal::busy) << "not now (409): asked again once the members are read";
+  EXPECT_NE(early.error.find("not read from repmgr.nodes yet"), std::string::npos) << early.error;
   auto before = slots_of(p);
   EXPECT_FALSE(before.contains("cdc")) << "nothing is created before the members are known";
   EXPECT_TRUE(before.contains("gone")) << "nothing is dropped before the members are known";

@@ -324,6 +324,7 @@ TEST(load, rejects_bad_members_from) {
               ElementsAre("t.yaml:4:3: members: with members_from: repmgr the members come from repmgr.nodes; "
                           "remove members (or members_from)"));
   EXPECT_TRUE(parse_text(std::string(minimal) + "members_from: repmgr\nmembers: {}\n").ok());
+  EXPECT_THAT(bad("members_from: {}\n"), ElementsAre(HasSubstr("an empty map names no source")));
 }
 
 } // namespace

@@ -84,6 +84,20 @@ TEST(DesiredSlots, NofailoverReplicaHoldsOnlyItsFollowers) {
   EXPECT_EQ(d.at("n4").expected_active, true);
 }
 
+// §3.14: nofailover shapes a replica only. A nofailover member that the HA
+// manager promoted anyway keeps a primary's slots: its permanent slots (its
+// consumers), the other members' slots and the retained ones.
+TEST(DesiredSlots, NofailoverPrimaryKeepsAPrimarysSlots) {
+  auto v = three_nodes();
+  v.members["n2"].tags.nofailover = true;
+  auto as_primary = compute(v, primary_ctx("n2"), {}, nullptr, {"gone"});
+  EXPECT_EQ(names_of(as_primary), (names{"archiver", "cdc", "gone", "n1", "n3"}));
+  EXPECT_EQ(as_primary, compute(three_nodes(), primary_ctx("n2"), {}, nullptr, {"gone"}))
+      << "the same slots as a primary without the tag";
+  EXPECT_EQ(names_of(compute(v, replica_ctx("n2", "n1"), {}, nullptr, {"gone"})), names{})
+      << "as a replica it holds none (no member cascades from it)";
+}
+
 // §3.11 row "nostream replica": member slots as a replica, permanent
 // physical only, and nobody holds a slot for it.
 TEST(DesiredSlots, NostreamReplicaGetsPhysicalPermanentSlotsOnly) {
