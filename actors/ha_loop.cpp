@@ -113,14 +113,16 @@ ha_loop_private::behavior_type ha_loop(self_ptr self, io_runtime* io, ha_setting
         auto& s = self->state;
         demote_reply r;
         if (!s.view.members.contains(o.leader)) {
-          // From repmgr.nodes, a node registered a moment ago may not be
-          // read yet: not now (asked again), rather than a bad request.
-          const bool from_repmgr = s.settings.cfg.members_from.source == config::members_source::repmgr;
-          r.refused = from_repmgr ? refusal::busy : refusal::bad_request;
+          // Before the first read of repmgr.nodes: not now (asked again).
+          // After it, an unknown name is a bad request, as with members
+          // in the file (one that stays unknown must not hold a follow up).
+          r.refused = s.members_awaited ? refusal::busy : refusal::bad_request;
           r.error = "unknown member '" + o.leader + "': the leader must be a member of the cluster view" +
-                    (s.members_awaited  ? " (the members are not read from repmgr.nodes yet: ask again)"
-                     : from_repmgr ? " (not in repmgr.nodes when last read: ask again)"
-                                   : "");
+                    (s.members_awaited ? std::string(" (the members are not read from repmgr.nodes yet: ask again)")
+                     : s.settings.cfg.members_from.source == config::members_source::repmgr
+                         ? " (not among the members read from repmgr.nodes, which are read every loop_wait; "
+                           "nodes left out are in the log)"
+                         : "");
           return r;
         }
         if (o.leader == s.my_name()) {

@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "actors/ha_steps.hpp"
+#include "pg/model/desired_slots.hpp"
 #include "pg/model/promotion.hpp"
 
 namespace slotd::actors::ha {
@@ -105,6 +106,11 @@ void finish(self_ptr self, std::shared_ptr<promotion> p) {
   auto& failover = st.local_snap ? st.local_snap->failover_slots : no_failover;
   auto verdict = model::judge_promotion(p->desired, local, p->readiness, server_major(st), failover,
                                         p->final_leader, p->protection_gap);
+  for (auto& name : model::uncopied_as_nofailover(st.view, st.my_name()))
+    if (std::find(verdict.unsafe.begin(), verdict.unsafe.end(), name) == verdict.unsafe.end()) {
+      verdict.unsafe.push_back(name);
+      verdict.reasons[name] = model::uncopied_as_nofailover_reason;
+    }
   promote_reply r;
   r.role = "primary";
   r.advanced = p->advanced;

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "actors/ha_state.hpp"
+#include "pg/model/desired_slots.hpp"
 #include "pg/model/failover_slots.hpp"
 #include "pg/model/local_slot.hpp"
 #include "pg/model/version_gates.hpp"
@@ -94,8 +95,12 @@ std::vector<model::slot_verdict> desired_verdicts(const ha_state& st) {
   model::slot_positions leader;
   if (auto* sample = followed_leader_sample(st))
     leader = model::positions_of(sample->slots);
-  return model::judge_desired_logical_slots(st.desired, visible(st), st.readiness, server_major(st),
-                                            st.local_snap ? st.local_snap->failover_slots : none, leader);
+  auto out = model::judge_desired_logical_slots(st.desired, visible(st), st.readiness, server_major(st),
+                                                st.local_snap ? st.local_snap->failover_slots : none, leader);
+  if (!holds_lead(st))
+    for (auto& name : model::uncopied_as_nofailover(st.view, st.my_name()))
+      out.push_back({name, false, model::uncopied_as_nofailover_reason});
+  return out;
 }
 
 model::node_readiness node_readiness_of(const ha_state& st) {

@@ -118,9 +118,10 @@ void took(self_ptr self, pg::result<std::vector<model::repmgr_node>> nodes) {
     give(self, std::move(got.members));
 }
 
-// Every interval, the next read scheduled first: a read that fails in any
-// way (even one that never comes back) does not end the reading. A read
-// still under way when the next is due is not doubled.
+// Every interval, the next read scheduled first: a read that fails does
+// not end the reading. A read still under way when the next is due is not
+// doubled; it ends within its budgets (connect 5 s, statement 2 s, our
+// deadline read_budget).
 void read(self_ptr self) {
   auto& st = self->state;
   self->delayed_send(self, st.settings.interval, tick_atom_v, std::uint64_t{0});

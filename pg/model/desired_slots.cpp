@@ -99,6 +99,16 @@ desired_set member_slots(const cluster_view& view, const node_context& node, con
   return out;
 }
 
+std::vector<std::string> uncopied_as_nofailover(const cluster_view& view, const std::string& my_name) {
+  std::vector<std::string> out;
+  if (!view.use_slots || !tags_of(view, my_name).nofailover)
+    return out;
+  for (const auto& [name, slot] : view.slots)
+    if (slot.type == slot_type::logical)
+      out.push_back(name);
+  return out;
+}
+
 std::vector<permanent_slot> permanent_slots_for_node(const cluster_view& view, const node_context& node) {
   std::vector<permanent_slot> out;
   if (!view.use_slots || acts_nofailover(view, node))

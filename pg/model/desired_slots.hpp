@@ -55,10 +55,19 @@ desired_set member_slots(const cluster_view& view, const node_context& node, con
                          const std::vector<std::string>& retained, std::vector<diagnostic>& diagnostics);
 
 // docs/slot-rules.md §3.6: the permanent slots this node holds: none without
-// use_slots or on a nofailover node; physical only on a node without a
-// streaming path to the primary (nostream, its cascade, a cycle); all
-// otherwise.
+// use_slots or on a nofailover replica (a nofailover member holding the lead
+// holds a primary's, §3.14); physical only on a node without a streaming
+// path to the primary (nostream, its cascade, a cycle); all otherwise.
 std::vector<permanent_slot> permanent_slots_for_node(const cluster_view& view, const node_context& node);
+
+// §3.14: the permanent logical slots of which member `my_name` keeps no
+// copy because it is nofailover. Promoted anyway, it would create them anew
+// at its own position and their consumers would skip changes: a promote and
+// a candidate verdict count them as unsafe (empty for any other member).
+std::vector<std::string> uncopied_as_nofailover(const cluster_view& view, const std::string& my_name);
+inline constexpr const char* uncopied_as_nofailover_reason =
+    "this member is nofailover: it keeps no copy of the slot, a promotion creates it anew and its consumer "
+    "skips the changes in between";
 
 // docs/slot-rules.md §3.3 + §3.7: validate and add permanent slots to the
 // member slots. A member slot wins over a same-named permanent physical slot; a

@@ -18,10 +18,11 @@
 // Inactive nodes (a failed primary, a standby that is down) stay members:
 // their slots are kept for when they come back. A node that is unregistered
 // leaves the view, and its slot is kept for member_slots_ttl.
-// Two nodes with one node_name (a rebuilt machine registered again under
-// its old name), or with names that give one slot name (db-1, db_1): the
-// active one is kept, then the one registered last (highest node_id); the
-// other is left out with a problem.
+// Two records with one node_name (a rebuilt machine registered again under
+// its old name): the active one is used, then the one with the highest
+// node_id. Names that give one slot name (db-1, db_1; witnesses have no
+// slot): the highest node_id keeps it. The others are left out with a
+// problem.
 #include <cstdint>
 #include <map>
 #include <optional>

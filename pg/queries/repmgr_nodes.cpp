@@ -26,9 +26,11 @@ void read_address(const std::string& conninfo, model::repmgr_node& n) {
   }
   auto host = first_of(libpq::get_keyword(*kv, "host").value_or(""));
   auto hostaddr = first_of(libpq::get_keyword(*kv, "hostaddr").value_or(""));
-  // hostaddr is what libpq connects to; a host next to it only names it
-  // (and a socket directory there is not where the connection goes).
-  n.host = !hostaddr.empty() && (host.empty() || host.starts_with('/')) ? hostaddr : host;
+  // The host when it is a name or an address; the hostaddr when there is no
+  // host or it is a Unix socket (a directory, or @abstract): the connection
+  // then goes to the hostaddr.
+  const bool socket = host.starts_with('/') || host.starts_with('@');
+  n.host = !hostaddr.empty() && (host.empty() || socket) ? hostaddr : host;
   if (auto port = first_of(libpq::get_keyword(*kv, "port").value_or("")); !port.empty()) {
     int value = 0;
     auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);

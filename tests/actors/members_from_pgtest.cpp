@@ -106,6 +106,10 @@ TEST(members_from, repmgr_nodes_give_the_members_and_nothing_is_planned_before) 
     return m.contains(r2.name()) && m[r2.name()]["tags"]["replicatefrom"] == r1.name();
   })) << a.dump(p.name()).dump(2);
 
+  auto unknown = a.demote(p.name(), "node9");
+  EXPECT_EQ(unknown.refused, actors::refusal::bad_request) << "read: an unknown name is no longer worth asking again";
+  EXPECT_NE(unknown.error.find("not among the members read from repmgr.nodes"), std::string::npos) << unknown.error;
+
   // The API may not set the members; the other keys it may.
   config::cluster_update members_update;
   members_update.members = std::map<std::string, model::member>{{p.name(), member_of(p)}};

@@ -96,6 +96,11 @@ TEST(DesiredSlots, NofailoverPrimaryKeepsAPrimarysSlots) {
       << "the same slots as a primary without the tag";
   EXPECT_EQ(names_of(compute(v, replica_ctx("n2", "n1"), {}, nullptr, {"gone"})), names{})
       << "as a replica it holds none (no member cascades from it)";
+  EXPECT_EQ(uncopied_as_nofailover(v, "n2"), (std::vector<std::string>{"cdc"}))
+      << "so its promotion is unsafe for the logical slots";
+  EXPECT_TRUE(uncopied_as_nofailover(v, "n3").empty());
+  v.use_slots = false;
+  EXPECT_TRUE(uncopied_as_nofailover(v, "n2").empty());
 }
 
 // §3.11 row "nostream replica": member slots as a replica, permanent

@@ -87,33 +87,46 @@ TEST(MembersFromRepmgr, NodesNoOtherNodeCouldReachAreLeftOutWithTheReason) {
   ASSERT_EQ(got.members.size(), 1u);
   ASSERT_EQ(got.problems.size(), 4u);
   EXPECT_TRUE(has_problem(got, "repmgr node 2 ('sock')", "names no host"));
-  EXPECT_TRUE(has_problem(got, "repmgr node 3 ('dir')", "Unix socket directory"));
+  EXPECT_TRUE(has_problem(got, "repmgr node 3 ('dir')", "is a Unix socket"));
   EXPECT_TRUE(has_problem(got, "repmgr node 5 ('bad')", "cannot be read: missing"));
   EXPECT_TRUE(has_problem(got, "repmgr node 7", "no node_name"));
 }
 
-TEST(MembersFromRepmgr, OfTwoRecordsWithOneNameTheActiveThenTheLastRegisteredIsKept) {
-  auto old_record = node(1, "a", "primary", std::nullopt, "old-host");
+TEST(MembersFromRepmgr, OfTwoRecordsWithOneNameTheActiveThenTheHighestNodeIdIsUsed) {
+  auto rebuilt = node(1, "a", "standby", 2, "new-host");
+  auto old_record = node(4, "a", "primary", std::nullopt, "old-host");
   old_record.active = false;
-  auto rebuilt = node(4, "a", "standby", 2, "new-host");
-  auto got = members_from_repmgr({old_record, node(2, "b", "primary", std::nullopt, "h2"), rebuilt}, {});
-  EXPECT_EQ(got.members["a"].host, "new-host") << "the active record";
-  EXPECT_TRUE(has_problem(got, "repmgr node 1 ('a')", "same node_name"));
+  auto got = members_from_repmgr({rebuilt, node(2, "b", "primary", std::nullopt, "h2"), old_record}, {});
+  EXPECT_EQ(got.members["a"].host, "new-host") << "the active record, whatever its node_id";
+  EXPECT_TRUE(has_problem(got, "repmgr node 4 ('a')", "another record has this node_name"));
 
   auto both_active = members_from_repmgr({node(1, "a", "standby", 2, "first"), node(2, "b", "primary", std::nullopt, "h2"),
                                           node(5, "a", "standby", 2, "last")},
                                          {});
-  EXPECT_EQ(both_active.members["a"].host, "last") << "both active: the one registered last";
+  EXPECT_EQ(both_active.members["a"].host, "last") << "both active: the highest node_id";
+
+  auto unusable = node(6, "a", "standby", 2, "");
+  auto left = members_from_repmgr({node(1, "a", "standby", 2, "first"), node(2, "b", "primary", std::nullopt, "h2"),
+                                   unusable},
+                                  {});
+  EXPECT_FALSE(left.members.contains("a")) << "the record used has no host: the name is left out, not the stale one used";
+  EXPECT_TRUE(has_problem(left, "repmgr node 6 ('a')", "names no host"));
 }
 
-TEST(MembersFromRepmgr, NamesThatGiveOneSlotNameKeepOnlyOneNode) {
-  auto got = members_from_repmgr({node(1, "db-1", "primary", std::nullopt, "h1"), node(2, "db_1", "standby", 1, "h2"),
+TEST(MembersFromRepmgr, NamesThatGiveOneSlotNameKeepTheHighestNodeId) {
+  auto inactive = node(2, "db_1", "standby", 1, "h2");
+  inactive.active = false;
+  auto got = members_from_repmgr({node(1, "db-1", "primary", std::nullopt, "h1"), inactive,
                                   node(3, "db3", "standby", 1, "h3")},
                                  {});
   EXPECT_EQ(got.members.size(), 2u);
-  EXPECT_TRUE(got.members.contains("db_1")) << "registered last";
+  EXPECT_TRUE(got.members.contains("db_1")) << "the highest node_id, active or not (no flip when active changes)";
   EXPECT_TRUE(got.members.contains("db3"));
-  EXPECT_TRUE(has_problem(got, "repmgr node 1 ('db-1')", "slot name db_1"));
+  EXPECT_TRUE(has_problem(got, "repmgr node 1 ('db-1')", "slot name db_1 is also that of 'db_1'"));
+
+  auto witness = members_from_repmgr({node(1, "db-1", "primary", std::nullopt, "h1"), node(2, "db_1", "witness", 1, "h2")},
+                                     {});
+  EXPECT_EQ(witness.members.size(), 2u) << "a witness has no slot: no clash";
 }
 
 } // namespace

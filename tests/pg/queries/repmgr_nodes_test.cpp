@@ -42,8 +42,10 @@ TEST(ParseRepmgrNodes, ReadsTheColumnsAndTheConninfosAddress) {
 
 TEST(ParseRepmgrNodes, TakesTheAddressLibpqConnectsTo) {
   auto n = parse({"host=h1,h2 port=5433,5434", "host=/var/run/postgresql hostaddr=10.0.0.9",
-                  "host=db.example hostaddr=10.0.0.8", "dbname=repmgr", "host=h port=x", "host='unterminated"});
-  ASSERT_EQ(n.size(), 6u);
+                  "host=db.example hostaddr=10.0.0.8", "dbname=repmgr", "host=h port=x", "host='unterminated",
+                  "host=@abstract hostaddr=10.0.0.7"});
+  ASSERT_EQ(n.size(), 7u);
+  EXPECT_EQ(n[6].host, "10.0.0.7") << "an abstract socket with a hostaddr: TCP to the hostaddr";
   EXPECT_EQ(n[0].host, "h1") << "the first host of a list";
   EXPECT_EQ(n[0].port, 5433);
   EXPECT_EQ(n[1].host, "10.0.0.9") << "a socket directory with a hostaddr: TCP to the hostaddr";
