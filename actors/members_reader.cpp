@@ -44,10 +44,7 @@ struct reader_state {
 
 using self_ptr = members_reader_private::stateful_pointer<reader_state>;
 
-std::shared_ptr<spdlog::logger> log_ha() {
-  auto l = spdlog::get("ha");
-  return l ? l : spdlog::default_logger();
-}
+std::shared_ptr<spdlog::logger> log_ha() { return spdlog::get("ha"); } // as the other actors log
 
 std::string list_members(const std::map<std::string, model::member>& members) {
   std::string out;
