@@ -64,8 +64,10 @@ void read_wal_space(self_ptr self) {
     }
     return;
   }
+  if (!model::wal_free_probe_due(st.wal_space_probed_at, now))
+    return;
   auto path = std::filesystem::path(data_dir) / "pg_wal";
-  run_probe([path, self, weak = caf::weak_actor_ptr{self->ctrl()}] {
+  auto probe = [path, self, weak = caf::weak_actor_ptr{self->ctrl()}] {
     std::optional<std::uint64_t> bytes;
     std::string error;
     try {
@@ -88,8 +90,14 @@ void read_wal_space(self_ptr self) {
                        s.wal_free_bytes = bytes;
                        s.wal_free_error = error;
                      }});
-  });
+  };
+  if (st.settings.spawners.probe)
+    st.settings.spawners.probe(std::move(probe));
+  else
+    run_probe(std::move(probe));
   st.wal_space_since = now; // once queued (run_probe may throw: then none is outstanding)
+  st.wal_space_probed_at = now;
+  ++st.wal_space_probes;
 }
 
 // A leader sample for a request the leader connection did not answer.

@@ -22,6 +22,9 @@ class audit_file;
 struct ha_spawners {
   std::function<slot_copier_actor(caf::actor_system&, ha_loop_actor)> copier;
   std::function<advance_worker_actor(caf::actor_system&, const std::string& database, ha_loop_actor)> worker;
+  // Runs a blocking probe (the statvfs of pg_wal). Empty: on the probe
+  // thread (actors/probe_thread.hpp); the virtual-time tests run it in place.
+  std::function<void(std::function<void()>)> probe;
 };
 
 struct ha_settings {

@@ -146,8 +146,9 @@ struct ha_state {
   std::optional<wall_clock::time_point> inactivity_floor;
   slot_details_reply slot_details;
   // The WAL-retention guard (pg/model/wal_guard.hpp): the most WAL kept by
-  // a slot over time, and the free space on pg_wal's file system, both
-  // taken after each full cycle.
+  // a slot over time, taken after each full cycle, and the free space on
+  // pg_wal's file system, read after a full cycle at most every
+  // wal_free_probe_interval.
   model::wal_usage_history wal_usage;
   std::optional<std::uint64_t> wal_free_bytes;
   std::string wal_free_error;
@@ -156,6 +157,9 @@ struct ha_state {
   // A statvfs of pg_wal runs on the probe thread since then (a hung file
   // system must not hold the loop).
   std::optional<std::chrono::steady_clock::time_point> wal_space_since;
+  // When the last statvfs of pg_wal was started, and how many were.
+  std::optional<std::chrono::steady_clock::time_point> wal_space_probed_at;
+  std::uint64_t wal_space_probes = 0;
   // 17+ primary: time with some failover-capable replica left out of
   // synchronized_standby_slots.
   model::reduced_protection_clock reduced_protection;

@@ -28,7 +28,10 @@ namespace q = pg::queries;
 // Reads and slot commands on the heartbeat connection (2 s statement
 // timeout, docs/slot-rules.md §2.7); the deadline is ours, a bit longer.
 constexpr auto statement_budget = 5s;
-constexpr auto details_budget = 2s; // the operator figures, after a full cycle's snapshot
+// A snapshot whose operator figures failed is read again without them, for
+// at least this long: with the connect and the first try, the whole job
+// stays within the HA loop's request timeout (15 s).
+constexpr auto details_retry_budget = 2s;
 
 struct local_state {
   local_state() = default;
@@ -71,7 +74,22 @@ boost::asio::awaitable<void> read_failover_state(pg::connection& conn, pg::clock
   snap.standby_senders = std::move(*senders);
 }
 
-boost::asio::awaitable<local_snapshot> read_snapshot(pg::connection& conn, const pg::result<void>& connected) {
+// A Reply {ok, error, value} from what a read returned: the value into
+// `field`, or why not.
+template <class Reply, class Value, class Result>
+void fill_reply(Reply& out, Value Reply::*field, Result r) {
+  out.ok = r.ok();
+  if (r)
+    out.*field = std::move(*r);
+  else
+    out.error = r.error().what();
+}
+
+// With `details` (a full cycle's), the operator figures of every slot
+// (pg/queries/slot_details.hpp) in the same round trip as the state and the
+// slots; their failure is the details' error and leaves the rest usable.
+boost::asio::awaitable<local_snapshot> read_snapshot(pg::connection& conn, const pg::result<void>& connected,
+                                                     bool details) {
   local_snapshot snap;
   snap.as_of = wall_clock::now();
   if (!connected) {
@@ -79,7 +97,11 @@ boost::asio::awaitable<local_snapshot> read_snapshot(pg::connection& conn, const
     co_return snap;
   }
   auto until = pg::clock::now() + statement_budget;
-  auto read = co_await q::read_node(conn, q::node_state_sql(), until, &q::parse_node_state);
+  std::vector<std::string> extra;
+  if (details)
+    extra.push_back(q::slot_details_sql(conn.server_version()));
+  auto read = co_await q::read_node(conn, q::node_state_sql(), until, &q::parse_node_state, std::move(extra),
+                                    details_retry_budget);
   if (!read) {
     snap.error = read.error().what();
     co_return snap;
@@ -98,6 +120,16 @@ boost::asio::awaitable<local_snapshot> read_snapshot(pg::connection& conn, const
   snap.wal_receiver = state.wal_receiver;
   snap.started_at = state.started_at;
   snap.slots = std::move(read->slots);
+  if (details) {
+    slot_details_reply d;
+    if (read->extra_error)
+      d.error = read->extra_error->what();
+    else if (read->extra.size() == 1)
+      fill_reply(d, &slot_details_reply::details, q::parse_slot_details(read->extra[0]));
+    else
+      d.error = "slot details: no answer";
+    snap.details = std::move(d);
+  }
   if (model::has_failover_slots(q::major_of(snap.server_version)))
     co_await read_failover_state(conn, until, snap);
   co_return snap;
@@ -186,41 +218,14 @@ boost::asio::awaitable<local_actions_result> run_actions(pg::connection& conn, c
   co_return out;
 }
 
-// A Reply {ok, error, value} from what a read returned: the value into
-// `field`, or why not.
-template <class Reply, class Value, class Result>
-void fill_reply(Reply& out, Value Reply::*field, Result r) {
-  out.ok = r.ok();
-  if (r)
-    out.*field = std::move(*r);
-  else
-    out.error = r.error().what();
-}
-
-// The operator figures of every slot (pg/queries/slot_details.hpp).
-boost::asio::awaitable<slot_details_reply> read_details(pg::connection& conn) {
-  slot_details_reply out;
-  // g++ 12: temporaries in a co_await expression may be destroyed twice.
-  auto sql = q::slot_details_sql(conn.server_version());
-  pg::params none;
-  // A budget of its own, short: with the connect and the snapshot before
-  // it, the whole job stays within the HA loop's request timeout (15 s).
-  auto until = pg::clock::now() + details_budget;
-  auto r = co_await q::query_parsed(conn, sql, none, until, &q::parse_slot_details);
-  fill_reply(out, &slot_details_reply::details, std::move(r));
-  co_return out;
-}
-
 // The snapshot of a cycle; with `details` (a full cycle's), the operator
-// figures right after it in the same lane job: one request, one hop to the
-// I/O thread and back, instead of two.
+// figures in the same round trip: one request, one hop to the I/O thread
+// and back, one wake-up for the answer.
 caf::result<local_snapshot> read_local(self_ptr self, bool details) {
   auto rp = self->make_response_promise<local_snapshot>();
   self->state.lane->submit(self, [rp, details](pg::connection& conn, const pg::result<void>& connected) mutable
                            -> boost::asio::awaitable<sql_lane::continuation> {
-    auto snap = co_await read_snapshot(conn, connected);
-    if (details && snap.reachable)
-      snap.details = co_await read_details(conn);
+    auto snap = co_await read_snapshot(conn, connected, details);
     co_return [rp, snap]() mutable { rp.deliver(std::move(snap)); };
   });
   ++self->state.snapshots;

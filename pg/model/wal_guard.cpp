@@ -13,6 +13,10 @@ std::string_view to_string(retention_level l) {
   return "ok";
 }
 
+bool wal_free_probe_due(std::optional<guard_clock::time_point> last, guard_clock::time_point now) {
+  return !last || now < *last || now - *last >= wal_free_probe_interval;
+}
+
 void record_wal_usage(wal_usage_history& h, const std::vector<slot_figures>& figures, guard_clock::time_point at) {
   std::map<std::string, std::uint64_t> kept;
   for (auto& f : figures)

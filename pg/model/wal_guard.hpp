@@ -38,6 +38,15 @@ inline constexpr std::chrono::minutes wal_history_stale_after{2};
 // A forecast under this is an alert.
 inline constexpr std::chrono::hours wal_full_alert{1};
 
+// The free space on pg_wal's file system is read (a statvfs on the probe
+// thread: two thread wake-ups) at the first chance, then at most this
+// often: it feeds only the forecast, whose alert is an hour ahead, and
+// reading it every cycle was a good part of what an idle agent costs.
+inline constexpr std::chrono::seconds wal_free_probe_interval{10};
+// Whether a probe is due, after the last one at `last` (none yet: due). A
+// clock that went back makes it due.
+bool wal_free_probe_due(std::optional<guard_clock::time_point> last, guard_clock::time_point now);
+
 // Records the WAL kept by each slot in `figures` at `at`; entries older
 // than the window go. No slot with a restart_lsn: nothing recorded.
 void record_wal_usage(wal_usage_history& h, const std::vector<slot_figures>& figures, guard_clock::time_point at);

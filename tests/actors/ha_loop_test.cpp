@@ -16,7 +16,10 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <filesystem>
 #include <optional>
 
 #include "actors/agent.hpp"
@@ -260,6 +263,12 @@ struct ha_loop_virtual : slotd::testing_support::virtual_time_test {
     cdc.retention = cdc_retention;
     c.cluster.slots["cdc"] = cdc;
     s.request_timeout = 15s;
+    if (data_dir) {
+      c.postgresql.data_dir = data_dir->string();
+      // The statvfs of pg_wal, in place (the probe thread would answer in
+      // real time, from another thread than the test scheduler's).
+      s.spawners.probe = [](std::function<void()> job) { job(); };
+    }
     s.spawners.copier = [this](caf::actor_system& sys, ha_loop_actor) {
       auto a = sys.spawn(fake_copier, &w);
       spawned.push_back(caf::actor_cast<caf::actor>(a));
@@ -331,6 +340,7 @@ struct ha_loop_virtual : slotd::testing_support::virtual_time_test {
   std::chrono::milliseconds loop_wait = 1s;
   model::retention_policy cdc_retention; // the permanent slot cdc's
   std::optional<model::copy_method_setting> copy_method; // postgresql.copy_method (default: the config's)
+  std::optional<std::filesystem::path> data_dir;          // postgresql.data_dir (default: none, no probe)
   io_runtime io;
   ha_loop_actor ha;
   std::vector<caf::actor> spawned;
@@ -520,6 +530,34 @@ TEST_F(ha_loop_virtual, the_cycles_requests_put_no_timeout_on_cafs_clock) {
   EXPECT_EQ(request_timeouts, 0u);
   EXPECT_GE(others, 1u) << "the watchdog of the outstanding request";
   EXPECT_LE(others, 2u) << "the watchdog, and at most a tick";
+}
+
+// The free space of pg_wal is read after the first full cycle, then at most
+// every wal_free_probe_interval, not after every cycle: each read wakes the
+// probe thread and then the loop, which was a good part of an idle agent's
+// cost.
+TEST_F(ha_loop_virtual, pg_wal_free_space_is_read_at_most_every_probe_interval) {
+  auto dir = std::filesystem::temp_directory_path() / ("ha_loop_wal_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir / "pg_wal");
+  struct cleanup {
+    std::filesystem::path p;
+    ~cleanup() { std::filesystem::remove_all(p); }
+  } rm{dir};
+  data_dir = dir;
+  start();
+  demote("node1");
+  pass(1s);
+  auto wal = answer<dump_reply>(ha, dump_atom_v).state["wal_space"];
+  EXPECT_EQ(wal["probes"], 1) << wal.dump();
+  EXPECT_FALSE(wal["outstanding"].get<bool>()) << wal.dump();
+  EXPECT_TRUE(wal["free_bytes"].is_number()) << wal.dump();
+  const auto cycles_before = answer<dump_reply>(ha, dump_atom_v).state["cycles"].get<std::uint64_t>();
+  pass(25s); // 25 full cycles at loop_wait 1 s
+  auto dump = answer<dump_reply>(ha, dump_atom_v).state;
+  EXPECT_GE(dump["cycles"].get<std::uint64_t>() - cycles_before, 20u) << "the loop kept cycling";
+  EXPECT_GE(dump["wal_space"]["probes"], 3) << dump["wal_space"].dump();
+  EXPECT_LE(dump["wal_space"]["probes"], 4) << dump["wal_space"].dump();
+  EXPECT_EQ(status()["alerts"].dump().find("pg_wal"), std::string::npos) << status()["alerts"].dump();
 }
 
 // A request of the cycle with no answer is given up after request_timeout,

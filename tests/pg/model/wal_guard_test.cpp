@@ -132,5 +132,19 @@ TEST(WalGuard, HistoryKeepsOnlyTheWindow) {
   EXPECT_EQ(h.kept.size(), 2u) << "nothing known: nothing recorded";
 }
 
+// The free space of pg_wal's file system is read at the first chance, then
+// at most every wal_free_probe_interval (it feeds only the forecast, whose
+// alert is an hour ahead); a clock that went back does not hold it.
+TEST(WalGuard, FreeSpaceIsProbedFirstThenAtMostEveryInterval) {
+  const auto t0 = guard_clock::time_point{} + std::chrono::hours(1);
+  EXPECT_TRUE(wal_free_probe_due(std::nullopt, t0));
+  EXPECT_FALSE(wal_free_probe_due(t0, t0));
+  EXPECT_FALSE(wal_free_probe_due(t0, t0 + wal_free_probe_interval - std::chrono::milliseconds(1)));
+  EXPECT_TRUE(wal_free_probe_due(t0, t0 + wal_free_probe_interval));
+  EXPECT_TRUE(wal_free_probe_due(t0, t0 - std::chrono::seconds(1)));
+  EXPECT_GE(wal_free_probe_interval, std::chrono::seconds(2)) << "not every cycle at the usual loop_wait";
+  EXPECT_LE(wal_free_probe_interval, std::chrono::duration_cast<std::chrono::seconds>(wal_full_alert) / 60);
+}
+
 } // namespace
 } // namespace slotd::model

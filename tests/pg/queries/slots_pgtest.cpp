@@ -353,5 +353,55 @@ TEST(slots_pgtest, slot_details_show_the_consumer_of_an_active_slot) {
   });
 }
 
+// read_node (pg/queries/read.hpp) sends extra parameter-free statements in
+// the same round trip as the node's state and slots: their rows come back
+// in order. An extra that fails does not cost the state and the slots: they
+// are read again alone, and the extras' error is reported apart.
+TEST(slots_pgtest, read_node_sends_extra_statements_with_the_state_and_a_failing_one_costs_nothing_else) {
+  testing::cluster c(testing::cluster_options{.replicas = 0});
+  auto& primary = c.primary();
+  primary.exec("SELECT pg_create_logical_replication_slot('extra_test', 'test_decoding')", "app");
+  run_io([&](asio::io_context& io) -> asio::awaitable<void> {
+    connection p(io.get_executor(), options_for(primary));
+    auto connected = co_await p.connect(soon());
+    EXPECT_TRUE(connected);
+    if (!connected)
+      co_return;
+    std::vector<std::string> extra;
+    extra.push_back(slot_details_sql(p.server_version()));
+    extra.push_back("SELECT 7");
+    auto both = co_await read_node(p, node_state_sql(), soon(), &parse_node_state, extra);
+    EXPECT_TRUE(both) << (both ? "" : both.error().what());
+    if (!both)
+      co_return;
+    EXPECT_FALSE(both->state.in_recovery);
+    EXPECT_TRUE(both->slots.contains("extra_test"));
+    EXPECT_FALSE(both->extra_error) << both->extra_error->what();
+    EXPECT_EQ(both->extra.size(), 2u);
+    if (both->extra.size() == 2) {
+      auto details = parse_slot_details(both->extra[0]);
+      EXPECT_TRUE(details && details->contains("extra_test"));
+      EXPECT_EQ(both->extra[1].get<std::int64_t>(0, 0), 7);
+    }
+
+    std::vector<std::string> failing;
+    failing.push_back("SELECT * FROM no_such_table");
+    auto without = co_await read_node(p, node_state_sql(), soon(), &parse_node_state, failing);
+    EXPECT_TRUE(without) << (without ? "" : without.error().what());
+    if (!without)
+      co_return;
+    EXPECT_TRUE(without->slots.contains("extra_test"));
+    EXPECT_TRUE(without->extra.empty());
+    EXPECT_TRUE(without->extra_error);
+    if (without->extra_error) {
+      EXPECT_EQ(without->extra_error->sqlstate, "42P01");
+    }
+
+    // A failure of the node's own statement is the result's error, as before.
+    auto bad = co_await read_node(p, std::string("SELECT * FROM no_such_table"), soon(), &parse_node_state, extra);
+    EXPECT_FALSE(bad);
+  });
+}
+
 } // namespace
 } // namespace slotd::pg::queries
