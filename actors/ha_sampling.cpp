@@ -64,7 +64,10 @@ void read_wal_space(self_ptr self) {
     }
     return;
   }
-  if (!model::wal_free_probe_due(st.wal_space_probed_at, now))
+  // Timed by the cycle's start, which steps by loop_wait or more (the end
+  // moves with each cycle's duration: at loop_wait 10 s, a probe due "10 s
+  // after the last end" would miss cycles at random).
+  if (!model::wal_free_probe_due(st.wal_space_probed_at, st.tick_started))
     return;
   auto path = std::filesystem::path(data_dir) / "pg_wal";
   auto probe = [path, self, weak = caf::weak_actor_ptr{self->ctrl()}] {
@@ -96,7 +99,7 @@ void read_wal_space(self_ptr self) {
   else
     run_probe(std::move(probe));
   st.wal_space_since = now; // once queued (run_probe may throw: then none is outstanding)
-  st.wal_space_probed_at = now;
+  st.wal_space_probed_at = st.tick_started;
   ++st.wal_space_probes;
 }
 

@@ -28,10 +28,12 @@ namespace q = pg::queries;
 // Reads and slot commands on the heartbeat connection (2 s statement
 // timeout, docs/slot-rules.md §2.7); the deadline is ours, a bit longer.
 constexpr auto statement_budget = 5s;
-// A snapshot whose operator figures failed is read again without them, for
-// at least this long: with the connect and the first try, the whole job
-// stays within the HA loop's request timeout (15 s).
-constexpr auto details_retry_budget = 2s;
+// The operator figures read apart (PostgreSQL 12: its statement_timeout
+// covers a whole batch, which the snapshot's statements must have to
+// themselves): a budget of their own, short, so that with the connect and
+// the snapshot before them the job stays within the HA loop's request
+// timeout (15 s).
+constexpr auto details_budget = 2s;
 
 struct local_state {
   local_state() = default;
@@ -85,9 +87,23 @@ void fill_reply(Reply& out, Value Reply::*field, Result r) {
     out.error = r.error().what();
 }
 
+// The operator figures of every slot (pg/queries/slot_details.hpp), read
+// apart from the snapshot.
+boost::asio::awaitable<slot_details_reply> read_details(pg::connection& conn) {
+  slot_details_reply out;
+  // g++ 12: temporaries in a co_await expression may be destroyed twice.
+  auto sql = q::slot_details_sql(conn.server_version());
+  pg::params none;
+  auto until = pg::clock::now() + details_budget;
+  auto r = co_await q::query_parsed(conn, sql, none, until, &q::parse_slot_details);
+  fill_reply(out, &slot_details_reply::details, std::move(r));
+  co_return out;
+}
+
 // With `details` (a full cycle's), the operator figures of every slot
-// (pg/queries/slot_details.hpp) in the same round trip as the state and the
-// slots; their failure is the details' error and leaves the rest usable.
+// (pg/queries/slot_details.hpp): from 13 on in the same round trip as the
+// state and the slots (their failure is the details' error and leaves the
+// rest usable), on 12 in a query of their own after them.
 boost::asio::awaitable<local_snapshot> read_snapshot(pg::connection& conn, const pg::result<void>& connected,
                                                      bool details) {
   local_snapshot snap;
@@ -97,11 +113,11 @@ boost::asio::awaitable<local_snapshot> read_snapshot(pg::connection& conn, const
     co_return snap;
   }
   auto until = pg::clock::now() + statement_budget;
+  const bool details_in_batch = details && q::major_of(conn.server_version()) >= 13;
   std::vector<std::string> extra;
-  if (details)
+  if (details_in_batch)
     extra.push_back(q::slot_details_sql(conn.server_version()));
-  auto read = co_await q::read_node(conn, q::node_state_sql(), until, &q::parse_node_state, std::move(extra),
-                                    details_retry_budget);
+  auto read = co_await q::read_node(conn, q::node_state_sql(), until, &q::parse_node_state, std::move(extra));
   if (!read) {
     snap.error = read.error().what();
     co_return snap;
@@ -120,7 +136,7 @@ boost::asio::awaitable<local_snapshot> read_snapshot(pg::connection& conn, const
   snap.wal_receiver = state.wal_receiver;
   snap.started_at = state.started_at;
   snap.slots = std::move(read->slots);
-  if (details) {
+  if (details_in_batch) {
     slot_details_reply d;
     if (read->extra_error)
       d.error = read->extra_error->what();
@@ -129,6 +145,8 @@ boost::asio::awaitable<local_snapshot> read_snapshot(pg::connection& conn, const
     else
       d.error = "slot details: no answer";
     snap.details = std::move(d);
+  } else if (details) {
+    snap.details = co_await read_details(conn);
   }
   if (model::has_failover_slots(q::major_of(snap.server_version)))
     co_await read_failover_state(conn, until, snap);

@@ -82,7 +82,8 @@ struct local_snapshot {
   std::optional<std::map<std::string, std::string>> standby_senders;
   std::string failover_error; // reading those failed; the rest is good
   // Asked for with (snapshot_atom, details_atom) and the server reachable:
-  // the operator figures, read right after the snapshot on the same lane job.
+  // the operator figures, read in the snapshot's round trip (12: right
+  // after it, in the same lane job).
   std::optional<slot_details_reply> details;
   wall_clock::time_point as_of{};
 };

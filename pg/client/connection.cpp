@@ -277,8 +277,10 @@ struct connection::impl : std::enable_shared_from_this<impl> {
 
   // `simple`: `sql` is one or more parameter-free statements sent with the
   // simple query protocol (PQsendQuery); else one statement with `ps`.
-  // Every successful result, in order.
-  asio::awaitable<result<std::vector<rows>>> exec(std::string sql, params ps, deadline until, bool simple) {
+  // Every successful result, in order. On a failure, `partial` (when given)
+  // gets the results that came before it.
+  asio::awaitable<result<std::vector<rows>>> exec(std::string sql, params ps, deadline until, bool simple,
+                                                  std::vector<rows>* partial = nullptr) {
     auto self = shared_from_this();
     if (!conn || !socket || libpq::status(conn.get()) != CONNECTION_OK)
       co_return make_error("exec", "not connected: " + describe(), true);
@@ -298,7 +300,7 @@ struct connection::impl : std::enable_shared_from_this<impl> {
         co_return e;
       }
     }
-    co_return co_await do_exec(sql, ps, until, simple);
+    co_return co_await do_exec(sql, ps, until, simple, partial);
   }
 
   struct exec_state {
@@ -335,7 +337,7 @@ struct connection::impl : std::enable_shared_from_this<impl> {
   }
 
   asio::awaitable<result<std::vector<rows>>> do_exec(const std::string& sql, const params& ps, deadline until,
-                                                     bool simple) {
+                                                     bool simple, std::vector<rows>* partial) {
     if (simple ? !libpq::send_query(conn.get(), sql) : !libpq::send_query_params(conn.get(), sql, ps))
       co_return lost(simple ? "PQsendQuery" : "PQsendQueryParams");
     exec_state state{generation, until};
@@ -352,11 +354,16 @@ struct connection::impl : std::enable_shared_from_this<impl> {
 
     std::optional<pg::error> first_error;
     std::vector<rows> all;
+    auto failed = [&](pg::error e) -> pg::error {
+      if (partial)
+        *partial = std::move(all);
+      return e;
+    };
     for (;;) {
       while (libpq::is_busy(conn.get())) {
         auto e = co_await exec_wait(state, stream_descriptor::wait_read);
         if (e)
-          co_return *e;
+          co_return failed(*e);
       }
       auto r = libpq::get_result(conn.get());
       if (!r)
@@ -365,7 +372,7 @@ struct connection::impl : std::enable_shared_from_this<impl> {
       if (st == PGRES_COPY_IN || st == PGRES_COPY_OUT || st == PGRES_COPY_BOTH) {
         // COPY is not part of this client; the protocol state is unknown now.
         close();
-        co_return make_error("exec", "COPY is not supported by pg::connection", true);
+        co_return failed(make_error("exec", "COPY is not supported by pg::connection", true));
       }
       if (libpq::result_ok(r.get()))
         all.emplace_back(r.release());
@@ -376,10 +383,10 @@ struct connection::impl : std::enable_shared_from_this<impl> {
       auto e = first_error ? *first_error : libpq::conn_error("PQgetResult", conn.get());
       e.connection_lost = true;
       close();
-      co_return e;
+      co_return failed(e);
     }
     if (first_error)
-      co_return *first_error;
+      co_return failed(*first_error);
     if (all.empty())
       co_return make_error("exec", "the server returned no result");
     co_return all;
@@ -418,15 +425,29 @@ asio::awaitable<result<rows>> run_exec(std::shared_ptr<connection::impl> self, s
   co_return std::move(r->back());
 }
 asio::awaitable<result<std::vector<rows>>> run_batch(std::shared_ptr<connection::impl> self,
-                                                     std::vector<std::string> statements, deadline until) {
+                                                     std::vector<std::string> statements, deadline until,
+                                                     std::vector<rows>* partial) {
   std::string sql;
   for (auto& st : statements)
     sql += st + "\n;\n"; // on a line of its own: a statement ending in a -- comment keeps its end
-  auto r = co_await self->exec(std::move(sql), params{}, until, true);
+  auto r = co_await self->exec(std::move(sql), params{}, until, true, partial);
   if (r && r->size() != statements.size())
     co_return make_error("exec", std::to_string(statements.size()) + " statements sent together returned " +
                                      std::to_string(r->size()) + " results");
   co_return r;
+}
+asio::awaitable<batch_outcome> run_batch_outcome(std::shared_ptr<connection::impl> self,
+                                                 std::vector<std::string> statements, deadline until) {
+  batch_outcome out;
+  std::vector<rows> partial;
+  auto r = co_await run_batch(std::move(self), std::move(statements), until, &partial);
+  if (r) {
+    out.results = std::move(*r);
+  } else {
+    out.results = std::move(partial);
+    out.failure = r.error();
+  }
+  co_return out;
 }
 } // namespace
 
@@ -442,7 +463,11 @@ asio::awaitable<result<rows>> connection::exec(std::string sql, deadline until) 
 
 asio::awaitable<result<std::vector<rows>>> connection::exec_batch(std::vector<std::string> statements,
                                                                   deadline until) {
-  return run_batch(impl_, std::move(statements), until);
+  return run_batch(impl_, std::move(statements), until, nullptr);
+}
+
+asio::awaitable<batch_outcome> connection::exec_batch_outcome(std::vector<std::string> statements, deadline until) {
+  return run_batch_outcome(impl_, std::move(statements), until);
 }
 
 bool connection::connected() const {

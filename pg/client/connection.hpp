@@ -42,6 +42,16 @@ struct connection_options {
   std::chrono::milliseconds cancel_grace{2000};
 };
 
+// What exec_batch_outcome gives: the rows of each statement that ran, in
+// order, and the error that ended the batch (none: every statement ran).
+// With a failure, `results` holds the statements before the one that failed
+// (the server runs none after it), or fewer when the connection was lost
+// or the deadline passed on the way.
+struct batch_outcome {
+  std::vector<rows> results;
+  std::optional<pg::error> failure;
+};
+
 class connection {
 public:
   connection(boost::asio::any_io_executor executor, connection_options options);
@@ -65,6 +75,8 @@ public:
   // block (no ALTER SYSTEM, no CREATE DATABASE...). On PostgreSQL 12,
   // statement_timeout covers the whole batch; from 13 on, each statement.
   boost::asio::awaitable<result<std::vector<rows>>> exec_batch(std::vector<std::string> statements, deadline until);
+  // The same, keeping what the statements before a failure returned.
+  boost::asio::awaitable<batch_outcome> exec_batch_outcome(std::vector<std::string> statements, deadline until);
 
   bool connected() const;
   int server_version() const; // PQserverVersion, 0 when not connected

@@ -1,7 +1,6 @@
 #pragma once
 // Coroutines that run one query and parse its rows: what the local and the
 // leader connections both read every cycle.
-#include <algorithm>
 #include <chrono>
 #include <optional>
 #include <string>
@@ -29,9 +28,8 @@ template <class State>
 struct node_read {
   State state;
   model::slot_cache slots;
-  // The rows of read_node's `extra` statements, in order; empty with
-  // `extra_error` when they failed (the state and the slots were then read
-  // again alone).
+  // The rows of read_node's `extra` statements, in order; none, with
+  // `extra_error`, when one of them failed.
   std::vector<rows> extra;
   std::optional<error> extra_error;
 };
@@ -45,45 +43,46 @@ result<model::slot_cache> parse_slot_cache(const rows& r, int server_version);
 // and the leader connections read every tick. `extra` parameter-free
 // statements go in the same round trip, after them (the local connection's
 // operator figures of a full cycle): one wake-up of the I/O thread for all.
-// When the batch fails and there were extras, the state and the slots are
-// read again alone, until `until` or, when that is later, `retry_budget`
-// from then (a batch that timed out leaves no time): a failing extra costs
-// one more round trip, never the node's state; its error is `extra_error`.
+// A failure of the node's statements is the result's error; one of the
+// extras (the server runs none after it) leaves the state and the slots
+// read, with `extra_error` and no extra rows.
 template <class State>
 boost::asio::awaitable<result<node_read<State>>> read_node(connection& conn, std::string sql, deadline until,
                                                             result<State> (*parse)(const rows&),
-                                                            std::vector<std::string> extra = {},
-                                                            std::chrono::milliseconds retry_budget = {}) {
+                                                            std::vector<std::string> extra) {
   const int version = conn.server_version();
   std::vector<std::string> statements; // (a braced list inside co_await trips g++ 12)
-  statements.push_back(sql);
+  statements.push_back(std::move(sql));
   statements.push_back(list_slots_sql(version));
   const std::size_t core = statements.size();
-  const bool with_extra = !extra.empty();
   for (auto& x : extra)
     statements.push_back(std::move(x));
-  auto all = co_await conn.exec_batch(std::move(statements), until);
-  std::optional<error> extra_error;
-  if (!all && with_extra) {
-    extra_error = all.error();
-    std::vector<std::string> alone;
-    alone.push_back(std::move(sql));
-    alone.push_back(list_slots_sql(version));
-    auto again = std::max(until, clock::now() + retry_budget);
-    all = co_await conn.exec_batch(std::move(alone), again);
+  auto all = co_await conn.exec_batch_outcome(std::move(statements), until);
+  if (all.results.size() < core) {
+    error missing;
+    missing.call = "exec";
+    missing.message = "the node's statements returned no result";
+    co_return all.failure ? *all.failure : missing;
   }
-  if (!all)
-    co_return all.error();
-  auto state = parse((*all)[0]);
+  auto state = parse(all.results[0]);
   if (!state)
     co_return state.error();
-  auto slots = parse_slot_cache((*all)[1], version);
+  auto slots = parse_slot_cache(all.results[1], version);
   if (!slots)
     co_return slots.error();
-  node_read<State> out{std::move(*state), std::move(*slots), {}, std::move(extra_error)};
-  for (std::size_t i = core; i < all->size(); ++i)
-    out.extra.push_back(std::move((*all)[i]));
+  node_read<State> out{std::move(*state), std::move(*slots), {}, std::move(all.failure)};
+  if (!out.extra_error)
+    for (std::size_t i = core; i < all.results.size(); ++i)
+      out.extra.push_back(std::move(all.results[i]));
   co_return out;
+}
+
+// The same without extras.
+template <class State>
+boost::asio::awaitable<result<node_read<State>>> read_node(connection& conn, std::string sql, deadline until,
+                                                            result<State> (*parse)(const rows&)) {
+  std::vector<std::string> none;
+  co_return co_await read_node(conn, std::move(sql), until, parse, std::move(none));
 }
 
 // The leader's serialized decoding snapshot at `restart` (the restart_lsn

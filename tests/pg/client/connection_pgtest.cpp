@@ -114,6 +114,20 @@ TEST_F(connection_pgtest, a_batch_returns_each_statements_rows_and_its_first_err
       EXPECT_EQ(bad.error().sqlstate, "42P01");
       EXPECT_FALSE(is_connection_failure(bad.error()));
     }
+    // The same batch, keeping what ran before the failure: the server ran
+    // the first statement, not the third.
+    auto kept = co_await conn.exec_batch_outcome(failing, clock::now() + 2s);
+    EXPECT_TRUE(kept.failure);
+    if (kept.failure) {
+      EXPECT_EQ(kept.failure->sqlstate, "42P01");
+    }
+    EXPECT_EQ(kept.results.size(), 1u);
+    if (kept.results.size() == 1) {
+      EXPECT_EQ(kept.results[0].get<std::int64_t>(0, 0), 1);
+    }
+    auto whole = co_await conn.exec_batch_outcome(good, clock::now() + 2s);
+    EXPECT_FALSE(whole.failure);
+    EXPECT_EQ(whole.results.size(), 2u);
     auto after = co_await conn.exec("SELECT 42", clock::now() + 2s);
     EXPECT_TRUE(after);
     if (after) {
