@@ -161,6 +161,7 @@ ha_loop_private::behavior_type ha_loop(self_ptr self, io_runtime* io, ha_setting
         on_promote(self, req, rp);
         return rp;
       },
+      [=](members_source_report& r) { self->state.members_source = std::move(r); },
       [=](cluster_update_request& req) -> cluster_update_reply {
         auto& s = self->state;
         cluster_update_reply r;

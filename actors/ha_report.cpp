@@ -167,9 +167,17 @@ status_view status_of(const ha_state& st) {
                         std::to_string(st.copy.start_attempts) + " start attempts so far): " + st.copy.error});
   if (!st.local_error.empty())
     v.alerts.push_back({"local server unreachable: " + st.local_error});
+  const auto& source = st.members_source;
+  const std::string source_error =
+      source.error.empty() ? "" : " (failing since " + iso_time(source.failing_since.value_or(wall_clock::now())) +
+                                      ": " + source.error + ")";
   if (st.members_awaited)
     v.alerts.push_back({"waiting for the members from repmgr.nodes (members_from: repmgr): nothing is created, "
-                        "dropped or copied until then"});
+                        "dropped or copied until then" + source_error});
+  else if (!source.error.empty())
+    v.alerts.push_back({"members_from repmgr: reading repmgr.nodes fails since " +
+                        iso_time(source.failing_since.value_or(wall_clock::now())) + ": " + source.error +
+                        "; the members read before stay in force"});
   if (st.told == model::told_role::replica && !st.leader_error.empty())
     v.alerts.push_back({"leader unreachable: " + st.leader_error});
   v.wal_guard = wal_guard_view_of(st, v.alerts);
@@ -324,6 +332,7 @@ json dump_json(const ha_state& st) {
           {"paused", st.paused},
           {"members_from", config::to_string(st.settings.cfg.members_from.source)},
           {"members_awaited", st.members_awaited},
+          {"members_source_error", st.members_source.error},
           {"cycles", st.cycles},
           {"ticks", st.ticks},
           {"requests_given_up", st.requests_given_up},

@@ -85,6 +85,9 @@ struct ha_state {
   // with no members, every member slot would look unknown and be dropped).
   members_reader_actor members_reader;
   bool members_awaited = false;
+  // Its last report: why reading or handing over the members fails, and
+  // since when (empty: they don't).
+  members_source_report members_source;
   std::uint64_t worker_failures = 0; // workers that ended abnormally (each started again when needed)
 
   // Ticks: a full cycle every loop_wait (or at once after a message); on a

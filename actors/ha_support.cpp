@@ -138,6 +138,7 @@ void start_members_reader(self_ptr self, std::chrono::milliseconds first_read_af
   ms.first_read_after = first_read_after;
   st.members_reader = spawn_members_reader(self->system(), *st.io, std::move(ms), caf::actor_cast<ha_loop_actor>(self));
   self->monitor(st.members_reader);
+  st.members_source = {}; // a new reader reports only what goes wrong for it
 }
 
 void start_copier(self_ptr self) {

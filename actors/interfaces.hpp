@@ -73,7 +73,8 @@ using slot_copier_private =
     slot_copier_actor::extend<caf::reacts_to<io_done>, caf::reacts_to<retry_atom, std::uint64_t>>;
 
 // members_from: repmgr: reads repmgr.nodes every loop_wait and hands the
-// members to the HA loop (a cluster_update_request) when they change.
+// members to the HA loop (a cluster_update_request) when they change, and
+// its standing (a members_source_report) when that changes.
 using members_reader_actor = caf::typed_actor<caf::replies_to<dump_atom>::with<dump_reply>>;
 using members_reader_private = members_reader_actor::extend<caf::reacts_to<io_done>,
                                                             caf::reacts_to<tick_atom, std::uint64_t>>;
@@ -108,6 +109,7 @@ using ha_loop_actor = caf::typed_actor<                                    //
     caf::replies_to<follow_order>::with<demote_reply>,                     //
     caf::replies_to<promote_request>::with<promote_reply>,                 //
     caf::replies_to<cluster_update_request>::with<cluster_update_reply>,   //
+    caf::reacts_to<members_source_report>,                                 //
     caf::replies_to<pause_request>::with<status_view>,                     //
     caf::replies_to<status_atom>::with<status_view>,                       //
     caf::replies_to<ready_atom>::with<readiness_view>,                     //

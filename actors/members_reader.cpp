@@ -4,7 +4,8 @@
 // members it gives (pg/model/repmgr_members.hpp) differ from those last
 // given, it hands them to the HA loop as a cluster update, the same way as
 // PUT /cluster. The HA loop plans nothing until the first update is in
-// force. A read that fails keeps the members as they were.
+// force. A read that fails keeps the members as they were; the HA loop
+// shows why in /status until a read goes through again.
 #include <caf/actor_system.hpp>
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
@@ -36,6 +37,7 @@ struct reader_state {
   std::optional<std::map<std::string, model::member>> given; // in force in the HA loop
   std::vector<std::string> problems;                         // of the last read
   std::string error;                                         // of the last read or update, if it failed
+  std::optional<wall_clock::time_point> failing_since;       // since when reads or updates fail
   std::optional<wall_clock::time_point> last_read;
   std::uint64_t reads = 0;
   std::uint64_t updates = 0;
@@ -55,11 +57,32 @@ std::string list_members(const std::map<std::string, model::member>& members) {
   return out.empty() ? "none" : out;
 }
 
+// The HA loop shows the reader's standing in /status: told when it changes.
+void report(self_ptr self) {
+  auto& st = self->state;
+  self->send(st.ha, members_source_report{st.error, st.failing_since});
+}
+
 void failed(self_ptr self, std::string why) {
   auto& st = self->state;
-  if (why != st.error)
-    log_ha()->warn("members_from repmgr: {} (the members stay as they were)", why);
+  if (why == st.error)
+    return;
+  log_ha()->warn("members_from repmgr: {} (the members stay as they were)", why);
   st.error = std::move(why);
+  if (!st.failing_since)
+    st.failing_since = wall_clock::now();
+  report(self);
+}
+
+// A read (and its update, if one was due) went through.
+void succeeded(self_ptr self) {
+  auto& st = self->state;
+  if (st.error.empty())
+    return;
+  log_ha()->info("members_from repmgr: members read again");
+  st.error.clear();
+  st.failing_since.reset();
+  report(self);
 }
 
 void give(self_ptr self, std::map<std::string, model::member> members) {
@@ -77,9 +100,7 @@ void give(self_ptr self, std::map<std::string, model::member> members) {
               failed(self, "the members read from repmgr.nodes were refused: " + r.error);
               return;
             }
-            if (!s.error.empty())
-              log_ha()->info("members_from repmgr: members read again");
-            s.error.clear();
+            succeeded(self);
             ++s.updates;
             log_ha()->info("members from repmgr.nodes: {}", list_members(members));
             s.given = members;
@@ -108,7 +129,7 @@ void took(self_ptr self, pg::result<std::vector<model::repmgr_node>> nodes) {
     return;
   }
   if (st.given && *st.given == got.members) {
-    st.error.clear();
+    succeeded(self);
     return;
   }
   if (!st.updating)
@@ -174,6 +195,7 @@ members_reader_private::behavior_type members_reader(self_ptr self, io_runtime* 
             j["members"].push_back(name);
         j["problems"] = s.problems;
         j["error"] = s.error;
+        j["failing_since"] = s.failing_since ? nlohmann::json(iso_time(*s.failing_since)) : nlohmann::json();
         return {"members_reader", std::move(j)};
       },
   };

@@ -371,6 +371,13 @@ struct cluster_update_request {
   std::string source = "PUT /cluster";
 };
 
+// members_from: the members reader's standing, sent to the HA loop when it
+// changes (an empty `error` once reads and updates are good again).
+struct members_source_report {
+  std::string error;                                   // of the last read or update
+  std::optional<wall_clock::time_point> failing_since; // since when they fail
+};
+
 struct cluster_update_reply {
   refusal refused = refusal::none;
   std::string error;
@@ -492,6 +499,7 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(slotd::actors::demote_reply)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(slotd::actors::follow_order)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(slotd::actors::cluster_update_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(slotd::actors::cluster_update_reply)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(slotd::actors::members_source_report)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(slotd::actors::status_view)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(slotd::actors::readiness_view)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(slotd::actors::candidate_view)

@@ -59,6 +59,7 @@ inline ha_loop_actor::behavior_type fake_ha(ha_loop_actor::stateful_pointer<fake
         return rp;
       },
       [=](cluster_update_request&) -> cluster_update_reply { return {}; },
+      [=](members_source_report&) {},
       [=](copy_report&) {},
       [=](copy_created&) {},
       [=](stop_atom) -> bool { return true; },

@@ -134,6 +134,11 @@ TEST(members_from, repmgr_nodes_give_the_members_and_nothing_is_planned_before) 
   d = a.dump(p.name());
   EXPECT_EQ(d["ha_loop"]["view"]["members"].size(), 4u) << d["ha_loop"]["view"].dump(2);
   EXPECT_TRUE(slots_of(p).contains("spare")) << "no member slot is dropped while repmgr.nodes is away";
+  // ... and /status says so, with the reason, while it lasts.
+  auto away = a.status(p.name());
+  EXPECT_TRUE(has_alert(away, "members_from repmgr: reading repmgr.nodes fails since")) << away.dump(2);
+  EXPECT_TRUE(has_alert(away, "cannot read repmgr.nodes")) << away.dump(2);
+  EXPECT_FALSE(has_alert(away, "waiting for the members")) << "the members read before are in force";
 
   // Back, without the spare (repmgr standby unregister): it leaves the
   // members, and its slot is kept for member_slots_ttl.
@@ -143,6 +148,8 @@ TEST(members_from, repmgr_nodes_give_the_members_and_nothing_is_planned_before) 
     auto dd = a.dump(p.name());
     return dd["members_reader"]["error"] == "" && dd["ha_loop"]["view"]["members"].size() == 3u;
   })) << a.dump(p.name()).dump(2);
+  ASSERT_TRUE(eventually([&] { return !has_alert(a.status(p.name()), "reading repmgr.nodes fails"); }))
+      << a.status(p.name()).dump(2);
   cycles = a.dump(p.name())["ha_loop"]["cycles"].get<int>();
   ASSERT_TRUE(eventually([&] { return a.dump(p.name())["ha_loop"]["cycles"].get<int>() >= cycles + 2; }));
   EXPECT_TRUE(slots_of(p).contains("spare")) << "a member that left keeps its slot for member_slots_ttl";
