@@ -175,9 +175,9 @@ status_view status_of(const ha_state& st) {
     v.alerts.push_back({"waiting for the members from repmgr.nodes (members_from: repmgr): nothing is created, "
                         "dropped or copied until then" + source_error});
   else if (!source.error.empty())
-    v.alerts.push_back({"members_from repmgr: reading repmgr.nodes fails since " +
+    v.alerts.push_back({"members_from repmgr: the members are not updated from repmgr.nodes since " +
                         iso_time(source.failing_since.value_or(wall_clock::now())) + ": " + source.error +
-                        "; the members read before stay in force"});
+                        "; the members taken before stay in force"});
   if (st.told == model::told_role::replica && !st.leader_error.empty())
     v.alerts.push_back({"leader unreachable: " + st.leader_error});
   v.wal_guard = wal_guard_view_of(st, v.alerts);

@@ -28,9 +28,8 @@ namespace q = pg::queries;
 // Reads and slot commands on the heartbeat connection (2 s statement
 // timeout, docs/slot-rules.md §2.7); the deadline is ours, a bit longer.
 constexpr auto statement_budget = 5s;
-// The operator figures read apart (PostgreSQL 12: its statement_timeout
-// covers a whole batch, which the snapshot's statements must have to
-// themselves): a budget of their own, short, so that with the connect and
+// The operator figures read apart (PostgreSQL 12 and 17+, read_snapshot): a
+// budget of their own, short, so that with the connect and
 // the snapshot before them the job stays within the HA loop's request
 // timeout (15 s).
 constexpr auto details_budget = 2s;
@@ -101,9 +100,12 @@ boost::asio::awaitable<slot_details_reply> read_details(pg::connection& conn) {
 }
 
 // With `details` (a full cycle's), the operator figures of every slot
-// (pg/queries/slot_details.hpp): from 13 on in the same round trip as the
+// (pg/queries/slot_details.hpp): on 13-16 in the same round trip as the
 // state and the slots (their failure is the details' error and leaves the
-// rest usable), on 12 in a query of their own after them.
+// rest usable); otherwise in a query of their own, last: on 12 because
+// statement_timeout covers a whole batch, on 17+ because the failover
+// reads come after the state and the slots, and a details statement that
+// lost the connection or passed the deadline would leave them unread.
 boost::asio::awaitable<local_snapshot> read_snapshot(pg::connection& conn, const pg::result<void>& connected,
                                                      bool details) {
   local_snapshot snap;
@@ -113,7 +115,8 @@ boost::asio::awaitable<local_snapshot> read_snapshot(pg::connection& conn, const
     co_return snap;
   }
   auto until = pg::clock::now() + statement_budget;
-  const bool details_in_batch = details && q::major_of(conn.server_version()) >= 13;
+  const int major = q::major_of(conn.server_version());
+  const bool details_in_batch = details && major >= 13 && !model::has_failover_slots(major);
   std::vector<std::string> extra;
   if (details_in_batch)
     extra.push_back(q::slot_details_sql(conn.server_version()));
@@ -145,11 +148,11 @@ boost::asio::awaitable<local_snapshot> read_snapshot(pg::connection& conn, const
     else
       d.error = "slot details: no answer";
     snap.details = std::move(d);
-  } else if (details) {
-    snap.details = co_await read_details(conn);
   }
-  if (model::has_failover_slots(q::major_of(snap.server_version)))
+  if (model::has_failover_slots(major))
     co_await read_failover_state(conn, until, snap);
+  if (details && !details_in_batch)
+    snap.details = co_await read_details(conn);
   co_return snap;
 }
 

@@ -136,7 +136,7 @@ TEST(members_from, repmgr_nodes_give_the_members_and_nothing_is_planned_before) 
   EXPECT_TRUE(slots_of(p).contains("spare")) << "no member slot is dropped while repmgr.nodes is away";
   // ... and /status says so, with the reason, while it lasts.
   auto away = a.status(p.name());
-  EXPECT_TRUE(has_alert(away, "members_from repmgr: reading repmgr.nodes fails since")) << away.dump(2);
+  EXPECT_TRUE(has_alert(away, "members_from repmgr: the members are not updated from repmgr.nodes since")) << away.dump(2);
   EXPECT_TRUE(has_alert(away, "cannot read repmgr.nodes")) << away.dump(2);
   EXPECT_FALSE(has_alert(away, "waiting for the members")) << "the members read before are in force";
 
@@ -148,7 +148,7 @@ TEST(members_from, repmgr_nodes_give_the_members_and_nothing_is_planned_before) 
     auto dd = a.dump(p.name());
     return dd["members_reader"]["error"] == "" && dd["ha_loop"]["view"]["members"].size() == 3u;
   })) << a.dump(p.name()).dump(2);
-  ASSERT_TRUE(eventually([&] { return !has_alert(a.status(p.name()), "reading repmgr.nodes fails"); }))
+  ASSERT_TRUE(eventually([&] { return !has_alert(a.status(p.name()), "not updated from repmgr.nodes"); }))
       << a.status(p.name()).dump(2);
   cycles = a.dump(p.name())["ha_loop"]["cycles"].get<int>();
   ASSERT_TRUE(eventually([&] { return a.dump(p.name())["ha_loop"]["cycles"].get<int>() >= cycles + 2; }));

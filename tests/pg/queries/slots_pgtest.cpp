@@ -356,7 +356,7 @@ TEST(slots_pgtest, slot_details_show_the_consumer_of_an_active_slot) {
 // read_node (pg/queries/read.hpp) sends extra parameter-free statements in
 // the same round trip as the node's state and slots: their rows come back
 // in order. An extra that fails does not cost the state and the slots: they
-// are read again alone, and the extras' error is reported apart.
+// come back with the extras' error apart, and no extra rows.
 TEST(slots_pgtest, read_node_sends_extra_statements_with_the_state_and_a_failing_one_costs_nothing_else) {
   testing::cluster c(testing::cluster_options{.replicas = 0});
   auto& primary = c.primary();
