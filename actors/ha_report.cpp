@@ -168,15 +168,14 @@ status_view status_of(const ha_state& st) {
   if (!st.local_error.empty())
     v.alerts.push_back({"local server unreachable: " + st.local_error});
   const auto& source = st.members_source;
-  const std::string source_error =
-      source.error.empty() ? "" : " (failing since " + iso_time(source.failing_since.value_or(wall_clock::now())) +
-                                      ": " + source.error + ")";
+  const std::string why = source.error.empty() ? ""
+                                               : iso_time(source.failing_since.value_or(wall_clock::now())) + ": " +
+                                                     source.error;
   if (st.members_awaited)
     v.alerts.push_back({"waiting for the members from repmgr.nodes (members_from: repmgr): nothing is created, "
-                        "dropped or copied until then" + source_error});
-  else if (!source.error.empty())
-    v.alerts.push_back({"members_from repmgr: the members are not updated from repmgr.nodes since " +
-                        iso_time(source.failing_since.value_or(wall_clock::now())) + ": " + source.error +
+                        "dropped or copied until then" + (why.empty() ? "" : " (failing since " + why + ")")});
+  else if (!why.empty())
+    v.alerts.push_back({"members_from repmgr: the members are not updated from repmgr.nodes since " + why +
                         "; the members taken before stay in force"});
   if (st.told == model::told_role::replica && !st.leader_error.empty())
     v.alerts.push_back({"leader unreachable: " + st.leader_error});
