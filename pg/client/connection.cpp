@@ -303,6 +303,48 @@ struct connection::impl : std::enable_shared_from_this<impl> {
     co_return co_await do_exec(sql, ps, until, simple, partial);
   }
 
+  std::vector<notification> take_notifications() {
+    std::vector<notification> out;
+    while (PGnotify* n = PQnotifies(conn.get())) {
+      out.push_back({n->relname ? n->relname : "", n->extra ? n->extra : ""});
+      PQfreemem(n);
+    }
+    return out;
+  }
+
+  asio::awaitable<result<std::vector<notification>>> wait_notifications(deadline until) {
+    auto self = shared_from_this();
+    if (busy)
+      co_return make_error("wait", "another operation is in progress on " + describe());
+    if (!conn || !socket)
+      co_return make_error("wait", "not connected", true);
+    busy_guard guard(busy);
+    auto got = take_notifications();
+    if (!got.empty())
+      co_return got;
+    // Readable without a notification (a notice, half a message, the
+    // server's last words before it closes): wait again.
+    const auto gen = generation;
+    while (got.empty()) {
+      auto outcome = co_await wait(*socket, stream_descriptor::wait_read, until);
+      if (gen != generation)
+        co_return make_error("wait", "connection closed while waiting for notifications", true);
+      if (outcome == wait_outcome::deadline)
+        break;
+      if (outcome == wait_outcome::failed || !libpq::consume_input(conn.get()) ||
+          libpq::status(conn.get()) == CONNECTION_BAD) {
+        auto e = lost("PQconsumeInput");
+        if (!e.connection_lost) { // a socket that failed: nothing more comes from it
+          e.connection_lost = true;
+          close();
+        }
+        co_return e;
+      }
+      got = take_notifications();
+    }
+    co_return got;
+  }
+
   struct exec_state {
     std::uint64_t generation;
     deadline current;
@@ -449,6 +491,10 @@ asio::awaitable<batch_outcome> run_batch_outcome(std::shared_ptr<connection::imp
   }
   co_return out;
 }
+asio::awaitable<result<std::vector<notification>>> run_wait_notifications(std::shared_ptr<connection::impl> self,
+                                                                          deadline until) {
+  co_return co_await self->wait_notifications(until);
+}
 } // namespace
 
 asio::awaitable<result<void>> connection::connect(deadline until) { return run_connect(impl_, until); }
@@ -468,6 +514,10 @@ asio::awaitable<result<std::vector<rows>>> connection::exec_batch(std::vector<st
 
 asio::awaitable<batch_outcome> connection::exec_batch_outcome(std::vector<std::string> statements, deadline until) {
   return run_batch_outcome(impl_, std::move(statements), until);
+}
+
+asio::awaitable<result<std::vector<notification>>> connection::wait_notifications(deadline until) {
+  return run_wait_notifications(impl_, until);
 }
 
 bool connection::connected() const {

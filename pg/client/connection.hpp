@@ -52,6 +52,13 @@ struct batch_outcome {
   std::optional<pg::error> failure;
 };
 
+// A NOTIFY that came on a channel this connection LISTENs to.
+struct notification {
+  std::string channel;
+  std::string payload;
+  friend bool operator==(const notification&, const notification&) = default;
+};
+
 class connection {
 public:
   connection(boost::asio::any_io_executor executor, connection_options options);
@@ -77,6 +84,10 @@ public:
   boost::asio::awaitable<result<std::vector<rows>>> exec_batch(std::vector<std::string> statements, deadline until);
   // The same, keeping what the statements before a failure returned.
   boost::asio::awaitable<batch_outcome> exec_batch_outcome(std::vector<std::string> statements, deadline until);
+  // After LISTEN: the notifications that came, those already received
+  // first; when none has, waits for one until `until` and then returns
+  // what came (none at the deadline). A lost connection is an error.
+  boost::asio::awaitable<result<std::vector<notification>>> wait_notifications(deadline until);
 
   bool connected() const;
   int server_version() const; // PQserverVersion, 0 when not connected

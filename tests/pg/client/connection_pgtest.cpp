@@ -136,6 +136,59 @@ TEST_F(connection_pgtest, a_batch_returns_each_statements_rows_and_its_first_err
   });
 }
 
+TEST_F(connection_pgtest, notifications_are_waited_for_until_the_deadline_and_a_lost_connection_ends_the_wait) {
+  run_io([&](asio::io_context& io) -> asio::awaitable<void> {
+    connection listener(io.get_executor(), options_for(primary()));
+    connection sender(io.get_executor(), options_for(primary()));
+    {
+      auto a = co_await listener.connect(clock::now() + 5s);
+      auto b = co_await sender.connect(clock::now() + 5s);
+      EXPECT_TRUE(a && b);
+    }
+    auto listened = co_await listener.exec("LISTEN state", clock::now() + 2s);
+    EXPECT_TRUE(listened);
+    // Nothing sent: the wait ends at its deadline with nothing.
+    auto start = clock::now();
+    auto none = co_await listener.wait_notifications(start + 300ms);
+    EXPECT_TRUE(none);
+    if (none) {
+      EXPECT_TRUE(none->empty());
+    }
+    EXPECT_GE(clock::now() - start, 300ms);
+    // Sent by another session: the wait returns it.
+    auto sent = co_await sender.exec("SELECT pg_notify('state', 'node 2: prepare_promotion')", clock::now() + 2s);
+    EXPECT_TRUE(sent);
+    auto got = co_await listener.wait_notifications(clock::now() + 5s);
+    EXPECT_TRUE(got);
+    if (got) {
+      EXPECT_EQ(*got, (std::vector<notification>{{"state", "node 2: prepare_promotion"}}));
+    }
+    // Received with a query's result (its own NOTIFY): returned at once.
+    auto own = co_await listener.exec("NOTIFY state, 'own'", clock::now() + 2s);
+    EXPECT_TRUE(own);
+    start = clock::now();
+    auto pending = co_await listener.wait_notifications(start + 5s);
+    EXPECT_TRUE(pending);
+    if (pending) {
+      EXPECT_EQ(*pending, (std::vector<notification>{{"state", "own"}}));
+    }
+    EXPECT_LT(clock::now() - start, 2s);
+    // The listener's backend ends during a wait: an error, not a silent end.
+    auto pid = co_await listener.exec("SELECT pg_backend_pid()", clock::now() + 2s);
+    EXPECT_TRUE(pid);
+    if (pid) {
+      auto kill = co_await sender.exec("SELECT pg_terminate_backend(" + std::to_string(pid->get<std::int64_t>(0, 0).value_or(0)) + ")",
+                                       clock::now() + 2s);
+      EXPECT_TRUE(kill);
+    }
+    auto ended = co_await listener.wait_notifications(clock::now() + 5s);
+    EXPECT_FALSE(ended);
+    if (!ended) {
+      EXPECT_TRUE(ended.error().connection_lost) << ended.error().what();
+    }
+  });
+}
+
 TEST_F(connection_pgtest, a_query_past_its_deadline_is_cancelled_and_the_connection_reused) {
   run_io([&](asio::io_context& io) -> asio::awaitable<void> {
     connection conn(io.get_executor(), options_for(primary()));
