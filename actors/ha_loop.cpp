@@ -33,10 +33,13 @@ ha_loop_private::behavior_type ha_loop(self_ptr self, io_runtime* io, ha_setting
   st.leader_conn = leader;
   self->set_down_handler([self](caf::down_msg& msg) { on_worker_down(self, msg); });
   start_copier(self);
-  if (const auto& from = st.settings.cfg.members_from; from.source == config::members_source::repmgr) {
+  if (const auto& from = st.settings.cfg.members_from; from.source != config::members_source::config) {
     st.members_awaited = true;
-    log_ha()->info("members_from repmgr: nothing is planned until the members are read from repmgr.nodes "
-                   "(database {})", from.database);
+    log_ha()->info("{}: nothing is planned until the members are read from {}{}",
+                   config::members_source_label(from.source),
+                   config::members_origin(from.source),
+                   from.source == config::members_source::repmgr ? " (database " + from.database + ")"
+                                                                 : " (formation " + from.formation + ")");
     start_members_reader(self, std::chrono::milliseconds::zero());
   }
   if (st.settings.cfg.role == config::start_role::wait)
@@ -88,8 +91,12 @@ ha_loop_private::behavior_type ha_loop(self_ptr self, io_runtime* io, ha_setting
       [=](config_reload& r) {
         auto& s = self->state;
         auto members_from = s.settings.cfg.members_from; // needs a restart: the reader runs on
+        auto name = s.settings.cfg.name;
         s.settings.cfg = r.cfg;
         s.settings.cfg.members_from = members_from;
+        // With ha_source, the reader acts for the node of the name it started with.
+        if (members_from.source == config::members_source::pg_auto_failover)
+          s.settings.cfg.name = name;
         auto was = s.view;
         s.view = r.cfg.cluster;
         s.view_overrides.apply_to(s.view); // what PUT /cluster set wins over the file
@@ -97,7 +104,7 @@ ha_loop_private::behavior_type ha_loop(self_ptr self, io_runtime* io, ha_setting
           // The members still come from where they came from until the
           // restart: the file of the other source has none, or none to use.
           s.view.members = was.members;
-          log_ha()->warn("members_from changed: the members in force stay until slotd restarts");
+          log_ha()->warn("members_from or ha_source changed: the members in force stay until slotd restarts");
         }
         s.inactivity_floor = wall_clock::now(); // a new retention policy counts no inactivity from before
         if (auto what = model::describe_view_change(was, s.view); !what.empty())
@@ -113,16 +120,18 @@ ha_loop_private::behavior_type ha_loop(self_ptr self, io_runtime* io, ha_setting
         auto& s = self->state;
         demote_reply r;
         if (!s.view.members.contains(o.leader)) {
-          // Before the first read of repmgr.nodes: not now (asked again).
+          // Before the first read of the members: not now (asked again).
           // After it, an unknown name is a bad request, as with members
           // in the file (one that stays unknown must not hold a follow up).
+          const auto source = s.settings.cfg.members_from.source;
+          const std::string origin(config::members_origin(source));
           r.refused = s.members_awaited ? refusal::busy : refusal::bad_request;
           r.error = "unknown member '" + o.leader + "': the leader must be a member of the cluster view" +
-                    (s.members_awaited ? std::string(" (the members are not read from repmgr.nodes yet: ask again)")
-                     : s.settings.cfg.members_from.source == config::members_source::repmgr
-                         ? " (not among the members read from repmgr.nodes, which are read every loop_wait; "
-                           "nodes left out are in the log)"
-                         : "");
+                    (s.members_awaited ? " (the members are not read from " + origin + " yet: ask again)"
+                     : source != config::members_source::config
+                         ? " (not among the members read from " + origin +
+                               ", which are read every loop_wait; nodes left out are in the log)"
+                         : std::string());
           return r;
         }
         if (o.leader == s.my_name()) {
@@ -165,10 +174,12 @@ ha_loop_private::behavior_type ha_loop(self_ptr self, io_runtime* io, ha_setting
       [=](cluster_update_request& req) -> cluster_update_reply {
         auto& s = self->state;
         cluster_update_reply r;
-        const bool from_repmgr = s.settings.cfg.members_from.source == config::members_source::repmgr;
-        if (from_repmgr && req.update.members && req.source == cluster_update_request{}.source) { // the API
+        const auto source = s.settings.cfg.members_from.source;
+        if (source != config::members_source::config && req.update.members &&
+            req.source == cluster_update_request{}.source) { // the API
           r.refused = refusal::bad_request;
-          r.error = "members come from repmgr.nodes (members_from: repmgr): an update may set the other keys only";
+          r.error = "members come from " + std::string(config::members_origin(source)) + " (" +
+                    std::string(config::members_source_key(source)) + "): an update may set the other keys only";
           return r;
         }
         auto applied = config::apply_cluster_update(s.view, req.update, s.my_name(), req.source);
@@ -187,7 +198,8 @@ ha_loop_private::behavior_type ha_loop(self_ptr self, io_runtime* io, ha_setting
         s.view_overrides.merge(req.update);
         if (s.members_awaited && req.update.members) {
           s.members_awaited = false;
-          log_ha()->info("members_from repmgr: the members are in force, planning starts");
+          log_ha()->info("{}: the members are in force, planning starts",
+                         config::members_source_label(s.settings.cfg.members_from.source));
         }
         s.inactivity_floor = wall_clock::now(); // a new retention policy counts no inactivity from before
         self->send(s.copier, cancel_atom_v); // a copy planned with the old view, if not stopped yet

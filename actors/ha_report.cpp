@@ -171,11 +171,14 @@ status_view status_of(const ha_state& st) {
   const std::string why = source.error.empty() ? ""
                                                : iso_time(source.failing_since.value_or(wall_clock::now())) + ": " +
                                                      source.error;
+  const auto from = st.settings.cfg.members_from.source;
+  const std::string origin(config::members_origin(from)), key(config::members_source_key(from));
   if (st.members_awaited)
-    v.alerts.push_back({"waiting for the members from repmgr.nodes (members_from: repmgr): nothing is created, "
+    v.alerts.push_back({"waiting for the members from " + origin + " (" + key + "): nothing is created, "
                         "dropped or copied until then" + (why.empty() ? "" : " (failing since " + why + ")")});
   else if (!why.empty())
-    v.alerts.push_back({"members_from repmgr: the members are not updated from repmgr.nodes since " + why +
+    v.alerts.push_back({std::string(config::members_source_label(from)) + ": the members are not updated from " +
+                        origin + " since " + why +
                         "; the members taken before stay in force"});
   if (st.told == model::told_role::replica && !st.leader_error.empty())
     v.alerts.push_back({"leader unreachable: " + st.leader_error});

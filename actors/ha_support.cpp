@@ -131,8 +131,12 @@ void start_members_reader(self_ptr self, std::chrono::milliseconds first_read_af
   auto& st = self->state;
   const auto& from = st.settings.cfg.members_from;
   members_reader_settings ms;
-  ms.conninfo = st.settings.cfg.postgresql.conninfo;
+  ms.source = from.source;
+  ms.conninfo = from.source == config::members_source::pg_auto_failover ? from.monitor
+                                                                        : st.settings.cfg.postgresql.conninfo;
   ms.database = from.database;
+  ms.formation = from.formation;
+  ms.my_name = st.settings.cfg.name;
   ms.api_port = from.api_port;
   ms.interval = st.settings.cfg.loop_wait;
   ms.first_read_after = first_read_after;
@@ -186,7 +190,8 @@ void on_worker_down(self_ptr self, caf::down_msg& msg) {
   if (st.members_reader && caf::actor_cast<caf::actor_addr>(st.members_reader) == msg.source) {
     if (!msg.reason || msg.reason == caf::exit_reason::user_shutdown)
       return;
-    log_ha()->error("the reader of repmgr.nodes ended ({}): a new one reads in {} ms", caf::to_string(msg.reason),
+    log_ha()->error("the reader of {} ended ({}): a new one reads in {} ms",
+                    config::members_origin(st.settings.cfg.members_from.source), caf::to_string(msg.reason),
                     st.settings.cfg.loop_wait.count());
     record_error(st, model::error_kind::worker, "", "members reader ended: " + caf::to_string(msg.reason));
     start_members_reader(self, st.settings.cfg.loop_wait); // not in a tight loop

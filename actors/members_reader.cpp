@@ -1,11 +1,19 @@
-// members_reader: `members_from: repmgr` (docs/configuration.md). Every
-// loop_wait it reads repmgr.nodes on the local server, in the database that
-// holds it (repmgr replicates the table to every node), and when the
-// members it gives (pg/model/repmgr_members.hpp) differ from those last
-// given, it hands them to the HA loop as a cluster update, the same way as
-// PUT /cluster. The HA loop plans nothing until the first update is in
-// force. A read that fails keeps the members as they were; the HA loop
-// shows why in /status until a read goes through again.
+// members_reader: the members from the HA manager's own metadata
+// (docs/configuration.md):
+// - `members_from: repmgr`: every loop_wait, repmgr.nodes on the local
+//   server, in the database that holds it (repmgr replicates the table to
+//   every node; pg/model/repmgr_members.hpp);
+// - `ha_source: pg_auto_failover`: pgautofailover.node on the monitor
+//   (pg/model/pgaf_source.hpp), read again at each notification on the
+//   monitor's channel "state" and at least every loop_wait; after each
+//   read, the promote or follow that the node's goal state calls for is
+//   sent to the HA loop (decide_pgaf_step), the next read waiting for its
+//   answer.
+// When the members differ from those last given, they go to the HA loop as
+// a cluster update, the same way as PUT /cluster. The HA loop plans nothing
+// until the first update is in force. A read that fails keeps the members
+// as they were; the HA loop shows why in /status until a read goes through
+// again.
 #include <caf/actor_system.hpp>
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
@@ -15,6 +23,8 @@
 #include "actors/json_text.hpp"
 #include "actors/members_reader.hpp"
 #include "actors/sql_lane.hpp"
+#include "pg/model/promote_deadline.hpp"
+#include "pg/queries/pgaf_nodes.hpp"
 #include "pg/queries/read.hpp"
 #include "pg/queries/repmgr_nodes.hpp"
 
@@ -24,14 +34,26 @@ namespace {
 
 using namespace std::chrono_literals;
 namespace q = pg::queries;
+using config::members_source;
 
 constexpr auto read_budget = 5s;
 constexpr auto update_timeout = 15s;
-constexpr const char* source_name = "repmgr.nodes";
+constexpr auto follow_timeout = 15s;
+
+// One read: the members it gives, or why none.
+struct members_read {
+  std::map<std::string, model::member> members;
+  std::vector<std::string> problems; // nodes left out, and why
+  std::string none_because;          // when `members` is empty
+  std::vector<model::pgaf_node> pgaf_nodes;
+};
 
 struct reader_state {
   reader_state() = default;
   members_reader_settings settings;
+  std::string label;  // "members_from repmgr", "ha_source pg_auto_failover": log lines
+  std::string origin; // "repmgr.nodes", "the pg_auto_failover monitor"
+  std::int64_t my_node_id = 0; // pg_auto_failover
   ha_loop_actor ha;
   std::unique_ptr<sql_lane> lane;
   std::optional<std::map<std::string, model::member>> given; // in force in the HA loop
@@ -42,11 +64,22 @@ struct reader_state {
   std::uint64_t reads = 0;
   std::uint64_t updates = 0;
   bool updating = false;
+  // pg_auto_failover
+  std::vector<model::pgaf_node> nodes; // of the last read that went through
+  model::pgaf_told told;
+  bool acting = false; // a promote or follow sent, not answered yet
+  std::uint64_t notifications = 0;
+  std::uint64_t promotes = 0;
+  std::uint64_t follows = 0;
+  std::string last_step;  // what was last sent and its outcome, for the dump
+  std::string step_error; // the last refusal, logged once
 };
 
 using self_ptr = members_reader_private::stateful_pointer<reader_state>;
 
 std::shared_ptr<spdlog::logger> log_ha() { return spdlog::get("ha"); } // as the other actors log
+
+bool pgaf(const reader_state& st) { return st.settings.source == members_source::pg_auto_failover; }
 
 std::string list_members(const std::map<std::string, model::member>& members) {
   std::string out;
@@ -67,7 +100,7 @@ void failed(self_ptr self, std::string why) {
   auto& st = self->state;
   if (why == st.error)
     return;
-  log_ha()->warn("members_from repmgr: {} (the members stay as they were)", why);
+  log_ha()->warn("{}: {} (the members stay as they were)", st.label, why);
   st.error = std::move(why);
   if (!st.failing_since)
     st.failing_since = wall_clock::now();
@@ -79,17 +112,28 @@ void succeeded(self_ptr self) {
   auto& st = self->state;
   if (st.error.empty())
     return;
-  log_ha()->info("members_from repmgr: members read again");
+  log_ha()->info("{}: members read again", st.label);
   st.error.clear();
   st.failing_since.reset();
   report(self);
+}
+
+void read(self_ptr self, std::chrono::milliseconds wait_first);
+void act(self_ptr self);
+
+// pg_auto_failover: the next read, waiting first for a notification (or
+// `wait`) unless the last read failed (then the tick of its interval reads).
+void next_read(self_ptr self, std::chrono::milliseconds wait) {
+  auto& st = self->state;
+  if (pgaf(st) && st.error.empty() && !st.acting && !st.updating)
+    read(self, wait);
 }
 
 void give(self_ptr self, std::map<std::string, model::member> members) {
   auto& st = self->state;
   cluster_update_request req;
   req.update.members = members;
-  req.source = source_name;
+  req.source = std::string(st.origin);
   st.updating = true;
   self->request(st.ha, update_timeout, std::move(req))
       .then(
@@ -97,13 +141,15 @@ void give(self_ptr self, std::map<std::string, model::member> members) {
             auto& s = self->state;
             s.updating = false;
             if (r.refused != refusal::none) {
-              failed(self, "the members read from repmgr.nodes were refused: " + r.error);
+              failed(self, "the members read from " + s.origin + " were refused: " + r.error);
+              act(self); // a promote needs no members; a follow of one not in force is refused
               return;
             }
             succeeded(self);
             ++s.updates;
-            log_ha()->info("members from repmgr.nodes: {}", list_members(members));
+            log_ha()->info("members from {}: {}", s.origin, list_members(members));
             s.given = members;
+            act(self);
           },
           [self](caf::error& e) {
             self->state.updating = false;
@@ -111,54 +157,179 @@ void give(self_ptr self, std::map<std::string, model::member> members) {
           });
 }
 
-void took(self_ptr self, pg::result<std::vector<model::repmgr_node>> nodes) {
+void took(self_ptr self, pg::result<members_read> got) {
   auto& st = self->state;
   st.last_read = wall_clock::now();
-  if (!nodes) {
-    failed(self, "cannot read repmgr.nodes in database " + st.settings.database + ": " + nodes.error().what());
+  if (!got) {
+    failed(self, "cannot read " + st.origin + ": " + got.error().what());
     return;
   }
-  auto got = model::members_from_repmgr(*nodes, model::repmgr_member_options{st.settings.api_port});
-  if (got.problems != st.problems)
-    for (const auto& p : got.problems)
-      log_ha()->warn("members_from repmgr: {}", p);
-  st.problems = std::move(got.problems);
-  if (got.members.empty()) {
-    failed(self, nodes->empty() ? "repmgr.nodes lists no node (is this node registered with repmgr?)"
-                                : "no node of repmgr.nodes can be a member (see the warnings)");
+  if (got->problems != st.problems)
+    for (const auto& p : got->problems)
+      log_ha()->warn("{}: {}", st.label, p);
+  st.problems = std::move(got->problems);
+  st.nodes = std::move(got->pgaf_nodes);
+  if (got->members.empty()) {
+    failed(self, got->none_because);
     return;
   }
-  if (st.given && *st.given == got.members) {
+  if (st.given && *st.given == got->members) {
     succeeded(self);
+    act(self);
     return;
   }
   if (!st.updating)
-    give(self, std::move(got.members));
+    give(self, std::move(got->members));
 }
 
-// Every interval, the next read scheduled first: a read that fails does
-// not end the reading. A read still under way when the next is due is not
-// doubled; it ends within its budgets (connect 5 s, statement 2 s, our
-// deadline read_budget).
-void read(self_ptr self) {
+// ------------------------------------------------------ pg_auto_failover
+
+void stepped(self_ptr self, model::pgaf_action a, refusal refused, const std::string& error) {
   auto& st = self->state;
-  self->delayed_send(self, st.settings.interval, tick_atom_v, std::uint64_t{0});
+  st.acting = false;
+  if (refused == refusal::none) {
+    st.told = {a.step, a.leader};
+    st.step_error.clear();
+    st.last_step = std::string(to_string(a.step)) + (a.leader.empty() ? "" : " " + a.leader) + ": done";
+    next_read(self, st.settings.interval);
+    return;
+  }
+  auto why = std::string(to_string(a.step)) + (a.leader.empty() ? "" : " " + a.leader) + " (" + a.why +
+             ") was refused: " + error;
+  if (why != st.step_error)
+    log_ha()->warn("ha_source pg_auto_failover: {}; asked again at the next read", why);
+  st.step_error = why;
+  st.last_step = why;
+  // Busy (a slot copy holds the server, another promote or demote): soon.
+  next_read(self, refused == refusal::bad_request ? st.settings.interval : st.settings.retry_after);
+}
+
+// The step the node's goal state calls for, sent to the HA loop; the next
+// read waits for its answer. No step: the next read.
+void act(self_ptr self) {
+  auto& st = self->state;
+  if (!pgaf(st) || st.acting || st.updating)
+    return;
+  auto a = model::decide_pgaf_step(st.nodes, st.my_node_id, st.told);
+  if (a.step == model::pgaf_step::none) {
+    next_read(self, st.settings.interval);
+    return;
+  }
+  st.acting = true;
+  if (a.step == model::pgaf_step::promote) {
+    ++st.promotes;
+    log_ha()->warn("ha_source pg_auto_failover: {}: promote (the final advance, before pg_autoctl promotes)", a.why);
+    promote_request req;
+    auto now = self->clock().now();
+    auto deadline = req.fix_deadline(now);
+    self->request(st.ha, model::wait_for(model::promote_part::promote_handler, deadline, now), std::move(req))
+        .then(
+            [self, a](promote_reply& r) {
+              if (r.refused == refusal::none)
+                log_ha()->warn("ha_source pg_auto_failover: promote: {} slots ready, {} unsafe{}{}", r.ready.size(),
+                               r.unsafe.size(), r.unsafe.empty() ? "" : ": ", fmt::join(r.unsafe, ", "));
+              stepped(self, a, r.refused, r.error);
+            },
+            [self, a](caf::error& e) { stepped(self, a, refusal::unavailable, caf::to_string(e)); });
+    return;
+  }
+  ++st.follows;
+  log_ha()->info("ha_source pg_auto_failover: {}: follow {}", a.why, a.leader);
+  self->request(st.ha, follow_timeout, follow_order{a.leader})
+      .then([self, a](demote_reply& r) { stepped(self, a, r.refused, r.error); },
+            [self, a](caf::error& e) { stepped(self, a, refusal::unavailable, caf::to_string(e)); });
+}
+
+members_read from_pgaf(const reader_state& st, std::vector<model::pgaf_node> nodes) {
+  members_read out;
+  auto got = model::members_from_pgaf(nodes, st.my_node_id, st.settings.api_port);
+  out.members = std::move(got.members);
+  out.problems = std::move(got.problems);
+  if (out.members.empty())
+    out.none_because = "node " + std::to_string(st.my_node_id) + " (" + st.settings.my_name +
+                       ") is not registered in formation " + st.settings.formation +
+                       " on the monitor (is name this node's pgautofailover_standby_<node id>?)";
+  out.pgaf_nodes = std::move(nodes);
+  return out;
+}
+
+members_read from_repmgr(const reader_state& st, const std::vector<model::repmgr_node>& nodes) {
+  members_read out;
+  auto got = model::members_from_repmgr(nodes, model::repmgr_member_options{st.settings.api_port});
+  out.members = std::move(got.members);
+  out.problems = std::move(got.problems);
+  if (out.members.empty())
+    out.none_because = nodes.empty() ? "repmgr.nodes lists no node (is this node registered with repmgr?)"
+                                     : "no node of repmgr.nodes can be a member (see the warnings)";
+  return out;
+}
+
+// One read on the lane; with `wait_first`, a wait for the monitor's
+// notifications comes first (pg_auto_failover: the connection LISTENs since
+// its first read). A read still under way is not doubled; it ends within
+// its budgets (connect 5 s, statement 2 s, our deadline read_budget).
+void read(self_ptr self, std::chrono::milliseconds wait_first) {
+  auto& st = self->state;
   if (st.lane->busy() || st.lane->queued() > 0)
     return;
   ++st.reads;
-  st.lane->submit(self, [self](pg::connection& conn, const pg::result<void>& connected) mutable
+  const bool from_monitor = pgaf(st);
+  auto formation = st.settings.formation;
+  st.lane->submit(self, [self, wait_first, from_monitor, formation](pg::connection& conn,
+                                                                    const pg::result<void>& connected) mutable
                   -> boost::asio::awaitable<sql_lane::continuation> {
-    std::optional<pg::result<std::vector<model::repmgr_node>>> nodes;
+    std::optional<pg::result<std::vector<model::repmgr_node>>> repmgr;
+    std::optional<pg::result<std::vector<model::pgaf_node>>> monitor;
+    std::size_t notified = 0;
     if (!connected) {
-      nodes.emplace(connected.error());
-    } else {
+      if (from_monitor)
+        monitor.emplace(connected.error());
+      else
+        repmgr.emplace(connected.error());
+    } else if (!from_monitor) {
       auto sql = q::repmgr_nodes_sql();
       pg::params none;
-      nodes.emplace(
+      repmgr.emplace(
           co_await q::query_parsed(conn, sql, none, pg::clock::now() + read_budget, &q::parse_repmgr_nodes));
+    } else {
+      std::optional<pg::error> lost;
+      if (wait_first > std::chrono::milliseconds::zero()) {
+        auto got = co_await conn.wait_notifications(pg::clock::now() + wait_first);
+        if (got)
+          notified = got->size();
+        else
+          lost = got.error();
+      }
+      if (lost) {
+        monitor.emplace(*lost);
+      } else {
+        auto batch = co_await conn.exec_batch(q::pgaf_nodes_batch(formation), pg::clock::now() + read_budget);
+        if (!batch)
+          monitor.emplace(batch.error());
+        else
+          monitor.emplace(q::parse_pgaf_nodes(batch->back()));
+      }
     }
-    co_return [self, nodes = std::move(*nodes)]() mutable { took(self, std::move(nodes)); };
+    co_return [self, repmgr = std::move(repmgr), monitor = std::move(monitor), notified]() mutable {
+      auto& s = self->state;
+      s.notifications += notified;
+      if (monitor)
+        took(self, *monitor ? pg::result<members_read>(from_pgaf(s, std::move(**monitor)))
+                            : pg::result<members_read>(monitor->error()));
+      else
+        took(self, *repmgr ? pg::result<members_read>(from_repmgr(s, **repmgr))
+                           : pg::result<members_read>(repmgr->error()));
+    };
   });
+}
+
+// Every interval: a read, unless one is under way (pg_auto_failover: one
+// always is, waiting for notifications, once a read went through).
+void tick(self_ptr self) {
+  auto& st = self->state;
+  self->delayed_send(self, st.settings.interval, tick_atom_v, std::uint64_t{0});
+  if (!st.acting && !st.updating)
+    read(self, std::chrono::milliseconds::zero());
 }
 
 members_reader_private::behavior_type members_reader(self_ptr self, io_runtime* io, members_reader_settings settings,
@@ -166,9 +337,16 @@ members_reader_private::behavior_type members_reader(self_ptr self, io_runtime* 
   auto& st = self->state;
   pg::connection_options opts;
   opts.conninfo = settings.conninfo;
-  opts.dbname = settings.database;
   opts.statement_timeout = std::chrono::milliseconds(2000);
-  opts.name = "repmgr.nodes";
+  if (settings.source == members_source::pg_auto_failover) {
+    opts.name = "pg_auto_failover monitor";
+    st.my_node_id = model::pgaf_node_id_of(settings.my_name).value_or(0);
+  } else {
+    opts.dbname = settings.database;
+    opts.name = "repmgr.nodes";
+  }
+  st.label = std::string(config::members_source_label(settings.source));
+  st.origin = std::string(config::members_origin(settings.source));
   st.lane = std::make_unique<sql_lane>(*io, std::move(opts));
   st.settings = std::move(settings);
   st.ha = ha;
@@ -180,12 +358,27 @@ members_reader_private::behavior_type members_reader(self_ptr self, io_runtime* 
     self->send(self, tick_atom_v, std::uint64_t{0});
   return {
       [=](io_done& d) { d.run(); },
-      [=](tick_atom, std::uint64_t) { read(self); },
+      [=](tick_atom, std::uint64_t) { tick(self); },
       [=](dump_atom) -> dump_reply {
         auto& s = self->state;
         nlohmann::json j = s.lane->dump();
-        j["source"] = source_name;
-        j["database"] = s.settings.database;
+        j["source"] = s.origin;
+        if (pgaf(s)) {
+          j["formation"] = s.settings.formation;
+          j["node_id"] = s.my_node_id;
+          j["notifications"] = s.notifications;
+          j["promotes"] = s.promotes;
+          j["follows"] = s.follows;
+          j["told"] = {{"step", to_string(s.told.step)}, {"leader", s.told.leader}};
+          j["last_step"] = s.last_step;
+          j["acting"] = s.acting;
+          if (auto me = std::find_if(s.nodes.begin(), s.nodes.end(),
+                                     [&](const model::pgaf_node& n) { return n.node_id == s.my_node_id; });
+              me != s.nodes.end())
+            j["states"] = {{"goal", me->goal_state}, {"reported", me->reported_state}};
+        } else {
+          j["database"] = s.settings.database;
+        }
         j["reads"] = s.reads;
         j["updates"] = s.updates;
         j["last_read"] = s.last_read ? nlohmann::json(iso_time(*s.last_read)) : nlohmann::json();

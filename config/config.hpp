@@ -90,17 +90,30 @@ struct failover_slots_config {
 };
 
 // Where the cluster view's members come from (docs/configuration.md,
-// members_from): the configuration (members, PUT /cluster), or repmgr's
-// metadata (pg/model/repmgr_members.hpp), read from the local server.
-enum class members_source { config, repmgr };
+// members_from and ha_source): the configuration (members, PUT /cluster),
+// repmgr's metadata (pg/model/repmgr_members.hpp), read from the local
+// server, or the pg_auto_failover monitor (pg/model/pgaf_source.hpp), which
+// also drives promote and demote (ha_source: pg_auto_failover).
+enum class members_source { config, repmgr, pg_auto_failover };
 std::string_view to_string(members_source s);
 
 struct members_from_config {
   members_source source = members_source::config;
   std::string database = "repmgr";        // repmgr: the database that holds repmgr.nodes
-  std::optional<std::uint16_t> api_port;  // repmgr: each member's slotd API at http://HOST:api_port
+  std::optional<std::uint16_t> api_port;  // repmgr, pg_auto_failover: each member's slotd API at http://HOST:api_port
+  std::string monitor;                    // pg_auto_failover: the monitor's connection string
+  std::string formation = "default";      // pg_auto_failover: the formation of this node
   friend bool operator==(const members_from_config&, const members_from_config&) = default;
 };
+
+// Where the members are read, for messages: "repmgr.nodes", "the
+// pg_auto_failover monitor" ("" for config).
+std::string_view members_origin(members_source s);
+// The key that chose the source, for messages: "members_from: repmgr",
+// "ha_source: pg_auto_failover".
+std::string_view members_source_key(members_source s);
+// The same as the head of a log line or alert: "members_from repmgr: ...".
+std::string_view members_source_label(members_source s);
 
 struct config {
   std::string name;  // required: this member's name, as the HA manager names it

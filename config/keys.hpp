@@ -11,13 +11,15 @@ namespace slotd::config::keys {
 inline constexpr std::string_view top[] = {"name",  "scope",        "loop_wait",        "role",
                                             "postgresql", "members", "members_from", "slots", "ignore_slots",
                                             "member_slots_ttl", "api", "log", "state_dir",
-                                            "failover_slots"};
+                                            "failover_slots", "ha_source"};
 inline constexpr std::string_view postgresql[] = {"conninfo",      "data_dir",    "bin_dir",  "stop_command",
                                                   "start_command", "copy_settle", "copy_method",
                                                   "leader_auth",   "use_slots"};
 inline constexpr std::string_view failover_slots[] = {"min_standbys", "leave_out_after"};
 inline constexpr std::string_view members_from[] = {"repmgr"};
 inline constexpr std::string_view repmgr[] = {"database", "api_port"};
+inline constexpr std::string_view ha_source[] = {"pg_auto_failover"};
+inline constexpr std::string_view pg_auto_failover[] = {"monitor", "formation", "api_port"};
 inline constexpr std::string_view leader_auth[] = {"user", "password_file"};
 inline constexpr std::string_view api[] = {"listen", "token_file"};
 inline constexpr std::string_view log[] = {"level", "format", "audit_file"};
@@ -42,6 +44,7 @@ inline constexpr home file_homes[] = {
     {"in a member's tags", tags},       {"in a slot's entry", slot},      {"in an ignore_slots entry", ignore},
     {"in a slot's retention", retention},  {"under failover_slots", failover_slots},
     {"under members_from", members_from},  {"under members_from.repmgr", repmgr},
+    {"under ha_source", ha_source},        {"under ha_source.pg_auto_failover", pg_auto_failover},
 };
 
 // Slot and ignore_slots entry keys are left out here: next to the body's

@@ -11,6 +11,7 @@
 #include "config/keys.hpp"
 #include "config/yaml_reader.hpp"
 #include "pg/model/failover_slots.hpp"
+#include "pg/model/pgaf_source.hpp"
 
 namespace slotd::config {
 
@@ -161,6 +162,43 @@ void read_members_from(yaml_reader& r, const yaml_entry& e, members_from_config&
   });
 }
 
+// With ha_source pg_auto_failover, this agent's member name is the physical
+// slot pg_auto_failover gives its node (pg/model/pgaf_source.hpp).
+void check_pgaf_name(yaml_reader& r, const std::string& name, const YAML::Mark& at) {
+  if (!name.empty() && !model::pgaf_node_id_of(name))
+    r.error(at, "name: with ha_source: pg_auto_failover, name is the physical slot that pg_auto_failover gives "
+                "this node, pgautofailover_standby_<node id> (pg_autoctl show state lists the node ids), not '" +
+                    name + "'");
+}
+
+// ha_source: {pg_auto_failover: {monitor: URI, formation: F, api_port: P}}.
+void read_ha_source(yaml_reader& r, const yaml_entry& e, members_from_config& m) {
+  if (!e.value.IsMap() || e.value.size() == 0) {
+    r.error(e.at(), e.path + ": name the HA manager that drives this agent: ha_source: {pg_auto_failover: "
+                             "{monitor: \"postgres://...\"}}");
+    return;
+  }
+  r.each_known_entry(e, keys::ha_source, [&](const yaml_entry& f) { // pg_auto_failover
+    m.source = members_source::pg_auto_failover;
+    bool monitor = false;
+    r.each_known_entry(f, keys::pg_auto_failover, [&](const yaml_entry& k) {
+      if (k.key == "monitor") {
+        monitor = true;
+        if (auto uri = r.non_empty_string(k))
+          m.monitor = *uri;
+      } else if (k.key == "formation") {
+        if (auto formation = r.non_empty_string(k))
+          m.formation = *formation;
+      } else if (auto port = r.port(k)) { // api_port
+        m.api_port = *port;
+      }
+    });
+    if (!monitor)
+      r.error(f.at(), f.path + ".monitor is missing: the monitor's connection string, as pg_autoctl show uri "
+                               "--monitor prints it");
+  });
+}
+
 void read_log(yaml_reader& r, const yaml_entry& e, log_config& log) {
   r.each_known_entry(e, keys::log, [&](const yaml_entry& f) {
     if (f.key == "level") {
@@ -191,9 +229,11 @@ parse_result<config> parse(std::string_view text, std::string filename, check_sc
   } else if (doc) {
     cluster_update cluster;
     view_positions positions;
+    members_from_config ha_source;
     std::optional<YAML::Mark> name_at;
     std::optional<YAML::Mark> failover_slots_at;
     std::optional<YAML::Mark> members_from_at;
+    std::optional<YAML::Mark> ha_source_at;
     r.each_known_entry(*doc, doc->Mark(), "", keys::top, [&](const yaml_entry& e) {
       if (e.key == "name") {
         name_at = e.at();
@@ -219,6 +259,9 @@ parse_result<config> parse(std::string_view text, std::string filename, check_sc
       } else if (e.key == "members_from") {
         members_from_at = e.at();
         read_members_from(r, e, cfg.members_from);
+      } else if (e.key == "ha_source") {
+        ha_source_at = e.at();
+        read_ha_source(r, e, ha_source);
       } else if (e.key == "api") {
         read_api(r, e, cfg.api, scope);
       } else if (e.key == "log") {
@@ -230,10 +273,21 @@ parse_result<config> parse(std::string_view text, std::string filename, check_sc
     if (!name_at)
       r.error(doc->Mark(), "name is missing (this member's name, as the HA manager names it)");
     cluster.apply_to(cfg.cluster);
-    if (cfg.members_from.source == members_source::repmgr && !cfg.cluster.members.empty())
-      r.error(positions.members.empty() ? *members_from_at : positions.members.begin()->second,
-              "members: with members_from: repmgr the members come from repmgr.nodes; remove members "
-              "(or members_from)");
+    if (ha_source_at) {
+      if (members_from_at && cfg.members_from.source != members_source::config)
+        r.error(*ha_source_at, "ha_source: pg_auto_failover takes the members from the monitor: remove "
+                               "members_from");
+      else
+        cfg.members_from = ha_source;
+      if (ha_source.source == members_source::pg_auto_failover)
+        check_pgaf_name(r, cfg.name, name_at.value_or(*ha_source_at));
+    }
+    if (auto source = cfg.members_from.source; source != members_source::config && !cfg.cluster.members.empty())
+      r.error(positions.members.empty() ? (ha_source_at ? *ha_source_at : *members_from_at)
+                                        : positions.members.begin()->second,
+              "members: with " + std::string(members_source_key(source)) + " the members come from " +
+                  std::string(members_origin(source)) + "; remove members (or " +
+                  (ha_source_at ? "ha_source" : "members_from") + ")");
     if (model::has_failover_permanent_slots(cfg.cluster))
       check_leave_out_after(r, cfg, failover_slots_at.value_or(doc->Mark()));
     report_view_problems(r, cfg.cluster, cfg.name, positions, name_at.value_or(doc->Mark()));

@@ -26,12 +26,12 @@ std::string left_out_because(const repmgr_node& n) {
   return {};
 }
 
-std::string api_of(const std::string& host, std::uint16_t port) {
+} // namespace
+
+std::string member_api_url(const std::string& host, std::uint16_t port) {
   bool v6 = host.find(':') != std::string::npos;
   return "http://" + (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
 }
-
-} // namespace
 
 repmgr_members members_from_repmgr(const std::vector<repmgr_node>& nodes, const repmgr_member_options& options) {
   repmgr_members out;
@@ -87,7 +87,7 @@ repmgr_members members_from_repmgr(const std::vector<repmgr_node>& nodes, const 
         m.tags.replicatefrom = up->second->node_name;
     }
     if (options.api_port)
-      m.api = api_of(m.host, *options.api_port);
+      m.api = member_api_url(m.host, *options.api_port);
     out.members.emplace(m.name, std::move(m));
   }
   return out;

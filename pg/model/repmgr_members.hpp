@@ -54,6 +54,9 @@ struct repmgr_members {
   std::vector<std::string> problems; // nodes left out, and why
 };
 
+// http://HOST:PORT (brackets around an IPv6 address): a member's slotd API.
+std::string member_api_url(const std::string& host, std::uint16_t port);
+
 repmgr_members members_from_repmgr(const std::vector<repmgr_node>& nodes, const repmgr_member_options& options);
 
 } // namespace slotd::model

@@ -50,6 +50,9 @@ struct agent_options {
   config::failover_slots_config failover_slots{1, 5s};
   std::string audit_file; // log.audit_file (empty: none)
   config::members_from_config members_from; // members_from (default: the view's members)
+  // The agent's member name (name); empty: the node's. The agent is still
+  // addressed by the node's name in this fixture.
+  std::string name;
 };
 
 // The error of a reply the test itself made up: the agent did not answer.
@@ -75,7 +78,7 @@ public:
   // Start the agent of `n` with `view` (members, slots, ignore_slots).
   actors::agent& start(const node& n, model::cluster_view view, agent_options o = {}) {
     actors::ha_settings s;
-    s.cfg.name = n.name();
+    s.cfg.name = o.name.empty() ? n.name() : o.name;
     s.cfg.scope = "test";
     s.cfg.loop_wait = o.loop_wait;
     s.cfg.role = o.role;

@@ -219,7 +219,7 @@ TEST(load, rejects_unknown_keys_at_every_level) {
   EXPECT_THAT(bad("colour: blue\n"),
               ElementsAre("t.yaml:2:1: unknown key 'colour' at the top level (expected name, scope, loop_wait, "
                           "role, postgresql, members, members_from, slots, ignore_slots, member_slots_ttl, api, log, "
-                          "state_dir or failover_slots)"));
+                          "state_dir, failover_slots or ha_source)"));
   EXPECT_THAT(bad("postgresql: {datadir: /x}\n"),
               ElementsAre("t.yaml:2:14: unknown key 'datadir' in postgresql (expected conninfo, data_dir, bin_dir, "
                           "stop_command, start_command, copy_settle, copy_method, leader_auth or use_slots)"));
@@ -325,6 +325,43 @@ TEST(load, rejects_bad_members_from) {
                           "remove members (or members_from)"));
   EXPECT_TRUE(parse_text(std::string(minimal) + "members_from: repmgr\nmembers: {}\n").ok());
   EXPECT_THAT(bad("members_from: {}\n"), ElementsAre(HasSubstr("an empty map names no source")));
+}
+
+TEST(load, reads_ha_source_pg_auto_failover) {
+  auto r = parse_text("name: pgautofailover_standby_2\n"
+                      "ha_source: {pg_auto_failover: {monitor: 'postgres://autoctl_node@mon:5000/pg_auto_failover', "
+                      "api_port: 8010}}\n");
+  ASSERT_TRUE(r.ok()) << ::testing::PrintToString(printed(r));
+  const auto& m = r.value->members_from;
+  EXPECT_EQ(m.source, members_source::pg_auto_failover) << "the members come from the monitor";
+  EXPECT_EQ(m.monitor, "postgres://autoctl_node@mon:5000/pg_auto_failover");
+  EXPECT_EQ(m.formation, "default");
+  EXPECT_EQ(m.api_port, 8010);
+  auto f = parse_text("name: pgautofailover_standby_2\nha_source: {pg_auto_failover: {monitor: m, formation: f1}}\n");
+  ASSERT_TRUE(f.ok()) << ::testing::PrintToString(printed(f));
+  EXPECT_EQ(f.value->members_from.formation, "f1");
+}
+
+TEST(load, rejects_bad_ha_source) {
+  auto bad = [](std::string_view text) { return printed(parse_text(std::string(text))); };
+  const std::string named = "name: pgautofailover_standby_1\n";
+  EXPECT_THAT(bad(named + "ha_source: {pg_auto_failover: {}}\n"),
+              ElementsAre(HasSubstr("ha_source.pg_auto_failover.monitor is missing")));
+  EXPECT_THAT(bad(named + "ha_source: {pg_auto_failover: {monitor: ''}}\n"),
+              ElementsAre(HasSubstr("ha_source.pg_auto_failover.monitor")));
+  EXPECT_THAT(bad(named + "ha_source: {patroni: {}}\n"), ElementsAre(HasSubstr("unknown key 'patroni'")));
+  EXPECT_THAT(bad(named + "ha_source: pg_auto_failover\n"), ElementsAre(HasSubstr("name the HA manager")));
+  EXPECT_THAT(bad(named + "ha_source: {pg_auto_failover: {monitor: m, api_port: 0}}\n"),
+              ElementsAre(HasSubstr("ha_source.pg_auto_failover.api_port")));
+  EXPECT_THAT(bad("name: node1\nha_source: {pg_auto_failover: {monitor: m}}\n"),
+              ElementsAre(HasSubstr("name is the physical slot that pg_auto_failover gives this node, "
+                                    "pgautofailover_standby_<node id>")));
+  EXPECT_THAT(bad(named + "ha_source: {pg_auto_failover: {monitor: m}}\nmembers_from: repmgr\n"),
+              ElementsAre(HasSubstr("remove members_from")));
+  EXPECT_THAT(bad(named + "ha_source: {pg_auto_failover: {monitor: m}}\nmembers:\n  pgautofailover_standby_1: "
+                          "{host: a}\n"),
+              ElementsAre(HasSubstr("members: with ha_source: pg_auto_failover the members come from the "
+                                    "pg_auto_failover monitor; remove members (or ha_source)")));
 }
 
 } // namespace

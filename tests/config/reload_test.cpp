@@ -23,5 +23,23 @@ TEST(keys_needing_restart, lists_only_the_changed_keys_a_reload_cannot_apply) {
             (std::vector<std::string>{"postgresql.data_dir", "postgresql.stop_command", "log.level"}));
 }
 
+TEST(keys_needing_restart, the_name_waits_for_a_restart_with_ha_source_only) {
+  config running;
+  running.name = "node1";
+  auto reloaded = running;
+  reloaded.name = "node2";
+  EXPECT_TRUE(keys_needing_restart(running, reloaded).empty()) << "the name applies at once";
+  running.name = "pgautofailover_standby_1";
+  running.members_from.source = members_source::pg_auto_failover;
+  running.members_from.monitor = "host=monitor";
+  reloaded = running;
+  reloaded.name = "pgautofailover_standby_2";
+  EXPECT_EQ(keys_needing_restart(running, reloaded),
+            (std::vector<std::string>{"name (with ha_source: the pg_auto_failover node this agent follows)"}));
+  reloaded = running;
+  reloaded.members_from.formation = "other";
+  EXPECT_EQ(keys_needing_restart(running, reloaded), (std::vector<std::string>{"members_from, ha_source"}));
+}
+
 } // namespace
 } // namespace slotd::config
