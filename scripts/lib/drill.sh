@@ -238,7 +238,15 @@ EOF
     echo "port = $(port "$n")" | as_pg tee -a "$dir/cluster/$n/postgresql.conf" >/dev/null
     follow "$n" node1 || return 1
   done
-  say "starting the CDC consumer (a fourth PostgreSQL)"
+  drill_consumer_up
+  echo node1 > "$dir/primary"
+}
+
+# drill_consumer_up: the CDC consumer's server (port $cport) with its copy
+# of the table `demo`, the table on node1 (database app, which must exist)
+# and its publication.
+drill_consumer_up() {
+  say "starting the CDC consumer (another PostgreSQL)"
   cport=$(low_port)
   as_pg "$pgbin/initdb" -D "$dir/cluster/consumer" -U postgres -A trust --no-sync >/dev/null
   cat >> "$dir/cluster/consumer/postgresql.conf" <<EOF
@@ -256,7 +264,6 @@ EOF
   csql "CREATE TABLE demo (id bigint, at timestamptz, src int)"
   sql node1 "CREATE TABLE demo (id bigint PRIMARY KEY, at timestamptz DEFAULT now(), src int DEFAULT inet_server_port())"
   sql node1 "CREATE PUBLICATION pub FOR TABLE demo"
-  echo node1 > "$dir/primary"
 }
 
 # clone NODE FROM: NODE's data directory becomes a base backup of FROM's
