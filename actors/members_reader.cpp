@@ -23,6 +23,7 @@
 #include "actors/json_text.hpp"
 #include "actors/members_reader.hpp"
 #include "actors/sql_lane.hpp"
+#include "actors/views.hpp"
 #include "pg/model/promote_deadline.hpp"
 #include "pg/queries/pgaf_nodes.hpp"
 #include "pg/queries/read.hpp"
@@ -39,6 +40,7 @@ using config::members_source;
 constexpr auto read_budget = 5s;
 constexpr auto update_timeout = 15s;
 constexpr auto follow_timeout = 15s;
+constexpr auto status_timeout = 5s;
 
 // One read: the members it gives, or why none.
 struct members_read {
@@ -64,6 +66,7 @@ struct reader_state {
   std::uint64_t reads = 0;
   std::uint64_t updates = 0;
   bool updating = false;
+  bool read_failed = false; // the last read did not go through: reads come at each interval
   // pg_auto_failover
   std::vector<model::pgaf_node> nodes; // of the last read that went through
   model::pgaf_told told;
@@ -122,10 +125,11 @@ void read(self_ptr self, std::chrono::milliseconds wait_first);
 void act(self_ptr self);
 
 // pg_auto_failover: the next read, waiting first for a notification (or
-// `wait`) unless the last read failed (then the tick of its interval reads).
+// `wait`) unless the last read failed (then the tick of its interval reads,
+// the connection attempts backing off).
 void next_read(self_ptr self, std::chrono::milliseconds wait) {
   auto& st = self->state;
-  if (pgaf(st) && st.error.empty() && !st.acting && !st.updating)
+  if (pgaf(st) && !st.read_failed && !st.acting && !st.updating)
     read(self, wait);
 }
 
@@ -160,6 +164,7 @@ void give(self_ptr self, std::map<std::string, model::member> members) {
 void took(self_ptr self, pg::result<members_read> got) {
   auto& st = self->state;
   st.last_read = wall_clock::now();
+  st.read_failed = !got;
   if (!got) {
     failed(self, "cannot read " + st.origin + ": " + got.error().what());
     return;
@@ -188,7 +193,7 @@ void stepped(self_ptr self, model::pgaf_action a, refusal refused, const std::st
   auto& st = self->state;
   st.acting = false;
   if (refused == refusal::none) {
-    st.told = {a.step, a.leader};
+    st.told = {a.step == model::pgaf_step::confirm_primary ? model::pgaf_step::promote : a.step, a.leader};
     st.step_error.clear();
     st.last_step = std::string(to_string(a.step)) + (a.leader.empty() ? "" : " " + a.leader) + ": done";
     next_read(self, st.settings.interval);
@@ -200,8 +205,39 @@ void stepped(self_ptr self, model::pgaf_action a, refusal refused, const std::st
     log_ha()->warn("ha_source pg_auto_failover: {}; asked again at the next read", why);
   st.step_error = why;
   st.last_step = why;
+  // A follow refused for good (its leader is not a member in force): what
+  // the HA loop was told last is not known here any more, so that a later
+  // promotion of this node is not taken for one already made.
+  if (a.step == model::pgaf_step::follow && refused == refusal::bad_request)
+    st.told = {};
   // Busy (a slot copy holds the server, another promote or demote): soon.
   next_read(self, refused == refusal::bad_request ? st.settings.interval : st.settings.retry_after);
+}
+
+void send_promote(self_ptr self, model::pgaf_action a) {
+  auto& st = self->state;
+  st.acting = true;
+  ++st.promotes;
+  log_ha()->warn("ha_source pg_auto_failover: {}: promote (the final advance)", a.why);
+  promote_request req;
+  auto now = self->clock().now();
+  auto deadline = req.fix_deadline(now);
+  self->request(st.ha, model::wait_for(model::promote_part::promote_handler, deadline, now), std::move(req))
+      .then(
+          [self, a](promote_reply& r) {
+            if (r.refused == refusal::none)
+              log_ha()->warn("ha_source pg_auto_failover: promote: {} slots ready, {} unsafe{}{}", r.ready.size(),
+                             r.unsafe.size(), r.unsafe.empty() ? "" : ": ", fmt::join(r.unsafe, ", "));
+            // Told primary, the final advance failed (the local server did
+            // not answer): done; it is not made again by asking again.
+            if (r.refused == refusal::unavailable && r.role == "primary") {
+              log_ha()->error("ha_source pg_auto_failover: promote: {}", r.error);
+              stepped(self, a, refusal::none, "");
+              return;
+            }
+            stepped(self, a, r.refused, r.error);
+          },
+          [self, a](caf::error& e) { stepped(self, a, refusal::unavailable, caf::to_string(e)); });
 }
 
 // The step the node's goal state calls for, sent to the HA loop; the next
@@ -216,21 +252,34 @@ void act(self_ptr self) {
     return;
   }
   st.acting = true;
-  if (a.step == model::pgaf_step::promote) {
-    ++st.promotes;
-    log_ha()->warn("ha_source pg_auto_failover: {}: promote (the final advance, before pg_autoctl promotes)", a.why);
-    promote_request req;
-    auto now = self->clock().now();
-    auto deadline = req.fix_deadline(now);
-    self->request(st.ha, model::wait_for(model::promote_part::promote_handler, deadline, now), std::move(req))
+  if (a.step == model::pgaf_step::confirm_primary) {
+    // The HA loop acts as the primary already (role auto saw a primary
+    // server, or an earlier promote): nothing to send. No role yet (its
+    // first cycle, the local server down): asked again at the next read.
+    // Else (replica on a promoted server, role wait): promote.
+    self->request(st.ha, status_timeout, status_atom_v)
         .then(
-            [self, a](promote_reply& r) {
-              if (r.refused == refusal::none)
-                log_ha()->warn("ha_source pg_auto_failover: promote: {} slots ready, {} unsafe{}{}", r.ready.size(),
-                               r.unsafe.size(), r.unsafe.empty() ? "" : ": ", fmt::join(r.unsafe, ", "));
-              stepped(self, a, r.refused, r.error);
+            [self, a](status_view& v) {
+              if (v.role == "primary" || v.role == "promoting") {
+                stepped(self, a, refusal::none, "");
+                return;
+              }
+              self->state.acting = false;
+              if (v.role == "unknown") {
+                next_read(self, self->state.settings.interval);
+                return;
+              }
+              auto p = a;
+              p.step = model::pgaf_step::promote;
+              p.why = a.why + "; the agent acts as " + v.role;
+              send_promote(self, std::move(p));
             },
             [self, a](caf::error& e) { stepped(self, a, refusal::unavailable, caf::to_string(e)); });
+    return;
+  }
+  if (a.step == model::pgaf_step::promote) {
+    st.acting = false;
+    send_promote(self, std::move(a));
     return;
   }
   ++st.follows;

@@ -92,6 +92,7 @@ std::string_view to_string(pgaf_step s) {
   switch (s) {
   case pgaf_step::promote: return "promote";
   case pgaf_step::follow: return "follow";
+  case pgaf_step::confirm_primary: return "confirm_primary";
   case pgaf_step::none: break;
   }
   return "none";
@@ -103,14 +104,18 @@ pgaf_action decide_pgaf_step(const std::vector<pgaf_node>& nodes, std::int64_t m
   if (!me)
     return a;
   const std::string states = "goal state " + me->goal_state + ", reported " + me->reported_state;
-  // Before pg_autoctl promotes the node; or after, when the agent followed
-  // another node last and missed the moment (a promote refused while a
-  // copy held the server, a monitor out of reach, a standby made single
-  // at once when the primary was removed).
-  if ((promoting_goal(me->goal_state) && standby_report(me->reported_state)) ||
-      (primary_goal(me->goal_state) && told.step == pgaf_step::follow)) {
+  // Before pg_autoctl promotes the node (or while it does).
+  if (promoting_goal(me->goal_state) && standby_report(me->reported_state)) {
     if (told.step != pgaf_step::promote) {
       a.step = pgaf_step::promote;
+      a.why = states;
+    }
+    return a;
+  }
+  // Promoted already: the moment was missed, or the agent does not know.
+  if (primary_goal(me->goal_state)) {
+    if (told.step != pgaf_step::promote) {
+      a.step = pgaf_step::confirm_primary;
       a.why = states;
     }
     return a;

@@ -23,11 +23,13 @@
 // - promote, once, when its node's goal state is one of those and the
 //   state its node last reported is still a standby's (the final advance
 //   then runs while pg_autoctl prepares the promotion; one that lands
-//   after it only gives consumers changes again, it never skips any); and
-//   when its node has a primary's goal state (single, wait_primary,
-//   primary, join_primary, apply_settings) while the agent last followed
-//   another node (the moment was missed, or pg_autoctl made a standby
-//   single at once);
+//   after it only gives consumers changes again, it never skips any);
+// - confirm_primary, when its node has a primary's goal state (single,
+//   wait_primary, primary, join_primary, apply_settings) and has already
+//   left the standby states, and the agent has not promoted itself since
+//   it last followed (the moment was missed: a promote refused while a
+//   copy held the server, the monitor out of reach, the agent or its
+//   reader started again);
 // - follow the primary (demote), when its node's goal state is a
 //   standby's (secondary, catchingup, wait_maintenance, maintenance,
 //   join_secondary) and one other node has a primary's goal state,
@@ -67,7 +69,11 @@ struct pgaf_members {
 pgaf_members members_from_pgaf(const std::vector<pgaf_node>& nodes, std::int64_t my_node_id,
                                std::optional<std::uint16_t> api_port);
 
-enum class pgaf_step { none, promote, follow };
+// confirm_primary: the node is the primary now, and the agent has not
+// promoted itself since it last followed (or it just started): promote
+// unless the agent already acts as the primary (role auto saw a primary
+// server), which only the HA loop knows.
+enum class pgaf_step { none, promote, follow, confirm_primary };
 std::string_view to_string(pgaf_step s);
 
 // What the agent last told itself, and got done.

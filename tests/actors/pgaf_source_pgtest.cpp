@@ -100,6 +100,26 @@ TEST(pgaf_source, the_monitor_gives_the_members_and_the_goal_states_promote_and_
   }, 10s)) << a.dump(r.name()).dump(2);
   EXPECT_EQ(reader_of(a, r)["follows"], 2);
 
+  // The monitor shows this node promoted already (the notifications of the
+  // promotion missed): the agent, still a replica, promotes itself.
+  set_states(p, 1, "demoted", "primary");
+  set_states(p, 2, "primary", "primary");
+  ASSERT_TRUE(eventually([&] { return reader_of(a, r)["promotes"] == 2; }, 10s)) << a.dump(r.name()).dump(2);
+  ASSERT_TRUE(eventually([&] { return a.status(r.name())["role"] == "promoting"; }, 10s)) << a.dump(r.name()).dump(2);
+  d = reader_of(a, r);
+  EXPECT_EQ(d["told"]["step"], "promote") << d.dump(2);
+  // Confirmed primary: nothing more is sent at the next notification.
+  auto seen = reader_of(a, r)["reads"].get<int>();
+  set_states(p, 2, "primary", "primary");
+  ASSERT_TRUE(eventually([&] {
+    auto dd = reader_of(a, r);
+    return dd["reads"].get<int>() > seen && !dd["acting"].get<bool>();
+  }, 10s)) << a.dump(r.name()).dump(2);
+  EXPECT_EQ(reader_of(a, r)["promotes"], 2);
+  set_states(p, 1, "primary", "primary");
+  set_states(p, 2, "secondary", "secondary");
+  ASSERT_TRUE(eventually([&] { return reader_of(a, r)["follows"] == 3; }, 10s)) << a.dump(r.name()).dump(2);
+
   // The monitor connection is lost: the reader says so, connects again at
   // its next loop_wait, and follows the notifications again.
   p.exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE '%pgautofailover.node%' AND "
@@ -109,7 +129,7 @@ TEST(pgaf_source, the_monitor_gives_the_members_and_the_goal_states_promote_and_
   ASSERT_TRUE(eventually([&] { return reader_of(a, r)["error"] == ""; }, 45s)) << a.dump(r.name()).dump(2);
   set_states(p, 1, "draining", "primary");
   set_states(p, 2, "prepare_promotion", "secondary");
-  ASSERT_TRUE(eventually([&] { return reader_of(a, r)["promotes"] == 2; }, 10s)) << a.dump(r.name()).dump(2);
+  ASSERT_TRUE(eventually([&] { return reader_of(a, r)["promotes"] == 3; }, 10s)) << a.dump(r.name()).dump(2);
 
   // This node's record goes (pg_autoctl drop node): an error, the members stay.
   p.exec("DELETE FROM pgautofailover.node WHERE nodeid = 2");

@@ -65,28 +65,28 @@ TEST(PgafSource, AStandbyAssignedAPromotionPromotesOnce) {
   EXPECT_EQ(decide_pgaf_step(nodes, 1, {}).step, pgaf_step::none);
 }
 
-TEST(PgafSource, AMissedPromotionIsMadeUpOnceTheNodeIsThePrimary) {
-  // Refused while a copy held the server, the monitor out of reach: the
-  // agent followed node 1 last, and its node is the primary now.
+TEST(PgafSource, APromotedNodeIsConfirmedAsPrimaryUnlessTheAgentPromotedItself) {
+  // Missed (refused while a copy held the server, the monitor out of
+  // reach), or not known (the agent or its reader started again): the
+  // node is the primary now; the HA loop says whether it acts as one.
   auto nodes = std::vector{node(1, "demoted", "primary"), node(2, "primary", "wait_primary")};
   auto a = decide_pgaf_step(nodes, 2, {pgaf_step::follow, "pgautofailover_standby_1"});
-  EXPECT_EQ(a.step, pgaf_step::promote);
+  EXPECT_EQ(a.step, pgaf_step::confirm_primary);
+  EXPECT_NE(a.why.find("goal state primary"), std::string::npos) << a.why;
+  EXPECT_EQ(decide_pgaf_step(nodes, 2, {}).step, pgaf_step::confirm_primary);
   EXPECT_EQ(decide_pgaf_step(nodes, 2, {pgaf_step::promote, ""}).step, pgaf_step::none);
+  // The first node of a group (single -> wait_primary -> primary), an agent
+  // started on a primary: the same question, answered by role auto.
+  EXPECT_EQ(decide_pgaf_step({node(1, "wait_primary", "single")}, 1, {}).step, pgaf_step::confirm_primary);
+  EXPECT_EQ(decide_pgaf_step({node(1, "primary", "primary")}, 1, {pgaf_step::promote, ""}).step, pgaf_step::none);
+}
+
+TEST(PgafSource, AStandbyMadeSingleIsPromoted) {
   // pg_autoctl 2.0 makes a standby single at once when the primary is removed.
   EXPECT_EQ(decide_pgaf_step({node(2, "single", "secondary")}, 2, {pgaf_step::follow, "pgautofailover_standby_1"}).step,
             pgaf_step::promote);
-  EXPECT_EQ(decide_pgaf_step({node(2, "single", "secondary")}, 2, {}).step, pgaf_step::promote)
+  EXPECT_EQ(decide_pgaf_step({node(2, "single", "catchingup")}, 2, {}).step, pgaf_step::promote)
       << "still a standby's report: before the promotion";
-}
-
-TEST(PgafSource, APrimaryIsNeverToldToPromote) {
-  // The first node of a group goes single -> wait_primary -> primary: no promotion.
-  EXPECT_EQ(decide_pgaf_step({node(1, "wait_primary", "single")}, 1, {}).step, pgaf_step::none);
-  EXPECT_EQ(decide_pgaf_step({node(1, "primary", "wait_primary"), node(2, "catchingup", "wait_standby")}, 1, {}).step,
-            pgaf_step::none);
-  EXPECT_EQ(decide_pgaf_step({node(1, "primary", "primary")}, 1, {}).step, pgaf_step::none);
-  EXPECT_EQ(decide_pgaf_step({node(1, "single", "single")}, 1, {}).step, pgaf_step::none)
-      << "an agent started on a primary: role auto sees it";
 }
 
 TEST(PgafSource, AStandbyFollowsThePrimaryOnceEachTimeItChanges) {
