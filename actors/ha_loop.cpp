@@ -94,8 +94,10 @@ ha_loop_private::behavior_type ha_loop(self_ptr self, io_runtime* io, ha_setting
         auto name = s.settings.cfg.name;
         s.settings.cfg = r.cfg;
         s.settings.cfg.members_from = members_from;
-        // With ha_source, the reader acts for the node of the name it started with.
-        if (members_from.source == config::members_source::pg_auto_failover)
+        // With ha_source (before or after), the name waits for the restart
+        // too: the reader acts for the node of the name it started with.
+        if (members_from.source == config::members_source::pg_auto_failover ||
+            r.cfg.members_from.source == config::members_source::pg_auto_failover)
           s.settings.cfg.name = name;
         auto was = s.view;
         s.view = r.cfg.cluster;

@@ -17,7 +17,8 @@ std::vector<std::string> keys_needing_restart(const config& running, const confi
   check(a.start_command == b.start_command, "postgresql.start_command");
   check(running.state_dir == reloaded.state_dir, "state_dir");
   check(running.members_from == reloaded.members_from, "members_from, ha_source");
-  if (running.members_from.source == members_source::pg_auto_failover)
+  if (running.members_from.source == members_source::pg_auto_failover ||
+      reloaded.members_from.source == members_source::pg_auto_failover)
     check(running.name == reloaded.name, "name (with ha_source: the pg_auto_failover node this agent follows)");
   check(running.log.level == reloaded.log.level, "log.level");
   check(running.log.format == reloaded.log.format, "log.format");

@@ -36,6 +36,12 @@ TEST(keys_needing_restart, the_name_waits_for_a_restart_with_ha_source_only) {
   reloaded.name = "pgautofailover_standby_2";
   EXPECT_EQ(keys_needing_restart(running, reloaded),
             (std::vector<std::string>{"name (with ha_source: the pg_auto_failover node this agent follows)"}));
+  auto before = running; // members in the file, then ha_source and its name
+  before.members_from = {};
+  before.name = "node1";
+  EXPECT_EQ(keys_needing_restart(before, running),
+            (std::vector<std::string>{"members_from, ha_source",
+                                      "name (with ha_source: the pg_auto_failover node this agent follows)"}));
   reloaded = running;
   reloaded.members_from.formation = "other";
   EXPECT_EQ(keys_needing_restart(running, reloaded), (std::vector<std::string>{"members_from, ha_source"}));
