@@ -253,32 +253,34 @@ void act(self_ptr self) {
   }
   st.acting = true;
   if (a.step == model::pgaf_step::confirm_primary) {
-    // The HA loop acts as the primary already (role auto saw a primary
-    // server, or an earlier promote): nothing to send. No role yet (its
-    // first cycle, the local server down): asked again at the next read.
-    // Else (replica on a promoted server, role wait): promote.
+    // The HA loop is told primary already (role auto saw a primary server,
+    // or an earlier promote): its leader is itself, nothing to send. Told
+    // nothing yet under role auto (its first cycle, the local server down):
+    // asked again at the next read. Else (told replica on a promoted
+    // server, role wait): promote. (The role it shows is that of its last
+    // planned cycle; the leader follows what it was told at once.)
     self->request(st.ha, status_timeout, status_atom_v)
         .then(
             [self, a](status_view& v) {
-              if (v.role == "primary" || v.role == "promoting") {
+              auto& s = self->state;
+              if (v.leader && *v.leader == s.settings.my_name) {
                 stepped(self, a, refusal::none, "");
                 return;
               }
-              self->state.acting = false;
-              if (v.role == "unknown") {
-                next_read(self, self->state.settings.interval);
+              s.acting = false;
+              if (!v.leader && v.role == "unknown") {
+                next_read(self, s.settings.interval);
                 return;
               }
               auto p = a;
               p.step = model::pgaf_step::promote;
-              p.why = a.why + "; the agent acts as " + v.role;
+              p.why = a.why + "; the agent follows " + v.leader.value_or("no leader") + " (" + v.role + ")";
               send_promote(self, std::move(p));
             },
             [self, a](caf::error& e) { stepped(self, a, refusal::unavailable, caf::to_string(e)); });
     return;
   }
   if (a.step == model::pgaf_step::promote) {
-    st.acting = false;
     send_promote(self, std::move(a));
     return;
   }

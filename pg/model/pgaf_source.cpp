@@ -112,8 +112,9 @@ pgaf_action decide_pgaf_step(const std::vector<pgaf_node>& nodes, std::int64_t m
     }
     return a;
   }
-  // Promoted already: the moment was missed, or the agent does not know.
-  if (primary_goal(me->goal_state)) {
+  // Promoted already (its keeper reported it a primary): the moment was
+  // missed, or the agent does not know.
+  if (primary_goal(me->goal_state) && primary_goal(me->reported_state)) {
     if (told.step != pgaf_step::promote) {
       a.step = pgaf_step::confirm_primary;
       a.why = states;

@@ -25,8 +25,8 @@
 //   then runs while pg_autoctl prepares the promotion; one that lands
 //   after it only gives consumers changes again, it never skips any);
 // - confirm_primary, when its node has a primary's goal state (single,
-//   wait_primary, primary, join_primary, apply_settings) and has already
-//   left the standby states, and the agent has not promoted itself since
+//   wait_primary, primary, join_primary, apply_settings) and its keeper
+//   reports it one too, and the agent has not promoted itself since
 //   it last followed (the moment was missed: a promote refused while a
 //   copy held the server, the monitor out of reach, the agent or its
 //   reader started again);

@@ -79,6 +79,11 @@ TEST(PgafSource, APromotedNodeIsConfirmedAsPrimaryUnlessTheAgentPromotedItself) 
   // started on a primary: the same question, answered by role auto.
   EXPECT_EQ(decide_pgaf_step({node(1, "wait_primary", "single")}, 1, {}).step, pgaf_step::confirm_primary);
   EXPECT_EQ(decide_pgaf_step({node(1, "primary", "primary")}, 1, {pgaf_step::promote, ""}).step, pgaf_step::none);
+  // A primary's goal state that its keeper does not report (a node being
+  // created, in maintenance, a dead keeper's server rebuilt): no step.
+  EXPECT_EQ(decide_pgaf_step({node(1, "single", "init")}, 1, {}).step, pgaf_step::none);
+  EXPECT_EQ(decide_pgaf_step({node(1, "primary", "maintenance"), node(2, "secondary", "secondary")}, 1, {}).step,
+            pgaf_step::none);
 }
 
 TEST(PgafSource, AStandbyMadeSingleIsPromoted) {
