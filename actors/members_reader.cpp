@@ -7,8 +7,8 @@
 //   (pg/model/pgaf_source.hpp), read again at each notification on the
 //   monitor's channel "state" and at least every loop_wait; after each
 //   read, the promote or follow that the node's goal state calls for is
-//   sent to the HA loop (decide_pgaf_step), the next read waiting for its
-//   answer.
+//   sent to the HA loop (decide_pgaf_step, members_pgaf.cpp), the next
+//   read waiting for its answer.
 // When the members differ from those last given, they go to the HA loop as
 // a cluster update, the same way as PUT /cluster. The HA loop plans nothing
 // until the first update is in force. A read that fails keeps the members
@@ -22,14 +22,14 @@
 #include "actors/io_bridge.hpp"
 #include "actors/json_text.hpp"
 #include "actors/members_reader.hpp"
-#include "actors/sql_lane.hpp"
-#include "actors/views.hpp"
-#include "pg/model/promote_deadline.hpp"
+#include "actors/members_reader_state.hpp"
 #include "pg/queries/pgaf_nodes.hpp"
 #include "pg/queries/read.hpp"
 #include "pg/queries/repmgr_nodes.hpp"
 
 namespace slotd::actors {
+
+namespace members {
 
 namespace {
 
@@ -39,8 +39,6 @@ using config::members_source;
 
 constexpr auto read_budget = 5s;
 constexpr auto update_timeout = 15s;
-constexpr auto follow_timeout = 15s;
-constexpr auto status_timeout = 5s;
 
 // One read: the members it gives, or why none.
 struct members_read {
@@ -50,39 +48,6 @@ struct members_read {
   std::vector<model::pgaf_node> pgaf_nodes;
 };
 
-struct reader_state {
-  reader_state() = default;
-  members_reader_settings settings;
-  std::string label;  // "members_from repmgr", "ha_source pg_auto_failover": log lines
-  std::string origin; // "repmgr.nodes", "the pg_auto_failover monitor"
-  std::int64_t my_node_id = 0; // pg_auto_failover
-  ha_loop_actor ha;
-  std::unique_ptr<sql_lane> lane;
-  std::optional<std::map<std::string, model::member>> given; // in force in the HA loop
-  std::vector<std::string> problems;                         // of the last read
-  std::string error;                                         // of the last read or update, if it failed
-  std::optional<wall_clock::time_point> failing_since;       // since when reads or updates fail
-  std::optional<wall_clock::time_point> last_read;
-  std::uint64_t reads = 0;
-  std::uint64_t updates = 0;
-  bool updating = false;
-  bool read_failed = false; // the last read did not go through: reads come at each interval
-  // pg_auto_failover
-  std::vector<model::pgaf_node> nodes; // of the last read that went through
-  model::pgaf_told told;
-  bool acting = false; // a promote or follow sent, not answered yet
-  std::uint64_t notifications = 0;
-  std::uint64_t promotes = 0;
-  std::uint64_t follows = 0;
-  std::string last_step;  // what was last sent and its outcome, for the dump
-  std::string step_error; // the last refusal, logged once
-};
-
-using self_ptr = members_reader_private::stateful_pointer<reader_state>;
-
-std::shared_ptr<spdlog::logger> log_ha() { return spdlog::get("ha"); } // as the other actors log
-
-bool pgaf(const reader_state& st) { return st.settings.source == members_source::pg_auto_failover; }
 
 std::string list_members(const std::map<std::string, model::member>& members) {
   std::string out;
@@ -122,7 +87,8 @@ void succeeded(self_ptr self) {
 }
 
 void read(self_ptr self, std::chrono::milliseconds wait_first);
-void act(self_ptr self);
+
+} // namespace
 
 // pg_auto_failover: the next read, waiting first for a notification (or
 // `wait`) unless the last read failed (then the tick of its interval reads,
@@ -132,6 +98,8 @@ void next_read(self_ptr self, std::chrono::milliseconds wait) {
   if (pgaf(st) && !st.read_failed && !st.acting && !st.updating)
     read(self, wait);
 }
+
+namespace {
 
 void give(self_ptr self, std::map<std::string, model::member> members) {
   auto& st = self->state;
@@ -185,110 +153,6 @@ void took(self_ptr self, pg::result<members_read> got) {
   }
   if (!st.updating)
     give(self, std::move(got->members));
-}
-
-// ------------------------------------------------------ pg_auto_failover
-
-void stepped(self_ptr self, model::pgaf_action a, refusal refused, const std::string& error) {
-  auto& st = self->state;
-  st.acting = false;
-  if (refused == refusal::none) {
-    st.told = {a.step == model::pgaf_step::confirm_primary ? model::pgaf_step::promote : a.step, a.leader};
-    st.step_error.clear();
-    st.last_step = std::string(to_string(a.step)) + (a.leader.empty() ? "" : " " + a.leader) + ": done";
-    next_read(self, st.settings.interval);
-    return;
-  }
-  auto why = std::string(to_string(a.step)) + (a.leader.empty() ? "" : " " + a.leader) + " (" + a.why +
-             ") was refused: " + error;
-  if (why != st.step_error)
-    log_ha()->warn("ha_source pg_auto_failover: {}; asked again at the next read", why);
-  st.step_error = why;
-  st.last_step = why;
-  // A follow refused for good (its leader is not a member in force): what
-  // the HA loop was told last is not known here any more, so that a later
-  // promotion of this node is not taken for one already made.
-  if (a.step == model::pgaf_step::follow && refused == refusal::bad_request)
-    st.told = {};
-  // Busy (a slot copy holds the server, another promote or demote): soon.
-  next_read(self, refused == refusal::bad_request ? st.settings.interval : st.settings.retry_after);
-}
-
-void send_promote(self_ptr self, model::pgaf_action a) {
-  auto& st = self->state;
-  st.acting = true;
-  ++st.promotes;
-  log_ha()->warn("ha_source pg_auto_failover: {}: promote (the final advance)", a.why);
-  promote_request req;
-  auto now = self->clock().now();
-  auto deadline = req.fix_deadline(now);
-  self->request(st.ha, model::wait_for(model::promote_part::promote_handler, deadline, now), std::move(req))
-      .then(
-          [self, a](promote_reply& r) {
-            if (r.refused == refusal::none)
-              log_ha()->warn("ha_source pg_auto_failover: promote: {} slots ready, {} unsafe{}{}", r.ready.size(),
-                             r.unsafe.size(), r.unsafe.empty() ? "" : ": ", fmt::join(r.unsafe, ", "));
-            // Told primary, the final advance failed (the local server did
-            // not answer): done; it is not made again by asking again.
-            if (r.refused == refusal::unavailable && r.role == "primary") {
-              log_ha()->error("ha_source pg_auto_failover: promote: {}", r.error);
-              stepped(self, a, refusal::none, "");
-              return;
-            }
-            stepped(self, a, r.refused, r.error);
-          },
-          [self, a](caf::error& e) { stepped(self, a, refusal::unavailable, caf::to_string(e)); });
-}
-
-// The step the node's goal state calls for, sent to the HA loop; the next
-// read waits for its answer. No step: the next read.
-void act(self_ptr self) {
-  auto& st = self->state;
-  if (!pgaf(st) || st.acting || st.updating)
-    return;
-  auto a = model::decide_pgaf_step(st.nodes, st.my_node_id, st.told);
-  if (a.step == model::pgaf_step::none) {
-    next_read(self, st.settings.interval);
-    return;
-  }
-  st.acting = true;
-  if (a.step == model::pgaf_step::confirm_primary) {
-    // The HA loop is told primary already (role auto saw a primary server,
-    // or an earlier promote): its leader is itself, nothing to send. Told
-    // nothing yet under role auto (its first cycle, the local server down):
-    // asked again at the next read. Else (told replica on a promoted
-    // server, role wait): promote. (The role it shows is that of its last
-    // planned cycle; the leader follows what it was told at once.)
-    self->request(st.ha, status_timeout, status_atom_v)
-        .then(
-            [self, a](status_view& v) {
-              auto& s = self->state;
-              if (v.leader && *v.leader == s.settings.my_name) {
-                stepped(self, a, refusal::none, "");
-                return;
-              }
-              s.acting = false;
-              if (!v.leader && v.role == "unknown") {
-                next_read(self, s.settings.interval);
-                return;
-              }
-              auto p = a;
-              p.step = model::pgaf_step::promote;
-              p.why = a.why + "; the agent follows " + v.leader.value_or("no leader") + " (" + v.role + ")";
-              send_promote(self, std::move(p));
-            },
-            [self, a](caf::error& e) { stepped(self, a, refusal::unavailable, caf::to_string(e)); });
-    return;
-  }
-  if (a.step == model::pgaf_step::promote) {
-    send_promote(self, std::move(a));
-    return;
-  }
-  ++st.follows;
-  log_ha()->info("ha_source pg_auto_failover: {}: follow {}", a.why, a.leader);
-  self->request(st.ha, follow_timeout, follow_order{a.leader})
-      .then([self, a](demote_reply& r) { stepped(self, a, r.refused, r.error); },
-            [self, a](caf::error& e) { stepped(self, a, refusal::unavailable, caf::to_string(e)); });
 }
 
 members_read from_pgaf(const reader_state& st, std::vector<model::pgaf_node> nodes) {
@@ -447,9 +311,11 @@ members_reader_private::behavior_type members_reader(self_ptr self, io_runtime* 
 
 } // namespace
 
+} // namespace members
+
 members_reader_actor spawn_members_reader(caf::actor_system& sys, io_runtime& io, members_reader_settings settings,
                                           ha_loop_actor ha) {
-  return caf::actor_cast<members_reader_actor>(sys.spawn(members_reader, &io, std::move(settings), ha));
+  return caf::actor_cast<members_reader_actor>(sys.spawn(members::members_reader, &io, std::move(settings), ha));
 }
 
 } // namespace slotd::actors
