@@ -17,6 +17,7 @@
 #include <mutex>
 
 #include "actors/io_bridge.hpp"
+#include "actors/io_scheduler.hpp"
 #include "actors/log_format.hpp"
 #include "actors/api_gateway.hpp"
 #include "actors/spawn.hpp"
@@ -82,10 +83,7 @@ protected:
 
 } // namespace
 
-void tune_scheduler(caf::actor_system_config& cfg) {
-  cfg.set("scheduler.policy", caf::atom("sharing"));
-  cfg.set("scheduler.max-threads", 1);
-}
+void tune_scheduler(caf::actor_system_config& cfg, io_runtime& io) { run_actors_on_io_thread(cfg, io); }
 
 void make_loggers(const std::string& level, bool json) {
   bool journal = stderr_is_journal();

@@ -17,7 +17,7 @@ class io_runtime;
 
 class agent {
 public:
-  // Called (on a CAF thread) when a core actor (HA loop, connections, api gateway,
+  // Called (in an actor, on the I/O thread) when a core actor (HA loop, connections, api gateway,
   // promote handler) ends with an error: an agent without one of them is
   // alive but useless, so the program should exit non-zero and be restarted
   // (systemd's Restart=on-failure). The text says which actor and why.
@@ -55,16 +55,13 @@ private:
   bool down_ = false;
 };
 
-// One worker on CAF's "sharing" policy: it blocks on the job queue's
-// condition variable until a message arrives, with no polling. CAF's default
-// work-stealing workers poll after every message and, even tuned down, wake
-// every relaxed-sleep period with nothing to do (about 200 wake-ups a second
-// for two workers at 10 ms). A second worker only adds wake-ups: every
-// message enqueued wakes the idle one. slotd's actors never block (SQL and
-// file work run on the I/O thread and its pool) and handle a few messages a
-// second, so one worker costs nothing in latency. Call before constructing
-// the actor system.
-void tune_scheduler(caf::actor_system_config& cfg);
+// The actors run on `io`'s one thread, with CAF's delayed messages on an
+// Asio timer there (actors/io_scheduler.hpp): no CAF worker or clock thread,
+// so handing a query to the I/O thread and its result back to an actor wakes
+// no other thread. slotd's actors never block (SQL and file work are Asio
+// coroutines or run on the blocking pool). Call before constructing the actor
+// system; `io` must outlive it (constructed before, stopped after).
+void tune_scheduler(caf::actor_system_config& cfg, io_runtime& io);
 
 // Loggers "ha", "slots", "pg", "api" on stderr, text or JSON lines. When
 // stderr is the journal (systemd's JOURNAL_STREAM), each line starts with

@@ -3,7 +3,8 @@
 namespace slotd::actors {
 
 io_runtime::io_runtime()
-    : guard_(std::make_unique<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>>(
+    : ctx_(1), // one thread runs it: work posted from that thread skips the lock and the reactor's wake-up
+      guard_(std::make_unique<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>>(
           ctx_.get_executor())),
       thread_([this] { ctx_.run(); }) {}
 

@@ -442,9 +442,10 @@ using api_answer = std::variant<api_failure, status_view, readiness_view, health
                                 events_reply, state_reply>;
 
 // From the HTTP server (on the I/O thread): run `command`, then call `done`
-// exactly once with the answer. `done` runs on a CAF thread and must hand
-// the answer back to the I/O thread itself (app/api/http_server.cpp posts
-// it to its io_context).
+// exactly once with the answer. `done` runs in the gateway actor (on the
+// agent's I/O thread, or another thread when the HTTP server has its own
+// io_context, as in tests) and must hand the answer back to the server's
+// io_context itself (app/api/http_server.cpp posts it there).
 struct api_call {
   api_command command;
   std::function<void(api_answer)> done;

@@ -104,6 +104,9 @@ std::string default_server_commands(config::config& cfg, std::string* chose = nu
   return "";
 }
 
+int run_agent_on(caf::actor_system& sys, actors::io_runtime& io, const config::config& cfg,
+                 const std::string& config_path, signal_queue& queue, boost::asio::signal_set& signals);
+
 } // namespace
 
 int run_agent(const config::config& file_cfg, const std::string& config_path) {
@@ -121,10 +124,32 @@ int run_agent(const config::config& file_cfg, const std::string& config_path) {
   log->info("slotd {} starting: member {}, scope {}, loop_wait {} ms", slotd::version, cfg.name,
             cfg.scope.empty() ? "-" : cfg.scope, cfg.loop_wait.count());
 
-  caf::actor_system_config caf_cfg; // CAF never sees argv
-  actors::tune_scheduler(caf_cfg);
-  caf::actor_system sys{caf_cfg};
+  // The actors run on the I/O thread: io is made before the actor system
+  // and stopped only once the actor system is gone (run_agent_on).
   actors::io_runtime io;
+  // Signals and the queue they fill outlive io.stop(): a signal's
+  // completion may run on the I/O thread until then.
+  signal_queue queue;
+  boost::asio::signal_set signals(io.context(), SIGTERM, SIGINT, SIGHUP);
+  signals.add(SIGUSR1);
+  listen_signals(signals, queue);
+  caf::actor_system_config caf_cfg; // CAF never sees argv
+  actors::tune_scheduler(caf_cfg, io);
+  int code = 0;
+  {
+    caf::actor_system sys{caf_cfg};
+    code = run_agent_on(sys, io, cfg, config_path, queue, signals);
+  } // the actor system waits for its actors here, while the I/O thread runs them
+  io.stop();
+  log->info("slotd stopped");
+  return code;
+}
+
+namespace {
+
+int run_agent_on(caf::actor_system& sys, actors::io_runtime& io, const config::config& cfg,
+                 const std::string& config_path, signal_queue& queue, boost::asio::signal_set& signals) {
+  auto log = spdlog::get("slotd");
   actors::ha_settings settings;
   settings.cfg = cfg;
   if (!cfg.log.audit_file.empty()) {
@@ -138,7 +163,6 @@ int run_agent(const config::config& file_cfg, const std::string& config_path) {
   }
   // A core actor that fails ends the program with exit 1 (systemd restarts
   // it): an agent alive without its HA loop would answer nothing useful.
-  signal_queue queue;
   constexpr int actor_failed = -1;
   auto agent = std::make_unique<actors::agent>(sys, io, settings, [&queue](const std::string&) { queue.push(actor_failed); });
 
@@ -151,13 +175,8 @@ int run_agent(const config::config& file_cfg, const std::string& config_path) {
     log->error("{}", e.what());
     agent->shutdown();
     agent.reset();
-    io.stop();
     return 1;
   }
-
-  boost::asio::signal_set signals(io.context(), SIGTERM, SIGINT, SIGHUP);
-  signals.add(SIGUSR1);
-  listen_signals(signals, queue);
 
   // The service manager hears READY once the API listens and the HA loop
   // has run (at most 30 s after the start: a loop that has not run by then
@@ -238,9 +257,9 @@ int run_agent(const config::config& file_cfg, const std::string& config_path) {
   api->stop(); // before the agent: its shutdown waits for every actor
   agent->shutdown();
   agent.reset();
-  io.stop();
-  log->info("slotd stopped");
   return exit_code;
 }
+
+} // namespace
 
 } // namespace slotd::app

@@ -122,7 +122,7 @@ awaitable<api_reply> ask_gateway(const core_ptr& c, actors::api_command& cmd) {
   auto ex = co_await asio::this_coro::executor;
   auto p = std::make_shared<pending>(ex);
   p->timer.expires_after(actors::gateway_deadline(cmd) + c->options.answer_margin);
-  // Runs on a CAF thread: only posts to the I/O thread, where `p` lives,
+  // Runs in the gateway actor: only posts to the server's I/O thread, where `p` lives,
   // and only while the server runs (the gate) and this request waits (`p`
   // is this coroutine's: the gateway never holds the timer).
   auto done = [wp = std::weak_ptr<pending>(p), ex, gate = c->gate](actors::api_answer a) {

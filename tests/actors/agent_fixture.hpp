@@ -61,7 +61,7 @@ inline const std::string no_reply = "no reply from the agent: ";
 // One actor system and I/O thread; an agent per node.
 class agents {
 public:
-  agents() : sys_(tuned(cfg_)) {
+  agents() : owned_sys_(std::make_unique<caf::actor_system>(tuned(cfg_, io_))), sys_(*owned_sys_) {
     static bool loggers = [] {
       actors::make_loggers(std::getenv("SLOTD_TEST_LOG") ? std::getenv("SLOTD_TEST_LOG") : "warn", false);
       return true;
@@ -72,6 +72,7 @@ public:
     for (auto& [name, a] : agents_)
       a->shutdown();
     agents_.clear();
+    owned_sys_.reset(); // waits for the actors, which run on the I/O thread
     io_.stop();
   }
 
@@ -234,15 +235,16 @@ public:
 
   caf::actor_system& system() { return sys_; }
 
-  static caf::actor_system_config& tuned(caf::actor_system_config& cfg) {
-    actors::tune_scheduler(cfg);
+  static caf::actor_system_config& tuned(caf::actor_system_config& cfg, actors::io_runtime& io) {
+    actors::tune_scheduler(cfg, io);
     return cfg;
   }
 
 private:
+  actors::io_runtime io_; // before the actor system, whose actors it runs
   caf::actor_system_config cfg_;
-  caf::actor_system sys_;
-  actors::io_runtime io_;
+  std::unique_ptr<caf::actor_system> owned_sys_;
+  caf::actor_system& sys_;
   std::map<std::string, std::unique_ptr<actors::agent>> agents_;
 };
 

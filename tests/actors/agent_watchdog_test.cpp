@@ -26,11 +26,21 @@ ha_settings lonely_settings() {
   return s;
 }
 
+// The agent's own scheduler: the actors on the I/O thread, which is made
+// before the actor system and stopped after it.
 struct agent_watchdog : ::testing::Test {
   static void SetUpTestSuite() { make_loggers("off", false); }
-  caf::actor_system_config cfg;
-  std::unique_ptr<caf::actor_system> sys = std::make_unique<caf::actor_system>(cfg);
   io_runtime io;
+  caf::actor_system_config cfg;
+  std::unique_ptr<caf::actor_system> sys;
+  agent_watchdog() {
+    tune_scheduler(cfg, io);
+    sys = std::make_unique<caf::actor_system>(cfg);
+  }
+  ~agent_watchdog() override {
+    sys.reset();
+    io.stop();
+  }
 };
 
 bool wait_for(const std::atomic<bool>& flag, std::chrono::milliseconds timeout) {
@@ -51,7 +61,6 @@ TEST_F(agent_watchdog, a_killed_ha_loop_is_reported) {
   ASSERT_TRUE(wait_for(failed, 5s));
   EXPECT_NE(what.find("the HA loop"), std::string::npos) << what;
   a.shutdown();
-  io.stop();
 }
 
 TEST_F(agent_watchdog, a_shutdown_is_not_a_failure) {
@@ -62,7 +71,6 @@ TEST_F(agent_watchdog, a_shutdown_is_not_a_failure) {
   }
   std::this_thread::sleep_for(300ms);
   EXPECT_FALSE(failed);
-  io.stop();
 }
 
 } // namespace
