@@ -7,6 +7,7 @@
 #include <caf/actor_system_config.hpp>
 #include <caf/logger.hpp>
 #include <caf/resumable.hpp>
+#include <spdlog/spdlog.h>
 
 #include "actors/io_bridge.hpp"
 
@@ -187,12 +188,21 @@ void io_coordinator::run(caf::resumable* job) {
 void io_coordinator::start() { abstract_coordinator::start(); }
 
 void io_coordinator::stop() {
+  // The actor system is destroyed on another thread than the I/O thread,
+  // while that thread runs (run_actors_on_io_thread): from the I/O thread
+  // the waits below would wait for themselves, and with the I/O thread
+  // stopped the actor system's destructor has already waited for ever for
+  // its actors.
+  if (io_.get_executor().running_in_this_thread())
+    spdlog::critical("the actor system is destroyed on its own I/O thread: its jobs cannot be waited for");
+  else if (io_.stopped())
+    spdlog::critical("the actor system is destroyed after its I/O thread stopped: queued jobs are dropped");
   stop_actors(); // CAF's utility actors (the printer)
   stopped_.store(true);
   // Jobs queued before the stop run (an exit message to an internal actor);
   // any enqueued from now on is released unrun.
   // No deadline while the I/O thread runs: the jobs hold this coordinator.
-  while (queued_.load() > 0 && !io_.stopped())
+  while (queued_.load() > 0 && !io_.stopped() && !io_.get_executor().running_in_this_thread())
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   clock_.cancel_all();
   // The timer's cancelled wait completes on the I/O thread (the second round
