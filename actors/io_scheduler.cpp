@@ -1,5 +1,6 @@
 #include "actors/io_scheduler.hpp"
 
+#include <future>
 #include <thread>
 
 #include <boost/asio/post.hpp>
@@ -25,14 +26,16 @@ bool run_on_io_and_wait(boost::asio::io_context& io, F f) {
     f();
     return true;
   }
-  auto done = std::make_shared<std::atomic<bool>>(false);
+  auto done = std::make_shared<std::promise<void>>();
+  auto ran = done->get_future();
   boost::asio::post(io, [f = std::move(f), done]() mutable {
     f();
-    done->store(true);
+    done->set_value();
   });
-  while (!done->load() && !io.stopped())
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  return done->load();
+  while (ran.wait_for(std::chrono::milliseconds(100)) != std::future_status::ready)
+    if (io.stopped())
+      return false;
+  return true;
 }
 
 } // namespace
@@ -163,7 +166,7 @@ io_coordinator::io_coordinator(caf::actor_system& sys, boost::asio::io_context& 
 void io_coordinator::enqueue(caf::resumable* job) {
   ++queued_; // before the check: stop() waits for every job that passed it
   if (stopped_.load()) {
-    --queued_;
+    job_done();
     cleanup_and_release(job);
     return;
   }
@@ -182,7 +185,14 @@ void io_coordinator::run(caf::resumable* job) {
   case caf::resumable::shutdown_execution_unit:
     break; // only CAF's own workers get this
   }
-  --queued_;
+  job_done();
+}
+
+void io_coordinator::job_done() {
+  if (--queued_ == 0 && stopped_.load()) {
+    std::lock_guard lock(drain_mx_);
+    drained_.notify_all();
+  }
 }
 
 void io_coordinator::start() { abstract_coordinator::start(); }
@@ -202,8 +212,11 @@ void io_coordinator::stop() {
   // Jobs queued before the stop run (an exit message to an internal actor);
   // any enqueued from now on is released unrun.
   // No deadline while the I/O thread runs: the jobs hold this coordinator.
-  while (queued_.load() > 0 && !io_.stopped() && !io_.get_executor().running_in_this_thread())
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  if (!io_.get_executor().running_in_this_thread()) {
+    std::unique_lock lock(drain_mx_);
+    while (queued_.load() > 0 && !io_.stopped())
+      drained_.wait_for(lock, std::chrono::milliseconds(100)); // and io_.stopped() is looked at again
+  }
   clock_.cancel_all();
   // The timer's cancelled wait completes on the I/O thread (the second round
   // waits for it): no handler is left for the io_context's destruction.

@@ -17,6 +17,7 @@
 // io_context like any other Asio work.
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <vector>
@@ -122,12 +123,16 @@ private:
   };
 
   void run(caf::resumable* job);
+  void job_done(); // one queued job less; wakes stop() at the last one
 
   boost::asio::io_context& io_;
   unit unit_;
   io_clock clock_;
   std::atomic<long> queued_{0}; // jobs posted and not yet run
   std::atomic<bool> stopped_{false};
+  std::mutex drain_mx_;
+  std::condition_variable drained_; // the last queued job ran, once stopped_
+
 };
 
 // Messages an actor handles before it yields the I/O thread.
