@@ -17,7 +17,6 @@
 #include <mutex>
 
 #include "actors/io_bridge.hpp"
-#include "actors/io_scheduler.hpp"
 #include "actors/log_format.hpp"
 #include "actors/api_gateway.hpp"
 #include "actors/spawn.hpp"
@@ -82,8 +81,6 @@ protected:
 };
 
 } // namespace
-
-void tune_scheduler(caf::actor_system_config& cfg, io_runtime& io) { run_actors_on_io_thread(cfg, io); }
 
 void make_loggers(const std::string& level, bool json) {
   bool journal = stderr_is_journal();

@@ -55,14 +55,6 @@ private:
   bool down_ = false;
 };
 
-// The actors run on `io`'s one thread, with CAF's delayed messages on an
-// Asio timer there (actors/io_scheduler.hpp): no CAF worker or clock thread,
-// so handing a query to the I/O thread and its result back to an actor wakes
-// no other thread. slotd's actors never block (SQL and file work are Asio
-// coroutines or run on the blocking pool). Call before constructing the actor
-// system; `io` must outlive it (constructed before, stopped after).
-void tune_scheduler(caf::actor_system_config& cfg, io_runtime& io);
-
 // Loggers "ha", "slots", "pg", "api" on stderr, text or JSON lines. When
 // stderr is the journal (systemd's JOURNAL_STREAM), each line starts with
 // its syslog priority and text lines leave the time to the journal

@@ -195,8 +195,6 @@ void io_coordinator::job_done() {
   }
 }
 
-void io_coordinator::start() { abstract_coordinator::start(); }
-
 void io_coordinator::stop() {
   // The actor system is destroyed on another thread than the I/O thread,
   // while that thread runs (run_actors_on_io_thread): from the I/O thread

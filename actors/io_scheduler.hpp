@@ -109,7 +109,6 @@ public:
   boost::asio::io_context& context() { return io_; }
 
 protected:
-  void start() override;
   void stop() override;
 
 private:

@@ -17,6 +17,7 @@
 #include "actors/audit_log.hpp"
 #include "actors/agent.hpp"
 #include "actors/io_bridge.hpp"
+#include "actors/io_scheduler.hpp"
 #include "app/api/api_service.hpp"
 #include "app/service_notify.hpp"
 #include "config/load.hpp"
@@ -134,7 +135,7 @@ int run_agent(const config::config& file_cfg, const std::string& config_path) {
   signals.add(SIGUSR1);
   listen_signals(signals, queue);
   caf::actor_system_config caf_cfg; // CAF never sees argv
-  actors::tune_scheduler(caf_cfg, io);
+  actors::run_actors_on_io_thread(caf_cfg, io);
   int code = 0;
   {
     caf::actor_system sys{caf_cfg};

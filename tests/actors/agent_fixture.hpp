@@ -21,6 +21,7 @@
 #include "app/api/replies.hpp"
 #include "actors/audit_log.hpp"
 #include "actors/io_bridge.hpp"
+#include "actors/io_scheduler.hpp"
 #include "tests/support/pg_harness.hpp"
 
 namespace slotd::testing {
@@ -236,7 +237,7 @@ public:
   caf::actor_system& system() { return sys_; }
 
   static caf::actor_system_config& tuned(caf::actor_system_config& cfg, actors::io_runtime& io) {
-    actors::tune_scheduler(cfg, io);
+    actors::run_actors_on_io_thread(cfg, io);
     return cfg;
   }
 

@@ -73,7 +73,7 @@ struct on_io {
   caf::actor_system_config cfg;
   std::unique_ptr<caf::actor_system> sys;
   on_io() {
-    slotd::actors::tune_scheduler(cfg, io);
+    slotd::actors::run_actors_on_io_thread(cfg, io);
     sys = std::make_unique<caf::actor_system>(cfg);
   }
   ~on_io() {

@@ -12,6 +12,7 @@
 
 #include "actors/agent.hpp"
 #include "actors/io_bridge.hpp"
+#include "actors/io_scheduler.hpp"
 
 namespace slotd::actors {
 namespace {
@@ -34,7 +35,7 @@ struct agent_watchdog : ::testing::Test {
   caf::actor_system_config cfg;
   std::unique_ptr<caf::actor_system> sys;
   agent_watchdog() {
-    tune_scheduler(cfg, io);
+    run_actors_on_io_thread(cfg, io);
     sys = std::make_unique<caf::actor_system>(cfg);
   }
   ~agent_watchdog() override {
